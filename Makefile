@@ -1,0 +1,39 @@
+# dipaudit: the two commands of the quick start, and a few helpers.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TSTAMP := $(VENV)/.installed-test
+DEMO_DB ?= demo.db
+
+.PHONY: run test demo lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TSTAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(STAMP)
+
+## make run: build the demo database and open the TUI on it
+run: $(STAMP)
+	$(BIN)/dipaudit --db $(DEMO_DB) demo
+
+## make test: the whole suite (unit, CLI, TUI Pilot and snapshots, tmux, real SMTP/HTTPS)
+test: $(TSTAMP)
+	$(BIN)/python -m pytest -n auto -q
+
+lint: $(TSTAMP)
+	$(BIN)/ruff check core notify tui tests bench
+	$(BIN)/lint-imports
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm

@@ -1,0 +1,109 @@
+"""One settings model. Every number in the rules is here, with the guidance's default.
+
+Sources, highest first: keyword arguments, ``DIPAUDIT_*`` environment variables
+(nested with ``__``, e.g. ``DIPAUDIT_SAMPLING__EXCLUSION_DAYS=21``), the TOML file
+(``DIPAUDIT_CONFIG`` or ``config.toml`` in the user config dir), then defaults.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from . import locations
+
+COHORTS = ("unborn", "cp", "care_leaver", "cla", "cin")
+COHORT_LABELS = {
+    "unborn": "Unborn",
+    "cp": "Child protection plan",
+    "care_leaver": "Care leaver",
+    "cla": "Child looked after",
+    "cin": "Child in need",
+}
+# Canonical case-note kinds used by the rules; councils map their own names onto them.
+NOTE_KINDS = ("covid", "virtual_contact", "communication", "management_oversight", "qa_audit", "other")
+
+
+class SamplingSettings(BaseModel):
+    per_worker: int = Field(1, ge=1, description="children drawn per worker")
+    exclusion_days: int = Field(28, ge=0, description="a child audited on D is eligible again on D + this")
+    tiers: dict[str, int] = Field(
+        default_factory=lambda: {"unborn": 1, "cp": 1, "care_leaver": 1, "cla": 2, "cin": 3},
+        description="priority tier of each cohort; 1 is drawn first",
+    )
+
+
+class NoteTypeSettings(BaseModel):
+    """Names a case management system uses for each kind of note (matched case-insensitively)."""
+
+    covid: list[str] = ["COVID-19", "COVID 19", "Covid-19 case note", "COVID-19 case note"]
+    virtual_contact: list[str] = ["Virtual contact", "Virtual contact case note"]
+    communication: list[str] = ["Communication", "Communications", "Communications case note"]
+    management_oversight: list[str] = ["Management oversight", "Management oversight case note"]
+    qa_audit: list[str] = ["QA Audit", "QA Audit case note"]
+
+    def kind_of(self, name: str) -> str:
+        key = " ".join(name.replace("\u2019", "'").split()).casefold()
+        for kind in ("covid", "virtual_contact", "communication", "management_oversight", "qa_audit"):
+            if key in {" ".join(n.split()).casefold() for n in getattr(self, kind)}:
+                return kind
+        return "other"
+
+
+class WorkflowSettings(BaseModel):
+    comment_window_hours: int = 72
+    review_after_days: int = 14
+    escalation_respond_working_days: int = 1
+    auto_refer_head_of_service: bool = True
+    reminder_days_before_due: int = 2
+    action_due_working_days: int = 10  # default suggestion for a new action's due date
+    bank_holiday_region: str = "ENG"
+
+
+class NotifySettings(BaseModel):
+    full_names: bool = False  # notifications name a child by id and initials unless turned on
+    apprise_config: Path | None = None  # YAML/text Apprise config with tagged URLs
+    max_attempts: int = 8
+    retry_minutes: int = 5
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DIPAUDIT_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    council: str = "Example Council Children's Services"
+    programme: str = "covid-virtual-oversight"
+    sampling: SamplingSettings = SamplingSettings()
+    note_types: NoteTypeSettings = NoteTypeSettings()
+    workflow: WorkflowSettings = WorkflowSettings()
+    notify: NotifySettings = NotifySettings()
+    keys: dict[str, str] = Field(default_factory=dict, description="binding id -> key(s)")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=locations.config_file())
+        return (init_settings, env_settings, toml)
+
+    def tier_of(self, cohort: str) -> int:
+        return self.sampling.tiers.get(cohort, 3)
+
+
+def load_settings(**overrides) -> Settings:
+    return Settings(**overrides)

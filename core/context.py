@@ -1,0 +1,39 @@
+"""What every service needs, passed explicitly: store, clock, settings and the acting user."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .clock import Clock, SystemClock
+from .config import Settings
+from .store import Store, Tx
+
+
+def os_login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (containers): fall back to the uid
+        return f"uid{os.getuid()}"
+
+
+@dataclass
+class Context:
+    store: Store
+    clock: Clock = field(default_factory=SystemClock)
+    settings: Settings = field(default_factory=Settings)
+    user: str = field(default_factory=os_login)
+    os_login: str = field(default_factory=os_login)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    @contextmanager
+    def tx(self) -> Iterator[Tx]:
+        """A write transaction stamped with this context's user and the clock's now."""
+        with self.store.write(now=self.now(), actor=self.user, os_login=self.os_login) as tx:
+            yield tx

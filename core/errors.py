@@ -1,0 +1,72 @@
+"""Errors a user can act on. Each renders as one line (or one line per fault)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DipauditError(Exception):
+    """A refusal or failure with a message meant for the person at the keyboard."""
+
+    exit_code = 1
+
+
+class NotFound(DipauditError):
+    pass
+
+
+class PermissionDenied(DipauditError):
+    exit_code = 3
+
+
+class Conflict(DipauditError):
+    """Someone else changed the thing first; nothing was overwritten."""
+
+    exit_code = 4
+
+
+class StateError(DipauditError):
+    """The thing is not in a state that allows this."""
+
+
+class DatabaseError(DipauditError):
+    """The file is not a dipaudit database, or is from a newer version."""
+
+
+@dataclass(frozen=True)
+class Fault:
+    row: int | None  # 1-based line number in the file as a person sees it (header = 1)
+    column: str | None
+    message: str
+
+    def render(self, file: str) -> str:
+        where = file
+        if self.row is not None:
+            where += f": row {self.row}"
+        if self.column:
+            where += f", column '{self.column}'"
+        return f"{where}: {self.message}"
+
+
+class InputError(DipauditError):
+    """Bad input: every fault is named by file, row and column. Nothing was written."""
+
+    exit_code = 2
+
+    def __init__(self, file: str, faults: list[Fault] | Fault | str):
+        if isinstance(faults, str):
+            faults = [Fault(None, None, faults)]
+        elif isinstance(faults, Fault):
+            faults = [faults]
+        self.file = file
+        self.faults = list(faults)
+        super().__init__(self.render())
+
+    def lines(self) -> list[str]:
+        return [f.render(self.file) for f in self.faults]
+
+    def render(self) -> str:
+        lines = self.lines()
+        if len(lines) == 1:
+            return lines[0]
+        return "\n".join(lines) + f"\n{self.file}: {len(lines)} faults; nothing was written"

@@ -1,0 +1,65 @@
+"""The people directory and role checks. Roles are enforced here, in core."""
+
+from __future__ import annotations
+
+import json
+
+from .context import Context
+from .errors import NotFound, PermissionDenied
+
+ROLES = ("auditor", "pdt", "admin", "worker", "manager", "head_of_service", "smt", "director")
+
+
+def has_directory(ctx: Context) -> bool:
+    return bool(ctx.store.scalar("SELECT 1 FROM people LIMIT 1"))
+
+
+def get_person(ctx: Context, login: str) -> dict | None:
+    row = ctx.store.one("SELECT * FROM people WHERE login = ?", [login])
+    if row:
+        row["roles"] = json.loads(row["roles"] or "[]")
+    return row
+
+
+def roles_of(ctx: Context, login: str) -> set[str]:
+    person = get_person(ctx, login)
+    return set(person["roles"]) if person else set()
+
+
+def require_role(ctx: Context, *roles: str, doing: str, bootstrap: bool = False) -> None:
+    """Refuse unless the acting user holds one of ``roles``.
+
+    ``bootstrap``: while no people directory exists, anyone who can open the
+    database may do this (the first import has to come from somewhere).
+    """
+    if bootstrap and not has_directory(ctx):
+        return
+    held = roles_of(ctx, ctx.user)
+    if not held & set(roles):
+        need = " or ".join(roles)
+        if not get_person(ctx, ctx.user):
+            raise PermissionDenied(
+                f"{ctx.user} is not in the people directory; {doing} needs the {need} role"
+            )
+        raise PermissionDenied(f"{ctx.user} may not {doing}: needs the {need} role")
+
+
+def find_person(ctx: Context, login_or_name: str | None) -> dict | None:
+    """A caseload worker is matched to a person by login, else by name (case-insensitive)."""
+    if not login_or_name:
+        return None
+    person = get_person(ctx, login_or_name)
+    if person:
+        return person
+    row = ctx.store.one(
+        "SELECT login FROM people WHERE name = ? COLLATE NOCASE ORDER BY login LIMIT 1",
+        [login_or_name.strip()],
+    )
+    return get_person(ctx, row["login"]) if row else None
+
+
+def require_person(ctx: Context, login: str) -> dict:
+    person = get_person(ctx, login)
+    if not person:
+        raise NotFound(f"no person with login '{login}' in the people directory")
+    return person

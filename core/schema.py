@@ -1,0 +1,308 @@
+"""The schema, and its migrations, in one place.
+
+Each migration is registered in order on ``MIGRATIONS``. A migration never
+changes once released: add a new one. ``Store.open`` applies pending ones inside
+a ``BEGIN IMMEDIATE`` so two processes opening an old file migrate it once.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+MIGRATIONS = Migrations("dipaudit")
+APP_ID = "dipaudit"
+
+
+@MIGRATIONS()
+def m001_foundation(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+
+        CREATE TABLE teams (
+            name TEXT PRIMARY KEY,
+            head_of_service TEXT
+        );
+
+        CREATE TABLE people (
+            login TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            roles TEXT NOT NULL DEFAULT '[]',      -- JSON list of role names
+            team TEXT,
+            email TEXT,
+            teams_address TEXT,
+            manager TEXT,                          -- login of the supervising manager
+            head_of_service TEXT,                  -- login
+            active INTEGER NOT NULL DEFAULT 1,
+            updated_at TEXT
+        );
+        CREATE INDEX people_name ON people(name COLLATE NOCASE);
+
+        -- One row per child: derived from the child's list memberships below.
+        CREATE TABLE children (
+            child_id TEXT PRIMARY KEY,
+            name TEXT,
+            date_of_birth TEXT,
+            expected_date_of_birth TEXT,
+            cohort TEXT NOT NULL,                  -- unborn | cp | care_leaver | cla | cin
+            tier INTEGER NOT NULL,
+            worker TEXT,                           -- allocated worker as the extract names them
+            worker_login TEXT,                     -- matched person, when known
+            team TEXT,
+            family_id TEXT,
+            is_open INTEGER NOT NULL DEFAULT 1,
+            closed_on TEXT,
+            key_dates TEXT NOT NULL DEFAULT '{}',  -- JSON: cp_plan_start, date_looked_after, ...
+            updated_at TEXT
+        );
+        CREATE INDEX children_open_worker ON children(is_open, worker);
+        CREATE INDEX children_family ON children(family_id);
+
+        -- Where a child came from: one row per (child, source list). A caseload
+        -- import is a snapshot of the sources it contains.
+        CREATE TABLE child_sources (
+            child_id TEXT NOT NULL REFERENCES children(child_id),
+            source TEXT NOT NULL,                  -- list6 | list7 | list8 | list9 | canonical
+            cohort TEXT NOT NULL,
+            name TEXT,
+            date_of_birth TEXT,
+            expected_date_of_birth TEXT,
+            worker TEXT,
+            team TEXT,
+            family_id TEXT,
+            ended_on TEXT,                         -- episode end (closure / plan end / ceased)
+            present INTEGER NOT NULL DEFAULT 1,    -- in the latest extract of this source
+            key_dates TEXT NOT NULL DEFAULT '{}',
+            row_hash TEXT NOT NULL,
+            updated_at TEXT,
+            PRIMARY KEY (child_id, source)
+        );
+
+        CREATE TABLE case_notes (
+            note_id INTEGER PRIMARY KEY,
+            child_id TEXT NOT NULL,
+            date TEXT NOT NULL,                    -- ISO date
+            kind TEXT NOT NULL,                    -- covid | virtual_contact | communication | management_oversight | qa_audit | other
+            type TEXT NOT NULL,                    -- the type as the case management system names it
+            author TEXT,
+            summary TEXT,
+            note_key TEXT NOT NULL UNIQUE,         -- content hash: the same note imported twice is one note
+            imported_at TEXT
+        );
+        CREATE INDEX case_notes_child_kind_date ON case_notes(child_id, kind, date);
+
+        CREATE TABLE imports (
+            import_id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            file TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            at TEXT NOT NULL,
+            by TEXT NOT NULL,
+            counts TEXT NOT NULL DEFAULT '{}'
+        );
+
+        CREATE TABLE samples (
+            sample_id INTEGER PRIMARY KEY,
+            seed INTEGER NOT NULL,
+            params TEXT NOT NULL,                  -- JSON
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            population TEXT NOT NULL DEFAULT '{}', -- JSON: eligible children per tier, excluded per reason
+            log TEXT NOT NULL DEFAULT '[]',        -- JSON: every child considered, picked or excluded, with the reason
+            unfilled TEXT NOT NULL DEFAULT '[]'    -- JSON: workers with no eligible child, with the reason
+        );
+
+        CREATE TABLE queue_items (
+            queue_id INTEGER PRIMARY KEY,
+            sample_id INTEGER NOT NULL REFERENCES samples(sample_id),
+            child_id TEXT NOT NULL REFERENCES children(child_id),
+            worker TEXT,
+            team TEXT,
+            tier INTEGER NOT NULL,
+            cohort TEXT NOT NULL,
+            reason TEXT,
+            auditor TEXT,                          -- assigned auditor (round-robin at draw)
+            claimed_by TEXT,
+            claimed_at TEXT,
+            status TEXT NOT NULL DEFAULT 'queued', -- queued | claimed | in_progress | done | cancelled
+            audit_id INTEGER,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        -- A child is in at most one live queue item: two draws, or two auditors, can never hold the same child.
+        CREATE UNIQUE INDEX queue_items_one_live_per_child ON queue_items(child_id)
+            WHERE status IN ('queued', 'claimed', 'in_progress');
+        CREATE INDEX queue_items_status ON queue_items(status);
+
+        -- The append-only event trail: who did what, when, before and after.
+        CREATE TABLE events (
+            event_id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            os_login TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            entity_id TEXT,
+            action TEXT NOT NULL,
+            before TEXT,
+            after TEXT
+        );
+        CREATE INDEX events_entity ON events(entity, entity_id);
+        CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+            BEGIN SELECT RAISE(ABORT, 'the event trail is append-only'); END;
+        CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+            BEGIN SELECT RAISE(ABORT, 'the event trail is append-only'); END;
+
+        -- Notifications to send, written in the same transaction as their cause.
+        CREATE TABLE outbox (
+            outbox_id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            recipient TEXT NOT NULL,               -- login in the people directory
+            recipient_role TEXT,                   -- worker | manager | auditor | pdt | head_of_service | smt | director
+            template TEXT NOT NULL,
+            payload TEXT NOT NULL DEFAULT '{}',    -- JSON
+            entity TEXT,
+            entity_id TEXT,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL DEFAULT 'pending',-- pending | sent | failed (will retry) | dead (gave up)
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            last_error TEXT,
+            sent_at TEXT
+        );
+        CREATE INDEX outbox_status ON outbox(status, next_attempt_at);
+        """
+    )
+    db.execute("INSERT INTO meta (key, value) VALUES ('app', ?)", [APP_ID])
+
+
+# --- m002: audits, programmes, ratings, actions (issue 3) ---------------------
+@MIGRATIONS()
+def m002_audits(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE audits (
+            audit_id INTEGER PRIMARY KEY,
+            queue_id INTEGER REFERENCES queue_items(queue_id),
+            child_id TEXT NOT NULL REFERENCES children(child_id),
+            auditor TEXT NOT NULL,
+            programme_id TEXT NOT NULL,
+            programme_version TEXT NOT NULL,
+            programme TEXT NOT NULL,               -- JSON snapshot of the programme as used: editing it never changes this audit
+            status TEXT NOT NULL DEFAULT 'draft',  -- draft | submitted | queried | finalised
+            worker TEXT,                           -- snapshot at start: allocated worker (login when known)
+            manager TEXT,                          -- supervising manager login
+            team TEXT,
+            audit_date TEXT NOT NULL,              -- ISO date (London) the audit was started
+            started_at TEXT NOT NULL,
+            submitted_at TEXT,
+            finalised_at TEXT,
+            finalised_by TEXT,
+            review_due_at TEXT,                    -- PDT action review: submitted + 14 days
+            overview TEXT NOT NULL DEFAULT '',
+            positive_practice TEXT NOT NULL DEFAULT '',
+            prechecks TEXT NOT NULL DEFAULT '{}',  -- JSON: standard id -> {rating, evidence}, with computed_at
+            version INTEGER NOT NULL DEFAULT 1,    -- optimistic concurrency: every save bumps it
+            updated_at TEXT NOT NULL,
+            updated_by TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX audits_one_draft_per_child ON audits(child_id) WHERE status = 'draft';
+        CREATE INDEX audits_status ON audits(status);
+        CREATE INDEX audits_child_submitted ON audits(child_id, submitted_at);
+
+        CREATE TABLE ratings (
+            audit_id INTEGER NOT NULL REFERENCES audits(audit_id),
+            standard_id TEXT NOT NULL,
+            rating TEXT,                           -- met | partly_met | not_met | not_applicable
+            evidence TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (audit_id, standard_id)
+        );
+
+        CREATE TABLE actions (
+            action_id INTEGER PRIMARY KEY,
+            audit_id INTEGER NOT NULL REFERENCES audits(audit_id),
+            position INTEGER NOT NULL DEFAULT 0,
+            owner_role TEXT NOT NULL,              -- worker | manager
+            owner TEXT,                            -- login
+            description TEXT NOT NULL DEFAULT '',
+            due TEXT,                              -- ISO date
+            status TEXT NOT NULL DEFAULT 'open',   -- open | completed | not_completed | not_needed
+            review_due_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX actions_audit ON actions(audit_id);
+        CREATE INDEX actions_status_due ON actions(status, due);
+        """
+    )
+
+
+# --- m003: comments, escalations, action reviews (issue 4) --------------------
+@MIGRATIONS()
+def m003_after_submission(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE comments (
+            comment_id INTEGER PRIMARY KEY,
+            audit_id INTEGER NOT NULL REFERENCES audits(audit_id),
+            author TEXT NOT NULL,                  -- who it is from (worker / manager login)
+            recorded_by TEXT NOT NULL,             -- who typed it (an auditor on their behalf)
+            text TEXT NOT NULL,
+            is_query INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'noted',  -- noted | open (a query) | resolved
+            created_at TEXT NOT NULL,
+            resolved_at TEXT,
+            resolved_by TEXT,
+            resolution TEXT
+        );
+        CREATE INDEX comments_audit ON comments(audit_id);
+
+        CREATE TABLE addenda (
+            addendum_id INTEGER PRIMARY KEY,
+            audit_id INTEGER NOT NULL REFERENCES audits(audit_id),
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL
+        );
+
+        CREATE TABLE escalations (
+            escalation_id INTEGER PRIMARY KEY,
+            audit_id INTEGER NOT NULL REFERENCES audits(audit_id),
+            child_id TEXT NOT NULL,
+            level TEXT NOT NULL DEFAULT 'manager', -- manager | head_of_service
+            status TEXT NOT NULL DEFAULT 'open',   -- open | responded | closed
+            concern TEXT NOT NULL,
+            raised_by TEXT NOT NULL,
+            raised_at TEXT NOT NULL,
+            recipient TEXT,                        -- login of who must respond now
+            phoned TEXT,                           -- reached | no-answer | NULL
+            respond_by TEXT,
+            responded_at TEXT,
+            response TEXT,
+            referred_at TEXT,                      -- when it went to the Head of Service
+            overdue_at TEXT,                       -- when tick flagged it overdue
+            closed_at TEXT,
+            closed_by TEXT,
+            outcome TEXT
+        );
+        CREATE INDEX escalations_status ON escalations(status, respond_by);
+
+        CREATE TABLE escalation_steps (
+            step_id INTEGER PRIMARY KEY,
+            escalation_id INTEGER NOT NULL REFERENCES escalations(escalation_id),
+            at TEXT NOT NULL,
+            by TEXT NOT NULL,
+            kind TEXT NOT NULL,                    -- raised | phoned | emailed | responded | overdue | referred | closed
+            text TEXT
+        );
+
+        CREATE TABLE action_reviews (
+            review_id INTEGER PRIMARY KEY,
+            action_id INTEGER NOT NULL REFERENCES actions(action_id),
+            at TEXT NOT NULL,
+            by TEXT NOT NULL,
+            outcome TEXT NOT NULL,                 -- completed | not_completed | not_needed
+            new_due TEXT,
+            note TEXT
+        );
+        """
+    )

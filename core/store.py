@@ -1,0 +1,237 @@
+"""The store: one SQLite file through sqlite-utils.
+
+WAL, foreign keys on, an explicit busy timeout, and write transactions that
+begin with ``BEGIN IMMEDIATE`` so several processes (auditors on one server,
+cron's ``tick``) queue for the write lock instead of failing (field notes).
+Every change is written with its event, and its outbox rows, in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from .clock import iso
+from .errors import DatabaseError
+from .schema import APP_ID, MIGRATIONS
+
+
+def _json(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, default=str, sort_keys=True, ensure_ascii=False)
+
+
+@dataclass
+class Tx:
+    """An open write transaction. ``now`` is the one instant all its rows carry."""
+
+    db: Database
+    now: datetime
+    actor: str
+    os_login: str
+    events: list[int] = field(default_factory=list)
+
+    @property
+    def at(self) -> str:
+        return iso(self.now)
+
+    def execute(self, sql: str, params: Sequence | dict | None = None) -> sqlite3.Cursor:
+        return self.db.conn.execute(sql, params if params is not None else ())
+
+    def event(
+        self,
+        entity: str,
+        entity_id: Any,
+        action: str,
+        before: Any = None,
+        after: Any = None,
+        *,
+        actor: str | None = None,
+    ) -> int:
+        """Append to the event trail, in this transaction."""
+        cur = self.execute(
+            "INSERT INTO events (at, actor, os_login, entity, entity_id, action, before, after)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                self.at,
+                actor or self.actor,
+                self.os_login,
+                entity,
+                None if entity_id is None else str(entity_id),
+                action,
+                _json(before),
+                _json(after),
+            ],
+        )
+        self.events.append(cur.lastrowid)
+        return cur.lastrowid
+
+    def outbox(
+        self,
+        recipient: str,
+        template: str,
+        payload: dict,
+        key: str,
+        *,
+        recipient_role: str | None = None,
+        entity: str | None = None,
+        entity_id: Any = None,
+    ) -> bool:
+        """Queue a notification. The idempotency key makes a repeat a no-op; returns True if new."""
+        cur = self.execute(
+            "INSERT OR IGNORE INTO outbox (created_at, recipient, recipient_role, template, payload,"
+            " entity, entity_id, idempotency_key, status, next_attempt_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+            [
+                self.at,
+                recipient,
+                recipient_role,
+                template,
+                _json(payload),
+                entity,
+                None if entity_id is None else str(entity_id),
+                key,
+                self.at,
+            ],
+        )
+        return cur.rowcount == 1
+
+
+class Store:
+    """A dipaudit database file. Safe to share between threads (one lock per store)."""
+
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 5000):
+        self.path = Path(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        self.lock = threading.RLock()
+        conn = sqlite3.connect(
+            str(self.path), timeout=busy_timeout_ms / 1000, check_same_thread=False
+        )
+        self.db = Database(conn, execute_plugins=False)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise DatabaseError(f"{self.path}: not a SQLite database ({exc})") from exc
+
+    # -- opening -----------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path, *, create: bool = True, migrate: bool = True) -> Store:
+        """Open (and create or migrate) a dipaudit database, with clear refusals."""
+        path = Path(path)
+        if not path.exists():
+            if not create:
+                raise DatabaseError(
+                    f"{path}: no database here; create one with 'dipaudit init' or 'dipaudit demo'"
+                )
+            path.parent.mkdir(parents=True, exist_ok=True)
+        elif path.is_dir():
+            raise DatabaseError(f"{path}: is a directory, not a database file")
+        store = cls(path)
+        try:
+            store._check_identity()
+            if migrate:
+                store.migrate()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def _check_identity(self) -> None:
+        try:
+            tables = set(self.db.table_names())
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(f"{self.path}: not a SQLite database ({exc})") from exc
+        if not tables:
+            return  # new file
+        if "meta" not in tables:
+            raise DatabaseError(f"{self.path}: a SQLite database, but not a dipaudit one")
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'app'").fetchone()
+        if not row or row[0] != APP_ID:
+            raise DatabaseError(f"{self.path}: a SQLite database, but not a dipaudit one")
+        known = {m.name for m in MIGRATIONS._migrations}
+        unknown = [m.name for m in MIGRATIONS.applied(self.db) if m.name not in known]
+        if unknown:
+            raise DatabaseError(
+                f"{self.path}: written by a newer dipaudit (schema {unknown[-1]}); upgrade dipaudit to open it"
+            )
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations once, even with several processes starting together."""
+        with self.lock:
+            conn = self.db.conn
+            if conn.in_transaction:
+                raise RuntimeError("migrate() inside a transaction")
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if mode.lower() != "wal":
+                try:
+                    self.db.enable_wal()
+                except sqlite3.OperationalError:
+                    pass  # another process holds the file; it will have set WAL
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                pending = [m.name for m in MIGRATIONS.pending(self.db)]
+                if pending:
+                    MIGRATIONS.apply(self.db)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            return pending
+
+    def schema_version(self) -> str | None:
+        applied = MIGRATIONS.applied(self.db)
+        return applied[-1].name if applied else None
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # -- reading -----------------------------------------------------------
+    def query(self, sql: str, params: Sequence | dict | None = None) -> list[dict]:
+        with self.lock:
+            return list(self.db.query(sql, params or ()))
+
+    def one(self, sql: str, params: Sequence | dict | None = None) -> dict | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def scalar(self, sql: str, params: Sequence | dict | None = None) -> Any:
+        with self.lock:
+            row = self.db.conn.execute(sql, params or ()).fetchone()
+        return row[0] if row else None
+
+    # -- writing -----------------------------------------------------------
+    @contextmanager
+    def write(self, *, now: datetime, actor: str, os_login: str) -> Iterator[Tx]:
+        """One write transaction (``BEGIN IMMEDIATE``): all of it commits, or none of it."""
+        with self.lock:
+            conn = self.db.conn
+            if conn.in_transaction:
+                raise RuntimeError("nested write transaction")
+            conn.execute("BEGIN IMMEDIATE")
+            tx = Tx(self.db, now, actor, os_login)
+            try:
+                yield tx
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise

@@ -1,0 +1,88 @@
+"""The store: identity checks, migrations, transactions, the append-only trail."""
+
+import sqlite3
+
+import pytest
+
+from core.errors import DatabaseError
+from core.schema import MIGRATIONS
+from core.store import Store
+
+
+def test_new_database_is_wal_with_foreign_keys_and_busy_timeout(store):
+    conn = store.db.conn
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+    assert store.schema_version() == MIGRATIONS._migrations[-1].name
+
+
+def test_reopening_applies_nothing_twice(db_path):
+    Store.open(db_path).close()
+    s = Store.open(db_path)
+    assert s.migrate() == []
+    s.close()
+
+
+def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
+    bad = tmp_path / "notes.db"
+    bad.write_text("this is a spreadsheet, honest\n" * 100)
+    with pytest.raises(DatabaseError, match="not a SQLite database"):
+        Store.open(bad)
+
+
+def test_another_apps_sqlite_file_is_refused_and_untouched(tmp_path):
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE things (id INTEGER)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(DatabaseError, match="not a dipaudit one"):
+        Store.open(other)
+    conn = sqlite3.connect(other)
+    assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")] == ["things"]
+
+
+def test_a_newer_schema_is_refused(db_path):
+    s = Store.open(db_path)
+    s.db.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('dipaudit', 'm999_future', 'x')"
+    )
+    s.close()
+    with pytest.raises(DatabaseError, match="newer dipaudit"):
+        Store.open(db_path)
+
+
+def test_missing_file_is_not_created_when_create_is_false(tmp_path):
+    with pytest.raises(DatabaseError, match="no database here"):
+        Store.open(tmp_path / "typo.db", create=False)
+    assert not (tmp_path / "typo.db").exists()
+
+
+def test_a_failed_transaction_writes_nothing_not_even_its_event(ctx):
+    with pytest.raises(RuntimeError):
+        with ctx.tx() as tx:
+            tx.db["teams"].insert({"name": "Team A"})
+            tx.event("team", "Team A", "created")
+            raise RuntimeError("boom")
+    assert ctx.store.scalar("SELECT count(*) FROM teams") == 0
+    assert ctx.store.scalar("SELECT count(*) FROM events") == 0
+
+
+def test_events_carry_user_os_login_and_clock_time_and_are_append_only(ctx):
+    with ctx.tx() as tx:
+        tx.event("team", "A", "created", before=None, after={"name": "A"})
+    ev = ctx.store.one("SELECT * FROM events")
+    assert (ev["actor"], ev["os_login"], ev["at"]) == ("admin1", "tester", "2020-04-27T09:00:00Z")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        ctx.store.db.execute("UPDATE events SET actor = 'someone else'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        ctx.store.db.execute("DELETE FROM events")
+
+
+def test_outbox_idempotency_key_stops_duplicates(ctx):
+    with ctx.tx() as tx:
+        assert tx.outbox("w1", "audit_submitted", {"a": 1}, "audit:1:submitted:w1") is True
+    with ctx.tx() as tx:
+        assert tx.outbox("w1", "audit_submitted", {"a": 1}, "audit:1:submitted:w1") is False
+    assert ctx.store.scalar("SELECT count(*) FROM outbox") == 1

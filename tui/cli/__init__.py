@@ -1,0 +1,115 @@
+"""The command line: thin wrappers over core services (design.md "CLI contract").
+
+Global options --db, --user, --now (env DIPAUDIT_DB, DIPAUDIT_USER, DIPAUDIT_NOW).
+Listing commands take --json and then print JSON only. Errors are one line per
+fault on stderr and a non-zero exit; nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from core import locations
+from core.clock import clock_from
+from core.config import Settings
+from core.context import Context, os_login
+from core.errors import DipauditError
+from core.store import Store
+
+
+@dataclass
+class CliState:
+    db: Path
+    user: str
+    now: str | None
+    _ctx: Context | None = field(default=None, repr=False)
+
+    def context(self, *, create: bool = False) -> Context:
+        """Open the database and build the service context (once per command)."""
+        if self._ctx is None:
+            try:
+                clock = clock_from(self.now)
+            except ValueError as exc:
+                raise click.BadParameter(f"'{self.now}' is not an ISO-8601 time", param_hint="--now") from exc
+            store = Store.open(self.db, create=create)
+            self._ctx = Context(store=store, clock=clock, settings=Settings(), user=self.user, os_login=os_login())
+        return self._ctx
+
+
+pass_state = click.make_pass_decorator(CliState)
+
+
+def emit_json(data) -> None:
+    """JSON only on stdout (pydantic models and dates welcome)."""
+    click.echo(json.dumps(_plain(data), indent=2, default=str, ensure_ascii=False))
+
+
+def _plain(data):
+    if hasattr(data, "model_dump"):
+        return data.model_dump(mode="json")
+    if isinstance(data, dict):
+        return {k: _plain(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_plain(v) for v in data]
+    return data
+
+
+def table(rows: list[dict], columns: list[str]) -> str:
+    """A plain aligned text table for terminal listings."""
+    if not rows:
+        return "(none)"
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    out = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    out += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(line.rstrip() for line in out)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="DIPAUDIT_DB",
+              default=None, help="Database file (env DIPAUDIT_DB; default in the user data dir).")
+@click.option("--user", envvar="DIPAUDIT_USER", default=None,
+              help="Acting user's login (env DIPAUDIT_USER; default the OS login).")
+@click.option("--now", envvar="DIPAUDIT_NOW", default=None,
+              help="The clock, ISO-8601 (env DIPAUDIT_NOW); London time unless an offset is given.")
+@click.version_option(package_name="dipaudit")
+@click.pass_context
+def cli(click_ctx: click.Context, db: Path | None, user: str | None, now: str | None) -> None:
+    """dipaudit: dip sample audits for children's social care."""
+    click_ctx.obj = CliState(db=db or locations.default_db(), user=user or os_login(), now=now)
+    if click_ctx.invoked_subcommand is None:
+        from .misc import run_tui
+
+        run_tui(click_ctx.obj, create=False)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False, prog_name="dipaudit")
+    except DipauditError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted; nothing uncommitted was kept", err=True)
+        sys.exit(130)
+
+
+# Command modules register themselves on ``cli`` when imported.
+from . import misc  # noqa: E402,F401
+from . import imports  # noqa: E402,F401
+from . import sampling  # noqa: E402,F401
+from . import audit  # noqa: E402,F401
+from . import followup  # noqa: E402,F401

@@ -1,0 +1,51 @@
+"""init, tui, log: the general commands."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from . import CliState, cli, emit_json, pass_state, table
+
+
+def run_tui(state: CliState, *, create: bool) -> None:
+    ctx = state.context(create=create)
+    from tui.app import create_app
+
+    create_app(ctx).run()
+
+
+@cli.command("tui")
+@pass_state
+def tui_cmd(state: CliState) -> None:
+    """Open the terminal application."""
+    run_tui(state, create=False)
+
+
+@cli.command()
+@pass_state
+def init(state: CliState) -> None:
+    """Create or migrate the database."""
+    ctx = state.context(create=True)
+    click.echo(f"{ctx.store.path}: dipaudit database, schema {ctx.store.schema_version()}")
+
+
+@cli.command("log")
+@click.option("--entity", default=None, help="Only events about this entity (e.g. queue_item, audit).")
+@click.option("--id", "entity_id", default=None, help="Only events about this entity id.")
+@click.option("--limit", default=200, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_state
+def log_cmd(state: CliState, entity: str | None, entity_id: str | None, limit: int, as_json: bool) -> None:
+    """The event trail (append-only): who did what, when."""
+    from core.events import list_events
+
+    rows = list_events(state.context(), entity=entity, entity_id=entity_id, limit=limit)
+    if as_json:
+        for r in rows:
+            r["before"] = json.loads(r["before"]) if r["before"] else None
+            r["after"] = json.loads(r["after"]) if r["after"] else None
+        emit_json(rows)
+    else:
+        click.echo(table(rows, ["event_id", "at", "actor", "entity", "entity_id", "action"]))

@@ -1,0 +1,45 @@
+"""Help: the keys of the screen underneath, and how to move between screens."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# dipaudit help
+
+**Screens** (press the digit or F-key from anywhere):
+`1`/`F2` sample queue · `2`/`F3` comment review · `3`/`F4` escalations · `4`/`F5` action review
+
+**Everywhere**: `F1` or `?` this help · `ctrl+p` command palette · `q` quit (drafts are already saved)
+
+The footer at the bottom of each screen lists that screen's own keys.
+Over SSH, *copy* uses the terminal's clipboard (OSC 52): it reaches the clipboard of the machine you are sitting at.
+
+Press `Escape` to close.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,f1,question_mark", "dismiss", "Close", id="help_close")]
+
+    def __init__(self, below=None) -> None:
+        super().__init__()
+        self.below = below
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog"):
+            extra = ""
+            if self.below is not None:
+                keys = [b for b in self.below.BINDINGS if isinstance(b, Binding) and b.show]
+                if keys:
+                    extra = "\n**This screen**:\n\n" + "\n".join(
+                        f"- `{b.key.split(',')[0]}` {b.description}" for b in keys
+                    )
+            yield Markdown(HELP + extra)
+
+    async def action_dismiss(self, result=None) -> None:
+        self.dismiss(result)

@@ -113,3 +113,4 @@ from . import imports  # noqa: E402,F401
 from . import sampling  # noqa: E402,F401
 from . import audit  # noqa: E402,F401
 from . import followup  # noqa: E402,F401
+from . import demo  # noqa: E402,F401

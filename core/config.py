@@ -71,7 +71,12 @@ class NotifySettings(BaseModel):
     full_names: bool = False  # notifications name a child by id and initials unless turned on
     apprise_config: Path | None = None  # YAML/text Apprise config with tagged URLs
     max_attempts: int = 8
-    retry_minutes: int = 5
+    retry_minutes: int = 5  # first retry after this; doubles each attempt (exponential backoff)
+    # Apprise mail URL without the recipient, e.g. "mailtos://user:pass@smtp.council.gov.uk?from=dipaudit@council.gov.uk";
+    # each message adds to=<the person's email>. None: no email channel.
+    email_url: str | None = None
+    # Send to a person's Teams address (a Power Automate Workflows URL, workflows://...) when they have one.
+    teams: bool = True
 
 
 class Settings(BaseSettings):

@@ -7,7 +7,8 @@ checklist is pushed on top of the queue. Services are called through ``self.ctx`
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from importlib import import_module
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -19,6 +20,16 @@ from .commands import ScreenCommands
 from .screens.help import HelpScreen
 
 
+def _screen(path: str) -> Callable[[], Screen]:
+    """A mode's screen, imported when first opened (``module:Class``): startup stays fast."""
+
+    def build() -> Screen:
+        module, name = path.split(":")
+        return getattr(import_module(module), name)()
+
+    return build
+
+
 class DipauditApp(App[None]):
     TITLE = "dipaudit"
     CSS_PATH = "app.tcss"
@@ -26,10 +37,10 @@ class DipauditApp(App[None]):
     COMMANDS = App.COMMANDS | {ScreenCommands}
 
     MODES = {
-        "queue": "tui.screens.queue:QueueScreen",
-        "comments": "tui.screens.comments:CommentsScreen",
-        "escalations": "tui.screens.escalations:EscalationsScreen",
-        "actions": "tui.screens.actions:ActionsScreen",
+        "queue": _screen("tui.screens.queue:QueueScreen"),
+        "comments": _screen("tui.screens.comments:CommentsScreen"),
+        "escalations": _screen("tui.screens.escalations:EscalationsScreen"),
+        "actions": _screen("tui.screens.actions:ActionsScreen"),
     }
     # Screen names and the keys that reach them (F-keys and digits survive SSH and tmux).
     SCREENS_NAV = [

@@ -292,8 +292,10 @@ def m003_after_submission(db: Database) -> None:
             at TEXT NOT NULL,
             by TEXT NOT NULL,
             kind TEXT NOT NULL,                    -- raised | phoned | emailed | responded | overdue | referred | closed
+            recipient TEXT,                        -- login the step was addressed to (phoned, emailed, referred)
             text TEXT
         );
+        CREATE INDEX escalation_steps_escalation ON escalation_steps(escalation_id, step_id);
 
         CREATE TABLE action_reviews (
             review_id INTEGER PRIMARY KEY,
@@ -304,5 +306,7 @@ def m003_after_submission(db: Database) -> None:
             new_due TEXT,
             note TEXT
         );
+        CREATE INDEX action_reviews_action ON action_reviews(action_id, review_id);
+        CREATE INDEX comments_open_queries ON comments(audit_id, status);
         """
     )

@@ -63,3 +63,78 @@ def add_note(ctx: Context, child_id: str, date: str, kind: str, *, type: str | N
             {"child_id": child_id, "date": date, "kind": kind, "type": type, "author": author,
              "summary": summary, "note_key": key, "imported_at": tx.at},
         )
+
+
+def add_audit_people(ctx: Context, *, auditor: str = "aud1", worker: str = "w1", manager: str = "m1",
+                     head_of_service: str = "hos1", pdt: str = "pdt1", team: str = "Team A") -> None:
+    """An auditor, a worker supervised by a manager, the team's Head of Service and a PDT member."""
+    people = [
+        {"login": auditor, "name": "Ann Auditor", "roles": ["auditor"], "team": "QA"},
+        {"login": worker, "name": "Wendy Worker", "roles": ["worker"], "team": team,
+         "manager": manager, "head_of_service": head_of_service},
+        {"login": manager, "name": "Mark Manager", "roles": ["manager"], "team": team,
+         "head_of_service": head_of_service},
+        {"login": head_of_service, "name": "Hannah Head", "roles": ["head_of_service"], "team": team},
+        {"login": pdt, "name": "Pat Developer", "roles": ["pdt"], "team": "PDT"},
+    ]
+    with ctx.tx() as tx:
+        tx.db["teams"].upsert({"name": team, "head_of_service": head_of_service}, pk="name")
+        for p in people:
+            tx.db["people"].upsert(
+                {"login": p["login"], "name": p["name"], "roles": json.dumps(p["roles"]),
+                 "team": p["team"], "email": f"{p['login']}@example.org", "teams_address": None,
+                 "manager": p.get("manager"), "head_of_service": p.get("head_of_service")},
+                pk="login",
+            )
+
+
+def full_audit_data(audit_date=None, *, due: str | None = None) -> dict:
+    """Fill data for the default programme: every standard rated, an overview, and one
+    action each for the worker and the manager (due ten working days on)."""
+    if due is None:
+        from datetime import date
+
+        from core.config import Settings
+        from core.workdays import suggest_due
+
+        due = suggest_due(audit_date or date(2020, 4, 27), Settings()).isoformat()
+    return {
+        "ratings": {
+            "covid_note": {"rating": "met", "evidence": "COVID-19 note dated 25/03/2020."},
+            "virtual_contact": {"rating": "partly_met",
+                                "evidence": "Two visits recorded as communication notes."},
+            "oversight_current": {"rating": "met", "evidence": "Oversight 02/04/2020."},
+            "oversight_virtual": {"rating": "met", "evidence": "Oversight 02/04/2020."},
+            "oversight_partners": {"rating": "not_met",
+                                   "evidence": "No mention of school or health visitor."},
+            "oversight_contact_level": {"rating": "met", "evidence": "Weekly video calls directed."},
+        },
+        "overview": "Most standards met; virtual contacts partly recorded as communication notes.",
+        "positive_practice": "Warm, child-focused recording of the video calls.",
+        "actions": [
+            {"owner_role": "worker", "description": "Re-record the 2 visits as virtual contact notes.",
+             "due": due},
+            {"owner_role": "manager", "description": "Add how partner agencies support the plan.",
+             "due": due},
+        ],
+    }
+
+
+def submitted_audit(ctx: Context, *, child_id: str = "C1", auditor: str = "aud1", worker: str = "w1",
+                    manager: str = "m1", head_of_service: str = "hos1", pdt: str = "pdt1",
+                    team: str = "Team A", child_name: str = "Alex Example", data: dict | None = None):
+    """People, a child and an audit started, filled and submitted through the real services.
+
+    The audit is submitted at ``ctx.clock``'s now by ``auditor``; returns the Audit.
+    """
+    from core.audit import fill_audit, start_audit, submit_audit
+    from core.clock import today
+
+    add_audit_people(ctx, auditor=auditor, worker=worker, manager=manager,
+                     head_of_service=head_of_service, pdt=pdt, team=team)
+    add_child(ctx, child_id, worker=worker, team=team, name=child_name)
+    as_auditor = Context(store=ctx.store, clock=ctx.clock, settings=ctx.settings, user=auditor,
+                         os_login=ctx.os_login)
+    audit = start_audit(as_auditor, child_id)
+    fill_audit(as_auditor, audit.audit_id, data or full_audit_data(today(ctx.clock)))
+    return submit_audit(as_auditor, audit.audit_id)

@@ -19,7 +19,7 @@ from .clock import from_iso, iso, local, show, today
 from .context import Context
 from .errors import Conflict, Fault, InputError, NotFound, PermissionDenied, StateError
 from .models import initials
-from .people import get_person, require_role
+from .people import get_person, require_role, roles_of
 from .prechecks import Suggestion, run_prechecks
 from .programme import Programme, Standard, load_programme
 
@@ -232,6 +232,11 @@ def start_audit(ctx: Context, ref: str) -> Audit:
             if item and item["claimed_by"] and item["claimed_by"] != ctx.user:
                 raise Conflict(f"queue item {item['queue_id']} (child {child_id}) is claimed by"
                                f" {_name(ctx, item['claimed_by'])} ({item['claimed_by']})")
+            # The queue's own rule (core.queue.claim): an item drawn for another auditor is theirs.
+            if (item and item["auditor"] and item["auditor"] != ctx.user
+                    and item["claimed_by"] != ctx.user and "admin" not in roles_of(ctx, ctx.user)):
+                raise PermissionDenied(f"queue item {item['queue_id']} (child {child_id}) is assigned to"
+                                       f" {item['auditor']}; only they or an admin may start it")
             child = ctx.store.one("SELECT * FROM children WHERE child_id = ?", [child_id])
             worker = child["worker_login"] or child["worker"]
             person = get_person(ctx, worker) if worker else None

@@ -1,0 +1,106 @@
+"""The QA Audit case note: plain text from a jinja2 template, ready to paste into the record.
+
+The packaged template is ``core/templates/qa_audit_note.txt.j2``; a council's file of
+the same name in ``core.locations.templates_dir()`` wins. Undefined names are errors
+(StrictUndefined), so a council's template with a typo fails loudly, not silently.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import jinja2
+
+from . import locations
+from .audit import RATING_LABELS, Audit, get_audit
+from .clock import from_iso, show
+from .config import Settings
+from .context import Context
+from .errors import NotFound
+
+TEMPLATE = "qa_audit_note.txt.j2"
+OWNER_ROLE_LABELS = {"worker": "social worker", "manager": "supervising manager"}
+STATUS_LABELS = {"draft": "Draft", "submitted": "Submitted", "queried": "Queried",
+                 "finalised": "Finalised"}
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader([
+            jinja2.FileSystemLoader(str(locations.templates_dir())),
+            jinja2.PackageLoader("core", "templates"),
+        ]),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # plain text for a case record, not HTML
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _day(d: date | None) -> str:
+    return d.strftime("%a %d %b %Y") if d else "(no date yet)"
+
+
+def note_context(audit: Audit, child: dict | None, settings: Settings) -> dict:
+    """What the template sees: everything already worded for a reader."""
+    window = settings.workflow.comment_window_hours
+    met = sum(1 for s in audit.standards
+              if (audit.ratings.get(s.id) and audit.ratings[s.id].rating in ("met", "not_applicable")))
+    if audit.status == "draft":
+        status_line = "Draft (not yet submitted)"
+    elif audit.status == "finalised":
+        status_line = f"Finalised {show(audit.finalised_at)}"
+    else:
+        status_line = f"{STATUS_LABELS.get(audit.status, audit.status)} {show(audit.submitted_at)}"
+    deadline = (show(from_iso(audit.submitted_at) + timedelta(hours=window))
+                if audit.submitted_at else None)
+    child = child or {}
+    return {
+        "council": settings.council,
+        "audit_id": audit.audit_id,
+        "child_id": audit.child_id,
+        "child_name": child.get("name") or "",
+        "audit_date": _day(audit.audit_date),
+        "auditor": audit.auditor,
+        "auditor_name": audit.auditor_name or audit.auditor,
+        "programme_title": audit.programme.title,
+        "programme_version": audit.programme.version,
+        "status": audit.status,
+        "status_line": status_line,
+        "standards": [
+            {"id": s.id, "title": s.title,
+             "rating": RATING_LABELS.get(audit.ratings[s.id].rating or "", "Not yet rated"),
+             "evidence": audit.ratings[s.id].evidence.strip()}
+            for s in audit.standards
+        ],
+        "standards_met": audit.standards_met,
+        "met_count": met,
+        "standard_count": len(audit.standards),
+        "overview": audit.overview.strip(),
+        "positive_practice": audit.positive_practice.strip(),
+        "actions": [
+            {"owner": a.owner, "owner_name": a.owner_name or a.owner or "(no owner yet)",
+             "owner_role": OWNER_ROLE_LABELS.get(a.owner_role, a.owner_role),
+             "description": a.description.strip(), "due": _day(a.due)}
+            for a in audit.actions
+        ],
+        "worker_name": audit.worker_name or audit.worker or "The social worker",
+        "manager_name": audit.manager_name or audit.manager or "the supervising manager",
+        "comment_window_hours": window,
+        "comment_deadline": deadline,
+    }
+
+
+def render_case_note_for(audit: Audit, child: dict | None, settings: Settings) -> str:
+    """The case note for an Audit in hand (the checklist's live preview uses this)."""
+    return _environment().get_template(TEMPLATE).render(note_context(audit, child, settings))
+
+
+def render_case_note(ctx: Context, audit_id: int) -> str:
+    """The QA Audit case note of a stored audit."""
+    audit = get_audit(ctx, audit_id)
+    child = ctx.store.one("SELECT * FROM children WHERE child_id = ?", [audit.child_id])
+    if child is None:
+        raise NotFound(f"audit {audit_id}: no child {audit.child_id}")
+    return render_case_note_for(audit, child, ctx.settings)

@@ -1,0 +1,69 @@
+"""Read-only views for the after-submission screens (comment review).
+
+No writes here: every change goes through core.comments / core.escalation /
+core.actions. These queries only gather what a person needs to see at a glance.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from .clock import from_iso, iso
+from .context import Context
+
+# Audits whose comment window is running (or has run out while a query holds it open).
+IN_WINDOW = ("submitted", "queried")
+
+
+def comment_window(ctx: Context) -> timedelta:
+    """The comment window: real elapsed hours after submission (default 72)."""
+    return timedelta(hours=ctx.settings.workflow.comment_window_hours)
+
+
+def audits_in_window(ctx: Context) -> list[dict]:
+    """Submitted audits not yet finalised, open queries first, then the soonest to close.
+
+    Each row: audit_id, child_id, worker, team, auditor, status, submitted_at,
+    closes_at (submitted + window, ISO), seconds_left (negative once the window has
+    passed with a query still open), open_queries, comments.
+    """
+    rows = ctx.store.query(
+        """
+        SELECT a.audit_id, a.child_id, a.worker, a.manager, a.team, a.auditor, a.status,
+               a.submitted_at,
+               (SELECT COUNT(*) FROM comments c
+                 WHERE c.audit_id = a.audit_id AND c.is_query = 1 AND c.status = 'open') AS open_queries,
+               (SELECT COUNT(*) FROM comments c WHERE c.audit_id = a.audit_id) AS comments
+          FROM audits a
+         WHERE a.status IN (?, ?) AND a.submitted_at IS NOT NULL
+        """,
+        list(IN_WINDOW),
+    )
+    now = ctx.now()
+    window = comment_window(ctx)
+    for row in rows:
+        closes = from_iso(row["submitted_at"]) + window
+        row["closes_at"] = iso(closes)
+        row["seconds_left"] = int((closes - now).total_seconds())
+    rows.sort(key=lambda r: (r["open_queries"] == 0, r["closes_at"], r["audit_id"]))
+    return rows
+
+
+def list_comments(ctx: Context, audit_id: int) -> list[dict]:
+    """The comments on one audit, oldest first (open queries are marked by status 'open')."""
+    return ctx.store.query(
+        "SELECT * FROM comments WHERE audit_id = ? ORDER BY created_at, comment_id", [audit_id]
+    )
+
+
+def span_text(seconds: float) -> str:
+    """A duration as a person reads it at a glance: ``2d 3h``, ``3h 20m``, ``12m``."""
+    seconds = abs(int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m"

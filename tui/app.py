@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from importlib import import_module
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -71,6 +72,34 @@ class DipauditApp(App[None]):
     def on_mount(self) -> None:
         self.theme = "textual-dark"
         self.switch_mode("queue")
+        if self.tick_seconds:
+            # The scheduler's tick on a timer, so open screens stay current (issue 4).
+            self.set_interval(self.tick_seconds, self.run_tick, name="tick")
+
+    def run_tick(self) -> None:
+        """Run core.tick once in a thread, then ask the active screen to re-read its rows."""
+        if not any(w.group == "tick" and w.is_running for w in self.workers):
+            self._tick()  # a slow tick is left to finish, not doubled
+
+    @work(thread=True, group="tick", exit_on_error=False)
+    def _tick(self) -> None:
+        from core.tick import tick
+
+        try:
+            tick(self.ctx)
+        except Exception as exc:  # a failed tick is shown once, never a traceback
+            message = str(exc) or type(exc).__name__
+            if message != getattr(self, "_last_tick_error", None):
+                self._last_tick_error = message
+                self.call_from_thread(self.show_error, message, "Scheduler tick failed")
+            return
+        self._last_tick_error = None
+        self.call_from_thread(self._after_tick)
+
+    def _after_tick(self) -> None:
+        refresh = getattr(self.screen, "refresh_data", None)
+        if refresh is not None:
+            refresh()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -85,6 +114,23 @@ class DipauditApp(App[None]):
     def show_error(self, message: str, title: str = "Not done") -> None:
         """Errors reach the auditor as a toast, never a traceback."""
         self.notify(message, title=title, severity="error", timeout=8)
+
+    def report_exception(self, exc: BaseException | None) -> None:
+        """A worker's failure, on the main thread: a refusal the auditor can act on
+        (``DipauditError``) is a toast; anything unexpected is a modal, never a traceback."""
+        from core.errors import DipauditError
+
+        from .widgets.error import ErrorScreen
+
+        if isinstance(exc, DipauditError):
+            self.show_error(str(exc))
+            return
+        self.log.error("unexpected failure", exc)
+        self.push_screen(ErrorScreen(
+            "Something went wrong",
+            f"{type(exc).__name__}: {exc}",
+            "Nothing half-done was saved. Try again; if it keeps happening, tell your admin.",
+        ))
 
 
 def create_app(ctx: Context, **kwargs) -> DipauditApp:

@@ -1,0 +1,465 @@
+"""The demo database: a deterministic synthetic council, loaded through the real importers.
+
+``generate`` invents the council (people, caseload, case-note history) from a seed
+and a date, with no wall clock: the same seed and the same day give the same
+files. ``build_demo`` writes those files to a temporary directory and imports
+them exactly as an admin would, then draws a first sample as the demo auditor so
+the queue is not empty.
+
+Everything is obviously fictional: whimsical invented surnames, ``DEMO`` child
+ids and ``example.org`` addresses.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import tempfile
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from pathlib import Path
+
+from .clock import Clock, today
+from .config import COHORTS, Settings
+from .context import Context
+from .errors import StateError
+from .programme import load_programme
+from .sampling import draw_sample
+from .store import Store
+
+DEMO_SEED = 2020
+SAMPLE_SEED = 427  # the first draw of the demo, so its queue is the same every build
+DEMO_USER = "qa.alex"  # the demo opens the TUI as this auditor
+DEMO_ADMIN = "admin.robin"  # who runs the demo's imports
+DOMAIN = "example.org"
+META_KEY = "demo"
+
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The dates the history is shaped around, so every standard has children who
+    meet it and children who miss it. Defaults: the default programme ("COVID-19,
+    Virtual Contacts and Management Oversight") and the default sampling settings;
+    ``build_demo`` reads them from the programme in use and the settings."""
+
+    virtual_practice_start: date = date(2020, 3, 23)
+    oversight_deadline: date = date(2020, 4, 20)
+    oversight_interval_days: int = 28
+    exclusion_days: int = 28
+
+CHILDREN = 800
+# Cohort of a family (its first child). Care leavers come alone and an unborn baby's
+# siblings are on a plan, so per child this gives roughly unborn 3%, cp 20%, care
+# leavers 12%, cla 25%, cin 40%: the mix of a council's open cases.
+COHORT_MIX = {"unborn": 0.045, "cp": 0.175, "care_leaver": 0.155, "cla": 0.25, "cin": 0.375}
+FAMILY_SIZES = {1: 0.68, 2: 0.18, 3: 0.10, 4: 0.04}
+CLOSED_SHARE = 0.07  # episode ended in the last six months (Annex A keeps them)
+UNALLOCATED_SHARE = 0.02  # "#N/A" in the worker column
+UNALLOCATED = "#N/A"
+
+# Which teams hold which cohorts (a council's teams specialise).
+TEAMS = {
+    "Assessment North": ("cin", "cp"),
+    "Child Protection South": ("cp", "unborn", "cin"),
+    "Family Support East": ("cin",),
+    "Children in Care": ("cla",),
+    "Leaving Care": ("care_leaver",),
+}
+HEADS_OF_SERVICE = {
+    "hos.marigold": ("Marigold Lanternby", ("Assessment North", "Child Protection South", "Family Support East")),
+    "hos.barnaby": ("Barnaby Quillfeather", ("Children in Care", "Leaving Care")),
+}
+MANAGERS = {  # one supervising manager per team
+    "Assessment North": ("mgr.odette", "Odette Thimbleby"),
+    "Child Protection South": ("mgr.percival", "Percival Inkwhistle"),
+    "Family Support East": ("mgr.rosalind", "Rosalind Kettlewhistle"),
+    "Children in Care": ("mgr.septimus", "Septimus Buttonmoss"),
+    "Leaving Care": ("mgr.tabitha", "Tabitha Fernhollow"),
+}
+WORKER_FIRST = ["Ada", "Ben", "Cleo", "Dev", "Esme", "Finn", "Gus", "Hana", "Ivo", "Jude",
+                "Kit", "Lena", "Milo", "Nia", "Oren", "Priya", "Quin", "Rhea", "Sol", "Tess",
+                "Uma", "Vic", "Wes", "Yara", "Zac"]
+WORKER_SURNAME = ["Inkwell", "Teacosy", "Pennywhistle", "Lampwick", "Quillby", "Mossbottom",
+                  "Tumbledown", "Crumpetson", "Hazelnook", "Puddingstone", "Wickerbee",
+                  "Snapdragon", "Thistlethwaite", "Buttercrumb", "Gingerbloom", "Nettlebank",
+                  "Acornby", "Brackenridge", "Dapplewood", "Figtree", "Larkspur", "Mapleroot",
+                  "Owlsworth", "Pebbleford", "Rushlight"]
+OTHER_STAFF = [  # login, name, roles, team
+    (DEMO_USER, "Alex Papercrane", ("auditor",), ""),
+    ("qa.bea", "Bea Ledgerly", ("auditor",), ""),
+    ("qa.cas", "Cas Tallymark", ("auditor", "admin"), ""),
+    ("pdt.dot", "Dot Mentorwell", ("pdt",), ""),
+    ("pdt.ezra", "Ezra Coachworth", ("pdt",), ""),
+    (DEMO_ADMIN, "Robin Keyholder", ("admin",), ""),
+    ("smt.hal", "Hal Overbridge", ("smt",), ""),
+    ("smt.ines", "Ines Highfield", ("smt",), ""),
+    ("dir.jo", "Jo Greatorex", ("director",), ""),  # Service Director
+    ("dir.kay", "Kay Corbelstone", ("director",), ""),  # Corporate Director of Children's Services
+]
+
+CHILD_FIRST = ["Pip", "Wren", "Juniper", "Bramble", "Clover", "Tansy", "Rook", "Sorrel",
+               "Marigold", "Linden", "Fable", "Moss", "Poppy", "Basil", "Hazel", "Rowan",
+               "Saffron", "Tamsin", "Ember", "Orla", "Jasper", "Nutmeg", "Pippin", "Quince",
+               "Rosehip", "Sage", "Teasel", "Umber", "Violet", "Wynn", "Yarrow", "Zinnia",
+               "Acorn", "Bryony", "Cobble", "Elder", "Figgy", "Gorse", "Heron", "Ivy"]
+SURNAME_HEAD = ["Bramble", "Quill", "Thistle", "Moss", "Puddle", "Fern", "Nettle", "Toad",
+                "Owl", "Pebble", "Willow", "Crumble", "Marrow", "Sorrel", "Bracken", "Tumble",
+                "Wobble", "Jingle", "Fiddle", "Biscuit"]
+SURNAME_TAIL = ["wick", "feather", "down", "bottom", "thorpe", "sprocket", "whistle", "button",
+                "pocket", "hop", "crumb", "snout", "whisker", "muddle"]
+
+OTHER_NOTE_TYPES = ["Home visit", "Statutory visit", "Supervision", "Strategy discussion",
+                    "Telephone call", "Core group meeting", "Case summary"]
+
+
+@dataclass
+class DemoData:
+    """The demo council as the files an admin would import."""
+
+    people: list[dict] = field(default_factory=list)
+    caseload: list[dict] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)
+
+
+PEOPLE_COLUMNS = ["login", "name", "roles", "team", "email", "teams", "manager", "head_of_service"]
+CASELOAD_COLUMNS = ["child_id", "name", "date_of_birth", "expected_date_of_birth", "cohort",
+                    "worker", "team", "family_id", "closed_on"]
+NOTE_COLUMNS = ["child_id", "date", "type", "author", "summary"]
+
+
+def note_type_names(settings: Settings) -> dict[str, str]:
+    """The name this council's case management system gives each kind of note (its first configured name)."""
+    names = {kind: getattr(settings.note_types, kind)[0]
+             for kind in ("covid", "virtual_contact", "communication", "management_oversight", "qa_audit")}
+    return names
+
+
+# -- the people ---------------------------------------------------------------
+def _people() -> tuple[list[dict], dict[str, list[dict]]]:
+    """Everyone in the demo council, and the workers of each team."""
+    people: list[dict] = []
+    hos_of = {team: login for login, (_n, teams) in HEADS_OF_SERVICE.items() for team in teams}
+
+    def person(login, name, roles, team=None, manager=None, hos=None):
+        people.append({"login": login, "name": name, "roles": ";".join(roles), "team": team or "",
+                       "email": f"{login}@{DOMAIN}", "teams": "", "manager": manager or "",
+                       "head_of_service": hos or ""})
+
+    for login, (name, _teams) in HEADS_OF_SERVICE.items():
+        person(login, name, ["head_of_service"])
+    workers: dict[str, list[dict]] = {}
+    i = 0
+    for team in TEAMS:
+        mgr_login, mgr_name = MANAGERS[team]
+        person(mgr_login, mgr_name, ["manager"], team, hos_of[team], hos_of[team])
+        workers[team] = []
+        for _ in range(5):
+            first, surname = WORKER_FIRST[i], WORKER_SURNAME[i]
+            login = f"{first}.{surname}".lower()
+            person(login, f"{first} {surname}", ["worker"], team, mgr_login, hos_of[team])
+            workers[team].append(people[-1])
+            i += 1
+    for login, name, roles, team in OTHER_STAFF:
+        person(login, name, roles, team)
+    return people, workers
+
+
+# -- the caseload -------------------------------------------------------------
+def _pick(rng: random.Random, weights: dict):
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _day(rng: random.Random, lo: date, hi: date) -> date | None:
+    """A random day in [lo, hi], or None when the range is empty."""
+    if lo > hi:
+        return None
+    return lo + timedelta(days=rng.randint(0, (hi - lo).days))
+
+
+def _years_ago(on: date, rng: random.Random, lo: float, hi: float) -> date:
+    return on - timedelta(days=rng.randint(int(lo * 365.25), int(hi * 365.25)))
+
+
+def _date_of_birth(rng: random.Random, cohort: str, on: date) -> tuple[str, str]:
+    """(date_of_birth, expected_date_of_birth) as ISO strings."""
+    if cohort == "unborn":
+        return "", (on + timedelta(days=rng.randint(14, 160))).isoformat()
+    ages = {"care_leaver": (18, 21), "cla": (1, 17.5), "cp": (0.2, 16), "cin": (0.5, 17.5)}[cohort]
+    return _years_ago(on, rng, *ages).isoformat(), ""
+
+
+def _caseload(rng: random.Random, on: date, workers: dict[str, list[dict]]) -> list[dict]:
+    teams_for = {c: [t for t, held in TEAMS.items() if c in held] for c in COHORTS}
+    rows: list[dict] = []
+    family_no = 0
+    while len(rows) < CHILDREN:
+        cohort = _pick(rng, COHORT_MIX)
+        size = 1 if cohort == "care_leaver" else _pick(rng, FAMILY_SIZES)
+        size = min(size, CHILDREN - len(rows))
+        team = rng.choice(teams_for[cohort])
+        worker = rng.choice(workers[team])["name"]
+        if rng.random() < UNALLOCATED_SHARE:
+            worker = UNALLOCATED
+        closed_on = ""
+        if rng.random() < CLOSED_SHARE:
+            closed_on = (on - timedelta(days=rng.randint(3, 170))).isoformat()
+        surname = rng.choice(SURNAME_HEAD) + rng.choice(SURNAME_TAIL)
+        family_id = ""
+        if size > 1:
+            family_no += 1
+            family_id = f"DEMOFAM{family_no:03d}"
+        firsts = rng.sample(CHILD_FIRST, size)
+        for k in range(size):
+            # An unborn baby's older siblings are usually on a child protection plan.
+            own = cohort if k == 0 or cohort != "unborn" else "cp"
+            dob, edd = _date_of_birth(rng, own, on)
+            name = f"Unborn {surname}" if own == "unborn" else f"{firsts[k]} {surname}"
+            rows.append({"child_id": f"DEMO{len(rows) + 1:04d}", "name": name,
+                         "date_of_birth": dob, "expected_date_of_birth": edd, "cohort": own,
+                         "worker": worker, "team": team, "family_id": family_id,
+                         "closed_on": closed_on})
+    return rows
+
+
+# -- the case-note history ----------------------------------------------------
+# Shares of children in each pattern: enough of each that every pre-check meets
+# both outcomes in the demo.
+HAS_COVID_NOTE = 0.82
+CONTACT_PATTERNS = {"virtual_only": 0.50, "communication_only": 0.18, "both": 0.17, "none": 0.15}
+OVERSIGHT_BY_DEADLINE = 0.60
+OVERSIGHT_CURRENT = 0.62
+RECENT_QA_AUDIT = 0.04  # audited within the exclusion period: the sampler skips them
+OLDER_QA_AUDIT = 0.06
+
+SUMMARIES = {
+    "covid": "COVID-19 risk assessment: household shielding status and contact plan agreed.",
+    "virtual_contact": "Video call with {first}; seen and spoken to alone on screen.",
+    "communication": "Spoke with {first} by video call about school and home.",
+    "management_oversight": "Oversight: risk reviewed, partner agencies' support and contact level set.",
+    "qa_audit": "QA Audit case note: findings and recommended actions.",
+    "other": "{type} recorded.",
+}
+
+
+def _notes(rng: random.Random, on: date, child: dict, authors: dict, names: dict,
+           shape: Shape) -> list[dict]:
+    """One child's history, shaped around the programme's dates and ``on`` (today)."""
+    start, deadline = shape.virtual_practice_start, shape.oversight_deadline
+    end = date.fromisoformat(child["closed_on"]) if child["closed_on"] else on
+    end = min(end, on - timedelta(days=1))  # the extract holds notes up to yesterday
+    worker = authors["worker"]
+    manager = authors["manager"]
+    first = child["name"].split()[0]
+    out: list[tuple[date, str, str, str]] = []  # (date, kind, type, author)
+
+    def add(day: date | None, kind: str, author: str, type_: str | None = None) -> None:
+        if day is not None and day <= end:
+            out.append((day, kind, type_ or names[kind], author))
+
+    # Before virtual practice: ordinary visits and an earlier oversight.
+    for _ in range(rng.randint(1, 2)):
+        add(_day(rng, start - timedelta(days=70), start - timedelta(days=1)), "other", worker, "Home visit")
+    if rng.random() < 0.7:
+        add(_day(rng, start - timedelta(days=70), start - timedelta(days=20)), "management_oversight", manager)
+
+    if rng.random() < HAS_COVID_NOTE:
+        add(_day(rng, start, min(end, start + timedelta(days=45))), "covid", worker)
+
+    pattern = _pick(rng, CONTACT_PATTERNS)
+    if pattern in ("virtual_only", "both"):
+        for _ in range(rng.randint(1, 4)):
+            add(_day(rng, start, end), "virtual_contact", worker)
+    if pattern in ("communication_only", "both"):
+        # The classic mistake: a virtual contact recorded as a communication.
+        for _ in range(rng.randint(1, 3)):
+            add(_day(rng, start, end), "communication", worker)
+
+    by_deadline = rng.random() < OVERSIGHT_BY_DEADLINE
+    current = rng.random() < OVERSIGHT_CURRENT
+    latest_ok = on - timedelta(days=shape.oversight_interval_days - 1)
+    stale_by = on - timedelta(days=shape.oversight_interval_days + 1)
+    if by_deadline:
+        hi = min(deadline, end if current else min(end, stale_by))
+        add(_day(rng, start, hi), "management_oversight", manager)
+    if current:
+        lo = latest_ok if by_deadline else max(latest_ok, deadline + timedelta(days=1))
+        add(_day(rng, lo, end), "management_oversight", manager)
+    else:
+        day = _day(rng, on - timedelta(days=90), min(end, stale_by))
+        if day is not None and not by_deadline and start <= day <= deadline:
+            day = start - timedelta(days=rng.randint(1, 20))  # keep the deadline missed
+        add(day, "management_oversight", manager)
+
+    for _ in range(rng.randint(1, 4)):
+        add(_day(rng, max(start, on - timedelta(days=120)), end), "other", worker, rng.choice(OTHER_NOTE_TYPES))
+
+    roll = rng.random()
+    if roll < RECENT_QA_AUDIT:
+        add(_day(rng, on - timedelta(days=shape.exclusion_days - 1), end), "qa_audit", "qa.bea")
+    elif roll < RECENT_QA_AUDIT + OLDER_QA_AUDIT:
+        add(_day(rng, on - timedelta(days=120), on - timedelta(days=shape.exclusion_days + 7)), "qa_audit", "qa.cas")
+
+    out.sort()
+    return [{"child_id": child["child_id"], "date": d.isoformat(), "type": type_, "author": author,
+             "summary": SUMMARIES[kind].format(first=first, type=type_)}
+            for d, kind, type_, author in out]
+
+
+def generate(seed: int, on: date, *, note_types: dict[str, str] | None = None,
+             shape: Shape | None = None) -> DemoData:
+    """The demo council as files to import, from ``seed`` and the day ``on`` (no wall clock)."""
+    rng = random.Random(seed)
+    shape = shape or Shape()
+    names = dict(note_types or note_type_names(Settings.model_construct()))
+    people, workers = _people()
+    caseload = _caseload(rng, on, workers)
+    login_of = {p["name"]: p["login"] for p in people}
+    manager_of = {p["login"]: p["manager"] for p in people}
+    duty = {team: ws[0]["login"] for team, ws in workers.items()}  # duty worker for unallocated children
+    notes: list[dict] = []
+    for child in caseload:
+        worker = login_of.get(child["worker"]) or duty[child["team"]]
+        authors = {"worker": worker, "manager": manager_of[worker]}
+        notes.extend(_notes(rng, on, child, authors, names, shape))
+    return DemoData(people=people, caseload=caseload, notes=notes)
+
+
+def write_files(data: DemoData, folder: Path) -> dict[str, Path]:
+    """Write the demo as the CSV files an admin would import: people, caseload, notes."""
+    paths = {"people": folder / "people.csv", "caseload": folder / "caseload.csv",
+             "notes": folder / "notes.csv"}
+    for key, columns, rows in (("people", PEOPLE_COLUMNS, data.people),
+                               ("caseload", CASELOAD_COLUMNS, data.caseload),
+                               ("notes", NOTE_COLUMNS, data.notes)):
+        with paths[key].open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+    return paths
+
+
+# -- building the database ----------------------------------------------------
+def shape_for(ctx: Context) -> Shape:
+    """The programme in use and the sampling settings decide the dates the history meets or misses."""
+    params = load_programme(ctx.settings).parameters
+    return Shape(virtual_practice_start=params.virtual_practice_start,
+                 oversight_deadline=params.oversight_deadline,
+                 oversight_interval_days=params.oversight_interval_days,
+                 exclusion_days=ctx.settings.sampling.exclusion_days)
+
+
+def is_demo(store: Store) -> bool:
+    """A demo database carries a marker in its meta table."""
+    return store.scalar("SELECT 1 FROM meta WHERE key = ?", [META_KEY]) is not None
+
+
+def _is_empty(store: Store) -> bool:
+    return not store.scalar(
+        "SELECT (SELECT count(*) FROM people) + (SELECT count(*) FROM children)"
+        " + (SELECT count(*) FROM case_notes)"
+    )
+
+
+def build_demo(ctx: Context, *, seed: int = DEMO_SEED) -> dict:
+    """Build the demo council into the empty database of ``ctx``, relative to its clock.
+
+    The people, caseload and case notes go through the real importers as the demo
+    admin would load them; then the demo auditor draws a first sample (fixed seed,
+    auditors round-robin) so the queue has work in it. Same seed and same day: the
+    same database. Refuses a database that already holds data.
+    """
+    if not _is_empty(ctx.store):
+        raise StateError(f"{ctx.store.path}: already holds people or children; "
+                         "the demo builds into an empty database")
+    data = generate(seed, today(ctx.clock), note_types=note_type_names(ctx.settings),
+                    shape=shape_for(ctx))
+    from .importers import import_caseload, import_notes, import_people  # TODO top-level once they land
+
+    admin = replace(ctx, user=DEMO_ADMIN)
+    with tempfile.TemporaryDirectory(prefix="dipaudit-demo-") as tmp:
+        paths = write_files(data, Path(tmp))
+        import_people(admin, paths["people"])  # bootstrap: the first import makes the directory
+        import_caseload(admin, paths["caseload"])
+        import_notes(admin, paths["notes"])
+    auditors = [p["login"] for p in data.people if "auditor" in p["roles"].split(";")]
+    sample = draw_sample(replace(ctx, user=DEMO_USER), seed=SAMPLE_SEED, auditors=auditors)
+    summary = demo_summary(ctx)
+    summary |= {"seed": seed, "sample_id": sample.sample_id}
+    with admin.tx() as tx:
+        marker = {"seed": seed, "built_at": tx.at, "demo_user": DEMO_USER}
+        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                   [META_KEY, json.dumps(marker)])
+        tx.event("demo", None, "built", after=summary)
+    return summary
+
+
+def demo_summary(ctx: Context) -> dict:
+    """Counts a person reads after building or reopening the demo."""
+    one = ctx.store.one(
+        "SELECT count(*) AS children, sum(is_open) AS open_cases,"
+        " sum(CASE WHEN is_open = 1 AND worker IS NULL THEN 1 ELSE 0 END) AS unallocated,"
+        " count(DISTINCT family_id) AS sibling_groups FROM children"
+    )
+    return {
+        "path": str(ctx.store.path),
+        "demo_user": DEMO_USER,
+        "people": ctx.store.scalar("SELECT count(*) FROM people"),
+        "teams": ctx.store.scalar("SELECT count(DISTINCT team) FROM children WHERE team IS NOT NULL"),
+        "children": one["children"],
+        "open_cases": one["open_cases"] or 0,
+        "unallocated": one["unallocated"] or 0,
+        "sibling_groups": one["sibling_groups"],
+        "case_notes": ctx.store.scalar("SELECT count(*) FROM case_notes"),
+        "queued": ctx.store.scalar(
+            "SELECT count(*) FROM queue_items WHERE status IN ('queued', 'claimed', 'in_progress')"),
+        "queued_for_demo_user": ctx.store.scalar(
+            "SELECT count(*) FROM queue_items WHERE auditor = ? AND status = 'queued'", [DEMO_USER]),
+        "audits": ctx.store.scalar("SELECT count(*) FROM audits"),
+    }
+
+
+def remove_database(path: Path) -> None:
+    """Delete a database file with its WAL companions."""
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        p.unlink(missing_ok=True)
+
+
+def prepare_demo(path: Path, *, clock: Clock, settings: Settings, os_login: str,
+                 seed: int = DEMO_SEED, force: bool = False) -> dict:
+    """The demo database at ``path``: reused when it is one already, else built.
+
+    ``force`` rebuilds a demo database from scratch. A file that is a dipaudit
+    database with data in it but not a demo is never deleted or built over.
+    Returns the summary with ``built`` (False when reused).
+    """
+    path = Path(path)
+    if path.exists():
+        store = Store.open(path)
+        try:
+            demo, empty = is_demo(store), _is_empty(store)
+        finally:
+            store.close()
+        if not demo and not empty:
+            raise StateError(f"{path}: a dipaudit database that is not a demo; "
+                             "choose another --db for the demo")
+        if demo and force:
+            remove_database(path)
+        elif demo:
+            store = Store.open(path)
+            try:
+                ctx = Context(store=store, clock=clock, settings=settings, user=DEMO_ADMIN, os_login=os_login)
+                return demo_summary(ctx) | {"built": False}
+            finally:
+                store.close()
+    store = Store.open(path)
+    try:
+        ctx = Context(store=store, clock=clock, settings=settings, user=DEMO_ADMIN, os_login=os_login)
+        summary = build_demo(ctx, seed=seed) | {"built": True}
+    except BaseException:
+        store.close()
+        remove_database(path)  # a half-built demo would be refused next time: leave nothing
+        raise
+    store.close()
+    return summary

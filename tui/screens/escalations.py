@@ -1,16 +1,230 @@
-"""Escalations screen (placeholder until its issue lands)."""
+"""Escalation tracker: open escalations by respond-by deadline, overdue ones in $error
+with the time over, and the time-stamped timeline of the highlighted one.
+
+Keys raise a new escalation from an audit id, record a response, refer to the
+Head of Service and close with an outcome (referral and closing are confirmed).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from textual import on, work
 from textual.app import ComposeResult
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import get_current_worker
+
+from core import escalation as escalation_service
+from core.clock import from_iso, show
+from core.review_views import span_text
+
+from ..widgets.confirm import ConfirmScreen
+from ..widgets.escalation_timeline import EscalationTimeline
+from ..widgets.text_prompt import TextPrompt
+from .followup_base import FollowupScreen, refill, selected_key
+
+LEVEL_LABELS = {"manager": "Manager", "head_of_service": "Head of Service"}
+PHONED = {"reached": "reached", "r": "reached", "no-answer": "no-answer", "n": "no-answer",
+          "no answer": "no-answer"}
 
 
-class EscalationsScreen(Screen):
+def plain(row) -> dict:
+    return row.model_dump() if hasattr(row, "model_dump") else dict(row)
+
+
+def due_text(row: dict, now: datetime) -> tuple[str, bool]:
+    """'overdue 3h 20m' once respond-by has passed with no response, else the time left."""
+    if row.get("overdue"):
+        return (f"overdue {row.get('time_over', '')}".strip(), True)
+    respond_by = from_iso(row.get("respond_by"))
+    if row.get("status") != "open" or respond_by is None:
+        return ("responded" if row.get("status") == "responded" else "-", False)
+    return (f"{span_text((respond_by - now).total_seconds())} left", False)
+
+
+class EscalationsScreen(FollowupScreen):
     TITLE = "Escalations"
+
+    BINDINGS = [
+        Binding("n", "raise_escalation", "Raise", id="escalations_raise"),
+        Binding("r", "respond", "Response", id="escalations_respond"),
+        Binding("h", "refer", "Refer to HoS", id="escalations_refer"),
+        Binding("x", "close_escalation", "Close", id="escalations_close"),
+        Binding("t", "toggle_closed", "Show closed", id="escalations_closed"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, dict] = {}
+        self.include_closed = False
+        self._cursor: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Escalations: not built yet.", classes="muted")
+        yield Static("Open escalations by respond-by deadline", id="escalations_heading", classes="pane-title")
+        table = DataTable(id="escalations_table", classes="followup-table", cursor_type="row")
+        table.add_columns("#", "Audit", "Child", "Level", "Status", "Respond by", "Deadline")
+        yield table
+        yield EscalationTimeline(id="timeline")
         yield Footer()
+
+    # -- data ----------------------------------------------------------------
+    def current(self) -> dict | None:
+        key = selected_key(self.query_one("#escalations_table", DataTable))
+        return self.rows.get(key) if key else None
+
+    def fetch(self) -> dict:
+        rows = [plain(r) for r in escalation_service.list_escalations(
+            self.ctx, include_closed=self.include_closed)]
+        rows.sort(key=lambda r: (r.get("status") == "closed", r.get("respond_by") or "9999",
+                                 r["escalation_id"]))
+        ids = [r["escalation_id"] for r in rows]
+        chosen = self._cursor if self._cursor in ids else (ids[0] if ids else None)
+        steps = escalation_service.escalation_timeline(self.ctx, chosen) if chosen is not None else []
+        return {"rows": rows, "chosen": chosen, "steps": [plain(s) for s in steps], "now": self.ctx.now()}
+
+    def show_data(self, data: dict) -> None:
+        table = self.query_one("#escalations_table", DataTable)
+        self.rows = {str(r["escalation_id"]): r for r in data["rows"]}
+        cells = []
+        for r in data["rows"]:
+            text, overdue = due_text(r, data["now"])
+            style = self.error_style()
+            cells.append((str(r["escalation_id"]), [
+                str(r["escalation_id"]), str(r["audit_id"]), r["child_id"],
+                self.flagged(LEVEL_LABELS.get(r["level"], r["level"]), r["level"] == "head_of_service",
+                             self.warning_style()),
+                r["status"], show(r.get("respond_by")), self.flagged(text, overdue, style),
+            ]))
+        refill(table, cells, str(data["chosen"]) if data["chosen"] is not None else None)
+        heading = "Escalations, open first" if self.include_closed else "Open escalations by respond-by deadline"
+        self.query_one("#escalations_heading", Static).update(heading)
+        self._show_timeline(data["chosen"], data["steps"])
+
+    def _show_timeline(self, escalation_id: int | None, steps: list[dict]) -> None:
+        self._cursor = escalation_id
+        timeline = self.query_one(EscalationTimeline)
+        if escalation_id is None:
+            timeline.clear_steps("No open escalations.")
+            return
+        row = self.rows.get(str(escalation_id), {})
+        timeline.show_steps(f"Escalation {escalation_id}: {row.get('concern', '')}".rstrip(": "), steps)
+
+    @on(DataTable.RowHighlighted, "#escalations_table")
+    def _highlighted(self) -> None:
+        key = selected_key(self.query_one("#escalations_table", DataTable))
+        if key is not None and int(key) != self._cursor:
+            self._cursor = int(key)
+            self._load_timeline(int(key))
+
+    @work(thread=True, exclusive=True, group="escalations-detail", exit_on_error=False)
+    def _load_timeline(self, escalation_id: int) -> None:
+        try:
+            steps = [plain(s) for s in escalation_service.escalation_timeline(self.ctx, escalation_id)]
+        except Exception as exc:
+            self.app.call_from_thread(self.app.show_error, str(exc))
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_timeline, escalation_id, steps)
+
+    # -- actions ---------------------------------------------------------------
+    def _need(self) -> dict | None:
+        row = self.current()
+        if row is None:
+            self.app.show_error("No escalation is selected.")
+        return row
+
+    def action_raise_escalation(self) -> None:
+        """Raise: the audit, the concern, then whether a phone call reached the manager."""
+        answers: dict = {}
+
+        def got_phoned(text: str | None) -> None:
+            if text is None:
+                return
+            phoned = PHONED.get(text.strip().lower()) if text.strip() else None
+            if text.strip() and phoned is None:
+                self.app.show_error(f"'{text}': answer reached, no-answer, or leave blank")
+                return
+            self.change(f"Escalation raised on audit {answers['audit_id']}", escalation_service.escalate,
+                        answers["audit_id"], answers["concern"], phoned=phoned)
+
+        def got_concern(text: str | None) -> None:
+            if text:
+                answers["concern"] = text
+                self.app.push_screen(TextPrompt(
+                    "Did a phone call reach the manager?", "reached / no-answer / blank if not phoned",
+                    allow_blank=True), got_phoned)
+
+        def got_audit(text: str | None) -> None:
+            if not text:
+                return
+            if not text.isdigit():
+                self.app.show_error(f"'{text}' is not an audit id")
+                return
+            answers["audit_id"] = int(text)
+            self.app.push_screen(TextPrompt(f"Concern about significant harm (audit {text})",
+                                            placeholder="what worries you, in one line"), got_concern)
+
+        self.app.push_screen(TextPrompt("Raise an escalation", "Audit id"), got_audit)
+
+    def action_respond(self) -> None:
+        row = self._need()
+        if row is None:
+            return
+
+        def save(text: str | None) -> None:
+            if text:
+                self.change(f"Response recorded on escalation {row['escalation_id']}",
+                            escalation_service.respond, row["escalation_id"], text)
+
+        self.app.push_screen(TextPrompt(f"Response to escalation {row['escalation_id']}",
+                                        placeholder="what the manager said or did"), save)
+
+    def action_refer(self) -> None:
+        row = self._need()
+        if row is None:
+            return
+
+        def save(yes: bool | None) -> None:
+            if yes:
+                self.change(f"Escalation {row['escalation_id']} referred to the Head of Service",
+                            escalation_service.refer_to_hos, row["escalation_id"])
+
+        self.app.push_screen(ConfirmScreen(
+            f"Refer escalation {row['escalation_id']} to the Head of Service now?",
+            f"Child {row['child_id']}, audit {row['audit_id']}. The Head of Service is alerted at once.",
+            yes="Refer"), save)
+
+    def action_close_escalation(self) -> None:
+        row = self._need()
+        if row is None:
+            return
+
+        def got_outcome(outcome: str | None) -> None:
+            if not outcome:
+                return
+
+            def save(yes: bool | None) -> None:
+                if yes:
+                    self.change(f"Escalation {row['escalation_id']} closed", escalation_service.close,
+                                row["escalation_id"], outcome)
+
+            self.app.push_screen(ConfirmScreen(f"Close escalation {row['escalation_id']}?",
+                                               f"Outcome: {outcome}", yes="Close it"), save)
+
+        self.app.push_screen(TextPrompt(f"Close escalation {row['escalation_id']}", "Outcome",
+                                        placeholder="what was decided"), got_outcome)
+
+    def action_toggle_closed(self) -> None:
+        self.include_closed = not self.include_closed
+        self.refresh_data()
+
+    def palette_commands(self):
+        return [
+            ("Escalation: raise", "From an audit id (key n)", self.action_raise_escalation),
+            ("Escalation: record a response", "Key r", self.action_respond),
+            ("Escalation: refer to Head of Service", "Key h", self.action_refer),
+            ("Escalation: close with outcome", "Key x", self.action_close_escalation),
+            ("Escalation: show or hide closed", "Key t", self.action_toggle_closed),
+        ]

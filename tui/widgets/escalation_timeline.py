@@ -31,6 +31,8 @@ class EscalationTimeline(Static):
             out.append(STEP_LABELS.get(kind, kind.capitalize()), style="bold red" if kind == "overdue" else "bold")
             if step.get("by"):
                 out.append(f" by {step['by']}")
+            if step.get("recipient"):
+                out.append(f" to {step['recipient']}")
             if step.get("text"):
                 out.append(f": {step['text']}")
             out.append("\n")

@@ -1,0 +1,143 @@
+"""Import case-note history: ``child_id,date,type,author,summary``.
+
+Type names differ between case management systems, so the kind (covid,
+virtual_contact, communication, management_oversight, qa_audit, other) comes
+from ``settings.note_types``; the raw type is kept as written. A note is known
+by a hash of its content: the same note imported twice is one note.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from ..context import Context
+from ..errors import Fault, InputError
+from ..people import require_role
+from .common import (
+    Faults,
+    ImportResult,
+    Progress,
+    cell,
+    col,
+    match_columns,
+    missing_columns,
+    parse_date,
+    read_source,
+    report_progress,
+    settle_faults,
+    text,
+)
+
+COLUMNS = (
+    col("child_id", "child_id", "Child Unique ID", "Child ID"),
+    col("date", "date", "Note Date", "Case Note Date", "Date of Note"),
+    col("type", "type", "Note Type", "Case Note Type"),
+    col("author", "author", "Created By", "Written By"),
+    col("summary", "summary", "Note Summary", "Note"),
+)
+REQUIRED = COLUMNS[:3]
+
+
+def note_key(child_id: str, day: str, type_: str, author: str | None, summary: str | None) -> str:
+    """The identity of a note: its content (the same key the test builders use)."""
+    raw = f"{child_id}|{day}|{type_}|{author or ''}|{summary or ''}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def import_notes(
+    ctx: Context,
+    path: str | Path,
+    *,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    rejects_path: str | Path | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Add case notes for known children. Admins only, once a people directory exists.
+
+    Every note must name a child already imported; a note already held counts as unchanged.
+    """
+    require_role(ctx, "admin", doing="import case notes", bootstrap=True)
+    src = read_source(path)
+    table = src.tables[0]
+    at = match_columns(table.headings, COLUMNS)
+    if missing := missing_columns(at, REQUIRED):
+        raise InputError(src.name, [Fault(1, m, "missing column (notes need child_id, date and type)")
+                                    for m in missing])
+    children = {r[0] for r in ctx.store.db.conn.execute("SELECT child_id FROM children")}
+    kind_of_cache: dict[str, str] = {}
+    faults = Faults(src.name)
+    notes: dict[str, tuple] = {}
+    total = len(table.rows)
+    for done, (number, cells) in enumerate(table.rows, start=1):
+        report_progress(progress, done, total)
+        child_id = text(cell(cells, at["child_id"]))
+        type_ = text(cell(cells, at["type"]))
+        ok = True
+        if not child_id:
+            faults.add(table, number, table.headings[at["child_id"]], "child id is blank")
+            ok = False
+        elif child_id not in children:
+            faults.add(table, number, table.headings[at["child_id"]],
+                       f"unknown child id '{child_id}' (import the caseload first)")
+            ok = False
+        try:
+            day = parse_date(cell(cells, at["date"]))
+            if day is None:
+                faults.add(table, number, table.headings[at["date"]], "date is blank")
+                ok = False
+        except ValueError as exc:
+            faults.add(table, number, table.headings[at["date"]], str(exc))
+            ok = False
+        if not type_:
+            faults.add(table, number, table.headings[at["type"]], "note type is blank")
+            ok = False
+        if not ok:
+            continue
+        author = text(cell(cells, at.get("author")))
+        summary = text(cell(cells, at.get("summary")))
+        if type_ not in kind_of_cache:
+            kind_of_cache[type_] = ctx.settings.note_types.kind_of(type_)
+        key = note_key(child_id, day.isoformat(), type_, author, summary)
+        notes.setdefault(key, (child_id, day.isoformat(), kind_of_cache[type_], type_, author, summary, key))
+    rejected, rejects_file = settle_faults(
+        src, faults, skip_invalid=skip_invalid, dry_run=dry_run, rejects_path=rejects_path
+    )
+
+    def count() -> ImportResult:
+        held = _held(ctx, list(notes))
+        return ImportResult(added=len(notes) - len(held), unchanged=len(held),
+                            rejected=rejected, rejects_file=rejects_file)
+
+    if dry_run:
+        with ctx.store.lock:
+            return count()
+    with ctx.tx() as tx:
+        result = count()
+        tx.db.conn.executemany(
+            "INSERT OR IGNORE INTO case_notes (child_id, date, kind, type, author, summary, note_key,"
+            " imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*n, tx.at) for n in notes.values()],
+        )
+        counts = result.model_dump(exclude={"rejects_file"})
+        cur = tx.execute(
+            "INSERT INTO imports (kind, file, sha256, at, by, counts) VALUES ('notes', ?, ?, ?, ?, ?)",
+            [src.name, src.sha256, tx.at, ctx.user, json.dumps(counts)],
+        )
+        tx.event("import", cur.lastrowid, "notes",
+                 after={"file": src.name, "sha256": src.sha256, "rows": total, "counts": counts,
+                        "rejects_file": rejects_file})
+    return result
+
+
+def _held(ctx: Context, keys: list[str]) -> set[str]:
+    """The keys among ``keys`` already in case_notes (chunked: SQLite caps bound parameters)."""
+    conn = ctx.store.db.conn
+    held: set[str] = set()
+    for i in range(0, len(keys), 500):
+        chunk = keys[i : i + 500]
+        held.update(r[0] for r in conn.execute(
+            f"SELECT note_key FROM case_notes WHERE note_key IN ({', '.join('?' * len(chunk))})", chunk))
+    return held

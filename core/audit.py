@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tomllib
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -21,7 +23,7 @@ from .errors import Conflict, Fault, InputError, NotFound, PermissionDenied, Sta
 from .models import initials
 from .people import get_person, require_role, roles_of
 from .prechecks import Suggestion, run_prechecks
-from .programme import Programme, Standard, load_programme
+from .programme import Programme, Standard, load_programme, toml_fault
 
 RATINGS = ("met", "partly_met", "not_met", "not_applicable")
 RATING_LABELS = {
@@ -510,6 +512,28 @@ def _replace_actions(ctx: Context, tx, audit: Audit, wanted: list[dict], source:
         after.append({"owner_role": w["owner_role"], "owner": owner, "description": w["description"],
                       "due": due})
     return before, after
+
+
+def read_fill_file(path: str | Path) -> dict:
+    """Fill data from a JSON or TOML file (by extension); syntax errors name the line."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(source, "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(source, f"cannot read: {exc}") from None
+    if path.suffix.lower() == ".toml":
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(source, toml_fault(exc)) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(source, Fault(exc.lineno, f"character {exc.colno}",
+                                       f"not valid JSON: {exc.msg}")) from None
 
 
 # --- submit ---------------------------------------------------------------------

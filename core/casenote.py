@@ -16,12 +16,16 @@ from .audit import RATING_LABELS, Audit, get_audit
 from .clock import from_iso, show
 from .config import Settings
 from .context import Context
-from .errors import NotFound
+from .errors import DipauditError, NotFound
 
 TEMPLATE = "qa_audit_note.txt.j2"
 OWNER_ROLE_LABELS = {"worker": "social worker", "manager": "supervising manager"}
 STATUS_LABELS = {"draft": "Draft", "submitted": "Submitted", "queried": "Queried",
                  "finalised": "Finalised"}
+
+
+class TemplateProblem(DipauditError):
+    """A case note template that cannot be rendered (a typo in a council's override)."""
 
 
 def _environment() -> jinja2.Environment:
@@ -94,7 +98,14 @@ def note_context(audit: Audit, child: dict | None, settings: Settings) -> dict:
 
 def render_case_note_for(audit: Audit, child: dict | None, settings: Settings) -> str:
     """The case note for an Audit in hand (the checklist's live preview uses this)."""
-    return _environment().get_template(TEMPLATE).render(note_context(audit, child, settings))
+    try:
+        template = _environment().get_template(TEMPLATE)
+        return template.render(note_context(audit, child, settings))
+    except jinja2.TemplateError as exc:
+        # Most likely a council's own template: say which file and what is wrong.
+        where = getattr(exc, "filename", None) or locations.templates_dir() / TEMPLATE
+        line = f", line {exc.lineno}" if getattr(exc, "lineno", None) else ""
+        raise TemplateProblem(f"{where}{line}: the case note template failed: {exc}") from None
 
 
 def render_case_note(ctx: Context, audit_id: int) -> str:

@@ -137,17 +137,22 @@ def programme_from_data(data: dict, source: str) -> Programme:
                      parameters=parsed.parameters, standards=parsed.standards)
 
 
+def toml_fault(exc: tomllib.TOMLDecodeError) -> Fault:
+    """A TOML syntax error as a Fault on its line."""
+    # Python 3.11 puts the position in the message: "... (at line 4, column 9)".
+    msg = str(exc)
+    m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+    row = int(m.group(1)) if m else None
+    msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
+    column = f"character {m.group(2)}" if m else None
+    return Fault(row, column, f"not valid TOML: {msg}")
+
+
 def parse_programme(text: str, source: str) -> Programme:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        # Python 3.11 puts the position in the message: "... (at line 4, column 9)".
-        msg = str(exc)
-        m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
-        row = int(m.group(1)) if m else None
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
-        column = f"character {m.group(2)}" if m else None
-        raise InputError(source, Fault(row, column, f"not valid TOML: {msg}")) from None
+        raise InputError(source, toml_fault(exc)) from None
     return programme_from_data(data, source)
 
 

@@ -1,0 +1,350 @@
+"""Escalation of a risk of significant harm (design.md "Escalation").
+
+Level 1 goes to the child's supervising manager, with a respond-by time (default
+one working day). The auditor records whether a phone call reached them; when it
+did not (or no call was made) an email alert goes out with the concern and the
+respond-by time. Level 2 is the Head of Service for the team: when respond-by
+passes with no recorded response (the scheduler refers it, if
+``auto_refer_head_of_service``), or at once where the auditor has significant
+concerns. Every step is time-stamped in ``escalation_steps``; an escalation stays
+open until an auditor closes it with an outcome.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .clock import from_iso, iso, parse_when
+from .context import Context
+from .errors import NotFound, PermissionDenied, StateError
+from .people import get_person, require_role, roles_of
+from .store import Tx
+from .workdays import add_working_time
+
+LEVELS = ("manager", "head_of_service")
+STATUSES = ("open", "responded", "closed")
+PHONED = ("reached", "no-answer")
+LEVEL_LABELS = {"manager": "supervising manager", "head_of_service": "Head of Service"}
+SYSTEM = "system"
+
+
+# --- reading ----------------------------------------------------------------------
+def _decorate(ctx: Context, row: dict) -> dict:
+    """Add overdue (respond-by passed, still open, no response) and the time over."""
+    now = ctx.now()
+    due = from_iso(row.get("respond_by"))
+    over = int((now - due).total_seconds()) if due else 0
+    row["overdue"] = bool(row["status"] == "open" and due is not None and now > due)
+    row["seconds_over"] = over if row["overdue"] else 0
+    row["time_over"] = _duration(over) if row["overdue"] else ""
+    return row
+
+
+def _duration(seconds: int) -> str:
+    minutes = seconds // 60
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    return f"{hours}h {mins:02d}m"
+
+
+def _row(ctx: Context, escalation_id: int) -> dict:
+    row = ctx.store.one("SELECT * FROM escalations WHERE escalation_id = ?", [escalation_id])
+    if not row:
+        raise NotFound(f"no escalation {escalation_id}")
+    return row
+
+
+def get_escalation(ctx: Context, escalation_id: int) -> dict:
+    """One escalation with overdue, time over and its timeline (``steps``)."""
+    row = _decorate(ctx, _row(ctx, escalation_id))
+    row["steps"] = escalation_timeline(ctx, escalation_id)
+    return row
+
+
+def list_escalations(ctx: Context, *, status: str | None = None, include_closed: bool = False) -> list[dict]:
+    """Escalations by deadline (soonest respond-by first); closed ones only when asked."""
+    sql = "SELECT * FROM escalations"
+    where, params = [], []
+    if status:
+        where.append("status = ?")
+        params.append(status)
+    elif not include_closed:
+        where.append("status != 'closed'")
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY respond_by IS NULL, respond_by, escalation_id"
+    return [_decorate(ctx, r) for r in ctx.store.query(sql, params)]
+
+
+def escalation_timeline(ctx: Context, escalation_id: int) -> list[dict]:
+    """Every step of an escalation, in order, each time-stamped."""
+    return ctx.store.query(
+        "SELECT step_id, at, by, kind, recipient, text FROM escalation_steps"
+        " WHERE escalation_id = ? ORDER BY at, step_id",
+        [escalation_id],
+    )
+
+
+# --- who ------------------------------------------------------------------------
+def head_of_service_for(ctx: Context, audit: dict) -> str | None:
+    """The Head of Service for the child's team: the manager's or worker's, else the team's."""
+    for login in (audit.get("manager"), audit.get("worker")):
+        person = get_person(ctx, login) if login else None
+        if person and person.get("head_of_service"):
+            return person["head_of_service"]
+    if audit.get("team"):
+        return ctx.store.scalar("SELECT head_of_service FROM teams WHERE name = ?", [audit["team"]])
+    return None
+
+
+def _manager_for(ctx: Context, audit: dict) -> str | None:
+    if audit.get("manager"):
+        return audit["manager"]
+    worker = get_person(ctx, audit["worker"]) if audit.get("worker") else None
+    return worker.get("manager") if worker else None
+
+
+def _default_respond_by(ctx: Context, now: datetime) -> datetime:
+    wf = ctx.settings.workflow
+    return add_working_time(now, wf.escalation_respond_working_days, wf.bank_holiday_region)
+
+
+def _fetch(tx: Tx, sql: str, params: list) -> dict | None:
+    """One row as a dict, read inside the write transaction (so it is current)."""
+    cur = tx.execute(sql, params)
+    values = cur.fetchone()
+    return dict(zip([c[0] for c in cur.description], values, strict=True)) if values else None
+
+
+def _step(tx: Tx, escalation_id: int, kind: str, *, by: str, text: str | None = None,
+          recipient: str | None = None) -> None:
+    tx.execute(
+        "INSERT INTO escalation_steps (escalation_id, at, by, kind, recipient, text) VALUES (?, ?, ?, ?, ?, ?)",
+        [escalation_id, tx.at, by, kind, recipient, text],
+    )
+
+
+def _payload(esc: dict, **extra) -> dict:
+    out = {k: esc.get(k) for k in ("escalation_id", "audit_id", "child_id", "level", "concern",
+                                    "raised_by", "raised_at", "respond_by")}
+    out.update(extra)
+    return out
+
+
+def _name(ctx: Context, login: str | None) -> str | None:
+    person = get_person(ctx, login) if login else None
+    return person["name"] if person else login
+
+
+# --- changes ------------------------------------------------------------------------
+def escalate(ctx: Context, audit_id: int, concern: str, *, phoned: str | None = None,
+             respond_by: datetime | str | None = None, to_hos: bool = False) -> dict:
+    """Raise a concern about risk of significant harm (auditors only).
+
+    Goes to the supervising manager (level 1), or with ``to_hos`` at once to the
+    Head of Service. ``phoned``: whether a phone call reached them (reached |
+    no-answer); unless it did, an email alert with the concern and respond-by
+    time is queued. ``respond_by`` defaults to one working day from now.
+    """
+    require_role(ctx, "auditor", doing="raise an escalation")
+    concern = (concern or "").strip()
+    if not concern:
+        raise StateError("an escalation needs the concern, in words")
+    if phoned is not None and phoned not in PHONED:
+        raise StateError(f"phoned must be one of {', '.join(PHONED)}, not '{phoned}'")
+    audit = ctx.store.one("SELECT * FROM audits WHERE audit_id = ?", [audit_id])
+    if not audit:
+        raise NotFound(f"no audit {audit_id}")
+    now = ctx.now()
+    if respond_by is None:
+        due = _default_respond_by(ctx, now)
+    else:
+        try:
+            due = parse_when(respond_by) if isinstance(respond_by, str) else respond_by
+        except ValueError as exc:
+            raise StateError(f"respond-by '{respond_by}' is not an ISO-8601 time") from exc
+        if due <= now:
+            raise StateError(f"respond-by {iso(due)} is not in the future")
+    level = "head_of_service" if to_hos else "manager"
+    recipient = head_of_service_for(ctx, audit) if to_hos else _manager_for(ctx, audit)
+    if not recipient:
+        if to_hos:
+            raise StateError(f"no Head of Service is known for audit {audit_id} (team {audit.get('team')});"
+                             " add one to the people directory")
+        raise StateError(f"no supervising manager is known for audit {audit_id};"
+                         " escalate to the Head of Service instead (--to hos)")
+    with ctx.tx() as tx:
+        cur = tx.execute(
+            "INSERT INTO escalations (audit_id, child_id, level, status, concern, raised_by, raised_at,"
+            " recipient, phoned, respond_by, referred_at) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)",
+            [audit_id, audit["child_id"], level, concern, ctx.user, tx.at, recipient, phoned,
+             iso(due), tx.at if to_hos else None],
+        )
+        eid = cur.lastrowid
+        esc = _fetch(tx, "SELECT * FROM escalations WHERE escalation_id = ?", [eid])
+        _step(tx, eid, "raised", by=ctx.user, text=concern)
+        if to_hos:
+            _step(tx, eid, "referred", by=ctx.user, recipient=recipient,
+                  text="escalated straight to the Head of Service: significant concerns")
+        if phoned:
+            _step(tx, eid, "phoned", by=ctx.user, recipient=recipient,
+                  text="call reached them" if phoned == "reached" else "no answer")
+        emailed = phoned != "reached"
+        if emailed:
+            template = "escalation_referred" if to_hos else "escalation_raised"
+            tx.outbox(recipient, template,
+                      _payload(esc, raised_by_name=_name(ctx, ctx.user), automatic=False,
+                               reason="the auditor has significant concerns" if to_hos else None),
+                      f"escalation:{eid}:alert:{level}:{recipient}", recipient_role=level,
+                      entity="escalation", entity_id=eid)
+            _step(tx, eid, "emailed", by=ctx.user, recipient=recipient,
+                  text=f"alert with respond-by {iso(due)}")
+        tx.event("escalation", eid, "raised", after={
+            "audit_id": audit_id, "level": level, "recipient": recipient, "phoned": phoned,
+            "respond_by": iso(due), "emailed": emailed})
+    return get_escalation(ctx, eid)
+
+
+def _open_row(ctx: Context, escalation_id: int) -> dict:
+    row = _row(ctx, escalation_id)
+    if row["status"] == "closed":
+        raise StateError(f"escalation {escalation_id} is closed ({row['outcome']})")
+    return row
+
+
+def respond(ctx: Context, escalation_id: int, text: str) -> dict:
+    """Record the response: by the person it is with now, or anyone it went to before,
+    or an auditor recording a response given by phone or email."""
+    text = (text or "").strip()
+    if not text:
+        raise StateError("a response needs some text")
+    row = _open_row(ctx, escalation_id)
+    addressed = {row["recipient"]} | {
+        s["recipient"] for s in escalation_timeline(ctx, escalation_id) if s["recipient"]}
+    if ctx.user not in addressed and "auditor" not in roles_of(ctx, ctx.user):
+        raise PermissionDenied(
+            f"{ctx.user} may not respond to escalation {escalation_id}: it is with {row['recipient']}"
+            " (an auditor may record a response on their behalf)")
+    with ctx.tx() as tx:
+        cur = tx.execute(
+            "UPDATE escalations SET status = 'responded', responded_at = ?, response = ?"
+            " WHERE escalation_id = ? AND status != 'closed'",
+            [tx.at, text, escalation_id])
+        if cur.rowcount != 1:
+            raise StateError(f"escalation {escalation_id} was closed meanwhile")
+        _step(tx, escalation_id, "responded", by=ctx.user, text=text)
+        tx.outbox(row["raised_by"], "escalation_responded",
+                  _payload(row, response=text, responded_by=ctx.user, responded_by_name=_name(ctx, ctx.user)),
+                  f"escalation:{escalation_id}:responded:{tx.at}", recipient_role="auditor",
+                  entity="escalation", entity_id=escalation_id)
+        tx.event("escalation", escalation_id, "responded", before={"status": row["status"]},
+                 after={"status": "responded", "response": text})
+    return get_escalation(ctx, escalation_id)
+
+
+def refer_within(ctx: Context, tx: Tx, row: dict, *, by: str, reason: str | None,
+                 automatic: bool) -> str:
+    """Refer to the Head of Service inside an open transaction (used by tick too).
+
+    The escalation is open again with a fresh respond-by for the Head of Service.
+    Returns the Head of Service's login; StateError when none is known.
+    """
+    audit = _fetch(tx, "SELECT manager, worker, team FROM audits WHERE audit_id = ?", [row["audit_id"]])
+    hos = head_of_service_for(ctx, audit)
+    if not hos:
+        raise StateError(f"no Head of Service is known for escalation {row['escalation_id']}"
+                         f" (team {audit['team']}); add one to the people directory")
+    due = _default_respond_by(ctx, tx.now)
+    eid = row["escalation_id"]
+    tx.execute(
+        "UPDATE escalations SET level = 'head_of_service', status = 'open', recipient = ?, referred_at = ?,"
+        " respond_by = ?, overdue_at = NULL WHERE escalation_id = ?",
+        [hos, tx.at, iso(due), eid])
+    text = reason or ("no response by the respond-by time" if automatic else "referred by the auditor")
+    _step(tx, eid, "referred", by=by, recipient=hos, text=text)
+    refreshed = dict(row, level="head_of_service", recipient=hos, respond_by=iso(due))
+    tx.outbox(hos, "escalation_referred",
+              _payload(refreshed, raised_by_name=_name(ctx, row["raised_by"]), reason=text,
+                       automatic=automatic, previous_respond_by=row["respond_by"]),
+              f"escalation:{eid}:alert:head_of_service:{hos}", recipient_role="head_of_service",
+              entity="escalation", entity_id=eid)
+    _step(tx, eid, "emailed", by=by, recipient=hos, text=f"alert with respond-by {iso(due)}")
+    tx.event("escalation", eid, "referred", before={"level": row["level"], "recipient": row["recipient"]},
+             after={"level": "head_of_service", "recipient": hos, "respond_by": iso(due),
+                    "automatic": automatic, "reason": text}, actor=by)
+    return hos
+
+
+def refer_to_hos(ctx: Context, escalation_id: int, reason: str | None = None) -> dict:
+    """An auditor takes the escalation to the Head of Service (level 2), at once."""
+    require_role(ctx, "auditor", doing="refer an escalation to the Head of Service")
+    row = _open_row(ctx, escalation_id)
+    if row["level"] == "head_of_service":
+        raise StateError(f"escalation {escalation_id} is already with the Head of Service ({row['recipient']})")
+    with ctx.tx() as tx:
+        fresh = _fetch(tx, "SELECT * FROM escalations WHERE escalation_id = ?", [escalation_id])
+        if fresh["level"] == "head_of_service" or fresh["status"] == "closed":
+            raise StateError(f"escalation {escalation_id} changed meanwhile; look again")
+        refer_within(ctx, tx, fresh, by=ctx.user, reason=reason, automatic=False)
+    return get_escalation(ctx, escalation_id)
+
+
+def close(ctx: Context, escalation_id: int, outcome: str) -> dict:
+    """An auditor closes an escalation with its outcome; until then it stays open."""
+    require_role(ctx, "auditor", doing="close an escalation")
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise StateError("closing an escalation needs its outcome")
+    row = _open_row(ctx, escalation_id)
+    with ctx.tx() as tx:
+        cur = tx.execute(
+            "UPDATE escalations SET status = 'closed', closed_at = ?, closed_by = ?, outcome = ?"
+            " WHERE escalation_id = ? AND status != 'closed'",
+            [tx.at, ctx.user, outcome, escalation_id])
+        if cur.rowcount != 1:
+            raise StateError(f"escalation {escalation_id} was closed meanwhile")
+        _step(tx, escalation_id, "closed", by=ctx.user, text=outcome)
+        tx.event("escalation", escalation_id, "closed", before={"status": row["status"]},
+                 after={"status": "closed", "outcome": outcome})
+    return get_escalation(ctx, escalation_id)
+
+
+def flag_overdue(ctx: Context) -> tuple[list[int], list[int]]:
+    """The scheduler's part: open escalations whose respond-by has passed with no response
+    are flagged overdue once per level (step, overdue_at, an alert to the auditor) and,
+    with ``auto_refer_head_of_service``, referred to the Head of Service.
+    Returns (flagged ids, referred ids)."""
+    now = iso(ctx.now())
+    candidates = ctx.store.query(
+        "SELECT escalation_id FROM escalations WHERE status = 'open' AND overdue_at IS NULL"
+        " AND respond_by < ? ORDER BY respond_by", [now])
+    flagged, referred = [], []
+    for cand in candidates:
+        eid = cand["escalation_id"]
+        with ctx.tx() as tx:
+            row = _fetch(tx, "SELECT * FROM escalations WHERE escalation_id = ? AND status = 'open'"
+                         " AND overdue_at IS NULL AND respond_by < ?", [eid, tx.at])
+            if row is None:
+                continue  # another tick (or a response) got there first
+            tx.execute("UPDATE escalations SET overdue_at = ? WHERE escalation_id = ?", [tx.at, eid])
+            waiting_on = row["recipient"]
+            _step(tx, eid, "overdue", by=SYSTEM, recipient=waiting_on,
+                  text=f"no response by {row['respond_by']}")
+            tx.event("escalation", eid, "overdue", after={"respond_by": row["respond_by"],
+                                                          "level": row["level"]}, actor=SYSTEM)
+            flagged.append(eid)
+            extra: dict = {"waiting_on": waiting_on, "recipient_name": _name(ctx, waiting_on)}
+            if ctx.settings.workflow.auto_refer_head_of_service and row["level"] == "manager":
+                try:
+                    hos = refer_within(ctx, tx, row, by=SYSTEM, reason=None, automatic=True)
+                    extra.update(referred_to=hos, referred_to_name=_name(ctx, hos))
+                    referred.append(eid)
+                except StateError as exc:
+                    _step(tx, eid, "referral_failed", by=SYSTEM, text=str(exc))
+                    extra["referral_problem"] = str(exc)
+            tx.outbox(row["raised_by"], "escalation_overdue", _payload(row, **extra),
+                      f"escalation:{eid}:overdue:{row['level']}:{row['respond_by']}",
+                      recipient_role="auditor", entity="escalation", entity_id=eid)
+    return flagged, referred

@@ -1,0 +1,37 @@
+"""The scheduler: ``dipaudit tick`` does all due work, safe to run every few minutes.
+
+Each part re-checks state inside its own ``BEGIN IMMEDIATE`` transaction and every
+notification carries an idempotency key, so running tick twice at the same clock
+does nothing the second time, and two ticks at once (cron and an open TUI) never
+do anything twice. No role is needed: tick only applies the rules at the clock's
+time, and its changes are recorded as by 'system'.
+
+Delivering the outbox (and retrying failed sends) is notify's job: the CLI runs
+``notify.delivery.deliver_pending`` after this; core never imports notify.
+"""
+
+from __future__ import annotations
+
+from .actions import flag_reviews_due, send_reminders
+from .clock import iso
+from .comments import finalise_due
+from .context import Context
+from .escalation import flag_overdue
+
+
+def tick(ctx: Context) -> dict:
+    """Finalise audits whose comment window closed, flag action reviews due (PDT alerted
+    once per audit), remind action owners, flag overdue escalations (auditor alerted)
+    and refer them to the Head of Service when configured. Returns what it did."""
+    finalised = finalise_due(ctx)
+    reviews_due = flag_reviews_due(ctx)
+    reminders = send_reminders(ctx)
+    overdue, referred = flag_overdue(ctx)
+    return {
+        "at": iso(ctx.now()),
+        "finalised": finalised,
+        "reviews_due": reviews_due,
+        "reminders": reminders,
+        "escalations_overdue": overdue,
+        "referred": referred,
+    }

@@ -1,0 +1,124 @@
+"""Delivery of the outbox through Apprise, after the change that queued it has committed.
+
+One fresh Apprise object per message, holding only that recipient's channels and
+tagged with their login: ``notify()`` is always called with that tag, so a message
+never reaches every URL of a shared config (field notes), and a fresh object is
+never throttled by Apprise's per-service wait between sends.
+
+Channels for a person: ``settings.notify.email_url`` plus ``to=<their email>``; their
+Teams address (a Power Automate Workflows URL) when ``settings.notify.teams``; and
+any URL in ``settings.notify.apprise_config`` tagged with their login.
+
+A failed send stays in the outbox as 'failed' with the error (secrets masked) and
+an exponential-backoff retry time; after ``max_attempts`` it is 'dead'. A message
+is claimed before sending, so two deliverers (cron's tick and an open TUI) never
+send the same row twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import apprise
+
+from core import outbox
+from core.context import Context
+from core.people import get_person, require_person
+
+from .render import MissingTemplate, render
+
+# At TRACE/DEBUG Apprise prints credentials: never below INFO (field notes).
+_log = logging.getLogger("apprise")
+if _log.getEffectiveLevel() < logging.INFO:
+    _log.setLevel(logging.INFO)
+_log.addHandler(logging.NullHandler())  # failures are recorded on the row, not sprayed on stderr
+
+
+def with_recipient(email_url: str, email: str) -> str:
+    """The council's mail URL with ``to=`` this person's address (replacing any ``to``)."""
+    parts = urlsplit(email_url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "to"]
+    query.append(("to", email))
+    return urlunsplit(parts._replace(query=urlencode(query, safe="@:/")))
+
+
+def channels_for(ctx: Context, person: dict) -> tuple[apprise.Apprise, list[str]]:
+    """A per-recipient Apprise object, and the (privacy-masked) channels it holds."""
+    settings = ctx.settings.notify
+    login = person["login"]
+    ap = apprise.Apprise()
+    added: list[str] = []
+    if settings.email_url and person.get("email"):
+        if ap.add(with_recipient(settings.email_url, person["email"]), tag=login):
+            added.append("email")
+        else:
+            added.append("email (invalid email_url)")
+    if settings.teams and person.get("teams_address"):
+        if ap.add(person["teams_address"], tag=login):
+            added.append("teams")
+        else:
+            added.append("teams (invalid Teams address)")
+    if settings.apprise_config:
+        config = apprise.AppriseConfig()
+        if config.add(str(settings.apprise_config)):
+            ap.add(config)
+            added.append("config")
+    for server in ap:  # one message per object: no need to pace sends
+        server.request_rate_per_sec = 0
+    return ap, added
+
+
+def _error_of(result) -> str:
+    parts = []
+    for r in result:
+        if not r:
+            last = [e.message for e in r.logs() if e.level >= logging.WARNING]
+            parts.append(f"{r.name}: {r.status.name.lower()}" + (f" ({last[-1]})" if last else ""))
+    return "; ".join(parts) or f"apprise: {result.status.name.lower()}"
+
+
+def send(ctx: Context, row: dict) -> tuple[bool, str | None]:
+    """Send one outbox row now. (delivered, error). Partial delivery counts as delivered:
+    the person was reached, and resending would duplicate on the channel that worked."""
+    login = row["recipient"]
+    person = get_person(ctx, login)
+    if not person or not person.get("active", 1):
+        return False, f"no active person '{login}' in the people directory"
+    try:
+        subject, body = render(ctx, row["template"], row["payload"], person)
+    except MissingTemplate as exc:
+        return False, str(exc)
+    ap, added = channels_for(ctx, person)
+    if not len(ap):
+        why = ", ".join(added) if added else "no email channel configured, no Teams address, no Apprise config"
+        return False, f"no way to reach {login} ({why})"
+    result = ap.notify(body=body, title=subject, tag=login)
+    if result.status in (apprise.AppriseResultStatus.SUCCESS, apprise.AppriseResultStatus.PARTIAL):
+        return True, None if result else _error_of(result)
+    if result.status == apprise.AppriseResultStatus.NOMATCH:
+        return False, f"no channel tagged '{login}'"
+    return False, _error_of(result)
+
+
+def deliver_pending(ctx: Context, *, limit: int | None = None) -> dict:
+    """Send every due outbox row (pending, or failed and due for retry). Returns counts."""
+    counts = {"delivered": 0, "failed": 0, "dead": 0}
+    for row in outbox.due_messages(ctx, limit=limit):
+        if not outbox.claim(ctx, row["outbox_id"]):
+            continue  # someone else is sending it
+        ok, error = send(ctx, row)
+        if ok:
+            outbox.mark_sent(ctx, row["outbox_id"])
+            counts["delivered"] += 1
+        else:
+            counts[outbox.mark_failed(ctx, row["outbox_id"], error or "failed")] += 1
+    return counts
+
+
+def send_test(ctx: Context, login: str) -> dict:
+    """Send a test message to one person now, bypassing the outbox (``dipaudit notify test``)."""
+    person = require_person(ctx, login)
+    _ap, added = channels_for(ctx, person)
+    ok, error = send(ctx, {"recipient": login, "template": "test", "payload": {}})
+    return {"login": login, "delivered": ok, "error": error, "channels": added}

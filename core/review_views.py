@@ -1,23 +1,15 @@
 """Read-only views for the after-submission screens (comment review).
 
 No writes here: every change goes through core.comments / core.escalation /
-core.actions. These queries only gather what a person needs to see at a glance.
+core.actions. These queries only gather what a person needs to see at a glance;
+the window rule itself lives in core.comments.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from .clock import from_iso, iso
+from .clock import iso
+from .comments import IN_WINDOW, window_closes_at
 from .context import Context
-
-# Audits whose comment window is running (or has run out while a query holds it open).
-IN_WINDOW = ("submitted", "queried")
-
-
-def comment_window(ctx: Context) -> timedelta:
-    """The comment window: real elapsed hours after submission (default 72)."""
-    return timedelta(hours=ctx.settings.workflow.comment_window_hours)
 
 
 def audits_in_window(ctx: Context) -> list[dict]:
@@ -40,20 +32,12 @@ def audits_in_window(ctx: Context) -> list[dict]:
         list(IN_WINDOW),
     )
     now = ctx.now()
-    window = comment_window(ctx)
     for row in rows:
-        closes = from_iso(row["submitted_at"]) + window
+        closes = window_closes_at(ctx, row)
         row["closes_at"] = iso(closes)
         row["seconds_left"] = int((closes - now).total_seconds())
     rows.sort(key=lambda r: (r["open_queries"] == 0, r["closes_at"], r["audit_id"]))
     return rows
-
-
-def list_comments(ctx: Context, audit_id: int) -> list[dict]:
-    """The comments on one audit, oldest first (open queries are marked by status 'open')."""
-    return ctx.store.query(
-        "SELECT * FROM comments WHERE audit_id = ? ORDER BY created_at, comment_id", [audit_id]
-    )
 
 
 def span_text(seconds: float) -> str:

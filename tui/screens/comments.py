@@ -1,16 +1,266 @@
-"""Comment review screen (placeholder until its issue lands)."""
+"""Comment review: audits in their comment window, open queries first.
+
+The top table lists every submitted audit not yet finalised, with the time left
+in its window (London times). The lower table shows the highlighted audit's
+comments. The auditor records comments (their own, or a reply received by email
+on someone's behalf), marks queries, resolves them, amends the audit in
+response, and finalises once no query is open.
+"""
 
 from __future__ import annotations
 
+import importlib
+
+from textual import on, work
 from textual.app import ComposeResult
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import get_current_worker
+
+from core import comments as comment_service
+from core.audit import fill_audit, get_audit
+from core.clock import show
+from core.comments import list_comments
+from core.review_views import audits_in_window, span_text
+
+from ..widgets.comment_form import CommentDraft, CommentForm
+from ..widgets.confirm import ConfirmScreen
+from ..widgets.text_prompt import TextPrompt
+from .followup_base import FollowupScreen, refill, selected_key
+
+STATUS_LABELS = {"noted": "comment", "open": "QUERY open", "resolved": "query resolved"}
 
 
-class CommentsScreen(Screen):
+class CommentsScreen(FollowupScreen):
     TITLE = "Comment review"
+
+    BINDINGS = [
+        Binding("c", "add_comment", "Comment", id="comments_add"),
+        Binding("k", "add_query", "Query", id="comments_query"),
+        Binding("r", "resolve", "Resolve", id="comments_resolve"),
+        Binding("e", "amend", "Amend", id="comments_amend"),
+        Binding("v", "view", "View audit", id="comments_view"),
+        Binding("f", "finalise", "Finalise", id="comments_finalise"),
+        Binding("tab", "app.focus_next", "Switch pane", id="comments_switch", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.audits: dict[str, dict] = {}
+        self.comments: dict[str, dict] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Comment review: not built yet.", classes="muted")
+        yield Static("Audits in their comment window (open queries first)", classes="pane-title")
+        table = DataTable(id="window_table", classes="followup-table", cursor_type="row")
+        table.add_columns("Audit", "Child", "Worker", "Team", "Window closes", "Left", "Queries")
+        yield table
+        yield Static("Comments", id="comments_title", classes="pane-title")
+        notes = DataTable(id="comments_table", classes="detail-table", cursor_type="row")
+        notes.add_columns("#", "From", "Kind", "When", "Text")
+        yield notes
         yield Footer()
+
+    # -- data ----------------------------------------------------------------
+    def current_audit(self) -> dict | None:
+        key = selected_key(self.query_one("#window_table", DataTable))
+        return self.audits.get(key) if key else None
+
+    def fetch(self) -> dict:
+        audits = audits_in_window(self.ctx)
+        keep = self._selected_audit_id()
+        ids = [a["audit_id"] for a in audits]
+        chosen = keep if keep in ids else (ids[0] if ids else None)
+        comments = list_comments(self.ctx, chosen) if chosen is not None else []
+        return {"audits": audits, "chosen": chosen, "comments": comments}
+
+    def _selected_audit_id(self) -> int | None:
+        # Read from the thread: the dict is only replaced (never mutated) on the main thread.
+        audit = getattr(self, "_cursor_audit", None)
+        return audit
+
+    def show_data(self, data: dict) -> None:
+        table = self.query_one("#window_table", DataTable)
+        self.audits = {str(a["audit_id"]): a for a in data["audits"]}
+        rows = [(str(a["audit_id"]), self._audit_cells(a)) for a in data["audits"]]
+        keep = str(data["chosen"]) if data["chosen"] is not None else None
+        refill(table, rows, keep)
+        self._show_comments(data["chosen"], data["comments"])
+
+    def _audit_cells(self, a: dict) -> list:
+        left = a["seconds_left"]
+        if a["open_queries"]:
+            left_text = self.flagged(span_text(left) if left > 0 else "held", True, self.warning_style())
+            queries = self.flagged(f"{a['open_queries']} open", True, self.warning_style())
+        else:
+            # Past the deadline with no open query: tick finalises it, or the auditor does (f).
+            left_text = span_text(left) if left > 0 else "closed"
+            queries = "-"
+        return [str(a["audit_id"]), a["child_id"], a.get("worker") or "", a.get("team") or "",
+                show(a["closes_at"]), left_text, queries]
+
+    def _show_comments(self, audit_id: int | None, comments: list[dict]) -> None:
+        self._cursor_audit = audit_id
+        title = self.query_one("#comments_title", Static)
+        table = self.query_one("#comments_table", DataTable)
+        keep = selected_key(table)
+        self.comments = {str(c["comment_id"]): c for c in comments}
+        if audit_id is None:
+            title.update("Comments: no audit is in its comment window")
+        else:
+            audit = self.audits.get(str(audit_id), {})
+            title.update(f"Comments on audit {audit_id} (child {audit.get('child_id', '')})")
+        rows = []
+        for c in comments:
+            kind = STATUS_LABELS.get(c["status"], c["status"])
+            kind_cell = self.flagged(kind, c["status"] == "open", self.warning_style())
+            sender = c["author"] if c["author"] == c["recorded_by"] else f"{c['author']} (via {c['recorded_by']})"
+            text = c["text"]
+            if c.get("resolution"):
+                text += f" -> {c['resolution']}"
+            rows.append((str(c["comment_id"]), [str(c["comment_id"]), sender, kind_cell,
+                                                 show(c["created_at"]), text]))
+        refill(table, rows, keep)
+
+    @on(DataTable.RowHighlighted, "#window_table")
+    def _audit_highlighted(self) -> None:
+        # Use where the cursor is now: a refill queues several highlights; only the last matters.
+        key = selected_key(self.query_one("#window_table", DataTable))
+        if key is None:
+            return
+        audit_id = int(key)
+        if audit_id != getattr(self, "_cursor_audit", None):
+            self._cursor_audit = audit_id
+            self._load_comments(audit_id)
+
+    def _load_comments(self, audit_id: int) -> None:
+        self.run_worker(lambda: self._fetch_comments(audit_id), thread=True, exclusive=True,
+                        group="comments-detail", exit_on_error=False)
+
+    def _fetch_comments(self, audit_id: int) -> None:
+        try:
+            rows = list_comments(self.ctx, audit_id)
+        except Exception as exc:
+            self.app.call_from_thread(self.app.show_error, str(exc))
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_comments, audit_id, rows)
+
+    # -- actions ---------------------------------------------------------------
+    def _need_audit(self) -> dict | None:
+        audit = self.current_audit()
+        if audit is None:
+            self.app.show_error("No audit is in its comment window.")
+        return audit
+
+    def action_add_comment(self, query: bool = False) -> None:
+        audit = self._need_audit()
+        if audit is None:
+            return
+
+        def save(draft: CommentDraft | None) -> None:
+            if draft is None:
+                return
+            what = "Query" if draft.query else "Comment"
+            self.change(f"{what} recorded on audit {audit['audit_id']}", comment_service.add_comment,
+                        audit["audit_id"], draft.text, query=draft.query, on_behalf_of=draft.on_behalf_of)
+
+        self.app.push_screen(CommentForm(f"audit {audit['audit_id']} (child {audit['child_id']})",
+                                         query=query), save)
+
+    def action_add_query(self) -> None:
+        self.action_add_comment(query=True)
+
+    def _target_query(self) -> dict | None:
+        """The highlighted comment if it is an open query, else the audit's first open query."""
+        table = self.query_one("#comments_table", DataTable)
+        if table.has_focus:
+            chosen = self.comments.get(selected_key(table) or "")
+            if chosen and chosen["status"] == "open":
+                return chosen
+        return next((c for c in self.comments.values() if c["status"] == "open"), None)
+
+    def action_resolve(self) -> None:
+        query = self._target_query()
+        if query is None:
+            self.app.show_error("There is no open query on this audit.")
+            return
+
+        def save(text: str | None) -> None:
+            if text:
+                self.change(f"Query {query['comment_id']} resolved", comment_service.resolve_comment,
+                            query["comment_id"], text)
+
+        self.app.push_screen(TextPrompt(f"Resolve query {query['comment_id']}",
+                                        f"From {query['author']}: {query['text']}",
+                                        placeholder="how it was resolved"), save)
+
+    def action_amend(self) -> None:
+        audit = self._need_audit()
+        if audit is not None:
+            self._amend_overview(audit["audit_id"])
+
+    def action_view(self) -> None:
+        """Open the whole audit in the checklist screen (read-only once submitted)."""
+        audit = self._need_audit()
+        if audit is None:
+            return
+        try:
+            checklist = importlib.import_module("tui.screens.checklist").ChecklistScreen
+        except (ImportError, AttributeError):
+            self.app.show_error("The checklist screen is not installed.")
+            return
+        self.app.push_screen(checklist(audit["audit_id"]))
+
+    @work(thread=True, exclusive=True, group="comments-amend", exit_on_error=False)
+    def _amend_overview(self, audit_id: int) -> None:
+        """Fallback amendment: rewrite the overview, with the reason (the change is an event)."""
+        try:
+            overview = get_audit(self.ctx, audit_id).overview
+        except Exception as exc:
+            self.app.call_from_thread(self.app.show_error, str(exc))
+            return
+        self.app.call_from_thread(self._ask_amendment, audit_id, overview)
+
+    def _ask_amendment(self, audit_id: int, overview: str) -> None:
+        def got_overview(text: str | None) -> None:
+            if not text:
+                return
+
+            def got_reason(reason: str | None) -> None:
+                if reason:
+                    self.change(f"Audit {audit_id} amended", fill_audit, audit_id, {"overview": text},
+                                amendment_reason=reason)
+
+            self.app.push_screen(TextPrompt("Why is the audit amended?", placeholder="e.g. in response to query 3"),
+                                 got_reason)
+
+        self.app.push_screen(TextPrompt(f"Amend the overview of audit {audit_id}", value=overview), got_overview)
+
+    def action_finalise(self) -> None:
+        audit = self._need_audit()
+        if audit is None:
+            return
+        if audit["open_queries"]:
+            self.app.show_error(f"Audit {audit['audit_id']} has {audit['open_queries']} open "
+                                "query(ies): resolve them first.")
+            return
+
+        def save(yes: bool | None) -> None:
+            if yes:
+                self.change(f"Audit {audit['audit_id']} finalised", comment_service.finalise_audit,
+                            audit["audit_id"])
+
+        self.app.push_screen(ConfirmScreen(
+            f"Finalise audit {audit['audit_id']} now?",
+            "A finalised audit is read-only: later corrections are addenda.", yes="Finalise"), save)
+
+    def palette_commands(self):
+        return [
+            ("Comment: record a comment", "Your own, or on someone's behalf (key c)", self.action_add_comment),
+            ("Comment: record a query", "Pauses finalisation until resolved (key k)", self.action_add_query),
+            ("Comment: resolve the query", "With what was done (key r)", self.action_resolve),
+            ("Comment: amend the audit", "Change the audit in response (key e)", self.action_amend),
+            ("Comment: view the audit", "The whole audit, read-only (key v)", self.action_view),
+            ("Comment: finalise the audit", "Once no query is open (key f)", self.action_finalise),
+        ]

@@ -1,0 +1,118 @@
+"""Comment review screen, driven by keys against a real database."""
+
+from __future__ import annotations
+
+from conftest import as_user
+from factories import submitted_audit
+from textual.widgets import DataTable
+from tui_helpers import SIZE, make_app, settle, toasts
+
+from core.comments import add_comment
+
+
+def two_audits(ctx):
+    """Audit 1 (C1) submitted Mon 09:00, audit 2 (C2) an hour later: audit 1 closes first."""
+    a1 = submitted_audit(ctx, child_id="C1")
+    ctx.clock.advance(hours=1)
+    a2 = submitted_audit(ctx, child_id="C2", child_name="Blake Example")
+    ctx.clock.advance(hours=2)
+    return a1.audit_id, a2.audit_id
+
+
+async def open_review(pilot) -> DataTable:
+    await settle(pilot)
+    await pilot.press("2")
+    await settle(pilot)
+    return pilot.app.screen.query_one("#window_table", DataTable)
+
+
+def order(table: DataTable) -> list[str]:
+    return [table.get_row_at(i)[0] for i in range(table.row_count)]
+
+
+async def test_window_lists_time_left_and_a_query_sorts_first(ctx):
+    a1, a2 = two_audits(ctx)
+    app = make_app(as_user(ctx, "aud1"))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await open_review(pilot)
+        assert order(table) == [str(a1), str(a2)]  # soonest to close first
+        row = table.get_row_at(0)
+        assert row[4] == "Thu 30 Apr 2020 10:00"  # 72 h after 09:00 UTC, shown in London (BST)
+        assert row[5] == "2d 21h"
+        # Highlight audit 2 and record a query from the worker (an emailed reply).
+        await pilot.press("down")
+        await settle(pilot)
+        await pilot.press("k")
+        await pilot.press(*"Visits were virtual", "tab", "w", "1", "enter")
+        await settle(pilot)
+        comment = ctx.store.one("SELECT * FROM comments")
+        assert (comment["audit_id"], comment["author"], comment["recorded_by"], comment["is_query"],
+                comment["status"]) == (a2, "w1", "aud1", 1, "open")
+        assert ctx.store.scalar("SELECT status FROM audits WHERE audit_id=?", [a2]) == "queried"
+        assert order(table) == [str(a2), str(a1)]  # the open query now sorts first
+        assert str(table.get_row_at(0)[6]) == "1 open"
+        notes = app.screen.query_one("#comments_table", DataTable)
+        assert notes.row_count == 1 and str(notes.get_row_at(0)[2]) == "QUERY open"
+        assert "w1 (via aud1)" == notes.get_row_at(0)[1]
+
+
+async def test_plain_comment_as_yourself_and_refusal_for_outsiders(ctx):
+    a1, _ = two_audits(ctx)
+    app = make_app(as_user(ctx, "m1"))  # the supervising manager comments for themself
+    async with app.run_test(size=SIZE) as pilot:
+        await open_review(pilot)
+        await pilot.press("c", *"Agree with the findings", "enter")
+        await settle(pilot)
+        assert ctx.store.one("SELECT author, recorded_by, is_query FROM comments") == {
+            "author": "m1", "recorded_by": "m1", "is_query": 0}
+        await pilot.press("r")  # nothing to resolve, and m1 is not the auditor anyway
+        await settle(pilot)
+        assert any("no open query" in t for t in toasts(app))
+    outsider = make_app(as_user(ctx, "pdt1"))
+    async with outsider.run_test(size=SIZE) as pilot:
+        await open_review(pilot)
+        await pilot.press("c", *"Not mine to say", "enter")
+        await settle(pilot)
+        assert any("may not comment" in t for t in toasts(outsider))
+        assert ctx.store.scalar("SELECT COUNT(*) FROM comments") == 1
+
+
+async def test_resolve_query_then_finalise_after_late_resolution(ctx):
+    a1, _ = two_audits(ctx)
+    cid = add_comment(as_user(ctx, "w1"), a1, "Why partly met?", query=True)["comment_id"]
+    ctx.clock.advance(hours=80)  # past the deadline: the open query holds the audit
+    app = make_app(as_user(ctx, "aud1"))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await open_review(pilot)
+        assert order(table)[0] == str(a1) and str(table.get_row_at(0)[5]) == "held"
+        await pilot.press("f")  # refused while the query is open
+        await settle(pilot)
+        assert any("resolve them first" in t for t in toasts(app))
+        await pilot.press("r", *"Two visits were by video; re-rated", "enter")
+        await settle(pilot)
+        row = ctx.store.one("SELECT status, resolution, resolved_by FROM comments WHERE comment_id=?", [cid])
+        assert row == {"status": "resolved", "resolution": "Two visits were by video; re-rated",
+                       "resolved_by": "aud1"}
+        assert ctx.store.scalar("SELECT status FROM audits WHERE audit_id=?", [a1]) == "submitted"
+        await pilot.press("f")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        audit = ctx.store.one("SELECT status, finalised_by FROM audits WHERE audit_id=?", [a1])
+        assert audit == {"status": "finalised", "finalised_by": "aud1"}  # resolved late: the auditor finalises
+        assert str(a1) not in order(app.screen.query_one("#window_table", DataTable))
+
+
+async def test_amend_overview_with_reason(ctx):
+    a1, _ = two_audits(ctx)
+    app = make_app(as_user(ctx, "aud1"))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_review(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("ctrl+u", *"Re-rated after the query", "enter")
+        await pilot.press(*"In response to the worker", "enter")
+        await settle(pilot)
+        assert ctx.store.scalar("SELECT overview FROM audits WHERE audit_id=?", [a1]) == "Re-rated after the query"
+        assert ctx.store.scalar("SELECT COUNT(*) FROM events WHERE entity='audit' AND entity_id=? "
+                                "AND action='amended'", [str(a1)]) == 1

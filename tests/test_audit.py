@@ -4,8 +4,9 @@ import json
 from datetime import date
 
 import pytest
-
 from conftest import add_people, as_user
+from factories import add_audit_people, add_child, add_note, full_audit_data, submitted_audit
+
 from core import locations
 from core.audit import (
     fill_audit,
@@ -17,7 +18,6 @@ from core.audit import (
     submit_audit,
 )
 from core.errors import Conflict, InputError, NotFound, PermissionDenied, StateError
-from factories import add_audit_people, add_child, add_note, full_audit_data, submitted_audit
 
 
 @pytest.fixture
@@ -334,3 +334,58 @@ def test_list_audits_filters_and_derives_standards_met(ctx):
         (2, "draft", True), (1, "submitted", False)]
     assert [r["audit_id"] for r in list_audits(ctx, status="submitted")] == [1]
     assert [r["audit_id"] for r in list_audits(ctx, child_id="C2")] == [2]
+
+
+# --- the CLI, as a script would use it -------------------------------------------
+def run_cli(db_path, *args, user="aud1"):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-c", "from tui.cli import main; main()", "--db", str(db_path),
+         "--user", user, "--now", "2020-04-27T10:00", *args],
+        capture_output=True, text=True, env={**os.environ}, timeout=60)
+
+
+def test_cli_round_trip_start_fill_submit_note(people, db_path, tmp_path):
+    qid = add_queue_item(people, "C1")
+    r = run_cli(db_path, "audit", "start", str(qid), "--json")
+    assert r.returncode == 0, r.stderr
+    audit_id = json.loads(r.stdout)["audit_id"]
+
+    partial = tmp_path / "partial.toml"
+    partial.write_text('overview = ""\n[ratings.covid_note]\nrating = "met"\nevidence = "25/03/2020"\n')
+    assert run_cli(db_path, "audit", "fill", str(audit_id), "--from", str(partial)).returncode == 0
+    gaps = run_cli(db_path, "audit", "submit", str(audit_id))
+    assert gaps.returncode != 0 and gaps.stdout == ""
+    assert "- overview: not written" in gaps.stderr.splitlines()
+    assert sum(line.endswith(": not rated") for line in gaps.stderr.splitlines()) == 5
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"ratings": {"covid_note": {"rating": "yes"}}}))
+    r = run_cli(db_path, "audit", "fill", str(audit_id), "--from", str(bad))
+    assert r.returncode == 2
+    assert r.stderr.startswith(f"{bad}, column 'ratings.covid_note.rating': 'yes' is not a rating")
+    stale = run_cli(db_path, "audit", "fill", str(audit_id), "--from", str(partial), "--expect-version", "1")
+    assert stale.returncode == 4 and "your changes were not saved" in stale.stderr
+
+    full = tmp_path / "audit.json"
+    full.write_text(json.dumps(full_audit_data(date(2020, 4, 27))))
+    r = run_cli(db_path, "audit", "fill", str(audit_id), "--from", str(full), "--expect-version", "2")
+    assert r.returncode == 0, r.stderr
+    assert run_cli(db_path, "audit", "fill", str(audit_id), "--from", str(full), user="aud2").returncode == 3
+    r = run_cli(db_path, "audit", "submit", str(audit_id))
+    assert r.returncode == 0, r.stderr
+    assert "alerted Wendy Worker, Mark Manager" in r.stdout
+
+    shown = json.loads(run_cli(db_path, "audit", "show", str(audit_id), "--json").stdout)
+    assert shown["status"] == "submitted" and shown["submitted_at"] == "2020-04-27T09:00:00Z"
+    assert shown["ratings"]["virtual_contact"]["rating"] == "partly_met"
+    assert set(shown["ratings"]["covid_note"]["suggested"]) == {"rating", "evidence"}
+    assert [a["owner"] for a in shown["actions"]] == ["w1", "m1"]
+    note = run_cli(db_path, "audit", "note", str(audit_id))
+    assert note.returncode == 0 and note.stdout.startswith("QA Audit\n")
+    assert "within 72 hours of submission" in note.stdout
+    listed = json.loads(run_cli(db_path, "audit", "list", "--json").stdout)
+    assert [(a["audit_id"], a["status"]) for a in listed] == [(audit_id, "submitted")]

@@ -3,11 +3,11 @@
 from datetime import date
 
 import pytest
+from factories import add_note
 
 from core.config import Settings
-from core.programme import load_programme
 from core.prechecks import run_prechecks
-from factories import add_note
+from core.programme import load_programme
 
 AUDIT = date(2020, 4, 27)
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import FIXTURES
+
 from core import locations
 from core.config import Settings
 from core.errors import InputError, NotFound

@@ -1,16 +1,164 @@
-"""Action review screen (placeholder until its issue lands)."""
+"""Action review (Practice Development Team): reviews due first, overdue actions in $error.
+
+Outcome keys: ``c`` completed, ``n`` not completed (a new due date, suggested a
+realistic number of working days on, skipping weekends and bank holidays),
+``x`` no longer needed; each takes an optional note. Only PDT may record a
+review: core refuses anyone else and the refusal shows as a toast.
+"""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
+from textual import on
 from textual.app import ComposeResult
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Static
+
+from core import actions as action_service
+from core.clock import show, today
+
+from ..widgets.date_prompt import DatePrompt
+from ..widgets.text_prompt import TextPrompt
+from .followup_base import FollowupScreen, refill, selected_key
+
+OUTCOME_LABELS = {"open": "open", "completed": "completed", "not_completed": "not completed",
+                  "not_needed": "no longer needed"}
 
 
-class ActionsScreen(Screen):
+def plain(row) -> dict:
+    return row.model_dump() if hasattr(row, "model_dump") else dict(row)
+
+
+class ActionsScreen(FollowupScreen):
     TITLE = "Action review"
+
+    BINDINGS = [
+        Binding("c", "review('completed')", "Completed", id="actions_completed"),
+        Binding("n", "review('not_completed')", "Not completed", id="actions_not_completed"),
+        Binding("x", "review('not_needed')", "Not needed", id="actions_not_needed"),
+        Binding("d", "toggle_due", "Due only", id="actions_due_only"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, dict] = {}
+        self.due_only = False
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Action review: not built yet.", classes="muted")
+        yield Static("Recommended actions: reviews due first", id="actions_heading", classes="pane-title")
+        table = DataTable(id="actions_table", classes="followup-table", cursor_type="row")
+        table.add_columns("#", "Audit", "Child", "Owner", "Due", "Status", "Review due", "Flags")
+        yield table
+        yield Static("", id="action_detail", classes="detail detail-text")
         yield Footer()
+
+    # -- data ----------------------------------------------------------------
+    def current(self) -> dict | None:
+        key = selected_key(self.query_one("#actions_table", DataTable))
+        return self.rows.get(key) if key else None
+
+    def fetch(self) -> dict:
+        # core orders them: reviews due first, then overdue, then by due date
+        rows = [plain(r) for r in action_service.list_actions(self.ctx, due_only=self.due_only)]
+        return {"rows": rows, "today": today(self.ctx.clock), "suggested": action_service.suggest_new_due(self.ctx)}
+
+    def show_data(self, data: dict) -> None:
+        table = self.query_one("#actions_table", DataTable)
+        keep = selected_key(table)
+        self.rows = {str(r["action_id"]): r for r in data["rows"]}
+        cells = []
+        for r in data["rows"]:
+            flags = []
+            if r.get("review_is_due"):
+                flags.append("review due")
+            if r.get("overdue"):
+                flags.append("OVERDUE")
+            flag_text = ", ".join(flags) or "-"
+            owner = r.get("owner") or ""
+            if r.get("owner_role"):
+                owner = f"{owner} ({r['owner_role']})" if owner else r["owner_role"]
+            cells.append((str(r["action_id"]), [
+                str(r["action_id"]), str(r["audit_id"]), r.get("child_id") or "", owner,
+                self.flagged(str(r.get("due") or ""), bool(r.get("overdue"))),
+                OUTCOME_LABELS.get(r.get("status"), r.get("status") or ""),
+                show(r["review_due"], with_time=False) if r.get("review_due") else "",
+                self.flagged(flag_text, bool(r.get("overdue")) or bool(r.get("review_is_due")),
+                             self.error_style() if r.get("overdue") else self.warning_style()),
+            ]))
+        refill(table, cells, keep)
+        heading = "Actions whose review is due" if self.due_only else "Recommended actions: reviews due first"
+        self.query_one("#actions_heading", Static).update(heading)
+        self._today = data["today"]
+        self._suggested = data["suggested"]
+        self._show_detail()
+
+    @on(DataTable.RowHighlighted, "#actions_table")
+    def _show_detail(self) -> None:
+        row = self.current()
+        detail = self.query_one("#action_detail", Static)
+        if row is None:
+            detail.update("No actions to review." if not self.due_only else "No action reviews are due.")
+            return
+        text = f"Action {row['action_id']} (audit {row['audit_id']}, child {row.get('child_id', '')})"
+        if row.get("description"):
+            text += f"\n{row['description']}"
+        text += f"\nDue {row.get('due') or '-'} · status {OUTCOME_LABELS.get(row.get('status'), row.get('status'))}"
+        last = row.get("last_review")
+        if last:
+            text += (f"\nLast review {show(last['at'])} by {last['by']}: "
+                     f"{OUTCOME_LABELS.get(last['outcome'], last['outcome'])}")
+            if last.get("new_due"):
+                text += f", new due date {last['new_due']}"
+            if last.get("note"):
+                text += f" ({last['note']})"
+        detail.update(text)
+
+    # -- reviewing -------------------------------------------------------------
+    def action_review(self, outcome: str) -> None:
+        row = self.current()
+        if row is None:
+            self.app.show_error("No action is selected.")
+            return
+        action_id = row["action_id"]
+        label = OUTCOME_LABELS[outcome]
+
+        def ask_note(new_due: date | None) -> None:
+            def save(note: str | None) -> None:
+                if note is None:
+                    return  # Escape: nothing recorded
+                self.change(f"Action {action_id}: {label}", action_service.review_action, action_id, outcome,
+                            new_due=new_due, note=note or None)
+
+            self.app.push_screen(TextPrompt(f"Action {action_id}: {label}", "Note (optional: Enter to skip)",
+                                            allow_blank=True), save)
+
+        if outcome != "not_completed":
+            ask_note(None)
+            return
+
+        def got_date(new_due: date | None) -> None:
+            if new_due is not None:
+                ask_note(new_due)
+
+        suggestion = self._suggested  # core.actions.suggest_new_due: working days from today
+        self.app.push_screen(DatePrompt(
+            f"Action {action_id} not completed: new due date", suggestion,
+            hint=f"Suggested: {suggestion:%a %d %b %Y}, "
+                 f"{self.ctx.settings.workflow.action_due_working_days} working days on",
+            not_before=self._today + timedelta(days=1)), got_date)
+
+    def action_toggle_due(self) -> None:
+        self.due_only = not self.due_only
+        self.refresh_data()
+
+    def palette_commands(self):
+        return [
+            ("Action review: completed", "Record the highlighted action completed (key c)",
+             lambda: self.action_review("completed")),
+            ("Action review: not completed", "With a new due date (key n)",
+             lambda: self.action_review("not_completed")),
+            ("Action review: no longer needed", "Key x", lambda: self.action_review("not_needed")),
+            ("Action review: due only", "Show only actions whose review is due (key d)", self.action_toggle_due),
+        ]

@@ -1,0 +1,105 @@
+"""Action review screen (PDT), driven by keys against a real database."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from conftest import as_user
+from factories import submitted_audit
+from rich.text import Text
+from textual.widgets import DataTable
+from tui_helpers import SIZE, make_app, settle, toasts
+
+from core.actions import suggest_new_due
+from tui.widgets.date_prompt import DatePrompt
+
+
+def audit_under_review(ctx, *, days: int = 15):
+    """A submitted audit (two actions) and the clock ``days`` later: its review is due at 14."""
+    audit = submitted_audit(ctx, child_id="C1")
+    ctx.clock.advance(days=days)
+    return audit
+
+
+async def open_actions(pilot) -> DataTable:
+    await settle(pilot)
+    await pilot.press("4")
+    await settle(pilot)
+    return pilot.app.screen.query_one("#actions_table", DataTable)
+
+
+async def test_reviews_due_listed_and_completed_by_key(ctx):
+    audit = audit_under_review(ctx)
+    first, second = [a.action_id for a in audit.actions]
+    app = make_app(as_user(ctx, "pdt1"))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await open_actions(pilot)
+        assert table.row_count == 2
+        assert "review due" in str(table.get_row_at(0)[-1])
+        await pilot.press("c", *"Notes re-recorded", "enter")
+        await settle(pilot)
+        review = ctx.store.one("SELECT action_id, by, outcome, new_due, note FROM action_reviews")
+        assert review == {"action_id": first, "by": "pdt1", "outcome": "completed", "new_due": None,
+                          "note": "Notes re-recorded"}
+        assert ctx.store.scalar("SELECT status FROM actions WHERE action_id=?", [first]) == "completed"
+        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == [str(second)]
+        await pilot.press("x", "enter")  # no longer needed, no note
+        await settle(pilot)
+        assert ctx.store.one("SELECT outcome, note FROM action_reviews WHERE action_id=?", [second]) == {
+            "outcome": "not_needed", "note": None}
+        assert table.row_count == 0
+
+
+async def test_not_completed_takes_the_suggested_working_day(ctx):
+    audit = audit_under_review(ctx)
+    action_id = audit.actions[0].action_id
+    suggestion = suggest_new_due(ctx)
+    assert suggestion.weekday() < 5
+    app = make_app(as_user(ctx, "pdt1"))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_actions(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        prompt = app.screen
+        assert isinstance(prompt, DatePrompt) and prompt.suggestion == suggestion
+        await pilot.press("enter", *"Chased the worker", "enter")
+        await settle(pilot)
+        assert ctx.store.one("SELECT outcome, new_due, note FROM action_reviews") == {
+            "outcome": "not_completed", "new_due": suggestion.isoformat(), "note": "Chased the worker"}
+        assert ctx.store.scalar("SELECT due FROM actions WHERE action_id=?", [action_id]) == suggestion.isoformat()
+
+
+async def test_date_prompt_refuses_a_bad_date_and_escape_records_nothing(ctx):
+    audit_under_review(ctx)
+    app = make_app(as_user(ctx, "pdt1"))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_actions(pilot)
+        await pilot.press("n", "ctrl+u", *"31/02/2020", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DatePrompt)
+        assert "not a date" in str(app.screen.query_one("#date_error").render())
+        await pilot.press("escape")
+        await settle(pilot)
+        assert ctx.store.scalar("SELECT COUNT(*) FROM action_reviews") == 0
+
+
+async def test_overdue_action_is_highlighted(ctx):
+    audit = audit_under_review(ctx, days=30)  # both actions are past their due date
+    app = make_app(as_user(ctx, "pdt1"))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await open_actions(pilot)
+        due, flags = table.get_row_at(0)[4], table.get_row_at(0)[-1]
+        assert isinstance(flags, Text) and "OVERDUE" in flags.plain
+        assert app.get_css_variables()["error"] in str(flags.style)
+        assert isinstance(due, Text) and date.fromisoformat(due.plain) == audit.actions[0].due
+
+
+async def test_only_pdt_records_reviews_refusal_is_a_toast(ctx):
+    audit_under_review(ctx)
+    app = make_app(as_user(ctx, "aud1"))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_actions(pilot)
+        await pilot.press("c", "enter")
+        await settle(pilot)
+        assert any("may not record an action review" in t for t in toasts(app))
+        assert ctx.store.scalar("SELECT COUNT(*) FROM action_reviews") == 0

@@ -392,11 +392,13 @@ def _child(sources, before: tuple | None, today: str, tier_of, workers: Workers)
     cohort = pool[0].cohort
     worker = next((s.worker for s in pool if s.worker), None)
     team = next((s.team for s in pool if s.worker == worker and s.team), None) or first("team")
-    if len(present) == 1:
-        key_dates = present[0].key_dates
+    # Key dates of the lists the child is in; of every list they were in once they have left all.
+    dated = present or sorted(sources, key=lambda s: RANK[s.cohort])
+    if len(dated) == 1:
+        key_dates = dated[0].key_dates
     else:
         merged: dict = {}
-        for s in reversed(present):  # higher risk sources win a shared key (e.g. last seen)
+        for s in reversed(dated):  # higher risk sources win a shared key (e.g. last seen)
             merged.update(json.loads(s.key_dates))
         key_dates = json.dumps(merged, sort_keys=True)
     is_open = 1 if open_ else 0

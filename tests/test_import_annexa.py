@@ -1,0 +1,213 @@
+"""Ofsted Annex A caseloads with the quirks real files have (field notes)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime
+
+import pytest
+from openpyxl import Workbook
+
+from core.errors import InputError
+from core.importers import import_caseload
+from tests.conftest import FIXTURES
+
+F = FIXTURES / "import"
+
+
+def child(ctx, child_id):
+    row = ctx.store.one("SELECT * FROM children WHERE child_id = ?", [child_id])
+    row["key_dates"] = json.loads(row["key_dates"])
+    return row
+
+
+def sources(ctx, child_id):
+    return {r["source"]: r for r in ctx.store.query(
+        "SELECT * FROM child_sources WHERE child_id = ? ORDER BY source", [child_id])}
+
+
+def write_csv(path, rows):
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
+@pytest.fixture
+def all_lists(ctx):
+    return [import_caseload(ctx, F / f"list{n}.csv") for n in (6, 7, 8, 9)]
+
+
+def test_each_list_is_recognised_from_its_headings(ctx, all_lists):
+    assert [r.added for r in all_lists] == [5, 2, 2, 2]
+    assert {r["source"] for r in ctx.store.query("SELECT DISTINCT source FROM child_sources")} == {
+        "list6", "list7", "list8", "list9"}
+
+
+def test_a_child_in_lists_6_and_7_is_one_child_on_a_cp_plan(ctx, all_lists):
+    c = child(ctx, "C001")
+    assert (c["cohort"], c["tier"], c["is_open"]) == ("cp", 1, 1)
+    assert set(sources(ctx, "C001")) == {"list6", "list7"}
+    # key dates kept per source and merged on the child, dd/mm/yyyy read as day first
+    assert sources(ctx, "C001")["list7"]["key_dates"] == json.dumps(
+        {"cp_plan_start": "2020-01-15", "last_statutory_visit": "2020-04-21",
+         "latest_review_conference": "2020-04-01"}, sort_keys=True)
+    assert c["key_dates"]["cin_start"] == "2019-09-01"
+    assert c["key_dates"]["cp_plan_start"] == "2020-01-15"
+    assert ctx.store.scalar("SELECT COUNT(*) FROM children WHERE child_id = 'C001'") == 1
+
+
+def test_ended_episodes_are_imported_but_not_open(ctx, all_lists):
+    assert (child(ctx, "C003")["is_open"], child(ctx, "C003")["closed_on"]) == (0, "2020-03-31")  # CIN closure
+    assert (child(ctx, "C007")["is_open"], child(ctx, "C007")["closed_on"]) == (0, "2020-02-01")  # CP plan end
+    assert (child(ctx, "C011")["is_open"], child(ctx, "C011")["closed_on"]) == (0, "2020-04-01")  # ceased LAC
+    assert child(ctx, "C010")["is_open"] == 1
+
+
+def test_unborn_by_blank_dob_future_dob_and_age_minus_one(ctx, all_lists):
+    blank, minus_one, future = child(ctx, "C004"), child(ctx, "C005"), child(ctx, "C006")
+    assert blank["cohort"] == minus_one["cohort"] == future["cohort"] == "unborn"
+    assert future["date_of_birth"] is None and future["expected_date_of_birth"] == "2020-12-01"
+    assert blank["tier"] == 1
+    # '#N/A' in team and worker is no team and no worker
+    assert (minus_one["worker"], minus_one["team"]) == (None, None)
+
+
+def test_coded_values_with_and_without_prefix(ctx, all_lists):
+    # List 6 "Case status" "b) Child Protection plan" says the plan; "a) Child in need plan" is cin
+    assert sources(ctx, "C001")["list6"]["cohort"] == "cin"
+    assert sources(ctx, "C002")["list6"]["cohort"] == "cp"
+    assert child(ctx, "C002")["cohort"] == "cp"
+    assert sources(ctx, "C003")["list6"]["cohort"] == "cp"  # "child protection plan", no prefix
+
+
+def test_care_leaver_allocated_to_personal_advisor_when_no_worker(ctx, all_lists):
+    assert child(ctx, "C020")["worker"] == "Pat Advisor"
+    assert child(ctx, "C021")["worker"] == "Wendy Worker"
+    assert child(ctx, "C020")["cohort"] == "care_leaver"
+
+
+def test_heading_case_punctuation_quotes_and_typos(ctx, tmp_path):
+    path = write_csv(tmp_path / "cp.csv", [
+        ["CHILD UNIQUE ID", "date of birth", "Age of child (years)", "Child Protection Plan Start date",
+         "Date of \u2018latest\u2019 review conference", "Child Protection Plan Ende Date", "Allocated  Team",
+         "Allocated Worker "],
+        ["X1", "01/02/2015", "5", "2020-01-10", "36426", "", "Team A", "Ann"],
+    ])
+    assert import_caseload(ctx, path).added == 1
+    c = child(ctx, "X1")
+    assert (c["cohort"], c["team"], c["worker"]) == ("cp", "Team A", "Ann")
+    assert c["key_dates"]["latest_review_conference"] == "1999-09-23"  # Excel serial as text
+
+
+def test_bom_is_accepted(ctx, tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes((F / "list7.csv").read_bytes().replace(b"child unique id", "\ufeffChild Unique ID".encode()))
+    assert import_caseload(ctx, path).added == 3
+
+
+def test_unrecognised_headings_and_the_list_override(ctx, tmp_path):
+    path = write_csv(tmp_path / "odd.csv", [
+        ["Child Unique ID", "Date of Birth", "Allocated Team", "Allocated Worker"],
+        ["X1", "01/02/2015", "Team A", "Ann"],
+    ])
+    with pytest.raises(InputError, match=r"odd.csv: row 1: unrecognised caseload.*--list N"):
+        import_caseload(ctx, path)
+    with pytest.raises(InputError) as err:
+        import_caseload(ctx, path, list_number=6)
+    assert "missing column 'CIN Start Date'" in str(err.value)
+    assert ctx.store.scalar("SELECT COUNT(*) FROM children") == 0
+
+
+def test_missing_required_columns_are_named(ctx, tmp_path):
+    path = write_csv(tmp_path / "l7.csv", [
+        ["Child Unique ID", "Child Protection Plan Start Date", "Allocated Team"],
+        ["X1", "01/02/2020", "Team A"],
+    ])
+    with pytest.raises(InputError) as err:
+        import_caseload(ctx, path)
+    assert err.value.lines() == [
+        f"{path}: row 1: missing column 'Date of Birth' (Annex A List 7 (child protection))",
+        f"{path}: row 1: missing column 'Allocated Worker' (Annex A List 7 (child protection))",
+    ]
+
+
+def test_bad_dates_listed_with_their_values(ctx, tmp_path):
+    path = write_csv(tmp_path / "l8.csv", [
+        ["Child Unique ID", "Date of Birth", "Date Started to be Looked After", "Date Ceased to be Looked After",
+         "Allocated Team", "Allocated Worker"],
+        ["X1", "31/02/2010", "01/06/2018", "", "T", "W"],
+        ["X2", "01/01/2010", "June 2018", "", "T", "W"],
+        ["X3", "01/01/2010", "01/06/2018", "", "T", "W"],
+    ])
+    with pytest.raises(InputError) as err:
+        import_caseload(ctx, path)
+    assert err.value.lines() == [
+        f"{path}: row 2, column 'Date of Birth': '31/02/2010' is not a date "
+        "(expected dd/mm/yyyy, yyyy-mm-dd or an Excel serial number)",
+        f"{path}: row 3, column 'Date Started to be Looked After': 'June 2018' is not a date "
+        "(expected dd/mm/yyyy, yyyy-mm-dd or an Excel serial number)",
+    ]
+    assert ctx.store.scalar("SELECT COUNT(*) FROM child_sources") == 0
+
+
+def _sheet(book, title, headings, rows):
+    ws = book.create_sheet(title)
+    ws.append(headings)
+    for r in rows:
+        ws.append(r)
+
+
+def test_workbook_with_a_sheet_per_list_and_excel_dates(ctx, tmp_path):
+    book = Workbook()
+    book.remove(book.active)
+    _sheet(book, "Read me", ["This workbook holds the Annex A lists"], [["nothing to import here"]])
+    _sheet(book, "List 6", ["Child Unique ID", "Gender", "Date of Birth", "Age of Child (Years)", "CIN Start Date",
+                            "CIN Closure Date", "Case Status", "Allocated Team", "Allocated Worker"], [
+        [101, "a) Male", 40000, 10, 43709, None, "Open", "Team A", "Ann"],
+        [102, "b) Female", "40001", 10, datetime(2019, 9, 1), 43922, "Closed", "Team A", "#N/A"],
+        [103, "c) Not stated/recorded", None, -1, 43709, None, "Open", "Team B", "Bea"],
+    ])
+    _sheet(book, "List 7", ["Child Unique ID", "Date of Birth", "Child Protection Plan Start Date",
+                            "Child Protection Plan End Date", "Allocated Team", "Allocated Worker"], [
+        [101, 40000, 43800, None, "Team A", "Ann"],
+    ])
+    _sheet(book, "List 8", ["Child Unique ID", "Date of Birth", "Date Started to be Looked After",
+                            "Date Ceased to be Looked After", "Allocated Team", "Allocated Worker"], [
+        [201, datetime(2008, 1, 1), 43000.0, None, "Team C", "Cat"],
+    ])
+    _sheet(book, "List 9", ["Child Unique ID", "Date of Birth", "Allocated Team", "Allocated Worker",
+                            "Allocated Personal Advisor", "Eligibility Category",
+                            "Latest Pathway Plan Review Date"], [
+        [301, 37000, "Leaving Care", None, "Pat", "a) Relevant", 43850],
+    ])
+    path = tmp_path / "annex_a.xlsx"
+    book.save(path)
+
+    result = import_caseload(ctx, path)
+    assert (result.added, result.rejected) == (5, 0)
+    assert (child(ctx, "101")["cohort"], child(ctx, "101")["date_of_birth"]) == ("cp", "2009-07-06")
+    assert child(ctx, "102")["date_of_birth"] == "2009-07-07"  # serial as text
+    assert (child(ctx, "102")["is_open"], child(ctx, "102")["closed_on"]) == (0, "2020-04-01")
+    assert child(ctx, "103")["cohort"] == "unborn"
+    assert (child(ctx, "201")["cohort"], child(ctx, "201")["date_of_birth"]) == ("cla", "2008-01-01")
+    assert child(ctx, "201")["key_dates"]["date_looked_after"] == "2017-09-22"
+    assert (child(ctx, "301")["cohort"], child(ctx, "301")["worker"]) == ("care_leaver", "Pat")
+    # the same workbook again changes nothing
+    again = import_caseload(ctx, path)
+    assert (again.added, again.updated, again.unchanged, again.closed) == (0, 0, 5, 0)
+
+    # --list picks one sheet out of the workbook: a snapshot of List 7 only
+    assert import_caseload(ctx, path, list_number=7).unchanged == 1
+
+
+def test_workbook_faults_name_the_sheet(ctx, tmp_path):
+    book = Workbook()
+    book.remove(book.active)
+    _sheet(book, "List 7", ["Child Unique ID", "Date of Birth", "Child Protection Plan Start Date",
+                            "Allocated Team", "Allocated Worker"], [[1, "soon", 43800, "T", "W"]])
+    path = tmp_path / "bad.xlsx"
+    book.save(path)
+    with pytest.raises(InputError, match=r"bad.xlsx: row 2, column 'Date of Birth': 'soon' is not a date .*"
+                                         r"\(sheet 'List 7'\)"):
+        import_caseload(ctx, path)

@@ -116,3 +116,26 @@ async def test_amend_overview_with_reason(ctx):
         assert ctx.store.scalar("SELECT overview FROM audits WHERE audit_id=?", [a1]) == "Re-rated after the query"
         assert ctx.store.scalar("SELECT COUNT(*) FROM events WHERE entity='audit' AND entity_id=? "
                                 "AND action='amended'", [str(a1)]) == 1
+
+
+async def test_app_tick_finalises_and_refreshes_the_open_screen(ctx):
+    a1, a2 = two_audits(ctx)
+    app = make_app(as_user(ctx, "aud1"))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await open_review(pilot)
+        assert order(table) == [str(a1), str(a2)]
+        ctx.clock.advance(hours=69.5)  # Thu 09:30: audit 1 (closes Thu 09:00) is due, audit 2 (10:00) not
+        app.run_tick()  # what the app's timer does every tick_seconds
+        await settle(pilot)
+        assert ctx.store.one("SELECT status, finalised_by FROM audits WHERE audit_id=?", [a1]) == {
+            "status": "finalised", "finalised_by": "system"}
+        assert order(table) == [str(a2)]
+
+
+async def test_tick_timer_is_set_only_when_asked(ctx):
+    submitted_audit(ctx, child_id="C1")
+    for seconds, expected in ((None, False), (3600, True)):
+        app = make_app(as_user(ctx, "aud1"), tick_seconds=seconds)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert any(t.name == "tick" for t in app._timers) is expected

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import tomllib
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -398,6 +398,8 @@ def _validate(data: Any, programme: Programme, source: str) -> tuple[dict, list[
                     elif k == "due":
                         if v in (None, ""):
                             clean[k] = None
+                        elif isinstance(v, datetime):  # TOML 2020-05-12T09:00: a date is wanted
+                            fault(f"{col}.due", f"'{v}' is a date and time; give the date only (YYYY-MM-DD)")
                         elif isinstance(v, date):
                             clean[k] = v
                         else:

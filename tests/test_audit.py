@@ -389,3 +389,28 @@ def test_cli_round_trip_start_fill_submit_note(people, db_path, tmp_path):
     assert "within 72 hours of submission" in note.stdout
     listed = json.loads(run_cli(db_path, "audit", "list", "--json").stdout)
     assert [(a["audit_id"], a["status"]) for a in listed] == [(audit_id, "submitted")]
+
+
+def test_two_auditors_starting_the_same_child_at_once_make_one_audit(people, db_path):
+    """Two processes race to start C1: exactly one draft exists, the other is told who has it."""
+    import subprocess
+    import sys
+
+    add_queue_item(people, "C1")
+    script = ("import sys\nfrom tui.cli import main\nmain()\n")
+    procs = [subprocess.Popen([sys.executable, "-c", script, "--db", str(db_path), "--user", who,
+                               "--now", "2020-04-27T10:00", "audit", "start", "C1"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for who in ("aud1", "aud2")]
+    results = [(p.wait(timeout=60), p.stdout.read(), p.stderr.read()) for p in procs]
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
+    assert sorted(rc for rc, _, _ in results) == [0, 4], results
+    winner = "aud1" if results[0][0] == 0 else "aud2"
+    loser_err = next(err for rc, _, err in results if rc)
+    assert "claimed by" in loser_err or "already has a draft audit" in loser_err
+    rows = people.store.query("SELECT auditor FROM audits")
+    assert rows == [{"auditor": winner}]
+    item = people.store.one("SELECT claimed_by, status FROM queue_items")
+    assert item == {"claimed_by": winner, "status": "in_progress"}

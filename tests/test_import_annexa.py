@@ -165,7 +165,7 @@ def test_workbook_with_a_sheet_per_list_and_excel_dates(ctx, tmp_path):
     _sheet(book, "List 6", ["Child Unique ID", "Gender", "Date of Birth", "Age of Child (Years)", "CIN Start Date",
                             "CIN Closure Date", "Case Status", "Allocated Team", "Allocated Worker"], [
         [101, "a) Male", 40000, 10, 43709, None, "Open", "Team A", "Ann"],
-        [102, "b) Female", "40001", 10, datetime(2019, 9, 1), 43922, "Closed", "Team A", "#N/A"],
+        [102, "b) Female", "40001", 10, datetime(2019, 9, 1), 43922, "Closed", "Team A", "#N/A"],  # noqa: DTZ001 (Excel cells are naive)
         [103, "c) Not stated/recorded", None, -1, 43709, None, "Open", "Team B", "Bea"],
     ])
     _sheet(book, "List 7", ["Child Unique ID", "Date of Birth", "Child Protection Plan Start Date",
@@ -174,7 +174,7 @@ def test_workbook_with_a_sheet_per_list_and_excel_dates(ctx, tmp_path):
     ])
     _sheet(book, "List 8", ["Child Unique ID", "Date of Birth", "Date Started to be Looked After",
                             "Date Ceased to be Looked After", "Allocated Team", "Allocated Worker"], [
-        [201, datetime(2008, 1, 1), 43000.0, None, "Team C", "Cat"],
+        [201, datetime(2008, 1, 1), 43000.0, None, "Team C", "Cat"],  # noqa: DTZ001
     ])
     _sheet(book, "List 9", ["Child Unique ID", "Date of Birth", "Allocated Team", "Allocated Worker",
                             "Allocated Personal Advisor", "Eligibility Category",

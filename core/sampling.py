@@ -56,22 +56,11 @@ class LastAudit:
 
 
 @dataclass
-class _Child:
-    child_id: str
-    cohort: str
-    tier: int
-    worker: str
-    team: str | None
-    family_id: str | None
-
-
-@dataclass
 class _WorkerTally:
     """What happened to one worker's children in tiers the draw covers (for unfilled reasons)."""
 
     team: str | None = None
     open_in_tiers: int = 0
-    open_elsewhere: int = 0  # open children in tiers this draw does not cover
     excluded: Counter = field(default_factory=Counter)
     picked: int = 0
 
@@ -214,101 +203,113 @@ def _check_params(ctx: Context, per_worker, tiers, teams, auditors) -> tuple[int
 
 def _draw(ctx: Context, *, per_worker: int, tiers: list[int], teams: list[str],
           seed: int, auditors: list[str]) -> dict:
-    """Compute a draw from the current data; pure apart from its three reads."""
+    """Compute a draw from the current data; pure apart from its four reads."""
     day = london_today(ctx.clock)
     days = ctx.settings.sampling.exclusion_days
-    tier_of = ctx.settings.tier_of
-    team_keys = {t.casefold() for t in teams}
+    # Audited on D -> eligible again on D + days, i.e. still excluded while D > day - days.
+    audited_after = day - timedelta(days=days)
+    tier_map = dict(ctx.settings.sampling.tiers)
 
+    # Open (not closed on or before today) and allocated: the only children a draw can pick.
+    # The tier is computed in SQL from the settings map (Settings.tier_of: unknown -> 3).
+    open_case = ("is_open = 1 AND (closed_on IS NULL OR closed_on = '' OR substr(closed_on, 1, 10) > :today)"
+                 " AND TRIM(COALESCE(worker, '')) != ''")
+    tier_sql = "CASE cohort " + " ".join(
+        f"WHEN :c{i} THEN :t{i}" for i in range(len(tier_map))) + " ELSE 3 END"
+    params: dict = {"today": day.isoformat()}
+    for i, (cohort, tier) in enumerate(sorted(tier_map.items())):
+        params[f"c{i}"], params[f"t{i}"] = cohort, tier
+    in_team = ""
+    if teams:
+        in_team = " AND TRIM(team) COLLATE NOCASE IN (" + ", ".join(f":team{i}" for i in range(len(teams))) + ")"
+        params |= {f"team{i}": t for i, t in enumerate(teams)}
     with ctx.store.lock:  # plain tuples: 100,000 rows as dicts cost more than the draw
-        rows = ctx.store.db.conn.execute(
-            "SELECT child_id, cohort, worker, team, family_id, is_open, closed_on FROM children"
-        ).fetchall()
-    if not rows:
+        conn = ctx.store.db.conn
+        rows = conn.execute(
+            f"SELECT child_id, {tier_sql}, cohort, TRIM(worker), team, family_id FROM children"
+            f" WHERE {open_case}{in_team}", params).fetchall()
+        shut = conn.execute(
+            f"SELECT child_id, {tier_sql}, cohort, NULLIF(TRIM(COALESCE(worker, '')), ''), team,"
+            f" is_open, closed_on FROM children WHERE NOT ({open_case}){in_team}", params).fetchall()
+    if not rows and not shut:
+        if teams:
+            raise DipauditError(f"no children in team {', '.join(teams)}: check the team name")
         raise DipauditError("the caseload is empty: import one first (dipaudit import caseload FILE)")
     last = _last_audits(ctx)
     held = _held_children(ctx)
 
     log: list[dict] = []
     counts: Counter = Counter()
-    pools: dict[str, dict[int, list[_Child]]] = defaultdict(lambda: defaultdict(list))
-    tally: dict[str, _WorkerTally] = defaultdict(_WorkerTally)
-    team_votes: dict[str, Counter] = defaultdict(Counter)
-    in_scope = 0
-    tier_set = set(tiers)
-    limited = tiers != _known_tiers(ctx)
+    excluded_of: dict[str, Counter] = defaultdict(Counter)  # worker -> reason code -> children
 
     def exclude(child_id, worker, team, tier, cohort, code, reason):
         counts[code] += 1
+        if worker and code not in (CLOSED, UNALLOCATED):
+            excluded_of[worker][code] += 1
         log.append({"child_id": child_id, "worker": worker, "team": team, "tier": tier,
                     "cohort": cohort, "outcome": "excluded", "code": code, "reason": reason})
 
-    # Sorted so the same data gives the same order whatever SQLite returns.
-    for child_id, cohort, worker, team, family_id, is_open, closed_on in sorted(rows):
-        if team_keys and (team or "").strip().casefold() not in team_keys:
-            continue
-        in_scope += 1
-        tier = tier_of(cohort)
-        worker = (worker or "").strip()
-        if not is_open or (closed_on and closed_on[:10] <= day.isoformat()):
-            exclude(child_id, worker or None, team, tier, cohort, CLOSED,
+    for child_id, tier, cohort, worker, team, is_open, closed_on in shut:
+        if is_open and closed_on is not None and closed_on != "" and closed_on[:10] <= day.isoformat():
+            exclude(child_id, worker, team, tier, cohort, CLOSED, f"case closed on {closed_on[:10]}")
+        elif not is_open:
+            exclude(child_id, worker, team, tier, cohort, CLOSED,
                     f"case closed on {closed_on[:10]}" if closed_on else "case closed")
-            continue
-        if not worker:
+        else:
             exclude(child_id, None, team, tier, cohort, UNALLOCATED, "no allocated worker")
-            continue
-        t = tally[worker]
-        team_votes[worker][team] += 1
+
+    # worker -> tier -> [(child_id, cohort, team, family_id)]; worker -> team -> children
+    pools: dict[str, dict[int, list[tuple]]] = defaultdict(lambda: defaultdict(list))
+    teams_of: dict[str, Counter] = defaultdict(Counter)
+    tier_set = set(tiers)
+    limited = tiers != _known_tiers(ctx)
+    for child_id, tier, cohort, worker, team, family_id in rows:
+        teams_of[worker][team] += 1
         if tier not in tier_set:
-            t.open_elsewhere += 1
             continue
-        t.open_in_tiers += 1
         audited = last.get(child_id)
-        if audited and day < audited.on + timedelta(days=days):
-            t.excluded[RECENT_AUDIT] += 1
+        if audited and audited.on > audited_after:
             again = audited.on + timedelta(days=days)
             exclude(child_id, worker, team, tier, cohort, RECENT_AUDIT,
                     f"audited on {audited.on} ({audited.source}); eligible again on {again}")
             continue
         if child_id in held:
-            code, reason = held[child_id]
-            t.excluded[code] += 1
-            exclude(child_id, worker, team, tier, cohort, code, reason)
+            exclude(child_id, worker, team, tier, cohort, *held[child_id])
             continue
-        pools[worker][tier].append(_Child(child_id, cohort, tier, worker, team, family_id))
-
-    if in_scope == 0:
-        raise DipauditError(f"no children in team {', '.join(teams)}: check the team name")
+        pools[worker][tier].append((child_id, cohort, team, family_id))
+    in_scope = len(rows) + len(shut)
 
     rng = random.Random(seed)
     drawn_families: dict[str, str] = {}  # family_id -> child drawn
     picks: list[Pick] = []
     unfilled: list[Unfilled] = []
     population = {str(t): [] for t in tiers}
-    for worker in sorted(tally):
-        t = tally[worker]
+    for worker in sorted(teams_of):
+        t = _WorkerTally(excluded=excluded_of[worker])
+        t.open_in_tiers = sum(len(p) for p in pools[worker].values()) + sum(t.excluded.values())
         # A worker's team is the one most of their children are in (ties: by name).
-        t.team = min(team_votes[worker].items(), key=lambda kv: (-kv[1], kv[0] or ""))[0]
+        t.team = min(teams_of[worker].items(), key=lambda kv: (-kv[1], kv[0] or ""))[0]
         for tier in tiers:
-            pool = pools[worker][tier]
-            population[str(tier)].extend(c.child_id for c in pool)
-            for child in _shuffled(rng, pool):
+            # Sorted first, so the same data and seed give the same children whatever
+            # order SQLite returned the rows in.
+            pool = sorted(pools[worker][tier])
+            population[str(tier)].extend(c[0] for c in pool)
+            for child_id, cohort, team, family_id in _shuffled(rng, pool):
                 if t.picked >= per_worker:
                     break
-                if child.family_id and child.family_id in drawn_families:
-                    t.excluded[SIBLING] += 1
-                    exclude(child.child_id, worker, child.team, tier, child.cohort, SIBLING,
-                            f"sibling of {drawn_families[child.family_id]} already drawn")
+                if family_id and family_id in drawn_families:
+                    exclude(child_id, worker, team, tier, cohort, SIBLING,
+                            f"sibling of {drawn_families[family_id]} already drawn")
                     continue
-                if child.family_id:
-                    drawn_families[child.family_id] = child.child_id
+                if family_id:
+                    drawn_families[family_id] = child_id
                 t.picked += 1
-                reason = (f"tier {tier} ({child.cohort}): drawn at random from {len(pool)} eligible"
+                reason = (f"tier {tier} ({cohort}): drawn at random from {len(pool)} eligible"
                           f" tier {tier} {'child' if len(pool) == 1 else 'children'} of {worker}")
-                picks.append(Pick(child_id=child.child_id, worker=worker, team=child.team,
-                                  tier=tier, cohort=child.cohort, reason=reason))
-                log.append({"child_id": child.child_id, "worker": worker, "team": child.team,
-                            "tier": tier, "cohort": child.cohort, "outcome": "picked",
+                picks.append(Pick(child_id=child_id, worker=worker, team=team,
+                                  tier=tier, cohort=cohort, reason=reason))
+                log.append({"child_id": child_id, "worker": worker, "team": team,
+                            "tier": tier, "cohort": cohort, "outcome": "picked",
                             "code": "picked", "reason": reason})
         if t.picked < per_worker:
             unfilled.append(Unfilled(
@@ -340,7 +341,9 @@ def _draw(ctx: Context, *, per_worker: int, tiers: list[int], teams: list[str],
             "eligible_children": population,
             "excluded_per_reason": dict(sorted(counts.items())),
         },
-        "log": log,
+        # Picks in the order drawn, then exclusions by child.
+        "log": [e for e in log if e["outcome"] == "picked"]
+        + sorted((e for e in log if e["outcome"] != "picked"), key=lambda e: e["child_id"]),
     }
 
 

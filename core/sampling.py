@@ -164,9 +164,10 @@ def _unfilled_reason(t: _WorkerTally, wanted: int, tiers: Sequence[int], days: i
     if t.picked == 0 and len(excluded) == 1:
         (code, n), = excluded.items()
         if t.open_in_tiers == 1:
-            return f"only child{where} is {words[code]}" if code == SIBLING else \
-                f"only open child{where} is {words[code]}"
-        return f"all {_children(n)}{where} {'are ' + words[code] if code == SIBLING else words[code]}"
+            return f"only {'child' if code == SIBLING else 'open child'}{where} is {words[code]}"
+        if code == SIBLING:
+            return f"all {_children(n)}{where} are siblings of children already drawn"
+        return f"all {_children(n)}{where} {words[code]}"
     parts = [f"{n} {words[code]}" for code, n in excluded.items()]
     got = f"{t.picked} of {wanted} drawn"
     return f"{got}: {_children(t.open_in_tiers)}{where}" + (f", {', '.join(parts)}" if parts else "")

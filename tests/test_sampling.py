@@ -199,7 +199,7 @@ def test_siblings_are_never_drawn_together(people):
 
     assert picked(result) == ["S1"]
     [u] = result.unfilled
-    assert (u.worker, u.reason) == ("w2", "all 2 open children are a sibling of a child already drawn")
+    assert (u.worker, u.reason) == ("w2", "all 2 open children are siblings of children already drawn")
     log = get_sample(ctx, result.sample_id)
     assert {e["reason"] for e in log["exclusions"]["children"]} == {"sibling of S1 already drawn"}
 
@@ -241,6 +241,24 @@ def test_a_stored_draw_matches_its_dry_run_and_a_missing_seed_is_chosen_and_stor
     assert dry.picks == stored.picks
     chosen = draw_sample(ctx, per_worker=1)  # no seed given: one is chosen
     assert get_sample(ctx, chosen.sample_id)["seed"] == chosen.seed
+
+
+def test_the_same_children_are_drawn_whatever_order_the_caseload_was_loaded_in(people, tmp_path):
+    from core.store import Store
+
+    ctx = people
+    _caseload(ctx)
+    other = Store.open(tmp_path / "reversed.db")
+    try:
+        rctx = Context(store=other, clock=ctx.clock, settings=ctx.settings, user="admin1", os_login="t")
+        add_people(rctx, [{"login": "admin1", "roles": ["admin"]}])
+        for row in reversed(ctx.store.query("SELECT * FROM children")):
+            add_child(rctx, row["child_id"], cohort=row["cohort"], worker=row["worker"],
+                      team=row["team"], family_id=row["family_id"])
+        assert draw_sample(rctx, seed=31, per_worker=3).picks == \
+            draw_sample(ctx, seed=31, per_worker=3).picks
+    finally:
+        other.close()
 
 
 # --- unfilled workers -----------------------------------------------------------------------

@@ -63,12 +63,14 @@ def claim(ctx: Context, outbox_id: int) -> bool:
         return cur.rowcount == 1
 
 
-def mark_sent(ctx: Context, outbox_id: int) -> None:
+def mark_sent(ctx: Context, outbox_id: int, partial_error: str | None = None) -> None:
+    """Delivered. ``partial_error``: a channel that failed while another reached the person
+    (kept for the record; the row is not resent, which would duplicate on the channel that worked)."""
     with ctx.tx() as tx:
         tx.execute(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL, next_attempt_at = NULL"
+            "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = ?, next_attempt_at = NULL"
             " WHERE outbox_id = ?",
-            [tx.at, outbox_id],
+            [tx.at, partial_error[:500] if partial_error else None, outbox_id],
         )
 
 

@@ -73,7 +73,9 @@ def _error_of(result) -> str:
     parts = []
     for r in result:
         if not r:
-            last = [e.message for e in r.logs() if e.level >= logging.WARNING]
+            # Apprise's own messages at WARNING and above name the host, never credentials.
+            last = [e.message for e in r.logs()
+                    if logging.getLevelName(str(e.level).upper()) in (logging.WARNING, logging.ERROR)]
             parts.append(f"{r.name}: {r.status.name.lower()}" + (f" ({last[-1]})" if last else ""))
     return "; ".join(parts) or f"apprise: {result.status.name.lower()}"
 
@@ -109,7 +111,7 @@ def deliver_pending(ctx: Context, *, limit: int | None = None) -> dict:
             continue  # someone else is sending it
         ok, error = send(ctx, row)
         if ok:
-            outbox.mark_sent(ctx, row["outbox_id"])
+            outbox.mark_sent(ctx, row["outbox_id"], error)
             counts["delivered"] += 1
         else:
             counts[outbox.mark_failed(ctx, row["outbox_id"], error or "failed")] += 1

@@ -65,9 +65,12 @@ def sample_show(state: CliState, sample_id: int, as_json: bool) -> None:
         return
     p = s["params"]
     click.echo(f"Sample {s['sample_id']}: seed {s['seed']}, drawn {s['created_at']} by {s['created_by']}")
-    click.echo(f"Parameters: {p.get('per_worker')} per worker, tiers {p.get('tiers')}, "
-               f"teams {p.get('teams') or 'all'}, auditors {p.get('auditors') or 'any'}, "
-               f"draw date {p.get('draw_date')}")
+    def listed(values) -> str:
+        return ", ".join(str(v) for v in values or [])
+
+    click.echo(f"Parameters: {p.get('per_worker')} per worker, tiers {listed(p.get('tiers'))}, "
+               f"teams {listed(p.get('teams')) or 'all'}, auditors {listed(p.get('auditors')) or 'any'}, "
+               f"exclusion {p.get('exclusion_days')} days, draw date {p.get('draw_date')}")
     click.echo("Eligible per tier: " + ", ".join(f"tier {t}: {n}" for t, n in s["population"].items()))
     counts = s["exclusions"]["counts"]
     click.echo("Excluded: " + (", ".join(f"{k}: {n}" for k, n in counts.items()) or "none"))

@@ -91,6 +91,19 @@ def test_a_submitted_audit_counts_from_its_london_date(people):
         draw_sample(ctx, seed=1)
 
 
+def test_the_draw_date_is_london_today_by_the_clock(people, clock):
+    # 23:30 UTC on 27 April is 00:30 on 28 April in London: the 31 March audit is now 28 days old.
+    ctx = people
+    add_child(ctx, "C1")
+    add_note(ctx, "C1", DAY_27_BEFORE, "qa_audit")
+    with pytest.raises(DipauditError, match="no eligible child"):
+        draw_sample(ctx, seed=1, dry_run=True)
+    clock.advance(hours=14, minutes=30)
+    result = draw_sample(ctx, seed=1)
+    assert picked(result) == ["C1"]
+    assert get_sample(ctx, result.sample_id)["params"]["draw_date"] == "2020-04-28"
+
+
 def test_last_audit_date_is_the_latest_of_audits_and_notes_and_drafts_do_not_count(people):
     ctx = people
     for c in ("A", "B", "C", "D"):

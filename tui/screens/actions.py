@@ -20,7 +20,7 @@ from core.clock import show, today
 
 from ..widgets.date_prompt import DatePrompt
 from ..widgets.text_prompt import TextPrompt
-from .followup_base import FollowupScreen, refill, selected_key
+from .followup_base import FollowupScreen, refill, selected_key, short_time
 
 OUTCOME_LABELS = {"open": "open", "completed": "completed", "not_completed": "not completed",
                   "not_needed": "no longer needed"}
@@ -49,7 +49,8 @@ class ActionsScreen(FollowupScreen):
         yield Header()
         yield Static("Recommended actions: reviews due first", id="actions_heading", classes="pane-title")
         table = DataTable(id="actions_table", classes="followup-table", cursor_type="row")
-        table.add_columns("#", "Audit", "Child", "Owner", "Due", "Status", "Review due", "Flags")
+        # Only open actions are listed (core), so their status lives in the detail pane.
+        table.add_columns("#", "Audit", "Child", "Owner", "Due", "Review due", "Flags")
         yield table
         yield Static("", id="action_detail", classes="detail detail-text")
         yield Footer()
@@ -82,8 +83,7 @@ class ActionsScreen(FollowupScreen):
             cells.append((str(r["action_id"]), [
                 str(r["action_id"]), str(r["audit_id"]), r.get("child_id") or "", owner,
                 self.flagged(str(r.get("due") or ""), bool(r.get("overdue"))),
-                OUTCOME_LABELS.get(r.get("status"), r.get("status") or ""),
-                show(r["review_due"], with_time=False) if r.get("review_due") else "",
+                short_time(r.get("review_due"), with_time=False),
                 self.flagged(flag_text, bool(r.get("overdue")) or bool(r.get("review_is_due")),
                              self.error_style() if r.get("overdue") else self.warning_style()),
             ]))

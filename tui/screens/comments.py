@@ -19,14 +19,13 @@ from textual.worker import get_current_worker
 
 from core import comments as comment_service
 from core.audit import fill_audit, get_audit
-from core.clock import show
 from core.comments import list_comments
 from core.review_views import audits_in_window, span_text
 
 from ..widgets.comment_form import CommentDraft, CommentForm
 from ..widgets.confirm import ConfirmScreen
 from ..widgets.text_prompt import TextPrompt
-from .followup_base import FollowupScreen, refill, selected_key
+from .followup_base import FollowupScreen, refill, selected_key, short_time
 
 STATUS_LABELS = {"noted": "comment", "open": "QUERY open", "resolved": "query resolved"}
 
@@ -97,7 +96,7 @@ class CommentsScreen(FollowupScreen):
             left_text = span_text(left) if left > 0 else "closed"
             queries = "-"
         return [str(a["audit_id"]), a["child_id"], a.get("worker") or "", a.get("team") or "",
-                show(a["closes_at"]), left_text, queries]
+                short_time(a["closes_at"]), left_text, queries]
 
     def _show_comments(self, audit_id: int | None, comments: list[dict]) -> None:
         self._cursor_audit = audit_id
@@ -119,7 +118,7 @@ class CommentsScreen(FollowupScreen):
             if c.get("resolution"):
                 text += f" -> {c['resolution']}"
             rows.append((str(c["comment_id"]), [str(c["comment_id"]), sender, kind_cell,
-                                                 show(c["created_at"]), text]))
+                                                 short_time(c["created_at"]), text]))
         refill(table, rows, keep)
 
     @on(DataTable.RowHighlighted, "#window_table")

@@ -16,13 +16,13 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
 from core import escalation as escalation_service
-from core.clock import from_iso, show
+from core.clock import from_iso
 from core.review_views import span_text
 
 from ..widgets.confirm import ConfirmScreen
 from ..widgets.escalation_timeline import EscalationTimeline
 from ..widgets.text_prompt import TextPrompt
-from .followup_base import FollowupScreen, refill, selected_key
+from .followup_base import FollowupScreen, refill, selected_key, short_time
 
 LEVEL_LABELS = {"manager": "Manager", "head_of_service": "Head of Service"}
 PHONED = {"reached": "reached", "r": "reached", "no-answer": "no-answer", "n": "no-answer",
@@ -95,7 +95,7 @@ class EscalationsScreen(FollowupScreen):
                 str(r["escalation_id"]), str(r["audit_id"]), r["child_id"],
                 self.flagged(LEVEL_LABELS.get(r["level"], r["level"]), r["level"] == "head_of_service",
                              self.warning_style()),
-                r["status"], show(r.get("respond_by")), self.flagged(text, overdue, style),
+                r["status"], short_time(r.get("respond_by")), self.flagged(text, overdue, style),
             ]))
         refill(table, cells, str(data["chosen"]) if data["chosen"] is not None else None)
         heading = "Escalations, open first" if self.include_closed else "Open escalations by respond-by deadline"

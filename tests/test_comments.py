@@ -132,8 +132,9 @@ def test_comment_after_the_window_is_refused_and_nothing_written(ctx, audit):
 
 
 def test_a_draft_takes_no_comments(ctx):
-    from core.audit import start_audit
     from factories import add_audit_people, add_child
+
+    from core.audit import start_audit
 
     add_audit_people(ctx)
     add_child(ctx, "C9", worker="w1")

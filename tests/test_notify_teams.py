@@ -144,3 +144,56 @@ def test_email_and_teams_together_and_partial_delivery_is_not_resent(ctx, teams)
     ctx.clock.advance(hours=2)
     assert deliver_pending(ctx)["delivered"] == 0
     assert len(teams.posts) == 2
+
+
+class Webhook:
+    """A plain-HTTP endpoint (Apprise json://) recording posts by path."""
+
+    def __init__(self):
+        self.posts: list[tuple[str, dict]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers["Content-Length"])
+                outer.posts.append((self.path, json.loads(self.rfile.read(length))))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_an_apprise_config_routes_by_login_tag_only(ctx, tmp_path):
+    hook = Webhook()
+    try:
+        config = tmp_path / "apprise.yml"
+        config.write_text(
+            "urls:\n"
+            f"  - json://127.0.0.1:{hook.port}/pdt-channel:\n"
+            "      tag: pdt1, pdt2\n"
+            f"  - json://127.0.0.1:{hook.port}/hos-phone:\n"
+            "      tag: hos1\n")
+        ctx.settings.notify.apprise_config = config
+        submitted_audit(ctx, data=None)
+        with ctx.tx() as tx:
+            tx.execute("UPDATE outbox SET status = 'sent'")
+        from core.tick import tick
+
+        ctx.clock.advance(days=14)
+        assert tick(ctx)["reviews_due"] == [1]
+        assert deliver_pending(ctx)["delivered"] == 1
+        [(path, body)] = hook.posts
+        assert path == "/pdt-channel"
+        assert body["title"] == "Action review due: QA audit 1 (child C1 (A.E.))"
+    finally:
+        hook.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -136,6 +137,7 @@ def main() -> None:
     dry = timed(lambda: draw_sample(ctx, seed=1, dry_run=True), args.runs)
     stored = timed(lambda: draw_sample(ctx, seed=1), args.runs, between=cancel_queue)
     r = draw_sample(ctx, seed=1, dry_run=True)
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (figures are noisy when busy)")
     print(f"draw: {len(r.picks):,} picks, {len(r.unfilled):,} workers unfilled, per worker 1, {args.runs} runs")
     print(f"baseline SELECT open children : {fmt(base)}")
     print(f"draw_sample dry run           : {fmt(dry)}   ({statistics.median(dry) / statistics.median(base):.1f}x baseline)")

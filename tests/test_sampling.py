@@ -306,6 +306,20 @@ def test_a_worker_with_fewer_eligible_children_than_wanted_is_reported_with_the_
     ]
 
 
+def test_per_worker_default_comes_from_settings_and_limited_tiers_are_named(people):
+    ctx = people
+    for i in range(3):
+        add_child(ctx, f"A{i}", worker="w1", cohort="cp")
+    add_note(ctx, "A0", "2020-04-10", "qa_audit")
+    two = Context(store=ctx.store, clock=ctx.clock, user="admin1", os_login="t",
+                  settings=Settings(sampling=SamplingSettings(per_worker=3)))
+    result = draw_sample(two, seed=1, tiers=[1], dry_run=True)
+    assert len(result.picks) == 2
+    assert [u.reason for u in result.unfilled] == [
+        "2 of 3 drawn: 3 open children in tier 1, 1 audited in the last 28 days"
+    ]
+
+
 # --- children already being worked -------------------------------------------------------------
 
 

@@ -63,3 +63,13 @@ def require_person(ctx: Context, login: str) -> dict:
     if not person:
         raise NotFound(f"no person with login '{login}' in the people directory")
     return person
+
+
+def list_teams(ctx: Context) -> list[str]:
+    """Team names a draw can be limited to: the directory's teams and the teams open
+    cases are allocated to (a caseload may name a team the directory lacks)."""
+    rows = ctx.store.query(
+        "SELECT name FROM teams UNION SELECT DISTINCT team FROM children"
+        " WHERE is_open = 1 AND team IS NOT NULL AND team != '' ORDER BY 1"
+    )
+    return [r["name"] for r in rows]

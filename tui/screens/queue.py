@@ -1,16 +1,399 @@
-"""Sample queue screen (placeholder until its issue lands)."""
+"""The sample queue: the first screen. Draw a sample, claim and release children,
+open an audit, and see the highlighted child's record at a glance.
+
+Every database call runs in a thread worker (named for what it does); results and
+failures come back through ``on_worker_state_changed`` on the main thread, so no
+worker ever touches a widget.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
+
+from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.worker import Worker, WorkerState
+
+from core.models import QueueItem
+
+from ..widgets.child_detail import ChildDetail
+from ..widgets.confirm import ConfirmScreen
+from ..widgets.plain_table import PlainTable
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int | None = None
+
+
+COLUMNS = [
+    Column("queue_id", "Queue", 6),
+    Column("child_id", "Child", 8),
+    Column("cohort", "Cohort", 11),
+    Column("tier", "Tier", 4),
+    Column("worker", "Worker"),
+    Column("team", "Team"),
+    Column("auditor", "Auditor"),
+    Column("status", "Status", 11),
+    Column("claimed_by", "Claimed by"),
+]
+COLUMN_KEYS = [c.key for c in COLUMNS]
+# Above this many items the filter waits for a pause in typing (or enter) before
+# rebuilding the table: one rebuild of 10,000 rows costs a noticeable fraction of a second.
+LIVE_FILTER_MAX_ROWS = 2_000
+FILTER_PAUSE_SECONDS = 0.3
+# Fields the filter text is matched against (design: team, worker, tier, status, child id).
+FILTER_FIELDS = ("team", "worker", "tier", "status", "child_id", "cohort", "auditor", "claimed_by")
+
+
+def matches(item: QueueItem, text: str) -> bool:
+    """Every word of the filter must appear in one of the item's filterable fields."""
+    words = text.casefold().split()
+    if not words:
+        return True
+    hay = [str(getattr(item, f) or "").casefold() for f in FILTER_FIELDS]
+    hay.append(f"tier {item.tier}")
+    return all(any(w in h for h in hay) for w in words)
+
+
+def sort_key(column: str):
+    """Sort on one column, blanks last, then by queue id so the order is stable."""
+
+    def key(item: QueueItem):
+        value = getattr(item, column)
+        return (value is None, value if value is not None else "", item.queue_id)
+
+    return key
 
 
 class QueueScreen(Screen):
     TITLE = "Sample queue"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
+    BINDINGS = [
+        Binding("d", "draw", "Draw sample", id="queue_draw"),
+        Binding("c", "claim", "Claim", id="queue_claim"),
+        Binding("r", "release", "Release", id="queue_release"),
+        Binding("enter", "open_audit", "Open audit", id="queue_open", priority=False),
+        Binding("slash", "filter", "Filter", id="queue_filter"),
+        Binding("s", "sort_next", "Sort", id="queue_sort"),
+        Binding("S", "sort_reverse", "Reverse", id="queue_sort_reverse", show=False),
+        Binding("m", "toggle_mine", "Mine", id="queue_mine"),
+        Binding("a", "toggle_done", "Show done", id="queue_done", show=False),
+        Binding("i", "toggle_detail", "Detail", id="queue_detail", show=False),
+        Binding("ctrl+r", "refresh", "Refresh", id="queue_refresh"),
+        Binding("escape", "clear_filter", "Clear filter", id="queue_clear_filter", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[QueueItem] = []
+        self.shown: list[QueueItem] = []
+        self.sort_column = "tier"
+        self.sort_reverse = False
+        self.filter_text = ""
+        self.mine_only = False
+        self.include_done = False
+        self._detail_for: str | None = None
+        self._filter_timer = None
+
+    # -- layout --------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Sample queue: not built yet.", classes="muted")
+        with Horizontal(id="queue-body"):
+            with Vertical(id="queue-main"):
+                yield Input(placeholder="/ filter: team, worker, tier, status, child id",
+                            id="queue-filter", compact=True)
+                table = PlainTable(id="queue-table", zebra_stripes=True, cursor_type="row")
+                for col in COLUMNS:
+                    table.add_column(col.label, key=col.key, width=col.width)
+                yield table
+            yield ChildDetail(id="child-detail")
+        yield Static("", id="queue-status", classes="status-bar")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#queue-table", DataTable).focus()
+
+    def on_screen_resume(self) -> None:
+        # Back from an audit or another screen: what we show may be stale.
+        self.load()
+
+    @property
+    def ctx(self):
+        return self.app.ctx
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#queue-table", DataTable)
+
+    # -- loading (thread workers) ------------------------------------------
+    def load(self) -> None:
+        self._load_queue(self.include_done)
+
+    def refresh_data(self) -> None:
+        """Called by the app after each scheduler tick."""
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-load", name="load")
+    def _load_queue(self, include_done: bool) -> list[QueueItem]:
+        from core.queue import list_queue
+
+        return list_queue(self.ctx, include_done=include_done)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-detail", name="detail")
+    def _load_detail(self, child_id: str) -> dict:
+        from core.queue import child_detail
+
+        return child_detail(self.ctx, child_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-change", name="change")
+    def _change(self, verb: str, queue_id: int) -> tuple[str, int]:
+        from core import queue
+
+        getattr(queue, verb)(self.ctx, queue_id)  # claim / release
+        return verb, queue_id
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-change", name="open")
+    def _start_audit(self, queue_id: int) -> int | None:
+        """The audit id to open, or None when this build has no audits."""
+        try:
+            from core.audit import start_audit
+        except ImportError:
+            return None
+        return start_audit(self.ctx, str(queue_id)).audit_id
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state == WorkerState.ERROR:
+            self.app.report_exception(worker.error)
+            return
+        if event.state != WorkerState.SUCCESS:
+            return
+        if worker.name == "load":
+            self.items = worker.result
+            self.refill()
+        elif worker.name == "detail":
+            self.query_one(ChildDetail).show(worker.result)
+        elif worker.name == "change":
+            verb, queue_id = worker.result
+            child = next((i.child_id for i in self.items if i.queue_id == queue_id), queue_id)
+            self.notify(f"{'Claimed' if verb == 'claim' else 'Released'} {child}", timeout=3)
+            self.load()
+        elif worker.name == "open":
+            self._open_checklist(worker.result)
+
+    # -- the table -----------------------------------------------------------
+    def refill(self) -> None:
+        """Filter and sort ``items`` into the table, keeping the cursor on the same item."""
+        table = self.table
+        keep = self.current_item()
+        me = self.ctx.user
+        rows = [i for i in self.items if matches(i, self.filter_text)]
+        if self.mine_only:
+            rows = [i for i in rows if me in (i.auditor, i.claimed_by)]
+        rows.sort(key=sort_key(self.sort_column), reverse=self.sort_reverse)
+        unchanged = rows == self.shown and table.row_count == len(rows)
+        self.shown = rows
+        if not unchanged:  # e.g. a filter keystroke that matches the same rows
+            table.clear()
+            for item in rows:
+                table.add_row(*(self._cell(item, k) for k in COLUMN_KEYS), key=str(item.queue_id))
+        self._label_sorted_column()
+        if keep is not None and any(i.queue_id == keep.queue_id for i in rows):
+            table.move_cursor(row=table.get_row_index(str(keep.queue_id)), animate=False)
+        self.update_status()
+        self._show_detail_for_cursor()
+
+    @staticmethod
+    def _cell(item: QueueItem, key: str) -> str:
+        value = getattr(item, key)
+        return "" if value is None else str(value)
+
+    def _label_sorted_column(self) -> None:
+        arrow = " ▼" if self.sort_reverse else " ▲"
+        for col in COLUMNS:
+            label = col.label + (arrow if col.key == self.sort_column else "")
+            self.table.columns[col.key].label = label  # type: ignore[index]
+        self.table.refresh()
+
+    def current_item(self) -> QueueItem | None:
+        table = self.table
+        if not self.shown or table.cursor_row is None or not 0 <= table.cursor_row < len(self.shown):
+            return None
+        return self.shown[table.cursor_row]
+
+    def update_status(self) -> None:
+        counts = Counter(i.status for i in self.items)
+        parts = [f"{len(self.shown)} of {len(self.items)} shown"]
+        parts += [f"{counts[s]} {s}" for s in ("queued", "claimed", "in_progress", "done") if counts[s]]
+        label = next(c.label for c in COLUMNS if c.key == self.sort_column)
+        parts.append(f"sort: {label.lower()} {'▼' if self.sort_reverse else '▲'}")
+        if self.mine_only:
+            parts.append("mine only")
+        if self.filter_text:
+            parts.append(f"filter: {self.filter_text}")
+        parts.append(f"you: {self.ctx.user}")
+        self.query_one("#queue-status", Static).update(" · ".join(parts))
+
+    @on(DataTable.RowHighlighted, "#queue-table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail_for_cursor()
+
+    def _show_detail_for_cursor(self) -> None:
+        item = self.current_item()
+        child_id = item.child_id if item else None
+        if child_id == self._detail_for:
+            return
+        self._detail_for = child_id
+        if child_id is None:
+            self.query_one(ChildDetail).show(None)
+        else:
+            self._load_detail(child_id)
+
+    @on(DataTable.HeaderSelected, "#queue-table")
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        key = str(event.column_key.value)
+        if key == self.sort_column:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_column, self.sort_reverse = key, False
+        self.refill()
+
+    @on(DataTable.RowSelected, "#queue-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        # Enter on the table arrives here (the table binds enter itself).
+        event.stop()
+        self.action_open_audit()
+
+    # -- filter ----------------------------------------------------------------
+    @on(Input.Changed, "#queue-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        if len(self.items) <= LIVE_FILTER_MAX_ROWS:
+            self._apply_filter()
+        else:
+            self._filter_timer = self.set_timer(FILTER_PAUSE_SECONDS, self._apply_filter)
+
+    def _apply_filter(self) -> None:
+        self._filter_timer = None
+        text = self.query_one("#queue-filter", Input).value.strip()
+        if text != self.filter_text:
+            self.filter_text = text
+            self.refill()
+
+    @on(Input.Submitted, "#queue-filter")
+    def _filter_submitted(self) -> None:
+        self._apply_filter()
+        self.table.focus()
+
+    def action_filter(self) -> None:
+        self.query_one("#queue-filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#queue-filter", Input)
+        box.value = ""
+        self._apply_filter()
+        self.table.focus()
+
+    # -- keys --------------------------------------------------------------------
+    def action_sort_next(self) -> None:
+        i = COLUMN_KEYS.index(self.sort_column)
+        self.sort_column, self.sort_reverse = COLUMN_KEYS[(i + 1) % len(COLUMN_KEYS)], False
+        self.refill()
+
+    def action_sort_reverse(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self.refill()
+
+    def sort_by(self, column: str) -> None:
+        self.sort_column, self.sort_reverse = column, False
+        self.refill()
+
+    def action_toggle_mine(self) -> None:
+        self.mine_only = not self.mine_only
+        self.refill()
+
+    def action_toggle_done(self) -> None:
+        self.include_done = not self.include_done
+        self.load()
+
+    def action_toggle_detail(self) -> None:
+        self.query_one(ChildDetail).toggle_class("-hidden")
+
+    def action_refresh(self) -> None:
+        self._detail_for = None
+        self.load()
+
+    def action_draw(self) -> None:
+        from .draw import DrawScreen
+
+        self.app.push_screen(DrawScreen(), lambda result: self.load())
+
+    def action_claim(self) -> None:
+        item = self.current_item()
+        if item is None:
+            self.notify("Nothing to claim: the queue is empty.", severity="warning")
+            return
+        self._change("claim", item.queue_id)
+
+    def action_release(self) -> None:
+        item = self.current_item()
+        if item is None:
+            self.notify("Nothing to release: the queue is empty.", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._change("release", item.queue_id)
+
+        self.app.push_screen(
+            ConfirmScreen(f"Release {item.child_id}?",
+                          "It goes back to the queue for any auditor to claim.", yes="Release"),
+            answered,
+        )
+
+    def action_open_audit(self) -> None:
+        item = self.current_item()
+        if item is None:
+            return
+        if item.audit_id is not None:
+            self._open_checklist(item.audit_id)  # resume the draft already started
+        else:
+            self._start_audit(item.queue_id)
+
+    def _open_checklist(self, audit_id: int | None) -> None:
+        try:
+            from .checklist import ChecklistScreen
+        except ImportError:
+            audit_id = None
+        if audit_id is None:
+            self.notify("Audits are not available in this build", severity="warning")
+            return
+        self.app.push_screen(ChecklistScreen(audit_id))
+
+    # -- command palette ---------------------------------------------------------
+    def palette_commands(self) -> list[tuple[str, str, object]]:
+        commands = [
+            ("Draw a sample", "Pick children at random, highest-risk tiers first (d)", self.action_draw),
+            ("Claim highlighted child", "Take the highlighted queue item (c)", self.action_claim),
+            ("Release highlighted child", "Give the item back to the queue (r)", self.action_release),
+            ("Open audit", "Start or resume the audit of the highlighted child (enter)", self.action_open_audit),
+            ("Refresh queue", "Read the queue again (ctrl+r)", self.action_refresh),
+            ("Show only my items" if not self.mine_only else "Show everyone's items",
+             "Items assigned to or claimed by you (m)", self.action_toggle_mine),
+            ("Show done items" if not self.include_done else "Hide done items",
+             "Include audited and cancelled items (a)", self.action_toggle_done),
+        ]
+        commands += [(f"Sort queue by {c.label.lower()}", f"Order the table by {c.label.lower()}",
+                      lambda k=c.key: self.sort_by(k)) for c in COLUMNS]
+        return commands

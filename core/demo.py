@@ -20,13 +20,20 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from .clock import Clock, today
+from . import escalation
+from .actions import review_action
+from .audit import fill_audit, start_audit, submit_audit
+from .clock import Clock, FixedClock, today
+from .comments import add_comment, resolve_comment
 from .config import COHORTS, Settings
 from .context import Context
 from .errors import StateError
+from .importers import import_caseload, import_notes, import_people
 from .programme import load_programme
 from .sampling import draw_sample
 from .store import Store
+from .tick import tick
+from .workdays import suggest_due
 
 DEMO_SEED = 2020
 SAMPLE_SEED = 427  # the first draw of the demo, so its queue is the same every build
@@ -366,27 +373,24 @@ def build_demo(ctx: Context, *, seed: int = DEMO_SEED) -> dict:
     """Build the demo council into the empty database of ``ctx``, relative to its clock.
 
     The people, caseload and case notes go through the real importers as the demo
-    admin would load them; then the demo auditor draws a first sample (fixed seed,
-    auditors round-robin) so the queue has work in it. Same seed and same day: the
-    same database. Refuses a database that already holds data.
+    admin would load them; three weeks of use are replayed through the real services
+    (audits in every state, comments, escalations, a PDT review: see ``_history``);
+    then the demo auditor draws today's sample (fixed seed, auditors round-robin) so
+    the queue has work in it. Same seed and same clock: the same database. Refuses a
+    database that already holds data.
     """
     if not _is_empty(ctx.store):
         raise StateError(f"{ctx.store.path}: already holds people or children; "
                          "the demo builds into an empty database")
     data = generate(seed, today(ctx.clock), note_types=note_type_names(ctx.settings),
                     shape=shape_for(ctx))
-    from .importers import import_caseload, import_notes, import_people  # TODO top-level once they land
-
-    admin = replace(ctx, user=DEMO_ADMIN)
+    rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="dipaudit-demo-") as tmp:
-        paths = write_files(data, Path(tmp))
-        import_people(admin, paths["people"])  # bootstrap: the first import makes the directory
-        import_caseload(admin, paths["caseload"])
-        import_notes(admin, paths["notes"])
-    auditors = [p["login"] for p in data.people if "auditor" in p["roles"].split(";")]
-    sample = draw_sample(replace(ctx, user=DEMO_USER), seed=SAMPLE_SEED, auditors=auditors)
-    summary = demo_summary(ctx)
-    summary |= {"seed": seed, "sample_id": sample.sample_id}
+        history = _history(ctx, rng, write_files(data, Path(tmp)))
+    tick(replace(ctx, user="system"))
+    sample = draw_sample(replace(ctx, user=DEMO_USER), seed=SAMPLE_SEED, auditors=_auditors())
+    summary = demo_summary(ctx) | history | {"seed": seed, "sample_id": sample.sample_id}
+    admin = replace(ctx, user=DEMO_ADMIN)
     with admin.tx() as tx:
         marker = {"seed": seed, "built_at": tx.at, "demo_user": DEMO_USER}
         tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
@@ -417,6 +421,9 @@ def demo_summary(ctx: Context) -> dict:
         "queued_for_demo_user": ctx.store.scalar(
             "SELECT count(*) FROM queue_items WHERE auditor = ? AND status = 'queued'", [DEMO_USER]),
         "audits": ctx.store.scalar("SELECT count(*) FROM audits"),
+        "audits_by_status": {r["status"]: r["n"] for r in ctx.store.query(
+            "SELECT status, count(*) AS n FROM audits GROUP BY status ORDER BY status")},
+        "escalations_open": ctx.store.scalar("SELECT count(*) FROM escalations WHERE status != 'closed'"),
     }
 
 
@@ -463,3 +470,170 @@ def prepare_demo(path: Path, *, clock: Clock, settings: Settings, os_login: str,
         raise
     store.close()
     return summary
+
+
+# -- the last three weeks, through the real services ---------------------------
+HISTORY_DAYS = 21  # the demo council started using dipaudit three weeks before the clock
+PAST_SAMPLE_SEED = 323
+PAST_SAMPLE_TEAMS = ("Child Protection South", "Children in Care")
+DEMO_PDT = "pdt.dot"
+
+# What an auditor writes for the standards no case-note metadata can judge.
+JUDGEMENTS = {
+    "oversight_partners": {
+        "met": "The latest oversight sets out how school, health and police support the plan.",
+        "partly_met": "The oversight names the school but not how health are supporting the plan.",
+        "not_met": "The oversight does not say how partner agencies support the management of risk.",
+    },
+    "oversight_contact_level": {
+        "met": "The oversight directs weekly virtual contact and a fortnightly home visit.",
+        "partly_met": "The oversight sets how often but not whether contact is virtual or face to face.",
+        "not_met": "The oversight gives no direction on the level of contact.",
+    },
+}
+ACTIONS = {  # standard id -> (owner role, what must be done)
+    "covid_note": ("worker", "Add a COVID-19 case note recording the household's risks and the contact plan."),
+    "virtual_contact": ("worker", "Re-record virtual contacts since 23/03/2020 with the Virtual contact case note."),
+    "oversight_current": ("manager", "Record management oversight now and at least every 28 days."),
+    "oversight_virtual": ("manager", "Record oversight reflecting virtual working and the current risks."),
+    "oversight_partners": ("manager", "Set out in the oversight how partner agencies support the plan."),
+    "oversight_contact_level": ("manager", "Direct the worker on the level and type of contact needed."),
+}
+POSITIVE = [
+    "The child's voice comes through clearly in the recent virtual contacts.",
+    "Contact with the family kept going through lockdown, with creative use of video calls.",
+    "Clear, well-written notes that make the child's daily life easy to picture.",
+]
+
+
+def _auditors() -> list[str]:
+    return [login for login, _name, roles, _team in OTHER_STAFF if "auditor" in roles]
+
+
+def _fill_data(audit, rng: random.Random, settings: Settings, *, complete: bool = True) -> dict:
+    """Ratings as a careful auditor would give them: the pre-check where there is one."""
+    ratings: dict[str, dict] = {}
+    for s in audit.standards:
+        entry = audit.ratings.get(s.id)
+        suggested = entry.suggested if entry else None
+        if suggested:
+            ratings[s.id] = {"rating": suggested.rating, "evidence": suggested.evidence}
+        else:
+            rating = rng.choice(["met", "met", "partly_met", "not_met"])
+            text = JUDGEMENTS.get(s.id, {}).get(rating, "Checked on the child's record.")
+            ratings[s.id] = {"rating": rating, "evidence": text}
+    if not complete:  # a draft: the first few standards done
+        return {"ratings": dict(list(ratings.items())[:3])}
+    missed = [sid for sid, r in ratings.items() if r["rating"] in ("not_met", "partly_met")]
+    due = suggest_due(audit.audit_date, settings).isoformat()
+    actions = [{"owner_role": ACTIONS[sid][0], "description": ACTIONS[sid][1], "due": due}
+               for sid in missed if sid in ACTIONS][:2]
+    actions.append({"owner_role": "manager", "due": due,
+                    "description": "Discuss this audit's findings with the worker in supervision."})
+    met = len(ratings) - len(missed)
+    overview = (f"{met} of {len(ratings)} standards met. "
+                + ("All the standards were met." if not missed else
+                   "Not fully met: " + ", ".join(missed) + "; see the actions."))
+    return {"ratings": ratings, "overview": overview, "positive_practice": rng.choice(POSITIVE),
+            "actions": actions}
+
+
+def _history(ctx: Context, rng: random.Random, paths: dict[str, Path]) -> dict:
+    """Three weeks of dipaudit use, replayed through the real services with a clock
+    moved back, the scheduler running every morning: a finalised audit with an
+    action reviewed and one awaiting PDT, a query resolved, an escalation that went
+    unanswered to the Head of Service, a query open, an audit in its comment window,
+    a draft in progress."""
+    end = ctx.now()
+    clock = FixedClock(end - timedelta(days=HISTORY_DAYS))
+    next_cron = clock.now() + timedelta(hours=1)
+
+    def as_(login: str) -> Context:
+        return replace(ctx, clock=clock, user=login)
+
+    def at(offset: timedelta) -> None:
+        """Move the clock on to ``end + offset``, running the daily scheduler on the way."""
+        nonlocal next_cron
+        when = end + offset
+        while next_cron <= when:
+            clock.set(next_cron)
+            tick(as_("system"))
+            next_cron += timedelta(days=1)
+        clock.set(when)
+
+    # Three weeks ago: the first extract and the first draw.
+    first_notes = paths["notes"].with_name("notes-earlier.csv")
+    cutoff = today(clock).isoformat()
+    with paths["notes"].open(encoding="utf-8") as src, first_notes.open("w", newline="", encoding="utf-8") as dst:
+        reader, writer = csv.DictReader(src), csv.DictWriter(dst, fieldnames=NOTE_COLUMNS)
+        writer.writeheader()
+        writer.writerows(r for r in reader if r["date"] < cutoff)
+    import_people(as_(DEMO_ADMIN), paths["people"])  # bootstrap: the first import makes the directory
+    import_caseload(as_(DEMO_ADMIN), paths["caseload"])
+    import_notes(as_(DEMO_ADMIN), first_notes)
+    past = draw_sample(as_(DEMO_USER), seed=PAST_SAMPLE_SEED, teams=PAST_SAMPLE_TEAMS, auditors=_auditors())
+    items = ctx.store.query(
+        "SELECT queue_id, auditor FROM queue_items WHERE sample_id = ? ORDER BY queue_id", [past.sample_id])
+    mine = next(i for i in items if i["auditor"] == DEMO_USER)
+    others = iter([i for i in items if i is not mine])
+
+    def submitted(offset: timedelta) -> tuple[object, Context]:
+        item = next(others)
+        at(offset)
+        auditor = as_(item["auditor"])
+        audit = start_audit(auditor, str(item["queue_id"]))
+        fill_audit(auditor, audit.audit_id, _fill_data(audit, rng, ctx.settings))
+        return submit_audit(auditor, audit.audit_id), auditor
+
+    # Finalised by the scheduler; one action reviewed by PDT, one awaiting review.
+    done, done_by = submitted(-timedelta(days=20))
+    at(-timedelta(days=19, hours=-2))
+    esc = escalation.escalate(done_by, done.audit_id, "Mother's partner has moved back in; no safety plan.",
+                              phoned="reached")
+    at(-timedelta(days=19, hours=-5))
+    escalation.respond(as_(done.manager), esc["escalation_id"], "Strategy discussion held; safety plan agreed.")
+    at(-timedelta(days=18))
+    escalation.close(done_by, esc["escalation_id"], "Safety plan in place; no further escalation needed.")
+
+    # A query raised by the worker, resolved by the auditor inside the window.
+    queried, queried_by = submitted(-timedelta(days=15))
+    at(-timedelta(days=14))
+    query = add_comment(as_(queried.worker), queried.audit_id,
+                        "I recorded the virtual contacts as communications before the new note type existed.",
+                        query=True)
+    at(-timedelta(days=13))
+    resolve_comment(queried_by, query["comment_id"], "Agreed: the rating stands, with that context noted.")
+
+    # An escalation nobody answered: overdue, referred to the Head of Service, overdue again.
+    unanswered, unanswered_by = submitted(-timedelta(days=8))
+    at(-timedelta(days=8, hours=-1))
+    escalation.escalate(unanswered_by, unanswered.audit_id,
+                        "Child not seen for six weeks; school reports injuries.", phoned="no-answer")
+
+    at(-timedelta(days=4))
+    first, *_rest = done.actions
+    review_action(as_(DEMO_PDT), first.action_id, "completed", note="Seen on the record.")
+
+    # An open query holding finalisation; an audit in its window with a comment.
+    held, _ = submitted(-timedelta(hours=50))
+    at(-timedelta(hours=30))
+    add_comment(as_(held.manager), held.audit_id, "Oversight was recorded on paper during lockdown; please"
+                " look again at the oversight ratings.", query=True)
+    window, window_by = submitted(-timedelta(hours=26))
+    at(-timedelta(hours=6))
+    add_comment(as_(window.worker), window.audit_id, "Thank you; I will update the notes this week.")
+    at(-timedelta(hours=3))
+    escalation.escalate(window_by, window.audit_id, "Concerns about a new adult in the household.",
+                        phoned="reached")
+
+    # The demo auditor's draft in progress.
+    at(-timedelta(hours=2))
+    me = as_(DEMO_USER)
+    draft = start_audit(me, str(mine["queue_id"]))
+    fill_audit(me, draft.audit_id, _fill_data(draft, rng, ctx.settings, complete=False))
+
+    at(timedelta(0))
+    # Today's extract: the same caseload (episodes ended since are closed) and the notes to date.
+    import_caseload(as_(DEMO_ADMIN), paths["caseload"])
+    import_notes(as_(DEMO_ADMIN), paths["notes"])
+    return {"past_sample_id": past.sample_id}

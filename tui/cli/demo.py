@@ -29,7 +29,7 @@ def demo(state: CliState, click_ctx: click.Context, no_tui: bool, seed: int | No
     Without --db the demo lives in its own file in the user data dir, never in
     your real database. An existing demo database is reused unless --force.
     """
-    from core.demo import DEMO_SEED, DEMO_USER, prepare_demo
+    from core.demo import DEMO_ADMIN, DEMO_PDT, DEMO_SEED, DEMO_USER, prepare_demo
 
     root = click_ctx.find_root()
     if root.get_parameter_source("db") not in EXPLICIT:
@@ -52,9 +52,11 @@ def demo(state: CliState, click_ctx: click.Context, no_tui: bool, seed: int | No
         f" ({summary['open_cases']} open, {summary['unallocated']} unallocated,"
         f" {summary['sibling_groups']} sibling groups), {summary['case_notes']} case notes"
     )
-    click.echo(f"  {summary['queued']} children in the sample queue,"
-               f" {summary['queued_for_demo_user']} of them for {DEMO_USER}; {summary['audits']} audits")
-    click.echo(f"  acting user: {state.user} (the demo auditor is {DEMO_USER})")
+    audits = ", ".join(f"{n} {status}" for status, n in summary["audits_by_status"].items()) or "none"
+    click.echo(f"  {summary['queued']} children in the sample queue"
+               f" ({summary['queued_for_demo_user']} for {DEMO_USER}); audits: {audits};"
+               f" {summary['escalations_open']} open escalations")
+    click.echo(f"  acting as {state.user}; try --user {DEMO_PDT} (PDT) or --user {DEMO_ADMIN} (admin)")
     if not no_tui:
         from .misc import run_tui
 

@@ -167,7 +167,16 @@ def cohort_of(label: str | None) -> str | None:
     """'cp', 'Child Protection plan' (prefix already stripped), 'Looked after child' -> a cohort."""
     if not label:
         return None
-    return COHORT_WORDS.get(norm(label)) or COHORT_WORDS.get(label.strip().casefold())
+    try:
+        return _cohort_cache[label]
+    except KeyError:
+        found = COHORT_WORDS.get(norm(label)) or COHORT_WORDS.get(label.strip().casefold())
+        if len(_cohort_cache) < 1000:
+            _cohort_cache[label] = found
+        return found
+
+
+_cohort_cache: dict[str, str | None] = {}
 
 
 def recognise(table: Table, list_number: int | None) -> Layout | None:

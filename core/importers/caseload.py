@@ -37,8 +37,8 @@ from .common import (
     cell,
     code,
     match_columns,
-    parse_date,
     parse_int,
+    parse_iso,
     read_source,
     report_progress,
     row_hash,
@@ -233,35 +233,43 @@ class _RowReader:
 
     def __init__(self, table: Table, layout: Layout, at: dict[str, int], today: date, faults: Faults):
         self.table, self.layout, self.at, self.faults = table, layout, at, faults
-        self.today = today
-        self.date_keys = [k for k in ("date_of_birth", "expected_date_of_birth", *layout.dates, layout.end)
-                          if k and k in at]
-        self.date_keys = list(dict.fromkeys(self.date_keys))
+        self.today = today.isoformat()
+        self.width = len(table.headings)
+        keys = ("date_of_birth", "expected_date_of_birth", *layout.dates, layout.end)
+        self.date_at = [(k, at[k]) for k in dict.fromkeys(keys) if k and k in at]
+        self.key_dates = set(layout.dates)
+        # Column positions, None when the file has no such column.
+        self.i = {c.key: at.get(c.key) for c in layout.columns}
+        self.i.setdefault("personal_advisor", None)
+        self.i.setdefault("case_status", None)
 
     def heading(self, key: str) -> str:
         return self.table.headings[self.at[key]]
 
-    def value(self, cells: list, key: str):
-        return cell(cells, self.at.get(key))
-
     def read(self, number: int, cells: list) -> SourceRow | None:
-        table, layout, faults = self.table, self.layout, self.faults
+        table, layout, faults, i = self.table, self.layout, self.faults, self.i
+        if len(cells) < self.width:
+            cells = [*cells, *[None] * (self.width - len(cells))]
+
+        def get(key: str):
+            return None if i[key] is None else cells[i[key]]
+
         ok = True
-        child_id = text(self.value(cells, "child_id"))
+        child_id = text(cells[i["child_id"]])
         if not child_id:
             faults.add(table, number, self.heading("child_id"), "child id is blank")
             ok = False
-        dates: dict[str, date | None] = {}
-        for key in self.date_keys:
+        dates: dict[str, str | None] = {}
+        for key, at in self.date_at:
             try:
-                dates[key] = parse_date(self.value(cells, key))
+                dates[key] = parse_iso(cells[at])
             except ValueError as exc:
-                faults.add(table, number, self.heading(key), str(exc))
+                faults.add(table, number, self.table.headings[at], str(exc))
                 ok = False
         age = None
-        if "age" in self.at:
+        if i.get("age") is not None:
             try:
-                age = parse_int(self.value(cells, "age"))
+                age = parse_int(cells[i["age"]])
             except ValueError as exc:
                 faults.add(table, number, self.heading("age"), str(exc))
                 ok = False
@@ -269,37 +277,33 @@ class _RowReader:
         if dob and dob > self.today:  # a future date of birth is the expected one
             dob, edob = None, edob or dob
         unborn = edob is not None or age == -1 or (dob is None and age is None)
-        cohort = self._cohort(cells, number, unborn, dates)
-        if cohort is None:
-            ok = False
-        if not ok:
+        cohort = self._cohort(get, number, unborn, dates)
+        if cohort is None or not ok:
             return None
-        key_dates = {k: dates[k].isoformat() for k in layout.dates if dates.get(k)}
-        ended = dates.get(layout.end) if layout.end else None
-        worker = text(self.value(cells, "worker")) or text(self.value(cells, "personal_advisor"))
+        key_dates = {k: v for k, v in dates.items() if v and k in self.key_dates}
         values = (
             cohort,
-            text(self.value(cells, "name")),
-            dob.isoformat() if dob else None,
-            edob.isoformat() if edob else None,
-            worker,
-            text(self.value(cells, "team")),
-            text(self.value(cells, "family_id")),
-            ended.isoformat() if ended else None,
+            text(get("name")),
+            dob,
+            edob,
+            text(get("worker")) or text(get("personal_advisor")),
+            text(get("team")),
+            text(get("family_id")),
+            dates.get(layout.end) if layout.end else None,
         )
-        kd = json.dumps(key_dates, sort_keys=True)
+        kd = json.dumps(key_dates, sort_keys=True) if key_dates else "{}"
         return SourceRow(child_id, layout.source, *values, 1, kd, row_hash(*values, kd))
 
-    def _cohort(self, cells: list, number: int, unborn: bool, dates: dict) -> str | None:
+    def _cohort(self, get, number: int, unborn: bool, dates: dict) -> str | None:
         layout = self.layout
         if layout.cohort is not None:
             if unborn:
                 return "unborn"
             if layout is ANNEX_A[6]:
                 # List 6 "Case Status" may say the plan the child is on ("b) Child Protection plan").
-                return cohort_of(code(self.value(cells, "case_status"))) or "cin"
+                return cohort_of(code(get("case_status"))) or "cin"
             return layout.cohort
-        raw = code(self.value(cells, "cohort"))
+        raw = code(get("cohort"))
         if raw:
             found = cohort_of(raw)
             if found is None:
@@ -356,30 +360,37 @@ def _plan(ctx: Context, rows: dict[tuple[str, str], SourceRow], sources: list[st
                 merged = touched.setdefault(child_id, dict(by_source))
                 merged[source] = replace(old, present=0)
 
-    result = ImportResult()
+    added = updated = unchanged = 0
     changed: list[tuple] = []
     closed: list[str] = []
     tier_of = ctx.settings.tier_of
+    is_open = CHILD_FIELDS.index("is_open")
     for child_id, by_source in touched.items():
         before = existing.get(child_id)
         after = _child(by_source.values(), before, today, tier_of, workers)
         if before is None:
-            result.added += 1
+            added += 1
         elif before == after:
-            result.unchanged += 1
+            unchanged += 1
             continue
-        elif before[CHILD_FIELDS.index("is_open")] and not after[CHILD_FIELDS.index("is_open")]:
-            result.closed += 1
+        elif before[is_open] and not after[is_open]:
             closed.append(child_id)
         else:
-            result.updated += 1
+            updated += 1
         changed.append((child_id, *after))
     teams = {r.team for r in rows.values() if r.team}
+    result = ImportResult(added=added, updated=updated, unchanged=unchanged, closed=len(closed))
     return _Plan(sources, changed, writes, dropped, teams, sorted(closed), result)
 
 
 def _child(sources, before: tuple | None, today: str, tier_of, workers: Workers) -> tuple:
     """The child as its sources make them (CHILD_FIELDS order)."""
+    if len(sources) == 1:  # most children are in one list
+        (s,) = sources
+        if s.is_open(today):
+            edob = None if s.date_of_birth and s.cohort != "unborn" else s.expected_date_of_birth
+            return (s.name, s.date_of_birth, edob, s.cohort, tier_of(s.cohort), s.worker,
+                    workers.match(s.worker), s.team, s.family_id, 1, None, s.key_dates)
     present = sorted((s for s in sources if s.present), key=lambda s: RANK[s.cohort])
     open_ = [s for s in present if s.is_open(today)]
     pool = open_ or present or sorted(sources, key=lambda s: RANK[s.cohort])

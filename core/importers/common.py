@@ -199,15 +199,20 @@ def missing_columns(found: dict[str, int], required: Iterable[Column]) -> list[s
 # -- values --------------------------------------------------------------------
 def text(cell: Any) -> str | None:
     """A cell as trimmed text; blanks and #N/A are None; 12345.0 from a workbook is '12345'."""
-    if cell is None:
+    if type(cell) is str:  # the common case, kept fast (100,000-row files)
+        s = cell.strip()
+        if len(s) > 4:
+            return s
+    elif cell is None:
         return None
-    if isinstance(cell, float) and cell.is_integer():
-        cell = int(cell)
+    elif isinstance(cell, float) and cell.is_integer():
+        s = str(int(cell))
     elif isinstance(cell, datetime):
-        cell = cell.date().isoformat()
+        s = cell.date().isoformat()
     elif isinstance(cell, date):
-        cell = cell.isoformat()
-    s = str(cell).strip()
+        s = cell.isoformat()
+    else:
+        s = str(cell).strip()
     return None if s.casefold() in BLANKS else s
 
 
@@ -223,7 +228,7 @@ def code(cell: Any) -> str | None:
 _DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T][\d:.]*)?$")
 _SERIAL = re.compile(r"\d{1,6}(?:\.0*)?$")
-_date_cache: dict[str, date | None] = {}
+_date_cache: dict[str, str | None] = {}
 
 
 def parse_date(cell: Any) -> date | None:
@@ -231,32 +236,43 @@ def parse_date(cell: Any) -> date | None:
 
     Blank and #N/A are None. Anything else raises ValueError naming the value.
     """
+    iso = parse_iso(cell)
+    return date.fromisoformat(iso) if iso else None
+
+
+def parse_iso(cell: Any) -> str | None:
+    """``parse_date`` as an ISO string (what is stored; compares as dates do)."""
+    if type(cell) is str:
+        try:
+            return _date_cache[cell]
+        except KeyError:
+            pass
+        d = _parse_text(cell.strip())
+        iso = d.isoformat() if d else None
+        if len(_date_cache) < 100_000:  # real extracts repeat dates; the cache stays bounded
+            _date_cache[cell] = iso
+        return iso
     if cell is None:
         return None
     if isinstance(cell, datetime):
-        return cell.date()
+        return cell.date().isoformat()
     if isinstance(cell, date):
-        return cell
+        return cell.isoformat()
     if isinstance(cell, (int, float)) and not isinstance(cell, bool):
-        return _serial(cell, cell)
-    s = str(cell).strip()
-    try:
-        return _date_cache[s]
-    except KeyError:
-        pass
+        return _serial(cell, cell).isoformat()
+    return parse_iso(str(cell))
+
+
+def _parse_text(s: str) -> date | None:
     if s.casefold() in BLANKS:
-        d = None
-    elif m := _DMY.match(s):
-        d = _ymd(s, int(m[3]), int(m[2]), int(m[1]))
-    elif m := _ISO.match(s):
-        d = _ymd(s, int(m[1]), int(m[2]), int(m[3]))
-    elif _SERIAL.match(s):
-        d = _serial(float(s), s)
-    else:
-        raise ValueError(f"'{s}' is not a date ({DATE_HELP})")
-    if len(_date_cache) < 100_000:
-        _date_cache[s] = d
-    return d
+        return None
+    if m := _DMY.match(s):
+        return _ymd(s, int(m[3]), int(m[2]), int(m[1]))
+    if m := _ISO.match(s):
+        return _ymd(s, int(m[1]), int(m[2]), int(m[3]))
+    if _SERIAL.match(s):
+        return _serial(float(s), s)
+    raise ValueError(f"'{s}' is not a date ({DATE_HELP})")
 
 
 def _ymd(raw: str, y: int, m: int, d: int) -> date:
@@ -291,8 +307,7 @@ def parse_int(cell: Any) -> int | None:
 
 def row_hash(*parts: Any) -> str:
     """A short content hash: an unchanged row is recognised without comparing every column."""
-    raw = "\x1f".join("" if p is None else str(p) for p in parts)
-    return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
 # -- faults and rejects ----------------------------------------------------------

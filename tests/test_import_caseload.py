@@ -226,3 +226,15 @@ def test_imports_need_an_admin_once_there_is_a_people_directory(ctx):
         import_caseload(anyone, F / "list7.csv", dry_run=True)
     assert count(ctx, "child_sources") == 5
     assert import_caseload(ctx, F / "list7.csv").added == 2
+
+
+def test_progress_is_reported_up_to_the_total(ctx):
+    seen = []
+    import_caseload(ctx, F / "list6.csv", progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (5, 5)
+
+
+def test_a_bare_year_is_not_an_excel_serial(ctx, tmp_path):
+    path = write_csv(tmp_path / "y.csv", [["Y1", "", "2012", "", "cin", "w", "T", "", ""]])
+    with pytest.raises(InputError, match=r"row 2, column 'date_of_birth': '2012' is not a date"):
+        import_caseload(ctx, path)

@@ -31,8 +31,9 @@ Progress = Callable[[int, int], None]
 BLANKS = frozenset({"", "#n/a", "n/a"})
 # Excel's day 0 (its 1900 leap-year bug makes 1899-12-30 the right origin from March 1900).
 EXCEL_EPOCH = date(1899, 12, 30)
-# Serial numbers accepted as dates: 1 Jan 1900 .. 31 Dec 2199.
-EXCEL_SERIALS = range(1, 109573)
+# Serial numbers accepted as dates: 18 May 1927 .. 31 Dec 2199. Five digits and more, so a
+# bare year ("2012") or a small number is refused rather than read as a date in 1905.
+EXCEL_SERIALS = range(10000, 109573)
 DATE_HELP = "expected dd/mm/yyyy, yyyy-mm-dd or an Excel serial number"
 
 
@@ -227,7 +228,7 @@ def code(cell: Any) -> str | None:
 
 _DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T][\d:.]*)?$")
-_SERIAL = re.compile(r"\d{1,6}(?:\.0*)?$")
+_SERIAL = re.compile(r"\d{5,6}(?:\.0*)?$")
 _date_cache: dict[str, str | None] = {}
 
 

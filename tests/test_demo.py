@@ -255,3 +255,20 @@ def test_cli_without_db_uses_the_demo_file_and_never_overwrites_a_real_database(
     refused = _dipaudit("--db", str(real), "demo", "--no-tui", "--force")
     assert refused.returncode != 0 and "not a demo" in refused.stderr
     assert Store.open(real).scalar("SELECT count(*) FROM people") == 1
+
+
+# -- the app on the demo ----------------------------------------------------------
+async def test_every_screen_has_something_to_show(built):
+    from textual.widgets import DataTable
+    from tui_helpers import SIZE, make_app, settle
+
+    store, _ = built
+    for login, modes in ((demo.DEMO_USER, ("queue", "comments", "escalations")), (demo.DEMO_PDT, ("actions",))):
+        ctx = Context(store=store, clock=FixedClock(NOW), settings=Settings(), user=login, os_login="tester")
+        app = make_app(ctx)
+        async with app.run_test(size=SIZE) as pilot:
+            for mode in modes:
+                app.switch_mode(mode)
+                await settle(pilot)
+                tables = app.screen.query(DataTable)
+                assert tables and max(t.row_count for t in tables) > 0, (login, mode)

@@ -8,6 +8,7 @@ the same name in ``core.locations.templates_dir()`` wins. Undefined names are er
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 import jinja2
 
@@ -29,9 +30,18 @@ class TemplateProblem(DipauditError):
 
 
 def _environment() -> jinja2.Environment:
+    """The template environment; rebuilt only when the council's override appears or changes."""
+    override = locations.templates_dir() / TEMPLATE
+    st = override.stat() if override.is_file() else None
+    stamp = (st.st_mtime_ns, st.st_size) if st else None
+    return _environment_for(str(locations.templates_dir()), stamp)
+
+
+@lru_cache(maxsize=4)
+def _environment_for(templates_dir: str, override_stamp: tuple[int, int] | None) -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.ChoiceLoader([
-            jinja2.FileSystemLoader(str(locations.templates_dir())),
+            jinja2.FileSystemLoader(templates_dir),
             jinja2.PackageLoader("core", "templates"),
         ]),
         undefined=jinja2.StrictUndefined,

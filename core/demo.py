@@ -357,11 +357,6 @@ def shape_for(ctx: Context) -> Shape:
                  exclusion_days=ctx.settings.sampling.exclusion_days)
 
 
-def is_demo(store: Store) -> bool:
-    """A demo database carries a marker in its meta table."""
-    return store.scalar("SELECT 1 FROM meta WHERE key = ?", [META_KEY]) is not None
-
-
 def _is_empty(store: Store) -> bool:
     return not store.scalar(
         "SELECT (SELECT count(*) FROM people) + (SELECT count(*) FROM children)"
@@ -407,7 +402,7 @@ def demo_summary(ctx: Context) -> dict:
         " count(DISTINCT family_id) AS sibling_groups FROM children"
     )
     return {
-        "path": str(ctx.store.path),
+        "path": str(ctx.store.path.absolute()),
         "demo_user": DEMO_USER,
         "people": ctx.store.scalar("SELECT count(*) FROM people"),
         "teams": ctx.store.scalar("SELECT count(DISTINCT team) FROM children WHERE team IS NOT NULL"),
@@ -434,39 +429,44 @@ def remove_database(path: Path) -> None:
 
 
 def prepare_demo(path: Path, *, clock: Clock, settings: Settings, os_login: str,
-                 seed: int = DEMO_SEED, force: bool = False) -> dict:
+                 seed: int | None = None, force: bool = False) -> dict:
     """The demo database at ``path``: reused when it is one already, else built.
 
-    ``force`` rebuilds a demo database from scratch. A file that is a dipaudit
-    database with data in it but not a demo is never deleted or built over.
-    Returns the summary with ``built`` (False when reused).
+    ``force`` rebuilds a demo database from scratch; so must a ``seed`` other than
+    the one it was built with. A dipaudit database with data in it that is not a
+    demo is never deleted or built over. Returns the summary with ``built``
+    (False when reused).
     """
-    path = Path(path)
-    if path.exists():
+    path = Path(path).absolute()
+    existed = path.exists()
+    if existed:
         store = Store.open(path)
         try:
-            demo, empty = is_demo(store), _is_empty(store)
-        finally:
-            store.close()
-        if not demo and not empty:
-            raise StateError(f"{path}: a dipaudit database that is not a demo; "
-                             "choose another --db for the demo")
-        if demo and force:
-            remove_database(path)
-        elif demo:
-            store = Store.open(path)
-            try:
+            marker = store.scalar("SELECT value FROM meta WHERE key = ?", [META_KEY])
+            empty = _is_empty(store)
+            if marker and not force:
+                built_with = json.loads(marker).get("seed")
+                if seed is not None and seed != built_with:
+                    raise StateError(f"{path}: a demo built with seed {built_with}; "
+                                     f"--force rebuilds it with seed {seed}")
                 ctx = Context(store=store, clock=clock, settings=settings, user=DEMO_ADMIN, os_login=os_login)
                 return demo_summary(ctx) | {"built": False}
-            finally:
-                store.close()
+        finally:
+            store.close()
+        if not marker and not empty:
+            raise StateError(f"{path}: a dipaudit database that is not a demo; "
+                             "choose another --db for the demo")
+        if marker:
+            remove_database(path)
+            existed = False
     store = Store.open(path)
     try:
         ctx = Context(store=store, clock=clock, settings=settings, user=DEMO_ADMIN, os_login=os_login)
-        summary = build_demo(ctx, seed=seed) | {"built": True}
+        summary = build_demo(ctx, seed=DEMO_SEED if seed is None else seed) | {"built": True}
     except BaseException:
         store.close()
-        remove_database(path)  # a half-built demo would be refused next time: leave nothing
+        if not existed:
+            remove_database(path)  # a half-built demo would be refused next time: leave nothing
         raise
     store.close()
     return summary

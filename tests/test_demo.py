@@ -226,6 +226,8 @@ def test_cli_builds_then_reuses_then_rebuilds(tmp_path):
     again = _dipaudit("--db", str(db), "--now", "2020-04-27T09:00", "demo", "--no-tui")
     assert again.returncode == 0, again.stderr
     assert "reused" in again.stdout
+    other_seed = _dipaudit("--db", str(db), "demo", "--no-tui", "--seed", "7")
+    assert other_seed.returncode != 0 and "--force rebuilds it with seed 7" in other_seed.stderr
 
     forced = _dipaudit("--db", str(db), "--now", "2020-04-27T09:00", "demo", "--no-tui", "--force", "--json")
     assert forced.returncode == 0, forced.stderr

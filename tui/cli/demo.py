@@ -17,7 +17,7 @@ EXPLICIT = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
 
 @cli.command()
 @click.option("--no-tui", is_flag=True, help="Build (or reuse) the demo database, print its summary, do not open the TUI.")
-@click.option("--seed", type=int, default=None, help="Seed of the synthetic council (default 2020).")
+@click.option("--seed", type=int, default=None, help="Seed of the synthetic council (default 2020); another seed needs --force on an existing demo.")
 @click.option("--force", is_flag=True, help="Rebuild the demo database from scratch.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON only (implies --no-tui).")
 @click.pass_context
@@ -29,7 +29,7 @@ def demo(state: CliState, click_ctx: click.Context, no_tui: bool, seed: int | No
     Without --db the demo lives in its own file in the user data dir, never in
     your real database. An existing demo database is reused unless --force.
     """
-    from core.demo import DEMO_ADMIN, DEMO_PDT, DEMO_SEED, DEMO_USER, prepare_demo
+    from core.demo import DEMO_ADMIN, DEMO_PDT, DEMO_USER, prepare_demo
 
     root = click_ctx.find_root()
     if root.get_parameter_source("db") not in EXPLICIT:
@@ -41,7 +41,7 @@ def demo(state: CliState, click_ctx: click.Context, no_tui: bool, seed: int | No
     except ValueError as exc:
         raise click.BadParameter(f"'{state.now}' is not an ISO-8601 time", param_hint="--now") from exc
     summary = prepare_demo(state.db, clock=clock, settings=Settings(), os_login=os_login(),
-                           seed=DEMO_SEED if seed is None else seed, force=force)
+                           seed=seed, force=force)
     if as_json:
         emit_json(summary)
         return

@@ -87,19 +87,28 @@ def build(store: Store, children: int, workers: int, seed: int = 2020) -> dict:
     return {"children": len(child_rows), "notes": len(note_rows), "families": family}
 
 
-def timed(fn, runs: int, between=None) -> list[float]:
-    out = []
+def timed(fn, runs: int, between=None) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU milliseconds per run (CPU time is steadier on a busy machine)."""
+    wall, cpu = [], []
     for _ in range(runs):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
-        out.append((time.perf_counter() - t) * 1000)
+        wall.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
         if between:
             between()
-    return out
+    return wall, cpu
 
 
-def fmt(ms: list[float]) -> str:
-    return f"median {statistics.median(ms):7.1f} ms   min {min(ms):7.1f} ms   max {max(ms):7.1f} ms"
+def fmt(ms: tuple[list[float], list[float]]) -> str:
+    wall, cpu = ms
+    return (f"wall median {statistics.median(wall):7.1f} ms (min {min(wall):7.1f})"
+            f"   cpu median {statistics.median(cpu):7.1f} ms (min {min(cpu):7.1f})")
+
+
+def ratio(a, b) -> str:
+    return (f"{statistics.median(a[0]) / statistics.median(b[0]):.1f}x wall,"
+            f" {statistics.median(a[1]) / statistics.median(b[1]):.1f}x cpu")
 
 
 def main() -> None:
@@ -140,8 +149,8 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (figures are noisy when busy)")
     print(f"draw: {len(r.picks):,} picks, {len(r.unfilled):,} workers unfilled, per worker 1, {args.runs} runs")
     print(f"baseline SELECT open children : {fmt(base)}")
-    print(f"draw_sample dry run           : {fmt(dry)}   ({statistics.median(dry) / statistics.median(base):.1f}x baseline)")
-    print(f"draw_sample stored            : {fmt(stored)}   ({statistics.median(stored) / statistics.median(base):.1f}x baseline)")
+    print(f"draw_sample dry run           : {fmt(dry)}   ({ratio(dry, base)} of baseline)")
+    print(f"draw_sample stored            : {fmt(stored)}   ({ratio(stored, base)} of baseline)")
     store.close()
     tmp.cleanup()
 

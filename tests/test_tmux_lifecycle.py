@@ -98,7 +98,7 @@ def test_whole_audit_life(ctx, db_path, tmp_path):
         term.wait_for("Note (optional")
         term.type("Notes re-recorded as virtual contacts")
         term.press("Enter")
-        term.wait_for(f"Action {first_action}: completed")
+        term.wait_for(f"Review recorded: action {first_action} completed")
         term.press("q")
     assert ctx.store.one("SELECT by, outcome, note FROM action_reviews WHERE action_id=?", [first_action]) == {
         "by": "pdt1", "outcome": "completed", "note": "Notes re-recorded as virtual contacts"}

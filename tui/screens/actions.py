@@ -128,7 +128,7 @@ class ActionsScreen(FollowupScreen):
             def save(note: str | None) -> None:
                 if note is None:
                     return  # Escape: nothing recorded
-                self.change(f"Action {action_id}: {label}", action_service.review_action, action_id, outcome,
+                self.change(f"Review recorded: action {action_id} {label}", action_service.review_action, action_id, outcome,
                             new_due=new_due, note=note or None)
 
             self.app.push_screen(TextPrompt(f"Action {action_id}: {label}", "Note (optional: Enter to skip)",

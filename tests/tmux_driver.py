@@ -66,8 +66,15 @@ class Tmux:
     def start(self) -> Tmux:
         width, height = self.size
         # remain-on-exit keeps the pane after a crash, so its traceback can be captured.
-        self._tmux("new-session", "-d", "-x", str(width), "-y", str(height), "-s", self.name,
-                   self.command, ";", "set-option", "-t", self.name, "remain-on-exit", "on")
+        args = ("new-session", "-d", "-x", str(width), "-y", str(height), "-s", self.name,
+                self.command, ";", "set-option", "-t", self.name, "remain-on-exit", "on")
+        # When the last session was just killed, the server may still be exiting ("server
+        # exited unexpectedly"): a new session then fails once; the next attempt starts a fresh server.
+        for _attempt in range(5):
+            if self._tmux(*args, check=False).returncode == 0:
+                return self
+            self.kill()
+        self._tmux(*args)  # the last try raises with tmux's own message
         return self
 
     def kill(self) -> None:

@@ -103,3 +103,18 @@ async def test_only_pdt_records_reviews_refusal_is_a_toast(ctx):
         await settle(pilot)
         assert any("may not record an action review" in t for t in toasts(app))
         assert ctx.store.scalar("SELECT COUNT(*) FROM action_reviews") == 0
+
+
+async def test_each_followup_screen_offers_its_commands_in_the_palette(ctx):
+    audit_under_review(ctx)
+    app = make_app(as_user(ctx, "pdt1"))
+    async with app.run_test(size=SIZE) as pilot:
+        for key, prefix in (("2", "Comment:"), ("3", "Escalation:"), ("4", "Action review:")):
+            await pilot.press(key)
+            await settle(pilot)
+            titles = [title for title, _help, _run in app.screen.palette_commands()]
+            assert titles and all(t.startswith(prefix) for t in titles)
+        toggle = dict((t, run) for t, _h, run in app.screen.palette_commands())["Action review: due only"]
+        toggle()
+        await settle(pilot)
+        assert app.screen.due_only and app.screen.query_one("#actions_table", DataTable).row_count == 2

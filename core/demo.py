@@ -333,12 +333,48 @@ def generate(seed: int, on: date, *, note_types: dict[str, str] | None = None,
     return DemoData(people=people, caseload=caseload, notes=notes)
 
 
-def write_files(data: DemoData, folder: Path) -> dict[str, Path]:
-    """Write the demo as the CSV files an admin would import: people, caseload, notes."""
+# Ofsted Annex A List 9 as councils keep it (field notes): the open care leavers go
+# in one, with UK dates, coded values and an age column, so the demo loads through
+# the Annex A importer too. The rest of the caseload is the canonical CSV.
+LIST9_HEADINGS = ["Child Unique ID", "Child Name", "Gender", "Ethnicity", "Date of Birth",
+                  "Age of Child (Years)", "Allocated Team", "Allocated Worker",
+                  "Allocated Personal Advisor", "Eligibility Category",
+                  "Latest Pathway Plan Review Date", "LA in Touch", "Latest Date of Contact",
+                  "Type of Accommodation", "Suitability of Accommodation", "Activity Status"]
+
+
+def _uk(iso_date: str) -> str:
+    return date.fromisoformat(iso_date).strftime("%d/%m/%Y") if iso_date else ""
+
+
+def _list9_row(child: dict, on: date) -> dict:
+    rng = random.Random(child["child_id"])  # its own stream: the caseload's draw is untouched
+    extract = on - timedelta(days=HISTORY_DAYS + 1)  # the file is first loaded three weeks back
+    born = date.fromisoformat(child["date_of_birth"])
+    age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    worker = child["worker"]
+    return dict(zip(LIST9_HEADINGS, [
+        child["child_id"], child["name"], rng.choice(["a) Male", "b) Female"]),
+        rng.choice(["WBRI", "WOTH", "MWBC", "BAFR", "AIND"]), _uk(child["date_of_birth"]), str(age),
+        child["team"], worker, worker, rng.choice(["a) Eligible", "c) Relevant", "d) Former relevant"]),
+        _uk((extract - timedelta(days=rng.randint(10, 170))).isoformat()), rng.choice(["Yes", "Yes", "No"]),
+        _uk((extract - timedelta(days=rng.randint(1, 60))).isoformat()),
+        rng.choice(["a) Independent living", "b) Supported lodgings", "c) With former foster carers"]),
+        rng.choice(["Suitable", "Suitable", "Not suitable"]),
+        rng.choice(["a) Education", "b) Training", "c) Employment", "d) Not in education, employment or training"]),
+    ], strict=True))
+
+
+def write_files(data: DemoData, folder: Path, on: date) -> dict[str, Path]:
+    """Write the demo as the files an admin would import: people, the caseload (Annex A
+    List 9 for open care leavers, the canonical CSV for the rest) and case notes."""
     paths = {"people": folder / "people.csv", "caseload": folder / "caseload.csv",
-             "notes": folder / "notes.csv"}
+             "list9": folder / "annex-a-list9.csv", "notes": folder / "notes.csv"}
+    in_list9 = [c for c in data.caseload if c["cohort"] == "care_leaver" and not c["closed_on"]]
+    canonical = [c for c in data.caseload if c not in in_list9]
     for key, columns, rows in (("people", PEOPLE_COLUMNS, data.people),
-                               ("caseload", CASELOAD_COLUMNS, data.caseload),
+                               ("caseload", CASELOAD_COLUMNS, canonical),
+                               ("list9", LIST9_HEADINGS, [_list9_row(c, on) for c in in_list9]),
                                ("notes", NOTE_COLUMNS, data.notes)):
         with paths[key].open("w", newline="", encoding="utf-8") as fh:
             writer = csv.DictWriter(fh, fieldnames=columns)
@@ -381,7 +417,7 @@ def build_demo(ctx: Context, *, seed: int = DEMO_SEED) -> dict:
                     shape=shape_for(ctx))
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="dipaudit-demo-") as tmp:
-        history = _history(ctx, rng, write_files(data, Path(tmp)))
+        history = _history(ctx, rng, write_files(data, Path(tmp), today(ctx.clock)))
     tick(replace(ctx, user="system"))
     sample = draw_sample(replace(ctx, user=DEMO_USER), seed=SAMPLE_SEED, auditors=_auditors())
     summary = demo_summary(ctx) | history | {"seed": seed, "sample_id": sample.sample_id}
@@ -570,6 +606,7 @@ def _history(ctx: Context, rng: random.Random, paths: dict[str, Path]) -> dict:
         writer.writerows(r for r in reader if r["date"] < cutoff)
     import_people(as_(DEMO_ADMIN), paths["people"])  # bootstrap: the first import makes the directory
     import_caseload(as_(DEMO_ADMIN), paths["caseload"])
+    import_caseload(as_(DEMO_ADMIN), paths["list9"])
     import_notes(as_(DEMO_ADMIN), first_notes)
     past = draw_sample(as_(DEMO_USER), seed=PAST_SAMPLE_SEED, teams=PAST_SAMPLE_TEAMS, auditors=_auditors())
     items = ctx.store.query(
@@ -635,5 +672,6 @@ def _history(ctx: Context, rng: random.Random, paths: dict[str, Path]) -> dict:
     at(timedelta(0))
     # Today's extract: the same caseload (episodes ended since are closed) and the notes to date.
     import_caseload(as_(DEMO_ADMIN), paths["caseload"])
+    import_caseload(as_(DEMO_ADMIN), paths["list9"])
     import_notes(as_(DEMO_ADMIN), paths["notes"])
     return {"past_sample_id": past.sample_id}

@@ -93,6 +93,15 @@ def test_realistic_cohort_mix_closures_and_unallocated(built):
     assert all(r["date_of_birth"] is None and r["expected_date_of_birth"] > "2020-04-27" for r in unborn)
 
 
+def test_care_leavers_come_through_the_annex_a_importer(built):
+    store, _ = built
+    sources = {r["source"]: r["n"] for r in store.query(
+        "SELECT source, count(*) AS n FROM child_sources WHERE cohort = 'care_leaver' GROUP BY source")}
+    assert sources["list9"] >= 50  # open care leavers: Annex A List 9, UK dates and coded values
+    row = store.one("SELECT * FROM child_sources WHERE source = 'list9' AND worker IS NOT NULL LIMIT 1")
+    assert row["date_of_birth"] < "2002-04-27" and json.loads(row["key_dates"])["latest_contact"]
+
+
 def test_sibling_groups_share_a_worker(built):
     store, _ = built
     groups = store.query(

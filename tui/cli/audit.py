@@ -82,15 +82,16 @@ def audit_start(state: CliState, ref: str, as_json: bool) -> None:
 
 def _show_text(a) -> None:
     from core.audit import RATING_LABELS, submission_gaps
+    from core.clock import show
 
     click.echo(f"Audit {a.audit_id}: child {a.child_id} ({a.status}, version {a.version})")
     click.echo(f"Auditor {a.auditor_name} ({a.auditor}); worker {a.worker_name or '-'}; "
                f"manager {a.manager_name or '-'}; team {a.team or '-'}")
     click.echo(f"Programme {a.programme.title} v{a.programme.version}; audit date {a.audit_date}")
     if a.submitted_at:
-        click.echo(f"Submitted {a.submitted_at}; review due {a.review_due_at}")
+        click.echo(f"Submitted {show(a.submitted_at)}; action review due {show(a.review_due_at)}")
     if a.finalised_at:
-        click.echo(f"Finalised {a.finalised_at} by {a.finalised_by}")
+        click.echo(f"Finalised {show(a.finalised_at)} by {a.finalised_by}")
     for i, s in enumerate(a.standards, start=1):
         r = a.ratings[s.id]
         click.echo(f"\n{i}. [{s.id}] {s.title}")
@@ -163,7 +164,9 @@ def audit_submit(state: CliState, audit_id: int, as_json: bool) -> None:
         emit_json(a)
         return
     alerted = ", ".join(n for n in (a.worker_name, a.manager_name) if n) or "nobody"
-    click.echo(f"audit {a.audit_id} submitted; alerted {alerted}; review due {a.review_due_at}")
+    from core.clock import show
+
+    click.echo(f"audit {a.audit_id} submitted; alerted {alerted}; action review due {show(a.review_due_at)}")
 
 
 @audit_group.command("note")

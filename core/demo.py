@@ -2,9 +2,11 @@
 
 ``generate`` invents the council (people, caseload, case-note history) from a seed
 and a date, with no wall clock: the same seed and the same day give the same
-files. ``build_demo`` writes those files to a temporary directory and imports
-them exactly as an admin would, then draws a first sample as the demo auditor so
-the queue is not empty.
+files. ``build_demo`` writes those files to a temporary directory (a canonical
+caseload CSV, an Ofsted Annex A List 9 for the care leavers, people, notes) and
+imports them exactly as an admin would; replays three weeks of audits, comments,
+escalations and a PDT review through the real services with the clock moved back;
+then draws today's sample as the demo auditor so the queue is not empty.
 
 Everything is obviously fictional: whimsical invented surnames, ``DEMO`` child
 ids and ``example.org`` addresses.
@@ -39,9 +41,9 @@ DEMO_SEED = 2020
 SAMPLE_SEED = 427  # the first draw of the demo, so its queue is the same every build
 DEMO_USER = "qa.alex"  # the demo opens the TUI as this auditor
 DEMO_ADMIN = "admin.robin"  # who runs the demo's imports
+DEMO_PDT = "pdt.dot"  # who records the demo's action review
 DOMAIN = "example.org"
 META_KEY = "demo"
-
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Shape:
     oversight_deadline: date = date(2020, 4, 20)
     oversight_interval_days: int = 28
     exclusion_days: int = 28
+
 
 CHILDREN = 800
 # Cohort of a family (its first child). Care leavers come alone and an unborn baby's
@@ -93,17 +96,17 @@ WORKER_SURNAME = ["Inkwell", "Teacosy", "Pennywhistle", "Lampwick", "Quillby", "
                   "Snapdragon", "Thistlethwaite", "Buttercrumb", "Gingerbloom", "Nettlebank",
                   "Acornby", "Brackenridge", "Dapplewood", "Figtree", "Larkspur", "Mapleroot",
                   "Owlsworth", "Pebbleford", "Rushlight"]
-OTHER_STAFF = [  # login, name, roles, team
-    (DEMO_USER, "Alex Papercrane", ("auditor",), ""),
-    ("qa.bea", "Bea Ledgerly", ("auditor",), ""),
-    ("qa.cas", "Cas Tallymark", ("auditor", "admin"), ""),
-    ("pdt.dot", "Dot Mentorwell", ("pdt",), ""),
-    ("pdt.ezra", "Ezra Coachworth", ("pdt",), ""),
-    (DEMO_ADMIN, "Robin Keyholder", ("admin",), ""),
-    ("smt.hal", "Hal Overbridge", ("smt",), ""),
-    ("smt.ines", "Ines Highfield", ("smt",), ""),
-    ("dir.jo", "Jo Greatorex", ("director",), ""),  # Service Director
-    ("dir.kay", "Kay Corbelstone", ("director",), ""),  # Corporate Director of Children's Services
+OTHER_STAFF = [  # login, name, roles: central staff, in no caseload team
+    (DEMO_USER, "Alex Papercrane", ("auditor",)),
+    ("qa.bea", "Bea Ledgerly", ("auditor",)),
+    ("qa.cas", "Cas Tallymark", ("auditor", "admin")),
+    ("pdt.dot", "Dot Mentorwell", ("pdt",)),
+    ("pdt.ezra", "Ezra Coachworth", ("pdt",)),
+    (DEMO_ADMIN, "Robin Keyholder", ("admin",)),
+    ("smt.hal", "Hal Overbridge", ("smt",)),
+    ("smt.ines", "Ines Highfield", ("smt",)),
+    ("dir.jo", "Jo Greatorex", ("director",)),  # Service Director
+    ("dir.kay", "Kay Corbelstone", ("director",)),  # Corporate Director of Children's Services
 ]
 
 CHILD_FIRST = ["Pip", "Wren", "Juniper", "Bramble", "Clover", "Tansy", "Rook", "Sorrel",
@@ -168,8 +171,8 @@ def _people() -> tuple[list[dict], dict[str, list[dict]]]:
             person(login, f"{first} {surname}", ["worker"], team, mgr_login, hos_of[team])
             workers[team].append(people[-1])
             i += 1
-    for login, name, roles, team in OTHER_STAFF:
-        person(login, name, roles, team)
+    for login, name, roles in OTHER_STAFF:
+        person(login, name, roles)
     return people, workers
 
 
@@ -262,8 +265,9 @@ def _notes(rng: random.Random, on: date, child: dict, authors: dict, names: dict
     out: list[tuple[date, str, str, str]] = []  # (date, kind, type, author)
 
     def add(day: date | None, kind: str, author: str, type_: str | None = None) -> None:
-        if day is not None and day <= end:
-            out.append((day, kind, type_ or names[kind], author))
+        note = (day, kind, type_ or names[kind], author)
+        if day is not None and day <= end and note not in out:  # one note of a kind a day
+            out.append(note)
 
     # Before virtual practice: ordinary visits and an earlier oversight.
     for _ in range(rng.randint(1, 2)):
@@ -512,7 +516,6 @@ def prepare_demo(path: Path, *, clock: Clock, settings: Settings, os_login: str,
 HISTORY_DAYS = 21  # the demo council started using dipaudit three weeks before the clock
 PAST_SAMPLE_SEED = 323
 PAST_SAMPLE_TEAMS = ("Child Protection South", "Children in Care")
-DEMO_PDT = "pdt.dot"
 
 # What an auditor writes for the standards no case-note metadata can judge.
 JUDGEMENTS = {
@@ -543,7 +546,7 @@ POSITIVE = [
 
 
 def _auditors() -> list[str]:
-    return [login for login, _name, roles, _team in OTHER_STAFF if "auditor" in roles]
+    return [login for login, _name, roles in OTHER_STAFF if "auditor" in roles]
 
 
 def _fill_data(audit, rng: random.Random, settings: Settings, *, complete: bool = True) -> dict:

@@ -234,7 +234,9 @@ def test_cli_builds_then_reuses_then_rebuilds(tmp_path):
 
     again = _dipaudit("--db", str(db), "--now", "2020-04-27T09:00", "demo", "--no-tui")
     assert again.returncode == 0, again.stderr
-    assert "reused" in again.stdout
+    assert "reused" in again.stdout and f"acting as {demo.DEMO_USER}" in again.stdout
+    as_pdt = _dipaudit("--db", str(db), "--user", demo.DEMO_PDT, "demo", "--no-tui")
+    assert as_pdt.returncode == 0 and f"acting as {demo.DEMO_PDT}" in as_pdt.stdout  # --user wins
     other_seed = _dipaudit("--db", str(db), "demo", "--no-tui", "--seed", "7")
     assert other_seed.returncode != 0 and "--force rebuilds it with seed 7" in other_seed.stderr
 

@@ -164,7 +164,8 @@ def _layouts(name: str, tables: list[Table], list_number: int | None) -> list[tu
                 raise InputError(
                     name,
                     Fault(1, None, "unrecognised caseload: no Annex A List 6-9 or canonical headings "
-                          f"(found: {shown}); name the list with --list N"),
+                          f"(found: {shown}); a canonical caseload has child_id and cohort columns; "
+                          "name an Annex A list with --list N"),
                 )
             continue  # a workbook may hold other sheets (notes, pivots)
         at = match_columns(table.headings, layout.columns)

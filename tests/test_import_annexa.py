@@ -211,3 +211,21 @@ def test_workbook_faults_name_the_sheet(ctx, tmp_path):
     with pytest.raises(InputError, match=r"bad.xlsx: row 2, column 'Date of Birth': 'soon' is not a date .*"
                                          r"\(sheet 'List 7'\)"):
         import_caseload(ctx, path)
+
+
+L6 = ["Child Unique ID", "Date of Birth", "CIN Start Date", "CIN Closure Date", "Allocated Team", "Allocated Worker"]
+L7 = ["Child Unique ID", "Date of Birth", "Child Protection Plan Start Date", "Child Protection Plan End Date",
+      "Allocated Team", "Allocated Worker"]
+
+
+def test_worker_and_team_come_from_the_highest_risk_open_list(ctx, tmp_path):
+    import_caseload(ctx, write_csv(tmp_path / "l6.csv", [L6, ["M1", "01/01/2012", "01/01/2019", "", "CIN Team", "Ann"],
+                                                         ["M2", "01/01/2012", "01/01/2019", "", "CIN Team", "Ann"]]))
+    import_caseload(ctx, write_csv(tmp_path / "l7.csv", [L7, ["M1", "01/01/2012", "01/01/2020", "", "CP Team", "Bob"],
+                                                         ["M2", "01/01/2012", "01/01/2020", "01/03/2020", "CP Team",
+                                                          "Bob"]]))
+    m1, m2 = child(ctx, "M1"), child(ctx, "M2")
+    assert (m1["cohort"], m1["worker"], m1["team"]) == ("cp", "Bob", "CP Team")
+    # M2's plan ended: still open as a child in need, with the CIN worker
+    assert (m2["cohort"], m2["is_open"], m2["worker"], m2["team"]) == ("cin", 1, "Ann", "CIN Team")
+    assert m2["key_dates"]["cp_plan_end"] == "2020-03-01"

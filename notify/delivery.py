@@ -21,6 +21,7 @@ import logging
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import apprise
+from jinja2 import TemplateError
 
 from core import outbox
 from core.context import Context
@@ -91,6 +92,8 @@ def send(ctx: Context, row: dict) -> tuple[bool, str | None]:
         subject, body = render(ctx, row["template"], row["payload"], person)
     except MissingTemplate as exc:
         return False, str(exc)
+    except TemplateError as exc:  # a council's own template with a mistake in it
+        return False, f"template '{row['template']}.j2': {exc}"
     ap, added = channels_for(ctx, person)
     if not len(ap):
         why = ", ".join(added) if added else "no email channel configured, no Teams address, no Apprise config"

@@ -151,3 +151,21 @@ def test_send_test_message(mail_ctx, port):
         result = send_test(mail_ctx, "pdt1")
     assert result["delivered"] is True and result["channels"] == ["email"]
     assert inbox.messages[0]["Subject"] == "dipaudit test message"
+
+
+def test_a_council_template_overrides_the_packaged_one(mail_ctx, port):
+    from factories import add_audit_people
+
+    from core import locations
+
+    add_audit_people(mail_ctx)
+    own = locations.templates_dir() / "notify"
+    own.mkdir(parents=True)
+    (own / "test.j2").write_text("{{ council }}: hello {{ recipient.name }}\nFrom our own template.\n")
+    with SmtpServer(port) as inbox:
+        assert send_test(mail_ctx, "pdt1")["delivered"]
+    assert inbox.messages[0]["Subject"] == "Example Council Children's Services: hello Pat Developer"
+    assert body_of(inbox.messages[0]).strip() == "From our own template."
+    (own / "test.j2").write_text("{% if %}\n")
+    result = send_test(mail_ctx, "pdt1")
+    assert not result["delivered"] and result["error"].startswith("template 'test.j2':")

@@ -229,3 +229,17 @@ def test_worker_and_team_come_from_the_highest_risk_open_list(ctx, tmp_path):
     # M2's plan ended: still open as a child in need, with the CIN worker
     assert (m2["cohort"], m2["is_open"], m2["worker"], m2["team"]) == ("cin", 1, "Ann", "CIN Team")
     assert m2["key_dates"]["cp_plan_end"] == "2020-03-01"
+
+
+def test_workbook_without_a_caseload_sheet_or_rows(ctx, tmp_path):
+    book = Workbook()
+    book.remove(book.active)
+    _sheet(book, "Read me", ["Notes"], [["nothing here"]])
+    _sheet(book, "List 7", ["Child Unique ID", "Date of Birth", "Child Protection Plan Start Date",
+                            "Allocated Team", "Allocated Worker"], [])
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    with pytest.raises(InputError, match=r"book.xlsx: no data rows: an empty caseload is refused"):
+        import_caseload(ctx, path)
+    with pytest.raises(InputError, match=r"no sheet with Annex A List 8 headings \(sheets: 'Read me', 'List 7'\)"):
+        import_caseload(ctx, path, list_number=8)

@@ -238,3 +238,11 @@ def test_a_bare_year_is_not_an_excel_serial(ctx, tmp_path):
     path = write_csv(tmp_path / "y.csv", [["Y1", "", "2012", "", "cin", "w", "T", "", ""]])
     with pytest.raises(InputError, match=r"row 2, column 'date_of_birth': '2012' is not a date"):
         import_caseload(ctx, path)
+
+
+def test_skip_invalid_never_imports_a_file_whose_every_row_is_bad(ctx, tmp_path):
+    import_caseload(ctx, F / "canonical.csv")
+    path = write_csv(tmp_path / "bad.csv", [["K001", "", "2012-01-01", "", "nonsense", "w1", "T", "", ""]])
+    with pytest.raises(InputError, match="'nonsense' is not a cohort"):
+        import_caseload(ctx, path, skip_invalid=True)
+    assert ctx.store.scalar("SELECT COUNT(*) FROM children WHERE is_open = 1") == 4

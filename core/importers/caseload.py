@@ -117,6 +117,8 @@ def import_caseload(
     tables = _layouts(src.name, src.tables, list_number)
     faults = Faults(src.name)
     rows, rejected_ids = _read_rows(tables, today, faults, progress)
+    if not rows:  # every row rejected: never a snapshot with nobody in it
+        raise faults.error()
     rejected, rejects_file = settle_faults(
         src, faults, skip_invalid=skip_invalid, dry_run=dry_run, rejects_path=rejects_path
     )
@@ -149,7 +151,7 @@ def import_caseload(
 # -- reading -------------------------------------------------------------------
 def _layouts(name: str, tables: list[Table], list_number: int | None) -> list[tuple[Table, Layout, dict]]:
     """Each table with its layout and column positions; unreadable layouts fail the whole file."""
-    plans, faults = [], []
+    plans, faults, recognised = [], [], 0
     workbook = any(t.sheet is not None for t in tables)
     for table in tables:
         if workbook and list_number is not None and len(tables) > 1:
@@ -168,6 +170,7 @@ def _layouts(name: str, tables: list[Table], list_number: int | None) -> list[tu
                           "name an Annex A list with --list N"),
                 )
             continue  # a workbook may hold other sheets (notes, pivots)
+        recognised += 1
         at = match_columns(table.headings, layout.columns)
         for group in layout.required:
             if not any(k in at for k in group):
@@ -178,13 +181,11 @@ def _layouts(name: str, tables: list[Table], list_number: int | None) -> list[tu
     if faults:
         raise InputError(name, faults)
     if not plans:
-        sheets = ", ".join(f"'{t.sheet}'" for t in tables if t.sheet)
-        if workbook and not any(t.rows for t in tables):
+        if recognised:
             raise InputError(name, "no data rows: an empty caseload is refused")
-        if workbook:
-            wanted = f"Annex A List {list_number}" if list_number else "Annex A List 6-9 or canonical"
-            raise InputError(name, f"no sheet with {wanted} headings (sheets: {sheets})")
-        raise InputError(name, "no data rows: an empty caseload is refused")
+        sheets = ", ".join(f"'{t.sheet}'" for t in tables)
+        wanted = f"Annex A List {list_number}" if list_number else "Annex A List 6-9 or canonical"
+        raise InputError(name, f"no sheet with {wanted} headings (sheets: {sheets})")
     return plans
 
 

@@ -169,3 +169,34 @@ def test_a_council_template_overrides_the_packaged_one(mail_ctx, port):
     (own / "test.j2").write_text("{% if %}\n")
     result = send_test(mail_ctx, "pdt1")
     assert not result["delivered"] and result["error"].startswith("template 'test.j2':")
+
+
+def test_two_deliverers_at_once_never_send_a_message_twice(mail_ctx, port, db_path):
+    import threading
+
+    from core.context import Context
+    from core.store import Store
+
+    audit = submitted_audit(mail_ctx)
+    for i in range(4):
+        add_comment(as_user(mail_ctx, "w1"), audit.audit_id, f"comment {i}")
+    totals, start = [], threading.Barrier(2)
+
+    def run():
+        store = Store.open(db_path)  # its own connection, as cron and a TUI would have
+        try:
+            ctx = Context(store=store, clock=mail_ctx.clock, settings=mail_ctx.settings, user="cron")
+            start.wait()
+            totals.append(deliver_pending(ctx)["delivered"])
+        finally:
+            store.close()
+
+    with SmtpServer(port) as inbox:
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert sum(totals) == 6
+    assert len(inbox.messages) == 6
+    assert {r["attempts"] for r in list_outbox(mail_ctx)} == {1}

@@ -181,7 +181,8 @@ def test_dry_run_counts_and_writes_nothing(ctx, tmp_path):
     assert (result.added, result.closed) == (5, 0)
     for table in ("children", "child_sources", "teams", "imports", "events"):
         assert count(ctx, table) == 0
-    bad = write_csv(tmp_path / "bad.csv", [["Z1", "", "2012-01-01", "", "x", "w", "T", "", ""]])
+    bad = write_csv(tmp_path / "bad.csv", [["Z1", "", "2012-01-01", "", "x", "w", "T", "", ""],
+                                           ["Z2", "", "2012-01-01", "", "cin", "w", "T", "", ""]])
     dry = import_caseload(ctx, bad, dry_run=True, skip_invalid=True)
     assert (dry.rejected, dry.rejects_file) == (1, None)
     assert not (tmp_path / "bad.rejects.csv").exists()

@@ -11,6 +11,7 @@ screen says so; it never overwrites. Leaving the screen or quitting saves first.
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import date
 
@@ -69,8 +70,11 @@ class ChecklistScreen(Screen):
 
     # Self-contained layout for this screen; colours are theme variables only.
     DEFAULT_CSS = """
-    ChecklistScreen #checklist-top { height: 3; padding: 0 1; background: $boost; }
-    ChecklistScreen #child-header { width: 1fr; height: 3; text-wrap: nowrap; text-overflow: ellipsis; }
+    ChecklistScreen #checklist-top { height: 1; padding: 0 1; background: $boost; }
+    ChecklistScreen #child-header { width: 1fr; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    ChecklistScreen #child-people {
+        height: 2; padding: 0 1; background: $boost; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     ChecklistScreen #save-state { width: auto; min-width: 12; height: 1; text-align: right; }
     ChecklistScreen #readonly-banner {
         height: 1; padding: 0 1; background: $warning-muted; color: $text; text-style: bold;
@@ -133,6 +137,8 @@ class ChecklistScreen(Screen):
         self._populating = False
         self.saved_at: str | None = None
         self._latest: dict | None = None
+        self._save_lock = threading.Lock()
+        self._closing = False
 
     # -- layout ------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -140,6 +146,7 @@ class ChecklistScreen(Screen):
         with Horizontal(id="checklist-top"):
             yield Static(f"Loading audit {self.audit_id}…", id="child-header")
             yield Static("", id="save-state")
+        yield Static("", id="child-people")
         yield Static("", id="readonly-banner")
         with TabbedContent(initial="standards", id="checklist-tabs"):
             with TabPane("Standards", id="standards"):
@@ -220,6 +227,7 @@ class ChecklistScreen(Screen):
         self._dirty_since = None
         self.saved_at = audit.get("updated_at")
         self._set_editable(not self.read_only)
+        self.refresh_bindings()
         self._show_header()
         self._show_timeline()
         self._show_preview()
@@ -260,7 +268,8 @@ class ChecklistScreen(Screen):
         line3 = Text.assemble(
             ("Audit ", "dim"), f"{self.audit_id} {a.get('status', '')} {a.get('audit_date') or ''}  ",
             ("  ".join(f"{label} {value}" for label, value in h.get("key_dates", [])), "dim"))
-        self.query_one("#child-header", Static).update(Text("\n").join([line1, line2, line3]))
+        self.query_one("#child-header", Static).update(line1)
+        self.query_one("#child-people", Static).update(Text("\n").join([line2, line3]))
         self._show_save_state()
 
     def _show_save_state(self, text: str | None = None, style: str = "dim") -> None:
@@ -337,7 +346,8 @@ class ChecklistScreen(Screen):
             text.append("suggested: ", "dim")
             text.append(rating_label(suggested.get("rating")), "bold")
             text.append(f" — {suggested.get('evidence', '')}", "")
-            text.append("  (a accepts)", "dim")
+            if not self.read_only:
+                text.append("  (a accepts)", "dim")
         else:
             text.append("no suggestion from the case notes: judge from the record", "dim")
         text.append("\n")
@@ -360,6 +370,20 @@ class ChecklistScreen(Screen):
     @on(OptionList.OptionSelected, "#standards-list")
     def _selected(self) -> None:
         self.action_edit_evidence()
+
+    # Actions that change the audit; offered in the footer only while they can act.
+    _EDITING = {"rate", "accept", "add_action", "toggle_owner", "delete_action", "submit", "edit_evidence"}
+    _IN_LIST = {"rate", "accept"}
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in self._EDITING and self.loaded and self.read_only:
+            return False
+        if action in self._IN_LIST and not isinstance(self.focused, StandardsList):
+            return False
+        return True
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
 
     def _rating_keys_live(self) -> bool:
         return self.loaded and isinstance(self.focused, StandardsList)
@@ -568,7 +592,7 @@ class ChecklistScreen(Screen):
         now = time.monotonic()
         if self._dirty_since is None:
             self._dirty_since = now
-        delay = min(SAVE_DEBOUNCE, max(0.0, SAVE_MAX_WAIT - (now - self._dirty_since)))
+        delay = min(SAVE_DEBOUNCE, max(0.05, SAVE_MAX_WAIT - (now - self._dirty_since)))
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_timer(delay, self._save_now)
@@ -590,32 +614,52 @@ class ChecklistScreen(Screen):
             return
         self._saving = True
         self._show_save_state()
-        self._save(data, self.version)
+        self._save(data)
 
     @work(thread=True, group="save", exit_on_error=False)
-    def _save(self, data: dict, version: int | None) -> None:
-        """Write the changes (thread). Core refuses a stale version with Conflict."""
-        ctx = self.app.ctx
-        try:
-            audit = _plain(audits.fill_audit(ctx, self.audit_id, data, expected_version=version))
-        except Conflict as exc:
-            self.app.call_from_thread(self._on_conflict, str(exc))
-        except DipauditError as exc:
-            self.app.call_from_thread(self._on_save_failed, str(exc))
-        except Exception as exc:  # noqa: BLE001 - a failed save is a message, never a traceback
-            self.app.call_from_thread(self._on_save_failed, f"{type(exc).__name__}: {exc}")
-        else:
-            self.app.call_from_thread(self._on_saved, audit, data)
+    def _save(self, data: dict) -> tuple:
+        """Write the changes (thread; no widget is touched here).
 
-    def _on_saved(self, audit: dict, sent: dict) -> None:
-        self._saving = False
-        self.version = audit.get("version")
-        self.saved_at = audit.get("updated_at") or self.saved_at
-        for sid, diff in sent.get("ratings", {}).items():
+        Under ``_save_lock`` so the last-chance save on unmount waits for this one.
+        Core refuses a save against a stale version (Conflict) and writes nothing.
+        """
+        with self._save_lock:
+            if self._closing:
+                return ("skipped", None, data)  # the unmount save covers it
+            return self._write(data)
+
+    def _write(self, data: dict) -> tuple:
+        """fill_audit with the version last seen; keeps ``version`` and ``_saved`` current."""
+        try:
+            audit = audits.fill_audit(self.app.ctx, self.audit_id, data, expected_version=self.version)
+        except Conflict as exc:
+            self._conflicted = True
+            return ("conflict", str(exc), data)
+        except DipauditError as exc:
+            return ("failed", str(exc), data)
+        except Exception as exc:  # noqa: BLE001 - a failed save is a message, never a traceback
+            return ("failed", f"{type(exc).__name__}: {exc}", data)
+        self.version = audit.version
+        for sid, diff in data.get("ratings", {}).items():
             self._saved.setdefault("ratings", {}).setdefault(sid, {}).update(diff)
         for key in ("overview", "positive_practice", "actions"):
-            if key in sent:
-                self._saved[key] = sent[key]
+            if key in data:
+                self._saved[key] = data[key]
+        return ("saved", _plain(audit), data)
+
+    def _save_finished(self, outcome: tuple) -> None:
+        """Back on the main thread: show what the save did."""
+        self._saving = False
+        status, detail, sent = outcome
+        if status == "conflict":
+            self._on_conflict(detail)
+        elif status == "failed":
+            self._on_save_failed(detail)
+        elif status == "saved":
+            self._on_saved(detail, sent)
+
+    def _on_saved(self, audit: dict, sent: dict) -> None:
+        self.saved_at = audit.get("updated_at") or self.saved_at
         if "actions" in sent:
             self._adopt_action_ids(audit.get("actions") or [], len(sent["actions"]))
         self.audit = {**self.audit, **{k: v for k, v in audit.items() if k in ("version", "updated_at", "status")}}
@@ -633,13 +677,11 @@ class ChecklistScreen(Screen):
                 row.action_id = action.get("action_id")
 
     def _on_save_failed(self, message: str) -> None:
-        self._saving = False
         self._after_save.clear()
         self._show_save_state(f"NOT SAVED: {message}", "bold red")
         self.app.show_error(f"Draft not saved: {message}")
 
     def _on_conflict(self, message: str) -> None:
-        self._saving = False
         self._conflicted = True
         self._after_save.clear()
         self._show_save_state()
@@ -669,15 +711,19 @@ class ChecklistScreen(Screen):
             self._save_now()
 
     def on_unmount(self) -> None:
-        """Last chance (the app is closing): save what is left, here and now."""
-        if self._conflicted or self._saving or self._latest is None:
+        """Last chance (the app is closing or the screen is gone): wait for a save in
+        flight, then save what is left, here and now. Typing is never dropped silently."""
+        self._closing = True
+        if not self._save_lock.acquire(timeout=self.app.ctx.store.busy_timeout_ms / 1000 + 1):
             return
-        data = self._changes(self._latest)
-        if data:
-            try:
-                audits.fill_audit(self.app.ctx, self.audit_id, data, expected_version=self.version)
-            except DipauditError:
-                pass  # nothing is overwritten; the next open shows what was saved
+        try:
+            if self._conflicted or self._latest is None:
+                return
+            data = self._changes(self._latest)
+            if data:
+                self._write(data)
+        finally:
+            self._save_lock.release()
 
     # -- submission --------------------------------------------------------
     def action_submit(self) -> None:
@@ -741,6 +787,8 @@ class ChecklistScreen(Screen):
         self.load()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "save" and event.state == WorkerState.SUCCESS:
+            self._save_finished(event.worker.result)
         # Workers catch what they expect; anything else still reaches the auditor as a message.
         if event.state == WorkerState.ERROR:
             self._saving = False

@@ -365,3 +365,68 @@ async def test_help_lists_the_queue_keys(tui_ctx):
 def test_seeded_data_matches_what_the_tests_assume(tui_ctx):
     kd = json.loads(tui_ctx.store.scalar("SELECT key_dates FROM children WHERE child_id='C001'"))
     assert kd == {"cp_plan_start": "2019-11-04"}
+
+
+async def test_enter_starts_the_audit_and_opens_the_checklist(tui_ctx):
+    checklist = pytest.importorskip("tui.screens.checklist")
+    seed_queue(tui_ctx)
+    app = make_app(tui_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, checklist.ChecklistScreen)
+        audit = tui_ctx.store.one("SELECT audit_id, child_id, auditor FROM audits")
+        assert (audit["child_id"], audit["auditor"]) == ("C001", "auditor1")
+        assert app.screen.audit_id == audit["audit_id"]
+        assert queue_row(tui_ctx, "C001")["claimed_by"] == "auditor1"
+
+
+async def test_plain_table_measures_columns_as_datatable_does():
+    from textual.app import App
+
+    from tui.widgets.plain_table import PlainTable
+
+    rows = [("C001", "Wendy Worker", None, "Ünïcode 名前"), ("C0002", "W", "x" * 17, "")]
+
+    class Both(App):
+        def compose(self):
+            yield DataTable(id="real")
+            yield PlainTable(id="plain")
+
+    app = Both()
+    async with app.run_test(size=SIZE) as pilot:
+        for table in app.query(DataTable):
+            for key in "abcd":
+                table.add_column(key, key=key)
+            for row in rows:
+                table.add_row(*row)
+        await pilot.pause()
+        real, plain = app.query_one("#real", DataTable), app.query_one("#plain", DataTable)
+        assert [c.content_width for c in plain.columns.values()] == [
+            c.content_width for c in real.columns.values()]
+        assert plain.virtual_size == real.virtual_size
+
+
+async def test_after_a_draw_the_form_comes_back_for_another(tui_ctx):
+    app = make_app(tui_ctx)
+    async with app.run_test(size=SIZE_SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        draw = app.screen
+        draw.query_one("#dry-run").value = True
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert draw.query_one("#draw-form").display is False
+        assert draw.query_one("#close").region.bottom <= 24  # buttons stay on screen at 80x24
+        await pilot.press("ctrl+s")  # no second draw while the result is shown
+        await settle(pilot)
+        await pilot.click("#again")
+        await settle(pilot)
+        assert draw.query_one("#draw-form").display is True
+        assert text_of(draw, "#draw-result") == ""
+        draw.query_one("#dry-run").value = False
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert tui_ctx.store.scalar("SELECT COUNT(*) FROM samples") == 1

@@ -77,24 +77,27 @@ class DrawScreen(ModalScreen[SampleResult | None]):
 
     def compose(self) -> ComposeResult:
         settings = self.app.ctx.settings
-        with VerticalScroll(classes="dialog", id="draw-dialog"):
+        with Vertical(classes="dialog", id="draw-dialog"):
             yield Static("Draw a sample", classes="dialog-title")
-            with Vertical(id="draw-form"):
-                yield Label("Children per worker", classes="field-label")
-                yield Input(str(settings.sampling.per_worker), id="per-worker", type="integer", compact=True)
-                yield Label("Tiers (highest risk first)", classes="field-label")
-                for tier, label in tier_labels(settings).items():
-                    yield Checkbox(label, True, id=f"tier-{tier}", compact=True)
-                yield Label("Teams (none ticked: every team)", classes="field-label")
-                yield SelectionList[str](id="teams", compact=True)
-                yield Label("Seed (blank: a new random seed, stored with the sample)", classes="field-label")
-                yield Input(placeholder="e.g. 2020", id="seed", type="integer", compact=True)
-                yield Label("Auditors to assign round-robin (logins; blank: none)", classes="field-label")
-                yield Input(placeholder="e.g. auditor1, auditor2", id="auditors", compact=True)
-                yield Checkbox("Preview only (dry run: nothing saved)", False, id="dry-run", compact=True)
-            yield Static("", id="draw-error", classes="error-text", markup=False)
-            yield Static("", id="draw-result", markup=False)
+            with VerticalScroll(id="draw-body"):
+                with Vertical(id="draw-form"):
+                    yield Label("Children per worker", classes="field-label")
+                    yield Input(str(settings.sampling.per_worker), id="per-worker", type="integer", compact=True)
+                    yield Label("Tiers (highest risk first)", classes="field-label")
+                    for tier, label in tier_labels(settings).items():
+                        yield Checkbox(label, True, id=f"tier-{tier}", compact=True)
+                    yield Label("Teams (none ticked: every team)", classes="field-label")
+                    yield SelectionList[str](id="teams", compact=True)
+                    yield Label("Seed (blank: a new random seed, stored with the sample)", classes="field-label")
+                    yield Input(placeholder="e.g. 2020", id="seed", type="integer", compact=True)
+                    yield Label("Auditors to assign round-robin (logins; blank: none)", classes="field-label")
+                    yield Input(placeholder="e.g. auditor1, auditor2", id="auditors", compact=True)
+                    yield Checkbox("Preview only (dry run: nothing saved)", False, id="dry-run", compact=True)
+                yield Static("", id="draw-error", classes="error-text", markup=False)
+                yield Static("", id="draw-result", markup=False)
+            # Buttons stay outside the scroll: always on screen, even at 80x24.
             with Horizontal(classes="dialog-buttons"):
+                yield Button("Change and draw again", id="again", classes="-hidden")
                 yield Button("Close", id="close")
                 yield Button("Draw", id="draw", variant="primary")
 
@@ -130,6 +133,7 @@ class DrawScreen(ModalScreen[SampleResult | None]):
             if not dry_run:
                 self.result = result
             self.query_one("#draw-result", Static).update(describe(result, dry_run))
+            self._show_result(True)
             self.query_one("#close", Button).focus()
         elif worker.name == "teams" and event.state == WorkerState.ERROR:
             self._failed(worker.error)
@@ -144,6 +148,8 @@ class DrawScreen(ModalScreen[SampleResult | None]):
     @on(Button.Pressed, "#draw")
     @on(Input.Submitted)
     def action_draw(self) -> None:
+        if not self.query_one("#draw-form").display:
+            return  # a result is shown: "Change and draw again" first
         error = self.query_one("#draw-error", Static)
         error.update("")
         try:
@@ -172,6 +178,20 @@ class DrawScreen(ModalScreen[SampleResult | None]):
         self.query_one("#draw-form").loading = True  # visible progress while the draw runs
         self.query_one("#draw", Button).disabled = True
         self._run_draw(params)
+
+    def _show_result(self, shown: bool) -> None:
+        """The result replaces the form (read it whole); 'Change and draw again' brings the form back."""
+        self.query_one("#draw-form").display = not shown
+        self.query_one("#draw", Button).display = not shown
+        self.query_one("#again", Button).set_class(not shown, "-hidden")
+        if not shown:
+            self.query_one("#draw-result", Static).update("")
+        self.query_one("#draw-body").scroll_home(animate=False)
+
+    @on(Button.Pressed, "#again")
+    def _again(self) -> None:
+        self._show_result(False)
+        self.query_one("#per-worker", Input).focus()
 
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:

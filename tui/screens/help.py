@@ -34,10 +34,11 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(classes="dialog"):
             extra = ""
             if self.below is not None:
-                keys = [b for b in self.below.BINDINGS if isinstance(b, Binding) and b.show]
+                # Every key with a description, also those the footer leaves out for room.
+                keys = [b for b in self.below.BINDINGS if isinstance(b, Binding) and b.description]
                 if keys:
                     extra = "\n**This screen**:\n\n" + "\n".join(
-                        f"- `{b.key.split(',')[0]}` {b.description}" for b in keys
+                        f"- `{self.app.get_key_display(b)}` {b.description}" for b in keys
                     )
             yield Markdown(HELP + extra)
 

@@ -33,15 +33,16 @@ class Column:
     width: int | None = None
 
 
+# Widths follow the content (PlainTable measures it cheaply).
 COLUMNS = [
-    Column("queue_id", "Queue", 6),
-    Column("child_id", "Child", 8),
-    Column("cohort", "Cohort", 11),
-    Column("tier", "Tier", 4),
+    Column("queue_id", "Queue"),
+    Column("child_id", "Child"),
+    Column("cohort", "Cohort"),
+    Column("tier", "Tier"),
     Column("worker", "Worker"),
     Column("team", "Team"),
     Column("auditor", "Auditor"),
-    Column("status", "Status", 11),
+    Column("status", "Status"),
     Column("claimed_by", "Claimed by"),
 ]
 COLUMN_KEYS = [c.key for c in COLUMNS]
@@ -73,6 +74,12 @@ def sort_key(column: str):
     return key
 
 
+class QueueTable(PlainTable):
+    """The queue's table: enter (DataTable's select) opens the audit, and says so in the footer."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Open audit", id="queue_open")]
+
+
 class QueueScreen(Screen):
     TITLE = "Sample queue"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -81,14 +88,13 @@ class QueueScreen(Screen):
         Binding("d", "draw", "Draw sample", id="queue_draw"),
         Binding("c", "claim", "Claim", id="queue_claim"),
         Binding("r", "release", "Release", id="queue_release"),
-        Binding("enter", "open_audit", "Open audit", id="queue_open", priority=False),
         Binding("slash", "filter", "Filter", id="queue_filter"),
-        Binding("s", "sort_next", "Sort", id="queue_sort"),
-        Binding("S", "sort_reverse", "Reverse", id="queue_sort_reverse", show=False),
-        Binding("m", "toggle_mine", "Mine", id="queue_mine"),
-        Binding("a", "toggle_done", "Show done", id="queue_done", show=False),
-        Binding("i", "toggle_detail", "Detail", id="queue_detail", show=False),
-        Binding("ctrl+r", "refresh", "Refresh", id="queue_refresh"),
+        Binding("s", "sort_next", "Sort by the next column", id="queue_sort", show=False),
+        Binding("S", "sort_reverse", "Reverse the sort", id="queue_sort_reverse", show=False),
+        Binding("m", "toggle_mine", "Only mine", id="queue_mine", show=False),
+        Binding("a", "toggle_done", "Show done items too", id="queue_done", show=False),
+        Binding("i", "toggle_detail", "Show or hide the child detail", id="queue_detail", show=False),
+        Binding("ctrl+r", "refresh", "Refresh", id="queue_refresh", show=False),
         Binding("escape", "clear_filter", "Clear filter", id="queue_clear_filter", show=False),
     ]
 
@@ -111,7 +117,7 @@ class QueueScreen(Screen):
             with Vertical(id="queue-main"):
                 yield Input(placeholder="/ filter: team, worker, tier, status, child id",
                             id="queue-filter", compact=True)
-                table = PlainTable(id="queue-table", zebra_stripes=True, cursor_type="row")
+                table = QueueTable(id="queue-table", zebra_stripes=True, cursor_type="row")
                 for col in COLUMNS:
                     table.add_column(col.label, key=col.key, width=col.width)
                 yield table
@@ -206,7 +212,6 @@ class QueueScreen(Screen):
             table.clear()
             for item in rows:
                 table.add_row(*(self._cell(item, k) for k in COLUMN_KEYS), key=str(item.queue_id))
-        self._label_sorted_column()
         if keep is not None and any(i.queue_id == keep.queue_id for i in rows):
             table.move_cursor(row=table.get_row_index(str(keep.queue_id)), animate=False)
         self.update_status()
@@ -216,13 +221,6 @@ class QueueScreen(Screen):
     def _cell(item: QueueItem, key: str) -> str:
         value = getattr(item, key)
         return "" if value is None else str(value)
-
-    def _label_sorted_column(self) -> None:
-        arrow = " ▼" if self.sort_reverse else " ▲"
-        for col in COLUMNS:
-            label = col.label + (arrow if col.key == self.sort_column else "")
-            self.table.columns[col.key].label = label  # type: ignore[index]
-        self.table.refresh()
 
     def current_item(self) -> QueueItem | None:
         table = self.table
@@ -366,10 +364,8 @@ class QueueScreen(Screen):
         item = self.current_item()
         if item is None:
             return
-        if item.audit_id is not None:
-            self._open_checklist(item.audit_id)  # resume the draft already started
-        else:
-            self._start_audit(item.queue_id)
+        # start_audit resumes the auditor's own draft and refuses someone else's.
+        self._start_audit(item.queue_id)
 
     def _open_checklist(self, audit_id: int | None) -> None:
         try:

@@ -80,16 +80,15 @@ def render_detail(detail: dict | None) -> str:
     if not notes:
         lines.append("  [dim]none imported[/]")
     for note in notes:
-        summary = note.get("summary") or ""
-        lines.append(f"  {e(note.get('date'))}  {e(note.get('type'))}"
-                     + (f"  [dim]{e(summary)}[/]" if summary else ""))
+        lines.append(f"  {e(note.get('date'))}  {e(note.get('type'))}")
+        if note.get("summary"):
+            lines.append(f"    [dim]{e(note['summary'])}[/]")
     return "\n".join(lines)
 
 
 class ChildDetail(VerticalScroll):
-    """A scrolling pane; ``show(detail)`` replaces what it shows."""
-
-    can_focus = False
+    """A scrolling pane; ``show(detail)`` replaces what it shows. Focusable (tab), so
+    the keyboard can scroll it where it is short (80x24)."""
 
     def compose(self):
         yield Static(render_detail(None), id="child-detail-body")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .clock import from_iso, iso, parse_when
+from .clock import from_iso, iso, parse_when, show
 from .context import Context
 from .errors import NotFound, PermissionDenied, StateError
 from .people import get_person, require_role, roles_of
@@ -200,7 +200,7 @@ def escalate(ctx: Context, audit_id: int, concern: str, *, phoned: str | None = 
                       f"escalation:{eid}:alert:{level}:{recipient}", recipient_role=level,
                       entity="escalation", entity_id=eid)
             _step(tx, eid, "emailed", by=ctx.user, recipient=recipient,
-                  text=f"alert with respond-by {iso(due)}")
+                  text=f"alert: respond by {show(due)}")
         tx.event("escalation", eid, "raised", after={
             "audit_id": audit_id, "level": level, "recipient": recipient, "phoned": phoned,
             "respond_by": iso(due), "emailed": emailed})
@@ -270,7 +270,7 @@ def refer_within(ctx: Context, tx: Tx, row: dict, *, by: str, reason: str | None
                        automatic=automatic, previous_respond_by=row["respond_by"]),
               f"escalation:{eid}:alert:head_of_service:{hos}", recipient_role="head_of_service",
               entity="escalation", entity_id=eid)
-    _step(tx, eid, "emailed", by=by, recipient=hos, text=f"alert with respond-by {iso(due)}")
+    _step(tx, eid, "emailed", by=by, recipient=hos, text=f"alert: respond by {show(due)}")
     tx.event("escalation", eid, "referred", before={"level": row["level"], "recipient": row["recipient"]},
              after={"level": "head_of_service", "recipient": hos, "respond_by": iso(due),
                     "automatic": automatic, "reason": text}, actor=by)
@@ -331,7 +331,7 @@ def flag_overdue(ctx: Context) -> tuple[list[int], list[int]]:
             tx.execute("UPDATE escalations SET overdue_at = ? WHERE escalation_id = ?", [tx.at, eid])
             waiting_on = row["recipient"]
             _step(tx, eid, "overdue", by=SYSTEM, recipient=waiting_on,
-                  text=f"no response by {row['respond_by']}")
+                  text=f"no response by {show(row['respond_by'])}")
             tx.event("escalation", eid, "overdue", after={"respond_by": row["respond_by"],
                                                           "level": row["level"]}, actor=SYSTEM)
             flagged.append(eid)

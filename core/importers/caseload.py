@@ -58,6 +58,11 @@ SOURCE_FIELDS = (
 )
 
 
+# Positions in a stored child_sources tuple (child_id, source, *SOURCE_FIELDS).
+_PRESENT = 2 + SOURCE_FIELDS.index("present")
+_HASH = 2 + SOURCE_FIELDS.index("row_hash")
+
+
 @dataclass(slots=True)
 class SourceRow:
     """A child as one source (list) has them."""
@@ -335,32 +340,41 @@ def _derive_cohort(unborn: bool, dates: dict) -> str | None:
 def _plan(ctx: Context, rows: dict[tuple[str, str], SourceRow], sources: list[str],
           rejected_ids: set[str], today: str) -> _Plan:
     conn = ctx.store.db.conn
-    stored: dict[str, dict[str, SourceRow]] = {}
+    # Stored sources as plain tuples; a SourceRow is built only where a child needs merging.
+    stored: dict[str, dict[str, tuple]] = {}
     for r in conn.execute(
         "SELECT child_id, source, " + ", ".join(SOURCE_FIELDS) + " FROM child_sources"
     ):
-        stored.setdefault(r[0], {})[r[1]] = SourceRow(*r)
+        stored.setdefault(r[0], {})[r[1]] = r
     existing = {r[0]: r[1:] for r in conn.execute(
         "SELECT child_id, " + ", ".join(CHILD_FIELDS) + " FROM children")}
     workers = Workers.load(conn)
+
+    def held(child_id: str, but: str | None = None) -> dict[str, SourceRow]:
+        return {s: SourceRow(*t) for s, t in stored.get(child_id, {}).items() if s != but}
 
     touched: dict[str, dict[str, SourceRow]] = {}
     writes: list[SourceRow] = []
     for (source, child_id), row in rows.items():
         old = stored.get(child_id, {}).get(source)
-        if old is None or old.row_hash != row.row_hash or not old.present:
+        if old is None or old[_HASH] != row.row_hash or not old[_PRESENT]:
             writes.append(row)
-        touched.setdefault(child_id, dict(stored.get(child_id, {})))[source] = row
+        merged = touched.get(child_id)
+        if merged is None:
+            merged = touched[child_id] = held(child_id, but=source)
+        merged[source] = row
     dropped: list[tuple[str, str]] = []
     in_import = set(sources)
     for child_id, by_source in stored.items():
         if child_id in rejected_ids:
             continue  # a rejected row is not evidence the child left the list
         for source, old in by_source.items():
-            if source in in_import and old.present and (source, child_id) not in rows:
+            if source in in_import and old[_PRESENT] and (source, child_id) not in rows:
                 dropped.append((child_id, source))
-                merged = touched.setdefault(child_id, dict(by_source))
-                merged[source] = replace(old, present=0)
+                merged = touched.get(child_id)
+                if merged is None:
+                    merged = touched[child_id] = held(child_id)
+                merged[source] = replace(merged[source], present=0)
 
     added = updated = unchanged = 0
     changed: list[tuple] = []

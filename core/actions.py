@@ -177,8 +177,12 @@ def send_reminders(ctx: Context) -> list[dict]:
     and once when overdue; once each per action per due date (idempotency keys)."""
     day = today(ctx.clock)
     soon = (day + timedelta(days=ctx.settings.workflow.reminder_days_before_due)).isoformat()
-    rows = ctx.store.query(_SELECT + " AND ac.status = 'open' AND ac.owner IS NOT NULL AND ac.due <= ?"
-                           " ORDER BY ac.due, ac.action_id", [soon])
+    # Skip, in SQL, what was already sent, so a quiet tick over many overdue actions stays cheap.
+    rows = ctx.store.query(
+        _SELECT + " AND ac.status = 'open' AND ac.owner IS NOT NULL AND ac.due <= ?"
+        " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = 'action:' || ac.action_id"
+        "   || CASE WHEN ac.due < ? THEN ':overdue:' ELSE ':reminder:' END || ac.due)"
+        " ORDER BY ac.due, ac.action_id", [soon, day.isoformat()])
     sent = []
     for row in rows:
         kind = "overdue" if row["due"] < day.isoformat() else "reminder"

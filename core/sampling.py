@@ -213,7 +213,9 @@ def _draw(ctx: Context, *, per_worker: int, tiers: list[int], teams: list[str],
 
     # Open (not closed on or before today) and allocated: the only children a draw can pick.
     # The tier is computed in SQL from the settings map (Settings.tier_of: unknown -> 3).
-    open_case = ("is_open = 1 AND (closed_on IS NULL OR closed_on = '' OR substr(closed_on, 1, 10) > :today)"
+    # "+is_open" keeps SQLite off the (is_open, worker) index: most children are open, and
+    # a scan of the table is ~1.5x faster than an index walk with a lookup per row.
+    open_case = ("+is_open = 1 AND (closed_on IS NULL OR closed_on = '' OR substr(closed_on, 1, 10) > :today)"
                  " AND TRIM(COALESCE(worker, '')) != ''")
     tier_sql = "CASE cohort " + " ".join(
         f"WHEN :c{i} THEN :t{i}" for i in range(len(tier_map))) + " ELSE 3 END"
@@ -264,8 +266,9 @@ def _draw(ctx: Context, *, per_worker: int, tiers: list[int], teams: list[str],
     teams_of: dict[str, Counter] = defaultdict(Counter)
     tier_set = set(tiers)
     limited = tiers != _known_tiers(ctx)
+    for (worker, team), n in Counter((r[3], r[4]) for r in rows).items():
+        teams_of[worker][team] = n
     for child_id, tier, cohort, worker, team, family_id in rows:
-        teams_of[worker][team] += 1
         if tier not in tier_set:
             continue
         audited = last.get(child_id)

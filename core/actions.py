@@ -14,6 +14,7 @@ import json
 from datetime import date, timedelta
 
 from .clock import iso, parse_when, today
+from .comments import TICK_BATCH
 from .context import Context
 from .errors import NotFound, StateError
 from .people import require_role
@@ -152,23 +153,25 @@ def flag_reviews_due(ctx: Context) -> list[int]:
         "SELECT login FROM people WHERE active = 1 AND EXISTS"
         " (SELECT 1 FROM json_each(people.roles) WHERE value = 'pdt') ORDER BY login")]
     flagged = []
-    for row in rows:
-        aid = row["audit_id"]
+    for start in range(0, len(rows), TICK_BATCH):
         with ctx.tx() as tx:
-            if tx.execute("SELECT 1 FROM events WHERE entity = 'audit' AND entity_id = ? AND action = 'review_due'",
-                          [str(aid)]).fetchone():
-                continue  # another tick flagged it first
-            audit = dict(zip(("child_id", "team", "review_due_at"), tx.execute(
-                "SELECT child_id, team, review_due_at FROM audits WHERE audit_id = ?", [aid]).fetchone(),
-                strict=True))
-            n_open = tx.execute("SELECT COUNT(*) FROM actions WHERE audit_id = ? AND status = 'open'",
-                                [aid]).fetchone()[0]
-            tx.event("audit", aid, "review_due", after={"review_due_at": audit["review_due_at"],
-                                                        "open_actions": n_open, "alerted": pdt}, actor=SYSTEM)
-            for login in pdt:
-                tx.outbox(login, "review_due", {"audit_id": aid, **audit, "open_actions": n_open},
-                          f"audit:{aid}:review_due:{login}", recipient_role="pdt", entity="audit", entity_id=aid)
-            flagged.append(aid)
+            for row in rows[start:start + TICK_BATCH]:
+                aid = row["audit_id"]
+                if tx.execute("SELECT 1 FROM events WHERE entity = 'audit' AND entity_id = ?"
+                              " AND action = 'review_due'", [str(aid)]).fetchone():
+                    continue  # another tick flagged it first
+                audit = dict(zip(("child_id", "team", "review_due_at"), tx.execute(
+                    "SELECT child_id, team, review_due_at FROM audits WHERE audit_id = ?", [aid]).fetchone(),
+                    strict=True))
+                n_open = tx.execute("SELECT COUNT(*) FROM actions WHERE audit_id = ? AND status = 'open'",
+                                    [aid]).fetchone()[0]
+                tx.event("audit", aid, "review_due", after={"review_due_at": audit["review_due_at"],
+                                                            "open_actions": n_open, "alerted": pdt}, actor=SYSTEM)
+                for login in pdt:
+                    tx.outbox(login, "review_due", {"audit_id": aid, **audit, "open_actions": n_open},
+                              f"audit:{aid}:review_due:{login}", recipient_role="pdt", entity="audit",
+                              entity_id=aid)
+                flagged.append(aid)
     return flagged
 
 
@@ -184,17 +187,18 @@ def send_reminders(ctx: Context) -> list[dict]:
         "   || CASE WHEN ac.due < ? THEN ':overdue:' ELSE ':reminder:' END || ac.due)"
         " ORDER BY ac.due, ac.action_id", [soon, day.isoformat()])
     sent = []
-    for row in rows:
-        kind = "overdue" if row["due"] < day.isoformat() else "reminder"
-        key = f"action:{row['action_id']}:{kind}:{row['due']}"
+    for start in range(0, len(rows), TICK_BATCH):
         with ctx.tx() as tx:
-            new = tx.outbox(row["owner"], f"action_{kind}", {
-                "action_id": row["action_id"], "audit_id": row["audit_id"], "child_id": row["child_id"],
-                "description": row["description"], "due": row["due"],
-            }, key, recipient_role=row["owner_role"], entity="action", entity_id=row["action_id"])
-            if new:
-                tx.event("action", row["action_id"], kind, after={"due": row["due"], "owner": row["owner"]},
-                         actor=SYSTEM)
-        if new:
-            sent.append({"action_id": row["action_id"], "kind": kind, "owner": row["owner"], "due": row["due"]})
+            for row in rows[start:start + TICK_BATCH]:
+                kind = "overdue" if row["due"] < day.isoformat() else "reminder"
+                new = tx.outbox(row["owner"], f"action_{kind}", {
+                    "action_id": row["action_id"], "audit_id": row["audit_id"], "child_id": row["child_id"],
+                    "description": row["description"], "due": row["due"],
+                }, f"action:{row['action_id']}:{kind}:{row['due']}", recipient_role=row["owner_role"],
+                    entity="action", entity_id=row["action_id"])
+                if new:  # another tick may have sent it a moment ago
+                    tx.event("action", row["action_id"], kind, after={"due": row["due"], "owner": row["owner"]},
+                             actor=SYSTEM)
+                    sent.append({"action_id": row["action_id"], "kind": kind, "owner": row["owner"],
+                                 "due": row["due"]})
     return sent

@@ -24,6 +24,9 @@ from .people import get_person, require_role
 from .store import Tx
 
 SYSTEM = "system"
+# The scheduler changes this many items per transaction: short enough that people saving
+# at the same moment barely wait, long enough that a catch-up run is not one commit per item.
+TICK_BATCH = 200
 IN_WINDOW = ("submitted", "queried")
 
 
@@ -213,17 +216,18 @@ def finalise_due(ctx: Context) -> list[int]:
         "SELECT audit_id FROM audits WHERE status = 'submitted' AND submitted_at <= ? ORDER BY submitted_at",
         [cutoff])
     done = []
-    for cand in candidates:
+    for start in range(0, len(candidates), TICK_BATCH):
         with ctx.tx() as tx:
-            audit = _fetch(tx, "SELECT * FROM audits WHERE audit_id = ? AND status = 'submitted'",
-                           [cand["audit_id"]])
-            if audit is None:
-                continue  # finalised or queried meanwhile (another tick, a new query)
-            deadline = window_closes_at(ctx, audit)
-            if tx.now < deadline or _late_resolution(ctx, audit):
-                continue
-            _finalise_within(ctx, tx, audit, at=iso(deadline), by=SYSTEM)
-            done.append(audit["audit_id"])
+            for cand in candidates[start:start + TICK_BATCH]:
+                audit = _fetch(tx, "SELECT * FROM audits WHERE audit_id = ? AND status = 'submitted'",
+                               [cand["audit_id"]])
+                if audit is None:
+                    continue  # finalised or queried meanwhile (another tick, a new query)
+                deadline = window_closes_at(ctx, audit)
+                if tx.now < deadline or _late_resolution(ctx, audit):
+                    continue
+                _finalise_within(ctx, tx, audit, at=iso(deadline), by=SYSTEM)
+                done.append(audit["audit_id"])
     return done
 
 

@@ -14,6 +14,7 @@ How a test uses it::
             term.type("Team A")                              # literal text
             term.wait_for("claimed")
             screen = term.capture()                          # the visible pane as text
+            term.press("q"); term.wait_exit()                # the program ended by itself
 
 Every session has a unique name and is killed on exit (also when the test fails);
 ``wait_for`` raises AssertionError with the last screen when the text never shows.
@@ -115,6 +116,14 @@ class Tmux:
             if time.monotonic() > deadline:
                 what = "still shown" if gone else "never shown"
                 raise AssertionError(f"{text!r} {what} within {timeout}s; screen was:\n{screen}")
+            time.sleep(0.05)
+
+    def wait_exit(self, timeout: float = 10.0) -> None:
+        """Poll until the program in the pane has exited (e.g. after ``q``)."""
+        deadline = time.monotonic() + timeout
+        while self.alive():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"still running after {timeout}s; screen was:\n{self.capture()}")
             time.sleep(0.05)
 
     def alive(self) -> bool:

@@ -66,6 +66,8 @@ def describe(result: SampleResult, dry_run: bool) -> str:
 
 
 class DrawScreen(ModalScreen[SampleResult | None]):
+    # Focus set by the screen itself (not in on_mount), so keys typed ahead land in the form.
+    AUTO_FOCUS = "#per-worker"
     BINDINGS = [
         Binding("escape", "close", "Close", id="draw_close"),
         Binding("ctrl+s", "draw", "Draw", id="draw_submit"),
@@ -79,7 +81,7 @@ class DrawScreen(ModalScreen[SampleResult | None]):
         settings = self.app.ctx.settings
         with Vertical(classes="dialog", id="draw-dialog"):
             yield Static("Draw a sample", classes="dialog-title")
-            with VerticalScroll(id="draw-body"):
+            with VerticalScroll(id="draw-body", can_focus=False):
                 with Vertical(id="draw-form"):
                     yield Label("Children per worker", classes="field-label")
                     yield Input(str(settings.sampling.per_worker), id="per-worker", type="integer", compact=True)
@@ -102,7 +104,6 @@ class DrawScreen(ModalScreen[SampleResult | None]):
                 yield Button("Draw", id="draw", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one("#per-worker", Input).focus()
         self._load_teams()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="draw-teams", name="teams")

@@ -83,6 +83,7 @@ class QueueTable(PlainTable):
 class QueueScreen(Screen):
     TITLE = "Sample queue"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    AUTO_FOCUS = "#queue-table"
 
     BINDINGS = [
         Binding("d", "draw", "Draw sample", id="queue_draw"),
@@ -124,9 +125,6 @@ class QueueScreen(Screen):
             yield ChildDetail(id="child-detail")
         yield Static("", id="queue-status", classes="status-bar")
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#queue-table", DataTable).focus()
 
     def on_screen_resume(self) -> None:
         # Back from an audit or another screen: what we show may be stale.

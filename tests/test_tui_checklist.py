@@ -272,3 +272,21 @@ def test_fill_data_from_the_screen_is_what_core_takes(tui_ctx):
     data = {"ratings": {"covid_note": {"evidence": "only evidence"}}, "actions": []}
     fill_audit(tui_ctx, audit_id, json.loads(json.dumps(data)))
     assert rating(tui_ctx, audit_id, "covid_note") == {"rating": None, "evidence": "only evidence"}
+
+
+async def test_keys_typed_ahead_of_a_focus_change_land_in_the_editor(tui_ctx):
+    """A burst (fast typing, a laggy SSH link) of 'e' then words, and of escape then a
+    command: every key goes where the focus is by then, none is dropped or misplaced."""
+    from textual import events
+
+    audit_id = started(tui_ctx)
+    app = make_app(tui_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checklist(pilot, audit_id)
+        burst = ["e", *"Seen alone", "escape", "down", "m"]
+        for key in burst:  # all queued before any is handled
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await settle(pilot)
+        assert screen.ratings["covid_note"]["evidence"] == "Seen alone"
+        assert screen.ratings["virtual_contact"]["rating"] == "met"
+        assert isinstance(app.focused, StandardsList)

@@ -25,7 +25,6 @@ from textual.widgets import (
     DataTable,
     Footer,
     Header,
-    Input,
     Label,
     OptionList,
     Static,
@@ -44,6 +43,7 @@ from core.workdays import suggest_due
 
 from ..widgets.actions_editor import ActionsEditor
 from ..widgets.standards_list import RATINGS, StandardsList, rating_label
+from ..widgets.type_ahead import Editor, Scroller, Table
 from .submit_confirm import ConflictDialog, GapsDialog, SubmitConfirm
 
 # Autosave timing: the issue asks for a saved draft within 2 seconds of typing.
@@ -134,7 +134,7 @@ class ChecklistScreen(Screen):
         self._timer = None
         self._conflicted = False
         self._after_save: list = []
-        self._populating = False
+        self._evidence_for: str | None = None
         self.saved_at: str | None = None
         self._latest: dict | None = None
         self._save_lock = threading.Lock()
@@ -153,24 +153,24 @@ class ChecklistScreen(Screen):
                 yield StandardsList(id="standards-list")
                 with VerticalScroll(id="standard-detail"):
                     yield Static("", id="standard-text")
-                yield TextArea(id="evidence", soft_wrap=True, tab_behavior="focus",
+                yield Editor(id="evidence", soft_wrap=True, tab_behavior="focus",
                                placeholder="Evidence for this standard (e edits; escape returns)")
             with TabPane("Overview", id="overview"):
                 yield Label("Objective, evidence based: were the standards met? (tab: next box)",
                             classes="field-label muted")
-                yield TextArea(id="overview-text", soft_wrap=True, tab_behavior="focus")
-                yield TextArea(id="positive-text", soft_wrap=True, tab_behavior="focus")
+                yield Editor(id="overview-text", soft_wrap=True, tab_behavior="focus")
+                yield Editor(id="positive-text", soft_wrap=True, tab_behavior="focus")
             with TabPane("Actions", id="actions"):
                 yield Static("ctrl+n new action · enter on owner (or ctrl+o) toggles worker/manager"
                              " · F8 deletes · due dates skip weekends and bank holidays",
                              classes="muted")
                 yield ActionsEditor(id="actions-editor")
             with TabPane("Case note", id="note"):
-                with VerticalScroll(id="note-scroll"):
+                with Scroller(id="note-scroll"):
                     yield Static("", id="note-preview")
             with TabPane("Timeline", id="timeline"):
                 yield Static("", id="timeline-filter", classes="muted")
-                yield DataTable(id="timeline-table", cursor_type="row", zebra_stripes=True)
+                yield Table(id="timeline-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -214,15 +214,14 @@ class ChecklistScreen(Screen):
         }
         self.read_only = audit.get("status") != "draft"
         self._conflicted = False
-        self._populating = True
-        try:
-            self.query_one(StandardsList).show(self.standards, self.ratings)
-            self.query_one("#overview-text", TextArea).load_text(audit.get("overview") or "")
-            self.query_one("#positive-text", TextArea).load_text(audit.get("positive_practice") or "")
-            await self.query_one(ActionsEditor).load(audit.get("actions") or [], read_only=self.read_only)
-            self._show_standard()
-        finally:
-            self.call_after_refresh(self._end_populating)
+        # Loading text posts Changed messages; they change nothing because every
+        # edit handler compares with what is already held (see _changes).
+        self.query_one(StandardsList).show(self.standards, self.ratings)
+        self.query_one("#overview-text", TextArea).load_text(audit.get("overview") or "")
+        self.query_one("#positive-text", TextArea).load_text(audit.get("positive_practice") or "")
+        await self.query_one(ActionsEditor).load(audit.get("actions") or [], read_only=self.read_only)
+        self._evidence_for = None
+        self._show_standard()
         self._saved = self._collect()
         self._dirty_since = None
         self.saved_at = audit.get("updated_at")
@@ -233,12 +232,7 @@ class ChecklistScreen(Screen):
         self._show_preview()
         self.loaded = True
         if self.app.focused is None or not self.read_only:
-            self.query_one(StandardsList).focus()
-
-    def _end_populating(self) -> None:
-        # Loading text into editors posts Changed messages: they are not edits.
-        self._populating = False
-        self._saved = self._collect()
+            self.set_focus(self.query_one(StandardsList))
 
     def _set_editable(self, editable: bool) -> None:
         for area in self.query(TextArea):
@@ -355,13 +349,20 @@ class ChecklistScreen(Screen):
         if s.get("guidance"):
             text.append("\n" + s["guidance"], "italic dim")
         self.query_one("#standard-text", Static).update(text)
-        if evidence.text != entry.get("evidence", ""):
-            self._populating = True
-            evidence.load_text(entry.get("evidence", ""))
-            self.call_after_refresh(self._end_populating_keep)
+        if self._evidence_for != s["id"]:
+            self._sync_evidence()  # what was typed stays with the standard it was typed for
+            self._evidence_for = s["id"]  # the standard the editor's text belongs to
+            evidence.load_text(self.ratings[s["id"]].get("evidence", ""))
 
-    def _end_populating_keep(self) -> None:
-        self._populating = False
+    def _sync_evidence(self) -> None:
+        """Put the evidence editor's text into its standard (keys can outrun messages)."""
+        sid = self._evidence_for
+        if sid is None or self.read_only:
+            return
+        text = self.query_one("#evidence", TextArea).text
+        if text != self.ratings[sid]["evidence"]:
+            self.ratings[sid]["evidence"] = text
+            self._changed()
 
     @on(OptionList.OptionHighlighted, "#standards-list")
     def _highlighted(self) -> None:
@@ -413,9 +414,12 @@ class ChecklistScreen(Screen):
         if not entry or not entry.get("suggested"):
             self.notify("No suggestion for this standard: rate it with m, p, n or x.")
             return
+        self._sync_evidence()
         entry["rating"] = entry["suggested"].get("rating")
         if not entry.get("evidence"):
             entry["evidence"] = entry["suggested"].get("evidence") or ""
+            if self._evidence_for == s["id"]:
+                self.query_one("#evidence", TextArea).load_text(entry["evidence"])
         self._after_rating()
 
     def _after_rating(self) -> None:
@@ -430,27 +434,27 @@ class ChecklistScreen(Screen):
     def action_edit_evidence(self) -> None:
         if not self.loaded:
             return
+        self._show_standard()  # now, not when the highlight message arrives: typing follows at once
         self.query_one(TabbedContent).active = "standards"
-        self.query_one("#evidence", TextArea).focus()
+        self.set_focus(self.query_one("#evidence", TextArea))
 
     @on(TextArea.Changed, "#evidence")
     def _evidence_changed(self, event: TextArea.Changed) -> None:
-        if self._populating or self.read_only:
-            return
-        s = self._current_standard()
-        if s is not None:
-            self.ratings[s["id"]]["evidence"] = event.text_area.text
+        sid = self._evidence_for
+        if sid is None or self.read_only or event.text_area.text == self.ratings[sid]["evidence"]:
+            return  # loaded, not typed
+        self.ratings[sid]["evidence"] = event.text_area.text
         self._changed()
 
     @on(TextArea.Changed, "#overview-text")
     @on(TextArea.Changed, "#positive-text")
     def _text_changed(self) -> None:
-        if not self._populating and not self.read_only:
+        if not self.read_only:
             self._changed()
 
     @on(ActionsEditor.Changed)
     def _actions_changed(self) -> None:
-        if not self._populating and not self.read_only:
+        if not self.read_only:
             self._changed()
 
     # -- tabs and navigation -----------------------------------------------
@@ -463,15 +467,16 @@ class ChecklistScreen(Screen):
             "note": "#note-scroll",
             "timeline": "#timeline-table",
         }.get(tab)
-        # Focus at once (not after a refresh): the next key typed must land in the editor.
+        # Focus at once (set_focus, not focus(), which waits for the queue): keys typed
+        # straight after this one, or pasted with it, must land in the editor.
         if tab == "actions":
             rows = self.query_one(ActionsEditor).rows
             if rows:
-                rows[0].query_one(".description").focus()
+                self.set_focus(rows[0].query_one(".description"))
             else:
-                tabs.query_one(Tabs).focus()
+                self.set_focus(tabs.query_one(Tabs))
         elif target:
-            self.query_one(target).focus()
+            self.set_focus(self.query_one(target))
         if tab == "note":
             self._show_preview()
 
@@ -490,12 +495,10 @@ class ChecklistScreen(Screen):
     def action_back(self) -> None:
         """Escape: out of an editor first; from the screen, save then leave."""
         focused = self.focused
-        if isinstance(focused, (TextArea, Input)):
-            tab = self.query_one(TabbedContent).active
-            if tab == "standards":
-                self.query_one(StandardsList).focus()
-            else:
-                self.query_one(TabbedContent).query_one(Tabs).focus()
+        if not isinstance(focused, StandardsList):
+            # Home is the standards list (its keys pass typed-ahead keys on; see TypeAhead).
+            self.query_one(TabbedContent).active = "standards"
+            self.set_focus(self.query_one(StandardsList))
             return
         self._then(self.app.pop_screen)
 
@@ -550,6 +553,8 @@ class ChecklistScreen(Screen):
     def _collect(self) -> dict:
         """What the auditor has on screen, in the shape ``fill_audit`` takes."""
         editor = self.query_one(ActionsEditor)
+        if self._evidence_for is not None and not self.read_only:
+            self.ratings[self._evidence_for]["evidence"] = self.query_one("#evidence", TextArea).text
         return {
             "ratings": {sid: {"rating": r.get("rating"), "evidence": r.get("evidence") or ""}
                         for sid, r in self.ratings.items()},

@@ -15,6 +15,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Static
 
+from .type_ahead import Field
+
 OWNER_LABELS = {"worker": "Worker", "manager": "Manager"}
 
 
@@ -51,9 +53,9 @@ class ActionRow(Horizontal):
     def compose(self) -> ComposeResult:
         yield Button(OWNER_LABELS[self.owner_role], classes="owner", compact=True,
                      disabled=self.read_only, tooltip="Owner: enter toggles worker / manager")
-        yield Input(self._description, placeholder="What must be done", classes="description",
+        yield Field(self._description, placeholder="What must be done", classes="description",
                     disabled=self.read_only)
-        yield Input(str(self._due), placeholder="YYYY-MM-DD", classes="due", disabled=self.read_only)
+        yield Field(str(self._due), placeholder="YYYY-MM-DD", classes="due", disabled=self.read_only)
 
     def toggle_owner(self) -> None:
         self.owner_role = "manager" if self.owner_role == "worker" else "worker"
@@ -122,7 +124,8 @@ class ActionsEditor(VerticalScroll):
         row = ActionRow({"owner_role": owner_role, "due": due.isoformat() if due else ""})
         await self.mount(row)
         self._empty_hint(False)
-        row.query_one(".description", Input).focus()
+        # At once, so the words typed straight after ctrl+n land in the description.
+        self.screen.set_focus(row.query_one(".description", Input))
         row.scroll_visible()
         self.post_message(self.Changed())
         return row

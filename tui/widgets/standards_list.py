@@ -8,6 +8,8 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from .type_ahead import TypeAhead
+
 RATINGS = ("met", "partly_met", "not_met", "not_applicable")
 RATING_LABELS = {
     "met": "Met",
@@ -27,7 +29,7 @@ def rating_label(rating: str | None) -> str:
     return RATING_LABELS.get(rating or "", "")
 
 
-class StandardsList(OptionList):
+class StandardsList(TypeAhead, OptionList):
     """Standards of the audit's programme with their current ratings."""
 
     DEFAULT_CSS = """

@@ -1,0 +1,61 @@
+"""The checklist in a real terminal (tmux, 80x24), as an auditor over SSH would use it:
+open the child from the queue, rate a standard, type evidence, see the case-note preview,
+and find the draft in the database without ever pressing save."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from tmux_driver import Tmux, requires_tmux
+from tui_helpers import seed_queue, tui_ctx  # noqa: F401
+
+pytestmark = [pytest.mark.tmux, requires_tmux]
+
+
+def wait_until(check, timeout: float = 10.0):
+    """Poll ``check`` until it returns something truthy (a ceiling, not an expected time)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
+
+
+def test_auditor_rates_types_and_previews_in_tmux(tui_ctx, db_path):
+    seed_queue(tui_ctx)
+    with Tmux.dipaudit(db_path, user="auditor1", now="2020-04-27T10:00", size=(80, 24)) as term:
+        term.wait_for("Sample queue")
+        term.wait_for("C001")
+        term.press("Enter")  # the first item: starts the audit and opens the checklist
+        term.wait_for("Audit checklist")
+        term.wait_for("saved 10:00:00")
+        term.press("m")
+        term.wait_for(re.compile(r"^Met\s+A COVID-19 case note", re.M))
+        term.press("Up", "e")  # back to the standard just rated (rating moves on), edit its evidence
+        term.type("Seen alone on a video call")
+        term.wait_for("Seen alone on a video call")  # in the editor, whose footer has no rating keys
+        term.press("Escape")
+        # An Escape with a letter close behind reads as alt+letter in a terminal: wait for the
+        # list to have focus again (its rating keys are back in the footer).
+        term.wait_for("Accept suggestion")
+        term.press("v")
+        screen = term.wait_for("Evidence: Seen alone on a video call")
+        assert "Rating: Met" in screen and "QA Audit" in screen
+
+        def saved():
+            return tui_ctx.store.one(
+                "SELECT r.rating, r.evidence FROM ratings r JOIN audits a USING (audit_id)"
+                " WHERE a.child_id = 'C001' AND r.standard_id = 'covid_note'"
+                " AND r.evidence = 'Seen alone on a video call'")
+
+        assert wait_until(saved) == {"rating": "met", "evidence": "Seen alone on a video call"}
+        term.press("Escape")  # from the preview back home to the standards list...
+        term.wait_for("Accept suggestion")
+        term.press("Escape")  # ...and out to the queue
+        term.wait_for("Sample queue")
+        term.press("q")
+        wait_until(lambda: not term.alive(), timeout=5)
+        assert not term.alive()

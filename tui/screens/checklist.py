@@ -104,8 +104,8 @@ class ChecklistScreen(Screen):
         Binding("s", "show_tab('standards')", "Standards", id="tab_standards", show=False),
         Binding("f", "cycle_filter", "Filter notes", id="timeline_filter", show=False),
         Binding("ctrl+n,plus", "add_action", "New action", id="action_add"),
-        Binding("ctrl+o", "toggle_owner", "Owner", id="action_owner", show=False),
-        Binding("f8", "delete_action", "Delete action", id="action_delete", show=False),
+        Binding("ctrl+o", "toggle_owner", "Owner", id="action_owner"),
+        Binding("f8", "delete_action", "Delete action", id="action_delete"),
         Binding("y", "copy_note", "Copy note", id="copy_note"),
         Binding("f9", "submit", "Submit", id="submit"),
         Binding("ctrl+r", "reload", "Reload", id="reload", show=False),
@@ -139,6 +139,7 @@ class ChecklistScreen(Screen):
         self._latest: dict | None = None
         self._save_lock = threading.Lock()
         self._closing = False
+        self._save_failed = False
 
     # -- layout ------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -381,6 +382,9 @@ class ChecklistScreen(Screen):
             return False
         if action in self._IN_LIST and not isinstance(self.focused, StandardsList):
             return False
+        if action in ("toggle_owner", "delete_action") and (
+                not self.is_mounted or self.query_one(ActionsEditor).focused_row() is None):
+            return False
         return True
 
     def on_descendant_focus(self) -> None:
@@ -507,7 +511,9 @@ class ChecklistScreen(Screen):
 
     def _then(self, callback) -> None:
         """Run ``callback`` once nothing is left unsaved (a conflict stops it)."""
-        if self._conflicted or not self.loaded or self.read_only:
+        if self._conflicted or not self.loaded or self.read_only or self._save_failed:
+            # Nothing more can be saved from here; the auditor has been told why.
+            self._save_failed = False
             callback()
             return
         if self._changes() or self._saving:
@@ -664,6 +670,7 @@ class ChecklistScreen(Screen):
             self._on_saved(detail, sent)
 
     def _on_saved(self, audit: dict, sent: dict) -> None:
+        self._save_failed = False
         self.saved_at = audit.get("updated_at") or self.saved_at
         if "actions" in sent:
             self._adopt_action_ids(audit.get("actions") or [], len(sent["actions"]))
@@ -683,6 +690,7 @@ class ChecklistScreen(Screen):
 
     def _on_save_failed(self, message: str) -> None:
         self._after_save.clear()
+        self._save_failed = True  # a second escape leaves anyway
         self._show_save_state(f"NOT SAVED: {message}", "bold red")
         self.app.show_error(f"Draft not saved: {message}")
 

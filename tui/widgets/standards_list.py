@@ -61,10 +61,10 @@ class StandardsList(TypeAhead, OptionList):
         suggested = (entry.get("suggested") or {}).get("rating")
         line = Text(no_wrap=True, overflow="ellipsis")
         if rating:
-            line.append(f"{rating_label(rating):<14}", RATING_STYLES[rating])
+            line.append(f"{rating_label(rating):<15}", RATING_STYLES[rating])
         elif suggested:
-            line.append(f"{'? ' + rating_label(suggested):<14}", "dim italic")
+            line.append(f"{'? ' + rating_label(suggested):<15}", "dim italic")
         else:
-            line.append(f"{'-':<14}", "dim")
+            line.append(f"{'-':<15}", "dim")
         line.append(standard["title"])
         return line

@@ -59,3 +59,28 @@ def test_auditor_rates_types_and_previews_in_tmux(tui_ctx, db_path):
         term.press("q")
         wait_until(lambda: not term.alive(), timeout=5)
         assert not term.alive()
+
+
+def test_killed_terminal_keeps_the_draft(tui_ctx, db_path):
+    """The SSH session drops mid-edit (the terminal is killed, no clean exit): reopening
+    the child from the queue resumes the draft with what was typed."""
+    seed_queue(tui_ctx)
+    with Tmux.dipaudit(db_path, user="auditor1", now="2020-04-27T10:00", size=(80, 24)) as term:
+        term.wait_for("C001")
+        term.press("Enter")
+        term.wait_for("saved 10:00:00")
+        term.press("o")
+        term.type("Typed just before the line dropped")
+        term.wait_for("Typed just before the line dropped")
+
+        def saved():
+            return tui_ctx.store.scalar("SELECT overview FROM audits WHERE child_id = 'C001'")
+
+        assert wait_until(lambda: saved() == "Typed just before the line dropped")
+        term.kill()  # no escape, no quit
+    with Tmux.dipaudit(db_path, user="auditor1", now="2020-04-27T10:05", size=(80, 24)) as term:
+        term.wait_for("C001")
+        term.press("Enter")
+        term.wait_for("saved 10:00:00")
+        term.press("o")
+        term.wait_for("Typed just before the line dropped")

@@ -14,7 +14,7 @@ def test_auditor_draws_a_sample_and_claims_a_child(tui_ctx, db_path):
     with Tmux.dipaudit(db_path, user="auditor1", now="2020-04-27T10:00") as term:
         term.wait_for("0 of 0 shown", timeout=30)  # first start imports textual: generous ceiling
         term.press("d")
-        term.wait_for("Team C")  # the form is up and its team list loaded
+        term.wait_for("Team A")  # the form is up and its team list loaded
         # The first field (children per worker) has the focus, its value selected.
         term.type("1")
         term.press("Enter")  # enter in a field draws

@@ -67,8 +67,12 @@ class Tmux:
     def start(self) -> Tmux:
         width, height = self.size
         # remain-on-exit keeps the pane after a crash, so its traceback can be captured.
+        # window-size manual + resize-window: the size holds whatever other sessions on the
+        # shared test server (parallel tests) do.
         args = ("new-session", "-d", "-x", str(width), "-y", str(height), "-s", self.name,
-                self.command, ";", "set-option", "-t", self.name, "remain-on-exit", "on")
+                self.command, ";", "set-option", "-t", self.name, "remain-on-exit", "on",
+                ";", "set-option", "-t", self.name, "window-size", "manual",
+                ";", "resize-window", "-t", self.name, "-x", str(width), "-y", str(height))
         # When the last session was just killed, the server may still be exiting ("server
         # exited unexpectedly"): a new session then fails once; the next attempt starts a fresh server.
         for _attempt in range(5):

@@ -83,7 +83,7 @@ class ConflictDialog(_Dialog):
             yield Static("Your latest edits are NOT saved and nothing was overwritten. "
                          "Reload to see the saved audit (your unsaved edits are dropped), or "
                          "choose Not now to copy what you typed first (saving stays paused; "
-                         "ctrl+r reloads later).", classes="muted")
+                         "ctrl+r reloads later).", classes="muted field-label")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Not now (n)", id="no")
                 yield Button("Reload (r)", id="reload", variant="warning")

@@ -290,3 +290,17 @@ async def test_keys_typed_ahead_of_a_focus_change_land_in_the_editor(tui_ctx):
         assert screen.ratings["covid_note"]["evidence"] == "Seen alone"
         assert screen.ratings["virtual_contact"]["rating"] == "met"
         assert isinstance(app.focused, StandardsList)
+
+
+async def test_enter_on_a_standard_edits_its_evidence_at_once(tui_ctx):
+    from textual import events
+
+    audit_id = started(tui_ctx)
+    app = make_app(tui_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checklist(pilot, audit_id)
+        for key in ["down", "enter", *"no"]:  # 'n' would rate Not met if the list still had the keys
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await settle(pilot)
+        assert screen.ratings["virtual_contact"] == {**screen.ratings["virtual_contact"],
+                                                     "rating": None, "evidence": "no"}

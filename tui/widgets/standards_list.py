@@ -5,6 +5,7 @@ so they only act while this list has focus, never inside a text editor."""
 from __future__ import annotations
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -31,6 +32,10 @@ def rating_label(rating: str | None) -> str:
 
 class StandardsList(TypeAhead, OptionList):
     """Standards of the audit's programme with their current ratings."""
+
+    # Enter edits the evidence at once (a screen action, not a message), so words typed
+    # straight after it are evidence, not rating keys.
+    BINDINGS = [Binding("enter", "screen.edit_evidence", "Evidence", show=False, id="standard_edit")]
 
     DEFAULT_CSS = """
     StandardsList {

@@ -356,7 +356,7 @@ async def test_help_lists_the_queue_keys(tui_ctx):
         from textual.widgets import Markdown
 
         source = app.screen.query_one(Markdown).source
-        assert "Draw sample" in source and "Claim" in source
+        assert "Draw sample" in source and "Claim" in source and "Open audit" in source
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, HelpScreen)

@@ -66,13 +66,16 @@ class Tmux:
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> Tmux:
         width, height = self.size
+        # The pane is sized first (a placeholder command holds it), then the program is
+        # started in it: it sees WxH from its first frame, whatever size tmux would pick
+        # for a detached session. window-size manual is set on this window only.
         # remain-on-exit keeps the pane after a crash, so its traceback can be captured.
-        # window-size manual + resize-window: the size holds whatever other sessions on the
-        # shared test server (parallel tests) do.
-        args = ("new-session", "-d", "-x", str(width), "-y", str(height), "-s", self.name,
-                self.command, ";", "set-option", "-t", self.name, "remain-on-exit", "on",
-                ";", "set-option", "-t", self.name, "window-size", "manual",
-                ";", "resize-window", "-t", self.name, "-x", str(width), "-y", str(height))
+        target = f"{self.name}:0"
+        args = ("new-session", "-d", "-x", str(width), "-y", str(height), "-s", self.name, "sleep 600",
+                ";", "set-option", "-w", "-t", target, "window-size", "manual",
+                ";", "resize-window", "-t", target, "-x", str(width), "-y", str(height),
+                ";", "set-option", "-w", "-t", target, "remain-on-exit", "on",
+                ";", "respawn-pane", "-k", "-t", target, self.command)
         # When the last session was just killed, the server may still be exiting ("server
         # exited unexpectedly"): a new session then fails once; the next attempt starts a fresh server.
         for _attempt in range(5):

@@ -36,6 +36,10 @@ class HelpScreen(ModalScreen[None]):
             if self.below is not None:
                 # Every key with a description, also those the footer leaves out for room.
                 keys = [b for b in self.below.BINDINGS if isinstance(b, Binding) and b.description]
+                # ...and the named keys of the focused widget (e.g. the queue table's enter).
+                focused = self.below.focused
+                keys += [b for b in getattr(focused, "BINDINGS", [])
+                         if isinstance(b, Binding) and b.id and b.description]
                 if keys:
                     extra = "\n**This screen**:\n\n" + "\n".join(
                         f"- `{self.app.get_key_display(b)}` {b.description}" for b in keys

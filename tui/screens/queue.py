@@ -39,11 +39,11 @@ COLUMNS = [
     Column("child_id", "Child"),
     Column("cohort", "Cohort"),
     Column("tier", "Tier"),
+    Column("status", "Status"),  # what an auditor scans for: before the long name columns
+    Column("claimed_by", "Claimed by"),
     Column("worker", "Worker"),
     Column("team", "Team"),
     Column("auditor", "Auditor"),
-    Column("status", "Status"),
-    Column("claimed_by", "Claimed by"),
 ]
 COLUMN_KEYS = [c.key for c in COLUMNS]
 # Above this many items the filter waits for a pause in typing (or enter) before

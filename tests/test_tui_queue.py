@@ -229,7 +229,10 @@ async def test_sort_cycles_columns_reverses_and_follows_header_clicks(tui_ctx):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert column(app, "tier") == ["1", "2", "2", "3"]
-        await pilot.press("s")  # tier -> worker
+        await pilot.press("s")  # tier -> status
+        await settle(pilot)
+        assert "sort: status ▲" in text_of(app.screen, "#queue-status")
+        await pilot.press("s", "s")  # -> claimed by -> worker
         await settle(pilot)
         assert column(app, "worker") == ["w1", "w1", "w2", "w3"]
         assert "sort: worker ▲" in text_of(app.screen, "#queue-status")

@@ -15,10 +15,14 @@ def test_auditor_draws_a_sample_and_claims_a_child(tui_ctx, db_path):
         term.wait_for("0 of 0 shown", timeout=30)  # first start imports textual: generous ceiling
         term.press("d")
         term.wait_for("Team A")  # the form is up and its team list loaded
-        # The first field (children per worker) has the focus, its value selected.
+        # Children per worker has the focus, its value selected: type over it, then Tab
+        # past tiers 1-3 and the team list to the seed, as fast as tmux sends keys.
         term.type("1")
+        term.press("Tab", "Tab", "Tab", "Tab", "Tab")
+        term.type("42")
         term.press("Enter")  # enter in a field draws
         screen = term.wait_for("Drew 6 children into the queue")
+        assert "seed 42" in screen
         for child_id in ("C001", "C005", "C009", "C013", "C017", "C021"):  # each worker's tier-1 child
             assert child_id in screen
         assert "Every worker was filled." in screen
@@ -28,9 +32,13 @@ def test_auditor_draws_a_sample_and_claims_a_child(tui_ctx, db_path):
         screen = term.wait_for("Child protection plan")  # the detail pane follows the table
         assert "C001" in screen and "C021" in screen
 
-        term.press("c")
+        term.press("/")
+        term.type("team b")  # typed straight after "/": lands in the filter, not on the table
+        term.press("Enter")
+        term.wait_for("2 of 6 shown")
+        term.press("c")  # the first filtered row: C009, assigned to auditor1
         term.wait_for("1 claimed")
-        row = tui_ctx.store.one("SELECT status, claimed_by FROM queue_items WHERE child_id = 'C001'")
+        row = tui_ctx.store.one("SELECT status, claimed_by FROM queue_items WHERE child_id = 'C009'")
         assert row == {"status": "claimed", "claimed_by": "auditor1"}
 
         term.press("q")

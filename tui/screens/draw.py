@@ -16,6 +16,8 @@ from textual.widgets import Button, Checkbox, Input, Label, SelectionList, Stati
 from textual.worker import Worker, WorkerState
 
 from core.errors import DipauditError
+
+from ..widgets.type_ahead import Field, TypeAhead
 from core.models import SampleResult
 
 COHORT_LABELS = {"unborn": "unborn", "cp": "CP plan", "care_leaver": "care leavers",
@@ -65,6 +67,14 @@ def describe(result: SampleResult, dry_run: bool) -> str:
     return "\n".join(lines)
 
 
+class FormCheckbox(TypeAhead, Checkbox):
+    """A checkbox that passes keys typed ahead of a Tab on to the next field."""
+
+
+class TeamList(TypeAhead, SelectionList[str]):
+    """The team picker, passing typed-ahead keys on likewise."""
+
+
 class DrawScreen(ModalScreen[SampleResult | None]):
     # Focus set by the screen itself (not in on_mount), so keys typed ahead land in the form.
     AUTO_FOCUS = "#per-worker"
@@ -84,17 +94,17 @@ class DrawScreen(ModalScreen[SampleResult | None]):
             with VerticalScroll(id="draw-body", can_focus=False):
                 with Vertical(id="draw-form"):
                     yield Label("Children per worker", classes="field-label")
-                    yield Input(str(settings.sampling.per_worker), id="per-worker", type="integer", compact=True)
+                    yield Field(str(settings.sampling.per_worker), id="per-worker", type="integer", compact=True)
                     yield Label("Tiers (highest risk first)", classes="field-label")
                     for tier, label in tier_labels(settings).items():
-                        yield Checkbox(label, True, id=f"tier-{tier}", compact=True)
+                        yield FormCheckbox(label, True, id=f"tier-{tier}", compact=True)
                     yield Label("Teams (none ticked: every team)", classes="field-label")
-                    yield SelectionList[str](id="teams", compact=True)
+                    yield TeamList(id="teams", compact=True)
                     yield Label("Seed (blank: a new random seed, stored with the sample)", classes="field-label")
-                    yield Input(placeholder="e.g. 2020", id="seed", type="integer", compact=True)
+                    yield Field(placeholder="e.g. 2020", id="seed", type="integer", compact=True)
                     yield Label("Auditors to assign round-robin (logins; blank: none)", classes="field-label")
-                    yield Input(placeholder="e.g. auditor1, auditor2", id="auditors", compact=True)
-                    yield Checkbox("Preview only (dry run: nothing saved)", False, id="dry-run", compact=True)
+                    yield Field(placeholder="e.g. auditor1, auditor2", id="auditors", compact=True)
+                    yield FormCheckbox("Preview only (dry run: nothing saved)", False, id="dry-run", compact=True)
                 yield Static("", id="draw-error", classes="error-text", markup=False)
                 yield Static("", id="draw-result", markup=False)
             # Buttons stay outside the scroll: always on screen, even at 80x24.
@@ -192,7 +202,7 @@ class DrawScreen(ModalScreen[SampleResult | None]):
     @on(Button.Pressed, "#again")
     def _again(self) -> None:
         self._show_result(False)
-        self.query_one("#per-worker", Input).focus()
+        self.set_focus(self.query_one("#per-worker", Input))
 
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:

@@ -24,6 +24,7 @@ from core.models import QueueItem
 from ..widgets.child_detail import ChildDetail
 from ..widgets.confirm import ConfirmScreen
 from ..widgets.plain_table import PlainTable
+from ..widgets.type_ahead import Field, TypeAhead
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,9 @@ def sort_key(column: str):
     return key
 
 
-class QueueTable(PlainTable):
-    """The queue's table: enter (DataTable's select) opens the audit, and says so in the footer."""
+class QueueTable(TypeAhead, PlainTable):
+    """The queue's table: enter (DataTable's select) opens the audit, and says so in the
+    footer. Keys typed fast after ``/`` reach the filter (TypeAhead), not the table."""
 
     BINDINGS = [Binding("enter", "select_cursor", "Open audit", id="queue_open")]
 
@@ -116,7 +118,7 @@ class QueueScreen(Screen):
         yield Header()
         with Horizontal(id="queue-body"):
             with Vertical(id="queue-main"):
-                yield Input(placeholder="/ filter: team, worker, tier, status, child id",
+                yield Field(placeholder="/ filter: team, worker, tier, status, child id",
                             id="queue-filter", compact=True)
                 table = QueueTable(id="queue-table", zebra_stripes=True, cursor_type="row")
                 for col in COLUMNS:
@@ -290,16 +292,17 @@ class QueueScreen(Screen):
     @on(Input.Submitted, "#queue-filter")
     def _filter_submitted(self) -> None:
         self._apply_filter()
-        self.table.focus()
+        self.set_focus(self.table)
 
     def action_filter(self) -> None:
-        self.query_one("#queue-filter", Input).focus()
+        # set_focus now (not widget.focus(), which waits a turn): keys queued behind "/" follow it.
+        self.set_focus(self.query_one("#queue-filter", Input))
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#queue-filter", Input)
         box.value = ""
         self._apply_filter()
-        self.table.focus()
+        self.set_focus(self.table)
 
     # -- keys --------------------------------------------------------------------
     def action_sort_next(self) -> None:

@@ -7,7 +7,6 @@ blink. Update baselines deliberately: ``pytest tests/test_snapshots_queue.py --s
 from __future__ import annotations
 
 from textual.widgets import Input
-
 from tui_helpers import SIZE, SIZE_SMALL, freeze_header, make_app, seed_queue, settle, tui_ctx  # noqa: F401
 
 

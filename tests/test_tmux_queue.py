@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from tmux_driver import Tmux, requires_tmux
 from tui_helpers import tui_ctx  # noqa: F401
 

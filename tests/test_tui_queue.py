@@ -6,14 +6,14 @@ import json
 import sys
 
 import pytest
-from textual.widgets import DataTable, Static
-
 from conftest import as_user
+from textual.widgets import DataTable, Static
+from tui_helpers import SIZE, SIZE_SMALL, make_app, seed_queue, settle, toasts, tui_ctx  # noqa: F401
+
 from tui.screens.draw import DrawScreen
 from tui.screens.help import HelpScreen
 from tui.widgets.confirm import ConfirmScreen
 from tui.widgets.error import ErrorScreen
-from tui_helpers import SIZE, SIZE_SMALL, make_app, seed_queue, settle, toasts, tui_ctx  # noqa: F401
 
 FIRST_OF_EACH_WORKER = ["C001", "C005", "C009", "C013", "C017", "C021"]
 

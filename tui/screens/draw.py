@@ -16,9 +16,9 @@ from textual.widgets import Button, Checkbox, Input, Label, SelectionList, Stati
 from textual.worker import Worker, WorkerState
 
 from core.errors import DipauditError
+from core.models import SampleResult
 
 from ..widgets.type_ahead import Field, TypeAhead
-from core.models import SampleResult
 
 COHORT_LABELS = {"unborn": "unborn", "cp": "CP plan", "care_leaver": "care leavers",
                  "cla": "looked after", "cin": "in need"}

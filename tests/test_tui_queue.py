@@ -433,3 +433,13 @@ async def test_after_a_draw_the_form_comes_back_for_another(tui_ctx):
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert tui_ctx.store.scalar("SELECT COUNT(*) FROM samples") == 1
+
+
+async def test_detail_pane_ends_on_the_row_where_the_cursor_stops(tui_ctx):
+    seed_queue(tui_ctx)
+    app = make_app(tui_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "down", "down", "down", "up")  # faster than the reads
+        await settle(pilot)
+        assert text_of(app.screen, "#child-detail-body").startswith("C013")

@@ -110,7 +110,8 @@ class QueueScreen(Screen):
         self.filter_text = ""
         self.mine_only = False
         self.include_done = False
-        self._detail_for: str | None = None
+        self._detail_for: str | None = None  # the child the pane should show
+        self._detail_busy = False  # one detail read at a time: holding an arrow key stays cheap
         self._filter_timer = None
 
     # -- layout --------------------------------------------------------------
@@ -154,11 +155,11 @@ class QueueScreen(Screen):
 
         return list_queue(self.ctx, include_done=include_done)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-detail", name="detail")
-    def _load_detail(self, child_id: str) -> dict:
+    @work(thread=True, exit_on_error=False, group="queue-detail", name="detail")
+    def _load_detail(self, child_id: str) -> tuple[str, dict]:
         from core.queue import child_detail
 
-        return child_detail(self.ctx, child_id)
+        return child_id, child_detail(self.ctx, child_id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="queue-change", name="change")
     def _change(self, verb: str, queue_id: int) -> tuple[str, int]:
@@ -178,6 +179,13 @@ class QueueScreen(Screen):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
+        if worker.name == "detail" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR,
+                                                       WorkerState.CANCELLED):
+            self._detail_busy = False
+            if event.state == WorkerState.SUCCESS and worker.result[0] == self._detail_for:
+                self.query_one(ChildDetail).show(worker.result[1])
+            elif self._detail_for is not None and event.state != WorkerState.ERROR:
+                self._fetch_detail()  # the cursor moved on meanwhile: read the latest only
         if event.state == WorkerState.ERROR:
             self.app.report_exception(worker.error)
             return
@@ -186,8 +194,6 @@ class QueueScreen(Screen):
         if worker.name == "load":
             self.items = worker.result
             self.refill()
-        elif worker.name == "detail":
-            self.query_one(ChildDetail).show(worker.result)
         elif worker.name == "change":
             verb, queue_id = worker.result
             child = next((i.child_id for i in self.items if i.queue_id == queue_id), queue_id)
@@ -254,7 +260,12 @@ class QueueScreen(Screen):
         if child_id is None:
             self.query_one(ChildDetail).show(None)
         else:
-            self._load_detail(child_id)
+            self._fetch_detail()
+
+    def _fetch_detail(self) -> None:
+        if not self._detail_busy and self._detail_for is not None:
+            self._detail_busy = True
+            self._load_detail(self._detail_for)
 
     @on(DataTable.HeaderSelected, "#queue-table")
     def _header_clicked(self, event: DataTable.HeaderSelected) -> None:

@@ -443,3 +443,17 @@ async def test_detail_pane_ends_on_the_row_where_the_cursor_stops(tui_ctx):
         await pilot.press("down", "down", "down", "down", "up")  # faster than the reads
         await settle(pilot)
         assert text_of(app.screen, "#child-detail-body").startswith("C013")
+
+
+async def test_done_items_show_only_when_asked(tui_ctx):
+    ids = seed_queue(tui_ctx)
+    with tui_ctx.tx() as tx:
+        tx.execute("UPDATE queue_items SET status = 'done' WHERE queue_id = ?", [ids[0]])
+    app = make_app(tui_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "C001" not in column(app, "child_id")
+        await pilot.press("a")
+        await settle(pilot)
+        assert column(app, "child_id")[0] == "C001" and column(app, "status")[0] == "done"
+        assert "1 done" in text_of(app.screen, "#queue-status")

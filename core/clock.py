@@ -67,7 +67,7 @@ def parse_when(text: str) -> datetime:
         text = text[:-1] + "+00:00"
     if len(text) == 10:
         d = date.fromisoformat(text)
-        return as_utc(datetime(d.year, d.month, d.day, 9, 0))
+        return as_utc(datetime(d.year, d.month, d.day, 9, 0))  # noqa: DTZ001 - London wall time, made aware by as_utc
     return as_utc(datetime.fromisoformat(text))
 
 

@@ -84,3 +84,23 @@ def test_killed_terminal_keeps_the_draft(tui_ctx, db_path):
         term.wait_for("saved 10:00:00")
         term.press("o")
         term.wait_for("Typed just before the line dropped")
+
+
+@requires_tmux
+def test_hangup_straight_after_typing_still_saves(tui_ctx, db_path):
+    """The SSH line drops within the autosave delay (tmux kill-session sends SIGHUP):
+    the app closes properly on SIGHUP and the checklist writes what was typed."""
+    seed_queue(tui_ctx)
+    with Tmux.dipaudit(db_path, user="auditor1", now="2020-04-27T10:00", size=(80, 24)) as term:
+        term.wait_for("C001")
+        term.press("Enter")
+        term.wait_for("saved 10:00:00")
+        term.press("o")
+        term.type("Lost line")
+        term.wait_for("Lost line")
+        term.kill()  # at once: well inside the one-second autosave delay
+
+    def saved():
+        return tui_ctx.store.scalar("SELECT overview FROM audits WHERE child_id = 'C001'")
+
+    assert wait_until(lambda: saved() == "Lost line")

@@ -7,6 +7,8 @@ checklist is pushed on top of the queue. Services are called through ``self.ctx`
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from collections.abc import Callable, Iterable
 from importlib import import_module
 
@@ -72,9 +74,18 @@ class DipauditApp(App[None]):
     def on_mount(self) -> None:
         self.theme = "textual-dark"
         self.switch_mode("queue")
+        self._exit_on_hangup()
         if self.tick_seconds:
             # The scheduler's tick on a timer, so open screens stay current (issue 4).
             self.set_interval(self.tick_seconds, self.run_tick, name="tick")
+
+    def _exit_on_hangup(self) -> None:
+        """A dropped SSH session sends SIGHUP: close the app properly instead of dying,
+        so open screens get their unmount and the checklist writes what was typed."""
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread (tests) or no SIGHUP on this platform
 
     def run_tick(self) -> None:
         """Run core.tick once in a thread, then ask the active screen to re-read its rows."""

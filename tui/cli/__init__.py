@@ -108,9 +108,4 @@ def main() -> None:
 
 
 # Command modules register themselves on ``cli`` when imported.
-from . import misc  # noqa: E402,F401
-from . import imports  # noqa: E402,F401
-from . import sampling  # noqa: E402,F401
-from . import audit  # noqa: E402,F401
-from . import followup  # noqa: E402,F401
-from . import demo  # noqa: E402,F401
+from . import audit, demo, followup, imports, misc, sampling  # noqa: E402,F401

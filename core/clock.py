@@ -106,3 +106,16 @@ def show(dt: datetime | str | None, with_time: bool = True) -> str:
 def today(clock: Clock) -> date:
     """The date today in Europe/London by the given clock."""
     return local(clock.now()).date()
+
+
+def span(seconds: float) -> str:
+    """A duration as a person reads it at a glance: ``2d 3h``, ``3h 20m``, ``12m``."""
+    seconds = abs(int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m"

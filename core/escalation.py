@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .clock import from_iso, iso, parse_when, show
+from .clock import from_iso, iso, parse_when, show, span
 from .context import Context
 from .errors import NotFound, PermissionDenied, StateError
 from .people import get_person, require_role, roles_of
@@ -36,17 +36,8 @@ def _decorate(ctx: Context, row: dict) -> dict:
     over = int((now - due).total_seconds()) if due else 0
     row["overdue"] = bool(row["status"] == "open" and due is not None and now > due)
     row["seconds_over"] = over if row["overdue"] else 0
-    row["time_over"] = _duration(over) if row["overdue"] else ""
+    row["time_over"] = span(over) if row["overdue"] else ""
     return row
-
-
-def _duration(seconds: int) -> str:
-    minutes = seconds // 60
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    return f"{hours}h {mins:02d}m"
 
 
 def _row(ctx: Context, escalation_id: int) -> dict:

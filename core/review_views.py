@@ -7,7 +7,7 @@ the window rule itself lives in core.comments.
 
 from __future__ import annotations
 
-from .clock import iso
+from .clock import iso, span
 from .comments import IN_WINDOW, window_closes_at
 from .context import Context
 
@@ -40,14 +40,4 @@ def audits_in_window(ctx: Context) -> list[dict]:
     return rows
 
 
-def span_text(seconds: float) -> str:
-    """A duration as a person reads it at a glance: ``2d 3h``, ``3h 20m``, ``12m``."""
-    seconds = abs(int(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m"
+span_text = span  # the one duration formatter lives in core.clock

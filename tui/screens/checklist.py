@@ -37,12 +37,13 @@ from textual.worker import Worker, WorkerState
 
 from core import audit as audits
 from core import casenote, timeline
+from core.audit import RATINGS
 from core.clock import local
 from core.errors import Conflict, DipauditError
 from core.workdays import suggest_due
 
 from ..widgets.actions_editor import ActionsEditor
-from ..widgets.standards_list import RATINGS, StandardsList, rating_label
+from ..widgets.standards_list import StandardsList, rating_label
 from ..widgets.type_ahead import Editor, Scroller, Table
 from .submit_confirm import ConflictDialog, GapsDialog, SubmitConfirm
 

@@ -9,15 +9,10 @@ from textual.binding import Binding
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from core.audit import RATING_LABELS
+
 from .type_ahead import TypeAhead
 
-RATINGS = ("met", "partly_met", "not_met", "not_applicable")
-RATING_LABELS = {
-    "met": "Met",
-    "partly_met": "Partly met",
-    "not_met": "Not met",
-    "not_applicable": "Not applicable",
-}
 RATING_STYLES = {
     "met": "bold green",
     "partly_met": "bold yellow",

@@ -35,7 +35,7 @@ async def test_reviews_due_listed_and_completed_by_key(ctx):
     async with app.run_test(size=SIZE) as pilot:
         table = await open_actions(pilot)
         assert table.row_count == 2
-        assert "review due" in str(table.get_row_at(0)[-1])
+        assert "review due" in str(table.get_row_at(0)[1])
         await pilot.press("c", *"Notes re-recorded", "enter")
         await settle(pilot)
         review = ctx.store.one("SELECT action_id, by, outcome, new_due, note FROM action_reviews")
@@ -88,7 +88,7 @@ async def test_overdue_action_is_highlighted(ctx):
     app = make_app(as_user(ctx, "pdt1"))
     async with app.run_test(size=SIZE) as pilot:
         table = await open_actions(pilot)
-        due, flags = table.get_row_at(0)[4], table.get_row_at(0)[-1]
+        due, flags = table.get_row_at(0)[4], table.get_row_at(0)[1]
         assert isinstance(flags, Text) and "OVERDUE" in flags.plain
         assert app.get_css_variables()["error"] in str(flags.style)
         assert isinstance(due, Text) and date.fromisoformat(due.plain) == audit.actions[0].due

@@ -50,7 +50,8 @@ class ActionsScreen(FollowupScreen):
         yield Static("Recommended actions: reviews due first", id="actions_heading", classes="pane-title")
         table = DataTable(id="actions_table", classes="followup-table", cursor_type="row")
         # Only open actions are listed (core), so their status lives in the detail pane.
-        table.add_columns("#", "Audit", "Child", "Owner", "Due", "Review due", "Flags")
+        # Flags first: at 80 columns the right-hand columns are the ones cut off.
+        table.add_columns("#", "Flags", "Child", "Owner", "Due", "Review due", "Audit")
         yield table
         yield Static("", id="action_detail", classes="detail detail-text")
         yield Footer()
@@ -81,11 +82,13 @@ class ActionsScreen(FollowupScreen):
             if r.get("owner_role"):
                 owner = f"{owner} ({r['owner_role']})" if owner else r["owner_role"]
             cells.append((str(r["action_id"]), [
-                str(r["action_id"]), str(r["audit_id"]), r.get("child_id") or "", owner,
-                self.flagged(str(r.get("due") or ""), bool(r.get("overdue"))),
-                short_time(r.get("review_due"), with_time=False),
+                str(r["action_id"]),
                 self.flagged(flag_text, bool(r.get("overdue")) or bool(r.get("review_is_due")),
                              self.error_style() if r.get("overdue") else self.warning_style()),
+                r.get("child_id") or "", owner,
+                self.flagged(str(r.get("due") or ""), bool(r.get("overdue"))),
+                short_time(r.get("review_due"), with_time=False),
+                str(r["audit_id"]),
             ]))
         refill(table, cells, keep)
         heading = "Actions whose review is due" if self.due_only else "Recommended actions: reviews due first"

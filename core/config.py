@@ -7,9 +7,10 @@ Sources, highest first: keyword arguments, ``DIPAUDIT_*`` environment variables
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -18,6 +19,7 @@ from pydantic_settings import (
 )
 
 from . import locations
+from .errors import Fault, InputError
 
 COHORTS = ("unborn", "cp", "care_leaver", "cla", "cin")
 COHORT_LABELS = {
@@ -111,4 +113,16 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides) -> Settings:
-    return Settings(**overrides)
+    """The settings; a bad config file or ``DIPAUDIT_*`` value is an InputError, one line per fault."""
+    path = str(locations.config_file())
+    try:
+        return Settings(**overrides)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, f"not valid TOML: {exc}") from exc
+    except ValidationError as exc:
+        faults = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            env = "DIPAUDIT_" + "__".join(str(p) for p in err["loc"]).upper()
+            faults.append(Fault(None, where, f"{err['msg']} (got {err.get('input')!r}; set here or in {env})"))
+        raise InputError(path, faults) from exc

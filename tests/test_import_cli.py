@@ -66,3 +66,18 @@ def test_people_then_notes_and_role_refusal(tmp_path):
     r = dipaudit(db, "import", "notes", str(F / "notes.csv"), "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["added"] == 3
+
+
+def test_a_bad_config_is_one_line_on_stderr_and_writes_nothing(tmp_path, monkeypatch):
+    db = tmp_path / "d.db"
+    cfg = tmp_path / "config.toml"
+    monkeypatch.setenv("DIPAUDIT_CONFIG", str(cfg))
+    cfg.write_text('[sampling]\nper_worker = "x"\n', encoding="utf-8")
+    r = dipaudit(db, "import", "people", str(F / "people.csv"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.startswith(f"{cfg}, column 'sampling.per_worker': Input should be a valid integer")
+    assert len(r.stderr.strip().splitlines()) == 1
+    cfg.write_text("council = \n", encoding="utf-8")
+    r = dipaudit(db, "queue")
+    assert r.returncode == 2 and r.stderr.startswith(f"{cfg}: not valid TOML")
+    assert not db.exists()

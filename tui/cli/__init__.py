@@ -16,7 +16,7 @@ import click
 
 from core import locations
 from core.clock import clock_from
-from core.config import Settings
+from core.config import load_settings
 from core.context import Context, os_login
 from core.errors import DipauditError
 from core.store import Store
@@ -36,8 +36,9 @@ class CliState:
                 clock = clock_from(self.now)
             except ValueError as exc:
                 raise click.BadParameter(f"'{self.now}' is not an ISO-8601 time", param_hint="--now") from exc
+            settings = load_settings()
             store = Store.open(self.db, create=create)
-            self._ctx = Context(store=store, clock=clock, settings=Settings(), user=self.user, os_login=os_login())
+            self._ctx = Context(store=store, clock=clock, settings=settings, user=self.user, os_login=os_login())
         return self._ctx
 
 

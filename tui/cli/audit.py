@@ -27,10 +27,10 @@ def programme_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 def programme_show(programme_id: str | None, as_json: bool) -> None:
     """The programme in use: its standards, guidance and pre-checks."""
-    from core.config import Settings
+    from core.config import load_settings
     from core.programme import load_programme, programme_source
 
-    settings = Settings()
+    settings = load_settings()
     p = load_programme(settings, programme_id)
     if as_json:
         emit_json({**p.model_dump(mode="json"), "source": programme_source(p.id)})

@@ -7,7 +7,7 @@ from click.core import ParameterSource
 
 from core import locations
 from core.clock import clock_from
-from core.config import Settings
+from core.config import load_settings
 from core.context import os_login
 
 from . import CliState, cli, emit_json, pass_state
@@ -40,7 +40,7 @@ def demo(state: CliState, click_ctx: click.Context, no_tui: bool, seed: int | No
         clock = clock_from(state.now)
     except ValueError as exc:
         raise click.BadParameter(f"'{state.now}' is not an ISO-8601 time", param_hint="--now") from exc
-    summary = prepare_demo(state.db, clock=clock, settings=Settings(), os_login=os_login(),
+    summary = prepare_demo(state.db, clock=clock, settings=load_settings(), os_login=os_login(),
                            seed=seed, force=force)
     if as_json:
         emit_json(summary)

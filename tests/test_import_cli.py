@@ -81,3 +81,14 @@ def test_a_bad_config_is_one_line_on_stderr_and_writes_nothing(tmp_path, monkeyp
     r = dipaudit(db, "queue")
     assert r.returncode == 2 and r.stderr.startswith(f"{cfg}: not valid TOML")
     assert not db.exists()
+
+
+def test_usage_errors_are_one_line_on_stderr(tmp_path):
+    db = tmp_path / "d.db"
+    r = dipaudit(db, "import", "caseload", str(F / "list6.csv"), "--list", "12")
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.strip() == ("dipaudit import caseload: Invalid value for '--list': 12 is not in the range"
+                                " 6<=x<=9. (see --help)")
+    r = dipaudit(db, "import", "caseload")
+    assert r.returncode == 2 and r.stderr.strip() == "dipaudit import caseload: Missing argument 'FILE'. (see --help)"
+    assert not db.exists()

@@ -98,6 +98,11 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except click.UsageError as exc:  # one line, like every other error (not click's usage block)
+        where = f"{exc.ctx.command_path}: " if exc.ctx else ""
+        message = " ".join(exc.format_message().split())
+        click.echo(f"{where}{message} (see --help)", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

@@ -153,3 +153,11 @@ def test_notify_flush_retries_failed_rows_at_once(run, audit, monkeypatch):
         flushed = _json(run("admin1", "notify", "flush", "--json"))
     assert flushed == {"delivered": 2, "failed": 0, "dead": 0}
     assert len(inbox.messages) == 2
+
+
+def test_notify_test_that_reaches_nobody_exits_non_zero_with_or_without_json(run, audit):
+    res = run("admin1", "notify", "test", "pdt1", "--json", ok=False)
+    assert res.exit_code == 1
+    assert _json(res)["delivered"] is False
+    res = run("admin1", "notify", "test", "pdt1", ok=False)
+    assert res.exit_code == 1 and "test message to pdt1 not delivered" in str(res.exception)

@@ -10,6 +10,7 @@ from core import comments as comments_svc
 from core import escalation as escalation_svc
 from core import outbox as outbox_svc
 from core.clock import show
+from core.errors import DipauditError
 from core.tick import tick as run_tick
 
 from . import CliState, cli, emit_json, pass_state, table
@@ -327,6 +328,6 @@ def notify_test(state: CliState, login: str, as_json: bool) -> None:
         emit_json(result)
     elif result["delivered"]:
         click.echo(f"test message delivered to {login} ({', '.join(result['channels'])})")
-    else:
-        raise click.ClickException(f"test message to {login} not delivered: {result['error']}")
+    if not result["delivered"]:  # a failed test exits non-zero, with or without --json
+        raise DipauditError(f"test message to {login} not delivered: {result['error']}")
 

@@ -469,4 +469,8 @@ def test_cli_sample_json_and_show(people, db_path):
     assert json.loads(shown.output)["params"]["tiers"] == [3]
 
     human = runner.invoke(cli, [*base, "sample", "--dry-run", "--seed", "8"])
-    assert human.exit_code == 0 and "Dry run (nothing written): seed 8" in human.output
+    assert human.exit_code == 0 and "Dry run (nothing written): seed 8, 2 children drawn" in human.output
+    one = runner.invoke(cli, [*base, "sample", "--dry-run", "--seed", "8", "--team", "Team A"])
+    assert one.exit_code == 0 and "seed 8, 1 child drawn" in one.output, one.output
+    shown = runner.invoke(cli, [*base, "sample", "show", str(data["sample_id"])])
+    assert f"Sample {data['sample_id']}: seed 8, drawn Mon 27 Apr 2020 10:00 by aud1" in shown.output

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import click
 
+from core.clock import show
+
 from . import CliState, cli, emit_json, pass_state, table
 
 PICK_COLUMNS = ["child_id", "worker", "team", "tier", "cohort", "reason"]
@@ -44,7 +46,8 @@ def sample_cmd(click_ctx: click.Context, per_worker, tiers, teams, seed, auditor
         })
         return
     head = "Dry run (nothing written)" if dry_run else f"Sample {result.sample_id}"
-    click.echo(f"{head}: seed {result.seed}, {len(result.picks)} children drawn")
+    n = len(result.picks)
+    click.echo(f"{head}: seed {result.seed}, {n} {'child' if n == 1 else 'children'} drawn")
     click.echo(table([p.model_dump() for p in result.picks], PICK_COLUMNS))
     if result.unfilled:
         click.echo(f"\nWorkers not filled ({len(result.unfilled)}):")
@@ -64,7 +67,7 @@ def sample_show(state: CliState, sample_id: int, as_json: bool) -> None:
         emit_json(s)
         return
     p = s["params"]
-    click.echo(f"Sample {s['sample_id']}: seed {s['seed']}, drawn {s['created_at']} by {s['created_by']}")
+    click.echo(f"Sample {s['sample_id']}: seed {s['seed']}, drawn {show(s['created_at'])} by {s['created_by']}")
     def listed(values) -> str:
         return ", ".join(str(v) for v in values or [])
 

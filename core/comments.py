@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from .clock import from_iso, iso
+from .clock import from_iso, iso, show
 from .context import Context
 from .errors import NotFound, PermissionDenied, StateError
 from .people import get_person, require_role
@@ -147,7 +147,7 @@ def _require_commentable(ctx: Context, tx: Tx, audit: dict) -> None:
         raise StateError(f"audit {aid} is finalised: the comment window has closed")
     closes = window_closes_at(ctx, audit)
     if tx.now >= closes and audit["status"] != "queried":
-        raise StateError(f"the comment window for audit {aid} closed at {iso(closes)}")
+        raise StateError(f"the comment window for audit {aid} closed at {show(closes)}")
 
 
 def resolve_comment(ctx: Context, comment_id: int, text: str) -> dict:
@@ -244,14 +244,14 @@ def finalise_audit(ctx: Context, audit_id: int) -> dict:
     with ctx.tx() as tx:
         audit = _fetch(tx, "SELECT * FROM audits WHERE audit_id = ?", [audit_id])
         if audit["status"] == "finalised":
-            raise StateError(f"audit {audit_id} is already finalised ({audit['finalised_at']})")
+            raise StateError(f"audit {audit_id} is already finalised ({show(audit['finalised_at'])})")
         if audit["status"] == "draft":
             raise StateError(f"audit {audit_id} is not submitted yet")
         if audit["status"] == "queried":
             raise StateError(f"audit {audit_id} has an open query: resolve it before finalising")
         deadline = window_closes_at(ctx, audit)
         if tx.now < deadline:
-            raise StateError(f"the comment window for audit {audit_id} runs until {iso(deadline)};"
+            raise StateError(f"the comment window for audit {audit_id} runs until {show(deadline)};"
                              " it finalises by itself then unless queried")
         if _late_resolution(ctx, audit):
             _finalise_within(ctx, tx, audit, at=tx.at, by=ctx.user)

@@ -157,7 +157,7 @@ def escalate(ctx: Context, audit_id: int, concern: str, *, phoned: str | None = 
         except ValueError as exc:
             raise StateError(f"respond-by '{respond_by}' is not an ISO-8601 time") from exc
         if due <= now:
-            raise StateError(f"respond-by {iso(due)} is not in the future")
+            raise StateError(f"respond-by {show(due)} is not in the future")
     level = "head_of_service" if to_hos else "manager"
     recipient = head_of_service_for(ctx, audit) if to_hos else _manager_for(ctx, audit)
     if not recipient:

@@ -89,7 +89,7 @@ def test_significant_concerns_go_straight_to_the_head_of_service(ctx, audit, aud
 def test_explicit_respond_by_in_london_time(ctx, audit, aud):
     esc = escalate(aud, audit.audit_id, CONCERN, respond_by="2020-04-27T16:00")
     assert esc["respond_by"] == "2020-04-27T15:00:00Z"
-    with pytest.raises(StateError, match="not in the future"):
+    with pytest.raises(StateError, match="respond-by Mon 27 Apr 2020 09:00 is not in the future"):
         escalate(aud, audit.audit_id, CONCERN, respond_by="2020-04-27T09:00")
     with pytest.raises(StateError, match="not an ISO-8601"):
         escalate(aud, audit.audit_id, CONCERN, respond_by="tomorrow")

@@ -332,6 +332,12 @@ async def test_ten_thousand_rows_load_and_scroll_to_the_end(tui_ctx):
         await settle(pilot)
         assert table.cursor_row == 9_999
         assert "B" in text_of(app.screen, "#child-detail-body")
+        await pilot.press("home")  # first child, as in a spreadsheet
+        await settle(pilot)
+        assert table.cursor_row == 0
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.cursor_row == 9_999
 
 
 async def test_palette_offers_the_screens_commands(tui_ctx):

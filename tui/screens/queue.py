@@ -79,7 +79,12 @@ class QueueTable(TypeAhead, PlainTable):
     """The queue's table: enter (DataTable's select) opens the audit, and says so in the
     footer. Keys typed fast after ``/`` reach the filter (TypeAhead), not the table."""
 
-    BINDINGS = [Binding("enter", "select_cursor", "Open audit", id="queue_open")]
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Open audit", id="queue_open"),
+        # Home/End go to the first/last child, as in a spreadsheet (DataTable scrolls sideways).
+        Binding("home", "scroll_top", "First row", show=False, id="queue_first"),
+        Binding("end", "scroll_bottom", "Last row", show=False, id="queue_last"),
+    ]
 
 
 class QueueScreen(Screen):

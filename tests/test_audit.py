@@ -381,6 +381,8 @@ def test_cli_round_trip_start_fill_submit_note(people, db_path, tmp_path):
     assert shown["ratings"]["virtual_contact"]["rating"] == "partly_met"
     assert set(shown["ratings"]["covid_note"]["suggested"]) == {"rating", "evidence"}
     assert [a["owner"] for a in shown["actions"]] == ["w1", "m1"]
+    listed = run_cli(db_path, "audit", "list")
+    assert listed.returncode == 0 and "Mon 27 Apr 2020 10:00" in listed.stdout  # London time, not UTC ISO
     note = run_cli(db_path, "audit", "note", str(audit_id))
     assert note.returncode == 0 and note.stdout.startswith("QA Audit\n")
     assert "within 72 hours of submission" in note.stdout

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from core.clock import show
+
 from . import CliState, cli, emit_json, pass_state, table
 
 LIST_COLUMNS = ["audit_id", "child_id", "status", "auditor", "worker", "team", "audit_date",
@@ -192,8 +194,8 @@ def audit_list(state: CliState, status, auditor, child_id, as_json: bool) -> Non
     rows = list_audits(state.context(), status=status, auditor=auditor, child_id=child_id)
     if as_json:
         emit_json(rows)
-    else:
-        click.echo(table(rows, LIST_COLUMNS))
+    else:  # times as a person reads them (London), like the other listings
+        click.echo(table([{**r, "submitted_at": show(r.get("submitted_at"))} for r in rows], LIST_COLUMNS))
 
 
 @audit_group.command("prechecks")

@@ -161,3 +161,15 @@ def test_notify_test_that_reaches_nobody_exits_non_zero_with_or_without_json(run
     assert _json(res)["delivered"] is False
     res = run("admin1", "notify", "test", "pdt1", ok=False)
     assert res.exit_code == 1 and "test message to pdt1 not delivered" in str(res.exception)
+
+
+@pytest.mark.parametrize("args", [
+    ("escalation", "show", "99999999999999999999"),
+    ("action", "review", "99999999999999999999", "--outcome", "completed"),
+    ("notify", "outbox", "--limit", "99999999999999999999"),
+    ("log", "--limit", "99999999999999999999"),
+    ("sample", "--seed", "99999999999999999999"),
+])
+def test_a_number_too_large_for_sqlite_is_a_usage_error_not_a_traceback(run, audit, args):
+    res = run("aud1", *args, ok=False)
+    assert res.exit_code == 2 and "is too large" in res.output

@@ -44,6 +44,24 @@ class CliState:
 
 pass_state = click.make_pass_decorator(CliState)
 
+class SqliteInt(click.types.IntParamType):
+    """An integer that fits SQLite's 64 bits (ids, limits, seeds): a larger one is a usage
+    error (one line), not an OverflowError traceback."""
+
+    def __init__(self, minimum: int | None = None):
+        self.minimum = minimum
+
+    def convert(self, value, param, ctx):
+        n = super().convert(value, param, ctx)
+        if self.minimum is not None and n < self.minimum:
+            self.fail(f"{n} is not in the range x>={self.minimum}.", param, ctx)
+        if not -(2**63) <= n < 2**63:
+            self.fail(f"{value!r} is too large.", param, ctx)
+        return n
+
+
+INT = SqliteInt()
+
 
 def emit_json(data) -> None:
     """JSON only on stdout (pydantic models and dates welcome)."""

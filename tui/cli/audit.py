@@ -12,7 +12,7 @@ import click
 
 from core.clock import show
 
-from . import CliState, cli, emit_json, pass_state, table
+from . import INT, CliState, cli, emit_json, pass_state, table
 
 LIST_COLUMNS = ["audit_id", "child_id", "status", "auditor", "worker", "team", "audit_date",
                 "submitted_at", "standards_met", "actions"]
@@ -116,7 +116,7 @@ def _show_text(a) -> None:
 
 
 @audit_group.command("show")
-@click.argument("audit_id", type=int)
+@click.argument("audit_id", type=INT)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_state
 def audit_show(state: CliState, audit_id: int, as_json: bool) -> None:
@@ -131,10 +131,10 @@ def audit_show(state: CliState, audit_id: int, as_json: bool) -> None:
 
 
 @audit_group.command("fill")
-@click.argument("audit_id", type=int)
+@click.argument("audit_id", type=INT)
 @click.option("--from", "from_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="JSON or TOML file: ratings, overview, positive_practice, actions (partial is fine).")
-@click.option("--expect-version", type=int, default=None,
+@click.option("--expect-version", type=INT, default=None,
               help="Refuse if the audit has changed since this version.")
 @click.option("--reason", default=None, help="Why a submitted audit is amended (required then).")
 @click.option("--json", "as_json", is_flag=True, help="Print the saved audit as JSON only.")
@@ -154,7 +154,7 @@ def audit_fill(state: CliState, audit_id: int, from_file: Path, expect_version: 
 
 
 @audit_group.command("submit")
-@click.argument("audit_id", type=int)
+@click.argument("audit_id", type=INT)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_state
 def audit_submit(state: CliState, audit_id: int, as_json: bool) -> None:
@@ -172,7 +172,7 @@ def audit_submit(state: CliState, audit_id: int, as_json: bool) -> None:
 
 
 @audit_group.command("note")
-@click.argument("audit_id", type=int)
+@click.argument("audit_id", type=INT)
 @pass_state
 def audit_note(state: CliState, audit_id: int) -> None:
     """Print the QA Audit case note, ready to paste into the child's record."""
@@ -199,7 +199,7 @@ def audit_list(state: CliState, status, auditor, child_id, as_json: bool) -> Non
 
 
 @audit_group.command("prechecks")
-@click.argument("audit_id", type=int)
+@click.argument("audit_id", type=INT)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_state
 def audit_prechecks(state: CliState, audit_id: int, as_json: bool) -> None:

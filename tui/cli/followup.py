@@ -13,7 +13,7 @@ from core.clock import show
 from core.errors import DipauditError
 from core.tick import tick as run_tick
 
-from . import CliState, cli, emit_json, pass_state, table
+from . import INT, CliState, cli, emit_json, pass_state, table
 from .audit import audit_group
 
 
@@ -40,7 +40,7 @@ def comment_group() -> None:
 
 
 @comment_group.command("add")
-@click.argument("audit_id", type=int)
+@click.argument("audit_id", type=INT)
 @click.option("--text", required=True, help="The comment.")
 @click.option("--query", is_flag=True, help="A query: pauses finalisation until the auditor resolves it.")
 @click.option("--on-behalf-of", "on_behalf_of", default=None,
@@ -59,7 +59,7 @@ def comment_add(state: CliState, audit_id: int, text: str, query: bool, on_behal
 
 
 @comment_group.command("resolve")
-@click.argument("comment_id", type=int)
+@click.argument("comment_id", type=INT)
 @click.option("--text", required=True, help="The answer.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_state
@@ -73,7 +73,7 @@ def comment_resolve(state: CliState, comment_id: int, text: str, as_json: bool) 
 
 
 @cli.command("comments")
-@click.argument("audit_id", type=int)
+@click.argument("audit_id", type=INT)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_state
 def comments_list(state: CliState, audit_id: int, as_json: bool) -> None:
@@ -91,7 +91,7 @@ def comments_list(state: CliState, audit_id: int, as_json: bool) -> None:
 
 
 @audit_group.command("finalise")
-@click.argument("audit_id", type=int)
+@click.argument("audit_id", type=INT)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_state
 def audit_finalise(state: CliState, audit_id: int, as_json: bool) -> None:
@@ -104,7 +104,7 @@ def audit_finalise(state: CliState, audit_id: int, as_json: bool) -> None:
 
 
 @audit_group.command("addendum")
-@click.argument("audit_id", type=int)
+@click.argument("audit_id", type=INT)
 @click.option("--text", required=True, help="The correction.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_state
@@ -128,7 +128,7 @@ def _print_escalation(row: dict, as_json: bool) -> None:
 
 
 @cli.command("escalate")
-@click.argument("audit_id", type=int)
+@click.argument("audit_id", type=INT)
 @click.option("--concern", required=True, help="The concern about risk of significant harm.")
 @click.option("--phoned", type=click.Choice(escalation_svc.PHONED), default=None,
               help="Whether a phone call reached the recipient; unless reached, an email alert goes out.")
@@ -152,7 +152,7 @@ def escalation_group() -> None:
 
 
 @escalation_group.command("respond")
-@click.argument("escalation_id", type=int)
+@click.argument("escalation_id", type=INT)
 @click.option("--text", required=True, help="The response.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_state
@@ -162,7 +162,7 @@ def escalation_respond(state: CliState, escalation_id: int, text: str, as_json: 
 
 
 @escalation_group.command("hos")
-@click.argument("escalation_id", type=int)
+@click.argument("escalation_id", type=INT)
 @click.option("--reason", default=None, help="Why it goes to the Head of Service.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_state
@@ -172,7 +172,7 @@ def escalation_hos(state: CliState, escalation_id: int, reason: str | None, as_j
 
 
 @escalation_group.command("close")
-@click.argument("escalation_id", type=int)
+@click.argument("escalation_id", type=INT)
 @click.option("--outcome", required=True, help="The outcome.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_state
@@ -182,7 +182,7 @@ def escalation_close(state: CliState, escalation_id: int, outcome: str, as_json:
 
 
 @escalation_group.command("show")
-@click.argument("escalation_id", type=int)
+@click.argument("escalation_id", type=INT)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_state
 def escalation_show(state: CliState, escalation_id: int, as_json: bool) -> None:
@@ -237,7 +237,7 @@ def action_group() -> None:
 
 
 @action_group.command("review")
-@click.argument("action_id", type=int)
+@click.argument("action_id", type=INT)
 @click.option("--outcome", required=True, type=click.Choice(actions_svc.OUTCOMES))
 @click.option("--new-due", "new_due", default=None, help="YYYY-MM-DD: required for not_completed.")
 @click.option("--note", default=None)
@@ -284,7 +284,7 @@ def notify_group() -> None:
 
 @notify_group.command("outbox")
 @click.option("--status", type=click.Choice(outbox_svc.STATUSES), default=None)
-@click.option("--limit", type=int, default=200, show_default=True)
+@click.option("--limit", type=INT, default=200, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_state
 def notify_outbox(state: CliState, status: str | None, limit: int, as_json: bool) -> None:

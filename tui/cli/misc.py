@@ -6,7 +6,7 @@ import json
 
 import click
 
-from . import CliState, cli, emit_json, pass_state, table
+from . import INT, CliState, cli, emit_json, pass_state, table
 
 
 def run_tui(state: CliState, *, create: bool) -> None:
@@ -34,7 +34,7 @@ def init(state: CliState) -> None:
 @cli.command("log")
 @click.option("--entity", default=None, help="Only events about this entity (e.g. queue_item, audit).")
 @click.option("--id", "entity_id", default=None, help="Only events about this entity id.")
-@click.option("--limit", default=200, show_default=True)
+@click.option("--limit", type=INT, default=200, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_state
 def log_cmd(state: CliState, entity: str | None, entity_id: str | None, limit: int, as_json: bool) -> None:

@@ -9,7 +9,7 @@ import click
 
 from core.clock import show
 
-from . import CliState, cli, emit_json, pass_state, table
+from . import INT, CliState, SqliteInt, cli, emit_json, pass_state, table
 
 PICK_COLUMNS = ["child_id", "worker", "team", "tier", "cohort", "reason"]
 QUEUE_COLUMNS = ["queue_id", "child_id", "worker", "team", "tier", "cohort", "auditor", "status", "claimed_by"]
@@ -18,9 +18,9 @@ QUEUE_COLUMNS = ["queue_id", "child_id", "worker", "team", "tier", "cohort", "au
 @cli.group("sample", invoke_without_command=True)
 @click.option("--per-worker", type=click.IntRange(min=1), default=None,
               help="Children per worker (default from config, 1).")
-@click.option("--tier", "tiers", type=int, multiple=True, help="Only these tiers (repeatable).")
+@click.option("--tier", "tiers", type=INT, multiple=True, help="Only these tiers (repeatable).")
 @click.option("--team", "teams", multiple=True, help="Only these teams (repeatable).")
-@click.option("--seed", type=click.IntRange(min=0), default=None,
+@click.option("--seed", type=SqliteInt(minimum=0), default=None,
               help="Random seed; the same seed on the same data draws the same children.")
 @click.option("--auditor", "auditors", multiple=True,
               help="Assign picks round-robin to these auditors (repeatable).")
@@ -55,7 +55,7 @@ def sample_cmd(click_ctx: click.Context, per_worker, tiers, teams, seed, auditor
 
 
 @sample_cmd.command("show")
-@click.argument("sample_id", type=int)
+@click.argument("sample_id", type=INT)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_state
 def sample_show(state: CliState, sample_id: int, as_json: bool) -> None:
@@ -118,7 +118,7 @@ def _show_item(item, as_json: bool, verb: str) -> None:
 
 
 @queue_cmd.command("claim")
-@click.argument("queue_id", type=int)
+@click.argument("queue_id", type=INT)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_state
 def queue_claim(state: CliState, queue_id: int, as_json: bool) -> None:
@@ -130,7 +130,7 @@ def queue_claim(state: CliState, queue_id: int, as_json: bool) -> None:
 
 
 @queue_cmd.command("release")
-@click.argument("queue_id", type=int)
+@click.argument("queue_id", type=INT)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @pass_state
 def queue_release(state: CliState, queue_id: int, as_json: bool) -> None:

@@ -179,7 +179,9 @@ class Store:
                     self.db.enable_wal()
                 except sqlite3.OperationalError:
                     pass  # another process holds the file; it will have set WAL
-            conn.execute("BEGIN IMMEDIATE")
+            if not MIGRATIONS.pending(self.db):
+                return []  # up to date: no write lock needed (a reader never waits on a writer)
+            self._begin_immediate()
             try:
                 pending = [m.name for m in MIGRATIONS.pending(self.db)]
                 if pending:
@@ -190,6 +192,18 @@ class Store:
                     conn.execute("ROLLBACK")
                 raise
             return pending
+
+    def _begin_immediate(self) -> None:
+        """Take the write lock, waiting up to the busy timeout; then a one-line refusal."""
+        try:
+            self.db.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            raise DatabaseError(
+                f"{self.path}: busy: another process held the database for over"
+                f" {self.busy_timeout_ms / 1000:g} s; nothing was written, try again"
+            ) from exc
 
     def schema_version(self) -> str | None:
         applied = MIGRATIONS.applied(self.db)
@@ -220,7 +234,7 @@ class Store:
             conn = self.db.conn
             if conn.in_transaction:
                 raise RuntimeError("nested write transaction")
-            conn.execute("BEGIN IMMEDIATE")
+            self._begin_immediate()
             tx = Tx(self.db, now, actor, os_login)
             try:
                 yield tx

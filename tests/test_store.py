@@ -86,3 +86,24 @@ def test_outbox_idempotency_key_stops_duplicates(ctx):
     with ctx.tx() as tx:
         assert tx.outbox("w1", "audit_submitted", {"a": 1}, "audit:1:submitted:w1") is False
     assert ctx.store.scalar("SELECT count(*) FROM outbox") == 1
+
+
+def test_a_busy_database_gives_a_one_line_refusal_and_readers_do_not_wait(db_path):
+    from datetime import UTC, datetime
+
+    Store.open(db_path).close()
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process writing (a long import, say)
+    try:
+        s = Store.open(db_path)  # up to date: opening takes no write lock
+        s.db.conn.execute("PRAGMA busy_timeout = 100")
+        s.busy_timeout_ms = 100
+        assert s.scalar("SELECT value FROM meta WHERE key = 'app'") == "dipaudit"
+        with pytest.raises(DatabaseError, match="busy: another process held the database for over 0.1 s"):
+            with s.write(now=datetime(2020, 4, 27, tzinfo=UTC), actor="a", os_login="b") as tx:
+                tx.event("thing", 1, "changed")
+        s.close()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert sqlite3.connect(db_path).execute("SELECT COUNT(*) FROM events").fetchone() == (0,)

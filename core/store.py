@@ -198,12 +198,30 @@ class Store:
         try:
             self.db.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
-                raise
-            raise DatabaseError(
+            self._refuse(exc)
+            raise
+
+    def _refuse(self, exc: BaseException) -> None:
+        """Raise what a person can act on for ``exc``, if it is that kind of SQLite error."""
+        if isinstance(exc, sqlite3.OperationalError):
+            err = self._refusal(exc)
+            if err is not exc:
+                raise err from exc
+
+    def _refusal(self, exc: sqlite3.OperationalError) -> Exception:
+        """What a person can act on (busy, read-only, disk full) as one line; else ``exc``."""
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return DatabaseError(
                 f"{self.path}: busy: another process held the database for over"
-                f" {self.busy_timeout_ms / 1000:g} s; nothing was written, try again"
-            ) from exc
+                f" {self.busy_timeout_ms / 1000:g} s; nothing was written, try again")
+        if "readonly" in text:
+            return DatabaseError(
+                f"{self.path}: read-only for you (check the file's and its directory's group"
+                " and write permission); nothing was written")
+        if "disk" in text and ("full" in text or "I/O" in text):
+            return DatabaseError(f"{self.path}: {text}; nothing was written")
+        return exc
 
     def schema_version(self) -> str | None:
         applied = MIGRATIONS.applied(self.db)
@@ -238,14 +256,16 @@ class Store:
             tx = Tx(self.db, now, actor, os_login)
             try:
                 yield tx
-            except BaseException:
+            except BaseException as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
+                self._refuse(exc)
                 raise
             else:
                 try:
                     conn.execute("COMMIT")
-                except BaseException:
+                except BaseException as exc:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
+                    self._refuse(exc)
                     raise

@@ -107,3 +107,16 @@ def test_a_busy_database_gives_a_one_line_refusal_and_readers_do_not_wait(db_pat
         holder.execute("ROLLBACK")
         holder.close()
     assert sqlite3.connect(db_path).execute("SELECT COUNT(*) FROM events").fetchone() == (0,)
+
+
+def test_a_read_only_database_gives_a_one_line_refusal(db_path):
+    from datetime import UTC, datetime
+
+    s = Store.open(db_path)
+    s.db.conn.execute("PRAGMA query_only = 1")  # as when the file is not group-writable for this user
+    with pytest.raises(DatabaseError, match="read-only for you .*nothing was written"):
+        with s.write(now=datetime(2020, 4, 27, tzinfo=UTC), actor="a", os_login="b") as tx:
+            tx.event("thing", 1, "changed")
+    s.db.conn.execute("PRAGMA query_only = 0")
+    assert s.scalar("SELECT COUNT(*) FROM events") == 0
+    s.close()

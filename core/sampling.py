@@ -178,6 +178,12 @@ def _known_tiers(ctx: Context) -> list[int]:
     return sorted(set(ctx.settings.sampling.tiers.values()) | {3})
 
 
+# The worker a child is allocated to: the matched person's login when the directory knows
+# them, else the name as the extract spells it ("Walt Two" in List 7 and w.two in the
+# canonical file are one worker, drawn from once).
+WORKER_KEY = "COALESCE(NULLIF(TRIM(worker_login), ''), TRIM(COALESCE(worker, '')))"
+
+
 def _check_params(ctx: Context, per_worker, tiers, teams, auditors) -> tuple[int, list[int], list[str], list[str]]:
     known_tiers = _known_tiers(ctx)
     per_worker = ctx.settings.sampling.per_worker if per_worker is None else int(per_worker)
@@ -229,15 +235,24 @@ def _draw(ctx: Context, *, per_worker: int, tiers: list[int], teams: list[str],
     with ctx.store.lock:  # plain tuples: 100,000 rows as dicts cost more than the draw
         conn = ctx.store.db.conn
         rows = conn.execute(
-            f"SELECT child_id, {tier_sql}, cohort, TRIM(worker), team, family_id FROM children"
-            f" WHERE {open_case}{in_team}", params).fetchall()
+            f"SELECT child_id, {tier_sql}, cohort, {WORKER_KEY}, team, family_id, TRIM(worker) FROM children"
+            f" WHERE {open_case}{in_team} ORDER BY child_id", params).fetchall()
         shut = conn.execute(
-            f"SELECT child_id, {tier_sql}, cohort, NULLIF(TRIM(COALESCE(worker, '')), ''), team,"
+            f"SELECT child_id, {tier_sql}, cohort, NULLIF({WORKER_KEY}, ''), team,"
             f" is_open, closed_on FROM children WHERE NOT ({open_case}){in_team}", params).fetchall()
     if not rows and not shut:
         if teams:
             raise DipauditError(f"no children in team {', '.join(teams)}: check the team name")
         raise DipauditError("the caseload is empty: import one first (dipaudit import caseload FILE)")
+    # A worker is one person however the lists spell them; shown as the extract first
+    # spells them (by child id, so the same data always shows the same name).
+    shown: dict[str, str] = {}
+    for r in rows:
+        shown.setdefault(r[3], r[6])
+
+    def label(worker: str | None) -> str | None:
+        return shown.get(worker, worker) if worker else worker
+
     last = _last_audits(ctx)
     held = _held_children(ctx)
 
@@ -249,7 +264,7 @@ def _draw(ctx: Context, *, per_worker: int, tiers: list[int], teams: list[str],
         counts[code] += 1
         if worker and code not in (CLOSED, UNALLOCATED):
             excluded_of[worker][code] += 1
-        log.append({"child_id": child_id, "worker": worker, "team": team, "tier": tier,
+        log.append({"child_id": child_id, "worker": label(worker), "team": team, "tier": tier,
                     "cohort": cohort, "outcome": "excluded", "code": code, "reason": reason})
 
     for child_id, tier, cohort, worker, team, is_open, closed_on in shut:
@@ -268,7 +283,7 @@ def _draw(ctx: Context, *, per_worker: int, tiers: list[int], teams: list[str],
     limited = tiers != _known_tiers(ctx)
     for (worker, team), n in Counter((r[3], r[4]) for r in rows).items():
         teams_of[worker][team] = n
-    for child_id, tier, cohort, worker, team, family_id in rows:
+    for child_id, tier, cohort, worker, team, family_id, _spelling in rows:
         if tier not in tier_set:
             continue
         audited = last.get(child_id)
@@ -309,15 +324,15 @@ def _draw(ctx: Context, *, per_worker: int, tiers: list[int], teams: list[str],
                     drawn_families[family_id] = child_id
                 t.picked += 1
                 reason = (f"tier {tier} ({cohort}): drawn at random from {len(pool)} eligible"
-                          f" tier {tier} {'child' if len(pool) == 1 else 'children'} of {worker}")
-                picks.append(Pick(child_id=child_id, worker=worker, team=team,
+                          f" tier {tier} {'child' if len(pool) == 1 else 'children'} of {label(worker)}")
+                picks.append(Pick(child_id=child_id, worker=label(worker), team=team,
                                   tier=tier, cohort=cohort, reason=reason))
-                log.append({"child_id": child_id, "worker": worker, "team": team,
+                log.append({"child_id": child_id, "worker": label(worker), "team": team,
                             "tier": tier, "cohort": cohort, "outcome": "picked",
                             "code": "picked", "reason": reason})
         if t.picked < per_worker:
             unfilled.append(Unfilled(
-                worker=worker, team=t.team,
+                worker=label(worker), team=t.team,
                 reason=_unfilled_reason(t, per_worker, tiers, days, limited),
             ))
 

@@ -474,3 +474,16 @@ def test_cli_sample_json_and_show(people, db_path):
     assert one.exit_code == 0 and "seed 8, 1 child drawn" in one.output, one.output
     shown = runner.invoke(cli, [*base, "sample", "show", str(data["sample_id"])])
     assert f"Sample {data['sample_id']}: seed 8, drawn Mon 27 Apr 2020 10:00 by aud1" in shown.output
+
+
+def test_one_person_spelled_two_ways_in_the_lists_is_one_worker(people):
+    """List 7 names the worker "Walt Two", the canonical file their login: both children
+    are matched to the same person, so --per-worker 1 draws one child."""
+    add_people(people, [{"login": "w.two", "name": "Walt Two", "roles": ["worker"]}])
+    add_child(people, "A1", cohort="cp", worker="w.two", team="T")
+    add_child(people, "A2", cohort="cp", worker="w.two", team="T")
+    people.store.db.execute("UPDATE children SET worker = 'Walt Two' WHERE child_id = 'A2'")
+    result = draw_sample(as_user(people, "aud1"), per_worker=1, seed=7)
+    assert len(result.picks) == 1
+    assert result.picks[0].worker == "w.two"  # as the extract first spells them (child A1)
+    assert result.unfilled == []

@@ -570,6 +570,31 @@ def submission_gaps(ctx_or_audit: Context | Audit, audit: Audit | None = None) -
     return gaps
 
 
+def submission_recipients(ctx: Context, audit: Audit) -> list[dict]:
+    """Who a submission alerts: the worker and the supervising manager. Each entry has
+    login, role, name, ``alerted`` (in the people directory, so a message can reach
+    them) and ``problem`` (why not), so the auditor knows before submitting when
+    someone cannot be told and must be contacted another way."""
+    out: list[dict] = []
+    for login, role, label in ((audit.worker, "worker", "social worker"),
+                               (audit.manager, "manager", "supervising manager")):
+        entry = {"login": login, "role": role, "name": None, "alerted": False, "problem": None}
+        if not login:
+            entry["problem"] = (f"no {label} is recorded for this child" if role == "worker" else
+                                f"no {label} is recorded for {audit.worker or 'the worker'}"
+                                " in the people directory")
+        elif any(e["login"] == login for e in out):
+            continue  # the worker is their own manager: one message
+        else:
+            person = ctx.store.one("SELECT name FROM people WHERE login = ?", [login])
+            if person:
+                entry.update(name=person["name"], alerted=True)
+            else:
+                entry["problem"] = f"the {label} '{login}' is not in the people directory"
+        out.append(entry)
+    return out
+
+
 def submit_audit(ctx: Context, audit_id: int) -> Audit:
     """Submit a complete draft: one transaction sets the status, the review due date
     (submitted + ``review_after_days``) on the audit and its actions, closes the queue
@@ -620,15 +645,19 @@ def submit_audit(ctx: Context, audit_id: int) -> Audit:
         }
         if ctx.settings.notify.full_names:
             payload["child_name"] = child.get("name")
-        recipients = [(audit.worker, "worker"), (audit.manager, "manager")]
-        alerted = []
-        for login, role in recipients:
-            if login and login not in alerted:
-                tx.outbox(login, "audit_submitted", {**payload, "recipient_role": role},
-                          f"audit:{audit_id}:submitted:{login}", recipient_role=role,
-                          entity="audit", entity_id=audit_id)
-                alerted.append(login)
+        # Only people in the directory can be reached; who could not be is on the trail
+        # (and was shown to the auditor before submitting: submission_recipients).
+        alerted, not_alerted = [], []
+        for r in submission_recipients(ctx, audit):
+            if not r["alerted"]:
+                not_alerted.append(r["problem"])
+                continue
+            tx.outbox(r["login"], "audit_submitted", {**payload, "recipient_role": r["role"]},
+                      f"audit:{audit_id}:submitted:{r['login']}", recipient_role=r["role"],
+                      entity="audit", entity_id=audit_id)
+            alerted.append(r["login"])
         tx.event("audit", audit_id, "submitted", before={"status": "draft"}, after={
             "status": "submitted", "review_due_at": review_due, "comment_deadline": deadline,
-            "standards_met": audit.standards_met, "actions": len(audit.actions), "alerted": alerted})
+            "standards_met": audit.standards_met, "actions": len(audit.actions), "alerted": alerted,
+            "not_alerted": not_alerted})
     return get_audit(ctx, audit_id)

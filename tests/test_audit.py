@@ -374,7 +374,7 @@ def test_cli_round_trip_start_fill_submit_note(people, db_path, tmp_path):
     assert r.returncode == 0, r.stderr
     r = run_cli(db_path, "audit", "submit", str(audit_id))
     assert r.returncode == 0, r.stderr
-    assert "alerted Wendy Worker, Mark Manager" in r.stdout
+    assert "alerted Wendy Worker (worker), Mark Manager (manager)" in r.stdout
 
     shown = json.loads(run_cli(db_path, "audit", "show", str(audit_id), "--json").stdout)
     assert shown["status"] == "submitted" and shown["submitted_at"] == "2020-04-27T09:00:00Z"
@@ -428,3 +428,25 @@ def test_fill_files_name_the_line_of_a_syntax_error(tmp_path):
     good = tmp_path / "b.toml"
     good.write_text('[[actions]]\nowner_role = "worker"\ndescription = "x"\ndue = 2020-05-12\n')
     assert read_fill_file(good)["actions"][0]["due"] == date(2020, 5, 12)
+
+
+def test_a_worker_outside_the_directory_and_no_manager_are_named_not_silently_alerted(ctx):
+    """The extract names a worker the people directory does not know, so no manager is
+    known either: submission still goes through (the audit is done), but nobody
+    unreachable gets an outbox row, and the auditor and the trail say who was not told."""
+    from core.audit import fill_audit, start_audit, submission_recipients, submit_audit
+
+    add_audit_people(ctx)
+    add_child(ctx, "U1", worker="Nobody Known", team="Team A")
+    aud = as_user(ctx, "aud1")
+    audit = start_audit(aud, "U1")
+    data = full_audit_data()
+    data["actions"] = [a for a in data["actions"] if a["owner_role"] == "worker"]
+    fill_audit(aud, audit.audit_id, data)
+    problems = [r["problem"] for r in submission_recipients(aud, audit) if not r["alerted"]]
+    assert problems == ["the social worker 'Nobody Known' is not in the people directory",
+                        "no supervising manager is recorded for Nobody Known in the people directory"]
+    submit_audit(aud, audit.audit_id)
+    assert ctx.store.scalar("SELECT COUNT(*) FROM outbox WHERE entity_id = ?", [str(audit.audit_id)]) == 0
+    event = ctx.store.one("SELECT after FROM events WHERE entity = 'audit' AND action = 'submitted'")
+    assert json.loads(event["after"])["not_alerted"] == problems

@@ -159,15 +159,19 @@ def audit_fill(state: CliState, audit_id: int, from_file: Path, expect_version: 
 @pass_state
 def audit_submit(state: CliState, audit_id: int, as_json: bool) -> None:
     """Submit a complete audit; the worker and manager are alerted. Lists every gap otherwise."""
-    from core.audit import submit_audit
+    from core.audit import submission_recipients, submit_audit
+    from core.clock import show
 
-    a = submit_audit(state.context(), audit_id)
+    ctx = state.context()
+    a = submit_audit(ctx, audit_id)
+    recipients = submission_recipients(ctx, a)
+    for r in recipients:
+        if not r["alerted"]:  # the auditor must tell them another way
+            click.echo(f"warning: not alerted: {r['problem']}", err=True)
     if as_json:
         emit_json(a)
         return
-    alerted = ", ".join(n for n in (a.worker_name, a.manager_name) if n) or "nobody"
-    from core.clock import show
-
+    alerted = ", ".join(f"{r['name']} ({r['role']})" for r in recipients if r["alerted"]) or "nobody"
     click.echo(f"audit {a.audit_id} submitted; alerted {alerted}; action review due {show(a.review_due_at)}")
 
 

@@ -754,21 +754,19 @@ class ChecklistScreen(Screen):
         try:
             audit = audits.get_audit(ctx, self.audit_id)
             gaps = audits.submission_gaps(audit)
+            recipients = audits.submission_recipients(ctx, audit)
         except Exception as exc:  # noqa: BLE001
             self.app.call_from_thread(self.app.show_error, str(exc))
             return
-        self.app.call_from_thread(self._confirm_submission, gaps)
+        self.app.call_from_thread(self._confirm_submission, gaps, recipients)
 
-    def _recipients(self) -> list[str]:
-        h = self.header_info
-        out = []
-        for role, name, login in (("worker", h.get("worker_name"), h.get("worker")),
-                                  ("supervising manager", h.get("manager_name"), h.get("manager"))):
-            if login:
-                out.append(f"{name} ({login}), {role}" if name and name != login else f"{login}, {role}")
-        return out
+    @staticmethod
+    def _recipients(recipients: list[dict]) -> list[str]:
+        roles = {"worker": "worker", "manager": "supervising manager"}
+        return [f"{r['name']} ({r['login']}), {roles[r['role']]}" if r["name"] != r["login"]
+                else f"{r['login']}, {roles[r['role']]}" for r in recipients if r["alerted"]]
 
-    def _confirm_submission(self, gaps: list[str]) -> None:
+    def _confirm_submission(self, gaps: list[str], recipients: list[dict]) -> None:
         if gaps:
             self.app.push_screen(GapsDialog(gaps))
             return
@@ -778,24 +776,27 @@ class ChecklistScreen(Screen):
             if yes:
                 self._submit()
 
-        self.app.push_screen(SubmitConfirm(child, self._recipients(),
-                                           self.app.ctx.settings.workflow.comment_window_hours), answered)
+        self.app.push_screen(SubmitConfirm(child, self._recipients(recipients),
+                                           self.app.ctx.settings.workflow.comment_window_hours,
+                                           [r["problem"] for r in recipients if not r["alerted"]]),
+                             answered)
 
     @work(thread=True, exclusive=True, group="submit", exit_on_error=False)
     def _submit(self) -> None:
         ctx = self.app.ctx
         try:
-            audits.submit_audit(ctx, self.audit_id)
+            audit = audits.submit_audit(ctx, self.audit_id)
+            recipients = audits.submission_recipients(ctx, audit)
         except DipauditError as exc:
             self.app.call_from_thread(self.app.show_error, str(exc), "Not submitted")
             return
         except Exception as exc:  # noqa: BLE001
             self.app.call_from_thread(self.app.show_error, f"{type(exc).__name__}: {exc}", "Not submitted")
             return
-        self.app.call_from_thread(self._submitted)
+        self.app.call_from_thread(self._submitted, recipients)
 
-    def _submitted(self) -> None:
-        names = ", ".join(self._recipients()) or "nobody"
+    def _submitted(self, recipients: list[dict]) -> None:
+        names = ", ".join(self._recipients(recipients)) or "nobody"
         self.notify(f"Submitted. Alerted: {names}.", title="Audit submitted")
         self.loaded = False
         self.load()

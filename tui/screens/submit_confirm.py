@@ -26,11 +26,13 @@ class _Dialog(ModalScreen[bool]):
 class SubmitConfirm(_Dialog):
     """Submit? Names the worker and manager who will be alerted. ``y``/enter submits."""
 
-    def __init__(self, child: str, recipients: list[str], comment_hours: int) -> None:
+    def __init__(self, child: str, recipients: list[str], comment_hours: int,
+                 not_alerted: list[str] | None = None) -> None:
         super().__init__()
         self.child = child
         self.recipients = recipients
         self.comment_hours = comment_hours
+        self.not_alerted = not_alerted or []
 
     def compose(self) -> ComposeResult:
         who = "\n".join(f"  • {r}" for r in self.recipients) or "  (nobody: no worker or manager is known)"
@@ -38,6 +40,9 @@ class SubmitConfirm(_Dialog):
             yield Static(f"Submit the audit of {self.child}?", classes="dialog-title")
             yield Static(f"These people will be alerted and invited to comment within "
                          f"{self.comment_hours} hours:\n{who}")
+            if self.not_alerted:
+                yield Static("Not alerted (tell them another way, or fix the people directory):\n"
+                             + "\n".join(f"  • {p}" for p in self.not_alerted), classes="error-text")
             yield Static("After submission the audit is read-only.", classes="muted")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel (n)", id="no")

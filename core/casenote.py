@@ -56,7 +56,8 @@ def _day(d: date | None) -> str:
     return d.strftime("%a %d %b %Y") if d else "(no date yet)"
 
 
-def note_context(audit: Audit, child: dict | None, settings: Settings) -> dict:
+def note_context(audit: Audit, child: dict | None, settings: Settings,
+                 addenda: list[dict] | None = None) -> dict:
     """What the template sees: everything already worded for a reader."""
     window = settings.workflow.comment_window_hours
     met = sum(1 for s in audit.standards
@@ -103,14 +104,19 @@ def note_context(audit: Audit, child: dict | None, settings: Settings) -> dict:
         "manager_name": audit.manager_name or audit.manager or "the supervising manager",
         "comment_window_hours": window,
         "comment_deadline": deadline,
+        "finalised_at": show(audit.finalised_at) if audit.finalised_at else None,
+        # Corrections after finalisation: the audit itself is never rewritten.
+        "addenda": [{"at": show(a["created_at"]), "by": a.get("by_name") or a["created_by"],
+                     "text": a["text"].strip()} for a in (addenda or [])],
     }
 
 
-def render_case_note_for(audit: Audit, child: dict | None, settings: Settings) -> str:
+def render_case_note_for(audit: Audit, child: dict | None, settings: Settings,
+                         addenda: list[dict] | None = None) -> str:
     """The case note for an Audit in hand (the checklist's live preview uses this)."""
     try:
         template = _environment().get_template(TEMPLATE)
-        return template.render(note_context(audit, child, settings))
+        return template.render(note_context(audit, child, settings, addenda))
     except jinja2.TemplateError as exc:
         # Most likely a council's own template: say which file and what is wrong.
         where = getattr(exc, "filename", None) or locations.templates_dir() / TEMPLATE
@@ -124,4 +130,7 @@ def render_case_note(ctx: Context, audit_id: int) -> str:
     child = ctx.store.one("SELECT * FROM children WHERE child_id = ?", [audit.child_id])
     if child is None:
         raise NotFound(f"audit {audit_id}: no child {audit.child_id}")
-    return render_case_note_for(audit, child, ctx.settings)
+    addenda = ctx.store.query(
+        "SELECT a.*, p.name AS by_name FROM addenda a LEFT JOIN people p ON p.login = a.created_by"
+        " WHERE a.audit_id = ? ORDER BY a.created_at, a.addendum_id", [audit_id])
+    return render_case_note_for(audit, child, ctx.settings, addenda)

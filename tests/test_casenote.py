@@ -64,3 +64,20 @@ def test_a_councils_template_wins_and_a_broken_one_fails_clearly(ctx):
     (target / "qa_audit_note.txt.j2").write_text("QA Audit {{ chlid_id }}\n")
     with pytest.raises(TemplateProblem, match="qa_audit_note.txt.j2.*'chlid_id' is undefined"):
         render_case_note(ctx, a.audit_id)
+
+
+def test_a_finalised_note_says_so_and_carries_its_addenda(ctx, clock):
+    """After the window: no open invitation to comment, the finalisation time, and any
+    addendum (a correction never rewrites the audit) with who wrote it and when."""
+    from core.comments import add_addendum
+    from core.tick import tick
+
+    audit = submitted_audit(ctx)
+    clock.advance(hours=72)
+    tick(ctx)
+    add_addendum(as_user(ctx, "aud1"), audit.audit_id, "Visit of 02/04 was in person, not virtual.")
+    note = render_case_note(ctx, audit.audit_id)
+    assert "are invited to comment" not in note
+    assert "finalised Thu 30 Apr 2020 10:00" in note
+    assert "Addenda" in note
+    assert "Ann Auditor: Visit of 02/04 was in person, not virtual." in note

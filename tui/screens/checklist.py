@@ -195,6 +195,9 @@ class ChecklistScreen(Screen):
                                                manager=model.manager, team=model.team)
             notes = timeline.case_notes(ctx, model.child_id)
             child = timeline.child_record(ctx, model.child_id)
+            # Once submitted, the note is the stored one (with its addenda), not a preview.
+            self._stored_note = (casenote.render_case_note(ctx, self.audit_id)
+                                 if model.status != "draft" else None)
         except Exception as exc:  # noqa: BLE001 - any failure reaches the auditor as a message
             self.app.call_from_thread(self.app.show_error, f"Cannot open audit {self.audit_id}: {exc}")
             return
@@ -314,6 +317,8 @@ class ChecklistScreen(Screen):
     def _preview_text(self) -> str:
         if self.audit_model is None:
             return ""
+        if self.read_only and getattr(self, "_stored_note", None):
+            return self._stored_note
         try:
             return casenote.render_case_note_for(self._draft_model(), self.child, self.app.ctx.settings)
         except Exception as exc:  # noqa: BLE001 - a half-written draft must never break the screen

@@ -138,6 +138,11 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
         elif path.is_dir():
             raise DatabaseError(f"{path}: is a directory, not a database file")
+        elif not create and path.stat().st_size == 0:
+            # An empty file (a typo'd touch, a failed copy) is not silently made a database.
+            raise DatabaseError(
+                f"{path}: an empty file, not a dipaudit database; create one with 'dipaudit init'"
+            )
         store = cls(path)
         try:
             store._check_identity()

@@ -120,3 +120,12 @@ def test_a_read_only_database_gives_a_one_line_refusal(db_path):
     s.db.conn.execute("PRAGMA query_only = 0")
     assert s.scalar("SELECT COUNT(*) FROM events") == 0
     s.close()
+
+
+def test_an_empty_file_is_not_silently_made_a_database_by_a_reader(tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    with pytest.raises(DatabaseError, match="an empty file"):
+        Store.open(empty, create=False)
+    assert empty.stat().st_size == 0
+    Store.open(empty).close()  # init / import may create it

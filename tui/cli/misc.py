@@ -48,4 +48,8 @@ def log_cmd(state: CliState, entity: str | None, entity_id: str | None, limit: i
             r["after"] = json.loads(r["after"]) if r["after"] else None
         emit_json(rows)
     else:
-        click.echo(table(rows, ["event_id", "at", "actor", "entity", "entity_id", "action"]))
+        from core.clock import show
+
+        # People read London time; --json keeps the stored UTC instants.
+        click.echo(table([{**r, "at": show(r["at"])} for r in rows],
+                         ["event_id", "at", "actor", "entity", "entity_id", "action"]))

@@ -12,6 +12,18 @@ import pytest
 from factories import add_audit_people, add_child, full_audit_data
 from tmux_driver import DIPAUDIT, Tmux, requires_tmux
 
+
+def eventually(check, timeout: float = 15.0) -> bool:
+    """Poll ``check`` until true (a ceiling, not an expected duration)."""
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.1)
+    return check()
+
 pytestmark = [pytest.mark.tmux, requires_tmux]
 
 
@@ -50,7 +62,9 @@ def test_whole_audit_life(ctx, db_path, tmp_path):
         term.wait_for(f"Resolve query {query_id}")
         term.type("Rating changed to met; minutes attached")
         term.press("Enter")
-        term.wait_for("query resolved")
+        # Wait on the database, not the toast: a toast can come and go between two captures.
+        assert eventually(lambda: ctx.store.scalar(
+            "SELECT status FROM comments WHERE comment_id=?", [query_id]) == "resolved")
         term.press("q")
     row = ctx.store.one("SELECT status, resolved_by FROM comments WHERE comment_id=?", [query_id])
     assert row == {"status": "resolved", "resolved_by": "aud1"}
@@ -98,7 +112,8 @@ def test_whole_audit_life(ctx, db_path, tmp_path):
         term.wait_for("Note (optional")
         term.type("Notes re-recorded as virtual contacts")
         term.press("Enter")
-        term.wait_for(f"Review recorded: action {first_action} completed")
+        assert eventually(lambda: ctx.store.scalar(
+            "SELECT COUNT(*) FROM action_reviews WHERE action_id=?", [first_action]) == 1)
         term.press("q")
     assert ctx.store.one("SELECT by, outcome, note FROM action_reviews WHERE action_id=?", [first_action]) == {
         "by": "pdt1", "outcome": "completed", "note": "Notes re-recorded as virtual contacts"}

@@ -21,7 +21,7 @@ from .clock import from_iso, iso, local, show, today
 from .context import Context
 from .errors import Conflict, Fault, InputError, NotFound, PermissionDenied, StateError
 from .models import initials
-from .people import get_person, require_role, roles_of
+from .people import display_name, get_person, require_role, roles_of
 from .prechecks import Suggestion, run_prechecks
 from .programme import Programme, Standard, load_programme, toml_fault
 
@@ -97,11 +97,6 @@ class Audit(BaseModel):
     updated_by: str
 
 
-def _name(ctx: Context, login: str | None) -> str | None:
-    if not login:
-        return None
-    person = get_person(ctx, login)
-    return person["name"] if person else login
 
 
 def programme_of(ctx: Context, audit_id: int) -> Programme:
@@ -134,20 +129,20 @@ def get_audit(ctx: Context, audit_id: int) -> Audit:
     actions = [
         Action(**{k: a[k] for k in ("action_id", "position", "owner_role", "owner", "description",
                                     "due", "status", "review_due_at")},
-               owner_name=_name(ctx, a["owner"]))
+               owner_name=display_name(ctx, a["owner"]))
         for a in ctx.store.query(
             "SELECT * FROM actions WHERE audit_id = ? ORDER BY position, action_id", [audit_id])
     ]
     return Audit(
         audit_id=row["audit_id"], queue_id=row["queue_id"], child_id=row["child_id"],
-        status=row["status"], auditor=row["auditor"], auditor_name=_name(ctx, row["auditor"]),
+        status=row["status"], auditor=row["auditor"], auditor_name=display_name(ctx, row["auditor"]),
         programme=ProgrammeRef(id=programme.id, title=programme.title, version=programme.version),
         standards=programme.standards,
         started_at=row["started_at"], submitted_at=row["submitted_at"],
         finalised_at=row["finalised_at"], finalised_by=row["finalised_by"],
         review_due_at=row["review_due_at"],
-        worker=row["worker"], worker_name=_name(ctx, row["worker"]),
-        manager=row["manager"], manager_name=_name(ctx, row["manager"]),
+        worker=row["worker"], worker_name=display_name(ctx, row["worker"]),
+        manager=row["manager"], manager_name=display_name(ctx, row["manager"]),
         team=row["team"], audit_date=row["audit_date"], ratings=ratings,
         overview=row["overview"], positive_practice=row["positive_practice"], actions=actions,
         prechecks_at=pre.get("computed_at"),
@@ -228,12 +223,12 @@ def start_audit(ctx: Context, ref: str) -> Audit:
             resume_id = None
             if draft:
                 raise Conflict(f"child {child_id} already has a draft audit {draft['audit_id']}"
-                               f" by {_name(ctx, draft['auditor'])} ({draft['auditor']})")
+                               f" by {display_name(ctx, draft['auditor'])} ({draft['auditor']})")
             item = ctx.store.one("SELECT * FROM queue_items WHERE child_id = ? AND status IN (?, ?, ?)",
                                  [child_id, *LIVE_QUEUE])
             if item and item["claimed_by"] and item["claimed_by"] != ctx.user:
                 raise Conflict(f"queue item {item['queue_id']} (child {child_id}) is claimed by"
-                               f" {_name(ctx, item['claimed_by'])} ({item['claimed_by']})")
+                               f" {display_name(ctx, item['claimed_by'])} ({item['claimed_by']})")
             # The queue's own rule (core.queue.claim): an item drawn for another auditor is theirs.
             if (item and item["auditor"] and item["auditor"] != ctx.user
                     and item["claimed_by"] != ctx.user and "admin" not in roles_of(ctx, ctx.user)):
@@ -304,7 +299,7 @@ def _require_own(ctx: Context, audit: Audit | dict, doing: str) -> None:
     audit_id = audit.audit_id if isinstance(audit, Audit) else audit["audit_id"]
     if auditor != ctx.user:
         raise PermissionDenied(f"{ctx.user} may not {doing} audit {audit_id}:"
-                               f" it belongs to {_name(ctx, auditor)} ({auditor})")
+                               f" it belongs to {display_name(ctx, auditor)} ({auditor})")
 
 
 # --- fill -----------------------------------------------------------------------
@@ -443,7 +438,7 @@ def fill_audit(ctx: Context, audit_id: int, data: dict, *, expected_version: int
             raise StateError(f"audit {audit_id} is {row['status']}: amending it needs a reason")
         if expected_version is not None and expected_version != row["version"]:
             at = local(from_iso(row["updated_at"])).strftime("%H:%M")
-            raise Conflict(f"audit {audit_id} was changed by {_name(ctx, row['updated_by'])} at {at}"
+            raise Conflict(f"audit {audit_id} was changed by {display_name(ctx, row['updated_by'])} at {at}"
                            f" (version {row['version']}); your changes were not saved")
         before: dict = {}
         after: dict = {}

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from .clock import from_iso, iso, show
 from .context import Context
 from .errors import NotFound, PermissionDenied, StateError
-from .people import get_person, require_role
+from .people import display_name, require_role
 from .store import Tx
 
 SYSTEM = "system"
@@ -69,9 +69,6 @@ def needs_manual_finalise(ctx: Context, audit_id: int) -> bool:
             and _late_resolution(ctx, audit))
 
 
-def _name(ctx: Context, login: str | None) -> str | None:
-    person = get_person(ctx, login) if login else None
-    return person["name"] if person else login
 
 
 # --- comments ---------------------------------------------------------------------
@@ -134,7 +131,7 @@ def add_comment(ctx: Context, audit_id: int, text: str, *, query: bool = False,
             "audit_id": audit_id, "author": author, "recorded_by": ctx.user, "text": text, "is_query": query})
         tx.outbox(fresh["auditor"], "comment_added", {
             "audit_id": audit_id, "child_id": fresh["child_id"], "comment_id": cid, "author": author,
-            "author_name": _name(ctx, author), "recorded_by": ctx.user, "text": text, "is_query": query,
+            "author_name": display_name(ctx, author), "recorded_by": ctx.user, "text": text, "is_query": query,
         }, f"comment:{cid}:added", recipient_role="auditor", entity="comment", entity_id=cid)
     return get_comment(ctx, cid)
 
@@ -187,7 +184,7 @@ def resolve_comment(ctx: Context, comment_id: int, text: str) -> dict:
         tx.outbox(fresh["author"], "comment_resolved", {
             "audit_id": a["audit_id"], "child_id": a["child_id"], "comment_id": comment_id,
             "text": fresh["text"], "is_query": bool(fresh["is_query"]), "resolution": text,
-            "resolved_by": ctx.user, "resolved_by_name": _name(ctx, ctx.user),
+            "resolved_by": ctx.user, "resolved_by_name": display_name(ctx, ctx.user),
         }, f"comment:{comment_id}:resolved", entity="comment", entity_id=comment_id)
     return get_comment(ctx, comment_id)
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from .clock import from_iso, iso, parse_when, show, span
 from .context import Context
 from .errors import NotFound, PermissionDenied, StateError
-from .people import get_person, require_role, roles_of
+from .people import display_name, get_person, require_role, roles_of
 from .store import Tx
 from .workdays import add_working_time
 
@@ -124,9 +124,6 @@ def _payload(esc: dict, **extra) -> dict:
     return out
 
 
-def _name(ctx: Context, login: str | None) -> str | None:
-    person = get_person(ctx, login) if login else None
-    return person["name"] if person else login
 
 
 # --- changes ------------------------------------------------------------------------
@@ -186,7 +183,7 @@ def escalate(ctx: Context, audit_id: int, concern: str, *, phoned: str | None = 
         if emailed:
             template = "escalation_referred" if to_hos else "escalation_raised"
             tx.outbox(recipient, template,
-                      _payload(esc, raised_by_name=_name(ctx, ctx.user), automatic=False,
+                      _payload(esc, raised_by_name=display_name(ctx, ctx.user), automatic=False,
                                reason="the auditor has significant concerns" if to_hos else None),
                       f"escalation:{eid}:alert:{level}:{recipient}", recipient_role=level,
                       entity="escalation", entity_id=eid)
@@ -227,7 +224,7 @@ def respond(ctx: Context, escalation_id: int, text: str) -> dict:
             raise StateError(f"escalation {escalation_id} was closed meanwhile")
         _step(tx, escalation_id, "responded", by=ctx.user, text=text)
         tx.outbox(row["raised_by"], "escalation_responded",
-                  _payload(row, response=text, responded_by=ctx.user, responded_by_name=_name(ctx, ctx.user)),
+                  _payload(row, response=text, responded_by=ctx.user, responded_by_name=display_name(ctx, ctx.user)),
                   f"escalation:{escalation_id}:responded:{tx.at}", recipient_role="auditor",
                   entity="escalation", entity_id=escalation_id)
         tx.event("escalation", escalation_id, "responded", before={"status": row["status"]},
@@ -257,7 +254,7 @@ def refer_within(ctx: Context, tx: Tx, row: dict, *, by: str, reason: str | None
     _step(tx, eid, "referred", by=by, recipient=hos, text=text)
     refreshed = dict(row, level="head_of_service", recipient=hos, respond_by=iso(due))
     tx.outbox(hos, "escalation_referred",
-              _payload(refreshed, raised_by_name=_name(ctx, row["raised_by"]), reason=text,
+              _payload(refreshed, raised_by_name=display_name(ctx, row["raised_by"]), reason=text,
                        automatic=automatic, previous_respond_by=row["respond_by"]),
               f"escalation:{eid}:alert:head_of_service:{hos}", recipient_role="head_of_service",
               entity="escalation", entity_id=eid)
@@ -326,11 +323,11 @@ def flag_overdue(ctx: Context) -> tuple[list[int], list[int]]:
             tx.event("escalation", eid, "overdue", after={"respond_by": row["respond_by"],
                                                           "level": row["level"]}, actor=SYSTEM)
             flagged.append(eid)
-            extra: dict = {"waiting_on": waiting_on, "recipient_name": _name(ctx, waiting_on)}
+            extra: dict = {"waiting_on": waiting_on, "recipient_name": display_name(ctx, waiting_on)}
             if ctx.settings.workflow.auto_refer_head_of_service and row["level"] == "manager":
                 try:
                     hos = refer_within(ctx, tx, row, by=SYSTEM, reason=None, automatic=True)
-                    extra.update(referred_to=hos, referred_to_name=_name(ctx, hos))
+                    extra.update(referred_to=hos, referred_to_name=display_name(ctx, hos))
                     referred.append(eid)
                 except StateError as exc:
                     _step(tx, eid, "referral_failed", by=SYSTEM, text=str(exc))

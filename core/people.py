@@ -21,6 +21,14 @@ def get_person(ctx: Context, login: str) -> dict | None:
     return row
 
 
+def display_name(ctx: Context, login: str | None) -> str | None:
+    """How a person is named to others: their directory name, else the login as given."""
+    if not login:
+        return None
+    person = get_person(ctx, login)
+    return person["name"] if person else login
+
+
 def roles_of(ctx: Context, login: str) -> set[str]:
     person = get_person(ctx, login)
     return set(person["roles"]) if person else set()

@@ -7,7 +7,7 @@ the window rule itself lives in core.comments.
 
 from __future__ import annotations
 
-from .clock import iso, span
+from .clock import iso
 from .comments import IN_WINDOW, window_closes_at
 from .context import Context
 
@@ -40,4 +40,3 @@ def audits_in_window(ctx: Context) -> list[dict]:
     return rows
 
 
-span_text = span  # the one duration formatter lives in core.clock

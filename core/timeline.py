@@ -11,7 +11,7 @@ import json
 from .config import COHORT_LABELS
 from .context import Context
 from .models import initials
-from .people import get_person
+from .people import display_name, get_person
 
 # How the timeline names each canonical note kind (the filter cycles through these).
 KIND_LABELS = {
@@ -52,10 +52,7 @@ def note_kinds(ctx: Context, child_id: str) -> list[str]:
 
 
 def _name(ctx: Context, login: str | None) -> str:
-    if not login:
-        return ""
-    person = get_person(ctx, login)
-    return person["name"] if person else login
+    return display_name(ctx, login) or ""
 
 
 def checklist_header(ctx: Context, child_id: str, *, worker: str | None = None,

@@ -20,14 +20,10 @@ from core.clock import show, today
 
 from ..widgets.date_prompt import DatePrompt
 from ..widgets.text_prompt import TextPrompt
-from .followup_base import FollowupScreen, refill, selected_key, short_time
+from .followup_base import FollowupScreen, plain, refill, selected_key, short_time
 
 OUTCOME_LABELS = {"open": "open", "completed": "completed", "not_completed": "not completed",
                   "not_needed": "no longer needed"}
-
-
-def plain(row) -> dict:
-    return row.model_dump() if hasattr(row, "model_dump") else dict(row)
 
 
 class ActionsScreen(FollowupScreen):

@@ -19,8 +19,9 @@ from textual.worker import get_current_worker
 
 from core import comments as comment_service
 from core.audit import fill_audit, get_audit
+from core.clock import span
 from core.comments import list_comments
-from core.review_views import audits_in_window, span_text
+from core.review_views import audits_in_window
 
 from ..widgets.comment_form import CommentDraft, CommentForm
 from ..widgets.confirm import ConfirmScreen
@@ -89,11 +90,11 @@ class CommentsScreen(FollowupScreen):
     def _audit_cells(self, a: dict) -> list:
         left = a["seconds_left"]
         if a["open_queries"]:
-            left_text = self.flagged(span_text(left) if left > 0 else "held", True, self.warning_style())
+            left_text = self.flagged(span(left) if left > 0 else "held", True, self.warning_style())
             queries = self.flagged(f"{a['open_queries']} open", True, self.warning_style())
         else:
             # Past the deadline with no open query: tick finalises it, or the auditor does (f).
-            left_text = span_text(left) if left > 0 else "closed"
+            left_text = span(left) if left > 0 else "closed"
             queries = "-"
         return [str(a["audit_id"]), a["child_id"], a.get("worker") or "", a.get("team") or "",
                 short_time(a["closes_at"]), left_text, queries]

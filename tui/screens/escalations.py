@@ -16,21 +16,16 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
 from core import escalation as escalation_service
-from core.clock import from_iso
-from core.review_views import span_text
+from core.clock import from_iso, span
 
 from ..widgets.confirm import ConfirmScreen
 from ..widgets.escalation_timeline import EscalationTimeline
 from ..widgets.text_prompt import TextPrompt
-from .followup_base import FollowupScreen, refill, selected_key, short_time
+from .followup_base import FollowupScreen, plain, refill, selected_key, short_time
 
 LEVEL_LABELS = {"manager": "Manager", "head_of_service": "Head of Service"}
 PHONED = {"reached": "reached", "r": "reached", "no-answer": "no-answer", "n": "no-answer",
           "no answer": "no-answer"}
-
-
-def plain(row) -> dict:
-    return row.model_dump() if hasattr(row, "model_dump") else dict(row)
 
 
 def due_text(row: dict, now: datetime) -> tuple[str, bool]:
@@ -40,7 +35,7 @@ def due_text(row: dict, now: datetime) -> tuple[str, bool]:
     respond_by = from_iso(row.get("respond_by"))
     if row.get("status") != "open" or respond_by is None:
         return ("responded" if row.get("status") == "responded" else "-", False)
-    return (f"{span_text((respond_by - now).total_seconds())} left", False)
+    return (f"{span((respond_by - now).total_seconds())} left", False)
 
 
 class EscalationsScreen(FollowupScreen):

@@ -94,6 +94,11 @@ class FollowupScreen(Screen):
         return Text(text, style=style or self.error_style()) if flag else text
 
 
+def plain(row) -> dict:
+    """A service row (pydantic model or mapping) as a plain dict."""
+    return row.model_dump() if hasattr(row, "model_dump") else dict(row)
+
+
 def short_time(value: str | None, *, with_time: bool = True) -> str:
     """A stored time as a table cell: London, no year (``Wed 13 May 10:00``); fits 80 columns."""
     if not value:

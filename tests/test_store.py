@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 
 from core.errors import DatabaseError
-from core.schema import MIGRATIONS
+from core.store.schema import MIGRATION_NAMES
 from core.store import Store
 
 
@@ -14,7 +14,7 @@ def test_new_database_is_wal_with_foreign_keys_and_busy_timeout(store):
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
-    assert store.schema_version() == MIGRATIONS._migrations[-1].name
+    assert store.schema_version() == MIGRATION_NAMES[-1]
 
 
 def test_reopening_applies_nothing_twice(db_path):

@@ -16,19 +16,28 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlite_utils import Database
 
-from .clock import iso
-from .errors import DatabaseError
-from .schema import APP_ID, MIGRATIONS
+from ..clock import iso
+from ..errors import DatabaseError
+from .schema import APP_ID, MIGRATION_NAMES, MIGRATIONS
 
 
 def _json(value: Any) -> str | None:
     if value is None:
         return None
     return json.dumps(value, default=str, sort_keys=True, ensure_ascii=False)
+
+
+class Reader(Protocol):
+    """What a store read function runs on: a ``Store``, or an open ``Tx``."""
+
+    def query(self, sql: str, params: Sequence | dict | None = None) -> list[dict]: ...
+    def one(self, sql: str, params: Sequence | dict | None = None) -> dict | None: ...
+    def scalar(self, sql: str, params: Sequence | dict | None = None) -> Any: ...
+    def rows(self, sql: str, params: Sequence | dict | None = None) -> list[tuple]: ...
 
 
 @dataclass
@@ -47,6 +56,26 @@ class Tx:
 
     def execute(self, sql: str, params: Sequence | dict | None = None) -> sqlite3.Cursor:
         return self.db.conn.execute(sql, params if params is not None else ())
+
+    def executemany(self, sql: str, rows) -> sqlite3.Cursor:
+        return self.db.conn.executemany(sql, rows)
+
+    # Reads inside the transaction (they see its own writes); the same API as Store's,
+    # so the store modules' read functions take either.
+    def query(self, sql: str, params: Sequence | dict | None = None) -> list[dict]:
+        return list(self.db.query(sql, params or ()))
+
+    def one(self, sql: str, params: Sequence | dict | None = None) -> dict | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def scalar(self, sql: str, params: Sequence | dict | None = None) -> Any:
+        row = self.db.conn.execute(sql, params or ()).fetchone()
+        return row[0] if row else None
+
+    def rows(self, sql: str, params: Sequence | dict | None = None) -> list[tuple]:
+        """Plain tuples, for bulk reads where dicts would cost more than the work."""
+        return self.db.conn.execute(sql, params or ()).fetchall()
 
     def event(
         self,
@@ -165,8 +194,7 @@ class Store:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'app'").fetchone()
         if not row or row[0] != APP_ID:
             raise DatabaseError(f"{self.path}: a SQLite database, but not a dipaudit one")
-        known = {m.name for m in MIGRATIONS._migrations}
-        unknown = [m.name for m in MIGRATIONS.applied(self.db) if m.name not in known]
+        unknown = [m.name for m in MIGRATIONS.applied(self.db) if m.name not in MIGRATION_NAMES]
         if unknown:
             raise DatabaseError(
                 f"{self.path}: written by a newer dipaudit (schema {unknown[-1]}); upgrade dipaudit to open it"
@@ -248,6 +276,11 @@ class Store:
         with self.lock:
             row = self.db.conn.execute(sql, params or ()).fetchone()
         return row[0] if row else None
+
+    def rows(self, sql: str, params: Sequence | dict | None = None) -> list[tuple]:
+        """Plain tuples, for bulk reads where dicts would cost more than the work."""
+        with self.lock:
+            return self.db.conn.execute(sql, params or ()).fetchall()
 
     # -- writing -----------------------------------------------------------
     @contextmanager

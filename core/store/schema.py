@@ -1,6 +1,6 @@
 """The schema, and its migrations, in one place.
 
-Each migration is registered in order on ``MIGRATIONS``. A migration never
+Each migration is registered in order with ``@migration`` (on ``MIGRATIONS``). A migration never
 changes once released: add a new one. ``Store.open`` applies pending ones inside
 a ``BEGIN IMMEDIATE`` so two processes opening an old file migrate it once.
 """
@@ -11,9 +11,18 @@ from sqlite_utils import Database, Migrations
 
 MIGRATIONS = Migrations("dipaudit")
 APP_ID = "dipaudit"
+# Every migration this version of dipaudit knows, in order (a file naming one not in
+# here was written by a newer dipaudit).
+MIGRATION_NAMES: list[str] = []
 
 
-@MIGRATIONS()
+def migration(fn):
+    """Register ``fn`` as the next migration (on ``MIGRATIONS``, by its function name)."""
+    MIGRATION_NAMES.append(fn.__name__)
+    return MIGRATIONS()(fn)
+
+
+@migration
 def m001_foundation(db: Database) -> None:
     db.executescript(
         """
@@ -176,7 +185,7 @@ def m001_foundation(db: Database) -> None:
 
 
 # --- m002: audits, programmes, ratings, actions (issue 3) ---------------------
-@MIGRATIONS()
+@migration
 def m002_audits(db: Database) -> None:
     db.executescript(
         """
@@ -237,7 +246,7 @@ def m002_audits(db: Database) -> None:
 
 
 # --- m003: comments, escalations, action reviews (issue 4) --------------------
-@MIGRATIONS()
+@migration
 def m003_after_submission(db: Database) -> None:
     db.executescript(
         """

@@ -5,8 +5,8 @@ import sqlite3
 import pytest
 
 from core.errors import DatabaseError
-from core.store.schema import MIGRATION_NAMES
 from core.store import Store
+from core.store.schema import MIGRATION_NAMES
 
 
 def test_new_database_is_wal_with_foreign_keys_and_busy_timeout(store):

@@ -103,6 +103,37 @@ def show(dt: datetime | str | None, with_time: bool = True) -> str:
     return loc.strftime("%a %d %b %Y %H:%M" if with_time else "%a %d %b %Y")
 
 
+def show_short(value: datetime | date | str | None, *, with_time: bool = True) -> str:
+    """A time as a table cell: London, no year (``Wed 13 May 10:00``), so tables fit 80
+    columns; a plain date (or ``with_time=False``) as ``Wed 13 May``."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = from_iso(value) if "T" in value else date.fromisoformat(value)
+    if not isinstance(value, datetime):
+        return value.strftime("%a %d %b")
+    return local(value).strftime("%a %d %b %H:%M" if with_time else "%a %d %b")
+
+
+def show_time_of_day(value: datetime | str | None, *, seconds: bool = False) -> str:
+    """The London clock time alone (``10:04``, or ``10:04:37``): "saved at ...", "changed at ..."."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = from_iso(value)
+    return local(value).strftime("%H:%M:%S" if seconds else "%H:%M")
+
+
+def show_date(d: date | None, *, missing: str = "") -> str:
+    """A date as a person reads it in a sentence: ``Mon 27 Apr 2020``."""
+    return d.strftime("%a %d %b %Y") if d else missing
+
+
+def uk_date(d: date) -> str:
+    """A date as evidence cites it, the way the case record shows it: ``23/03/2020``."""
+    return d.strftime("%d/%m/%Y")
+
+
 def today(clock: Clock) -> date:
     """The date today in Europe/London by the given clock."""
     return local(clock.now()).date()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from pydantic import ValidationError
 
 
 class DipauditError(Exception):
@@ -70,3 +73,32 @@ class InputError(DipauditError):
         if len(lines) == 1:
             return lines[0]
         return "\n".join(lines) + f"\n{self.file}: {len(lines)} faults; nothing was written"
+
+
+def key_path(loc: tuple) -> str:
+    """A pydantic location as a key path a person can find: ``standards[3].precheck`` (1-based)."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part + 1}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def validation_message(err: dict) -> str:
+    """A pydantic error's message for a person: a validator's own words, 'missing', 'unknown key'."""
+    if err["type"] == "missing":
+        return "missing"
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    msg = err["msg"]
+    return msg[len("Value error, "):] if msg.startswith("Value error, ") else msg
+
+
+def validation_faults(exc: ValidationError, describe: Callable[[dict], str] = validation_message,
+                      *, skip: Callable[[tuple], bool] | None = None) -> list[Fault]:
+    """Each error of a pydantic ValidationError as a Fault named by its key path.
+    ``describe`` words an error; ``skip`` drops errors at locations already reported."""
+    return [Fault(None, key_path(e["loc"]) or None, describe(e)) for e in exc.errors()
+            if skip is None or not skip(e["loc"])]

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from . import locations
 from .config import Settings
-from .errors import Fault, InputError, NotFound
+from .errors import Fault, InputError, NotFound, validation_faults
 
 # The pre-checks dipaudit knows how to compute from case-note history (core.prechecks).
 PRECHECKS = ("covid_note", "virtual_contact", "oversight_current", "oversight_virtual")
@@ -90,35 +90,12 @@ class _ProgrammeFile(_Strict):
     standards: list[Standard] = Field(min_length=1)
 
 
-def _column(loc: tuple) -> str:
-    """A pydantic location as a key path a person can find: ``standards[3].precheck`` (1-based)."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part + 1}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
-def _message(err: dict) -> str:
-    msg = err["msg"]
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    if err["type"] == "missing":
-        return "missing"
-    if err["type"] == "extra_forbidden":
-        return "unknown key"
-    return msg
-
-
 def programme_from_data(data: dict, source: str) -> Programme:
     """Validate parsed TOML; every fault is named by its key path. Raises InputError."""
     try:
         parsed = _ProgrammeFile.model_validate(data)
     except ValidationError as exc:
-        faults = [Fault(None, _column(e["loc"]), _message(e)) for e in exc.errors()]
-        raise InputError(source, faults) from None
+        raise InputError(source, validation_faults(exc)) from None
     seen: dict[str, int] = {}
     faults = []
     for i, s in enumerate(parsed.standards, start=1):

@@ -1,0 +1,108 @@
+"""One vocabulary: every status, code and label dipaudit shows a person, defined once.
+
+The services, the CLI and the screens import these; nothing else spells a status
+set or a label. Labels are written in sentence case as they stand alone (a table
+cell, a heading); inside a sentence a caller lower-cases them where the words are
+common nouns (``label.lower()``), never by keeping a second copy.
+"""
+
+from __future__ import annotations
+
+# Who the scheduler's changes are recorded as (events, finalised_by, escalation steps).
+SYSTEM = "system"
+
+# --- people -------------------------------------------------------------------------
+ROLES = ("auditor", "pdt", "admin", "worker", "manager", "head_of_service", "smt", "director")
+
+# --- the caseload -------------------------------------------------------------------
+COHORTS = ("unborn", "cp", "care_leaver", "cla", "cin")
+COHORT_LABELS = {
+    "unborn": "Unborn",
+    "cp": "Child protection plan",
+    "care_leaver": "Care leaver",
+    "cla": "Child looked after",
+    "cin": "Child in need",
+}
+
+# Canonical case-note kinds used by the rules; councils map their own names onto them.
+NOTE_KINDS = ("covid", "virtual_contact", "communication", "management_oversight", "qa_audit", "other")
+# How the child's record names each kind (the checklist's filter cycles through these).
+KIND_LABELS = {
+    "covid": "COVID-19",
+    "virtual_contact": "Virtual contact",
+    "communication": "Communication",
+    "management_oversight": "Management oversight",
+    "qa_audit": "QA Audit",
+    "other": "Other",
+}
+KEY_DATE_LABELS = {
+    "cp_plan_start": "CP plan start",
+    "date_looked_after": "Looked after since",
+    "cin_start": "CIN start",
+    "last_seen": "Last seen",
+    "last_visit": "Last visit",
+    "latest_review": "Latest review",
+}
+
+# --- the queue ----------------------------------------------------------------------
+QUEUE_STATUSES = ("queued", "claimed", "in_progress", "done", "cancelled")
+# A queue item in one of these holds its child: the child is not drawn again.
+LIVE_QUEUE = ("queued", "claimed", "in_progress")
+
+# --- the audit ----------------------------------------------------------------------
+AUDIT_STATUSES = ("draft", "submitted", "queried", "finalised")
+AUDIT_STATUS_LABELS = {"draft": "Draft", "submitted": "Submitted", "queried": "Queried",
+                       "finalised": "Finalised"}
+# Counted as the child's last audit (by the London date of submitted_at).
+AUDITED_STATUSES = ("submitted", "queried", "finalised")
+# In the comment window: submitted and not yet finalised.
+IN_WINDOW = ("submitted", "queried")
+# Amending one of these needs a reason (an 'amended' event).
+AMENDABLE = ("submitted", "queried")
+
+RATINGS = ("met", "partly_met", "not_met", "not_applicable")
+RATING_LABELS = {
+    "met": "Met",
+    "partly_met": "Partly met",
+    "not_met": "Not met",
+    "not_applicable": "Not applicable",
+}
+# A standard counts as met for the overall verdict when it is met or does not apply.
+MET_OR_NA = ("met", "not_applicable")
+# Ratings the guidance expects to be backed by evidence of the gap.
+NEEDS_EVIDENCE = ("not_met", "partly_met")
+
+# Who owns a recommended action, and how the case note and the submit dialog name them.
+OWNER_ROLES = ("worker", "manager")
+OWNER_ROLE_LABELS = {"worker": "social worker", "manager": "supervising manager"}
+
+# --- comments -----------------------------------------------------------------------
+COMMENT_STATUSES = ("noted", "open", "resolved")  # open and resolved: queries
+COMMENT_STATUS_LABELS = {"noted": "comment", "open": "QUERY open", "resolved": "query resolved"}
+
+# --- escalations --------------------------------------------------------------------
+ESCALATION_LEVELS = ("manager", "head_of_service")
+ESCALATION_STATUSES = ("open", "responded", "closed")
+LEVEL_LABELS = {"manager": "Supervising manager", "head_of_service": "Head of Service"}
+PHONED = ("reached", "no-answer")
+# Each time-stamped step of an escalation, as its timeline names it.
+STEP_LABELS = {
+    "raised": "Raised",
+    "phoned": "Phoned",
+    "emailed": "Emailed",
+    "responded": "Responded",
+    "overdue": "Overdue",
+    "referred": "Referred to Head of Service",
+    "referral_failed": "Referral failed",
+    "closed": "Closed",
+}
+
+# --- actions ------------------------------------------------------------------------
+OUTCOMES = ("completed", "not_completed", "not_needed")
+# An action's status is 'open' until a review closes it with its outcome (or keeps it open).
+ACTION_STATUS_LABELS = {"open": "Open", "completed": "Completed", "not_completed": "Not completed",
+                        "not_needed": "No longer needed"}
+OUTCOME_LABELS = {k: ACTION_STATUS_LABELS[k] for k in OUTCOMES}
+
+# --- notifications ------------------------------------------------------------------
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead")

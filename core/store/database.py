@@ -8,7 +8,6 @@ Every change is written with its event, and its outbox rows, in one transaction.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -22,13 +21,8 @@ from sqlite_utils import Database
 
 from ..clock import iso
 from ..errors import DatabaseError
+from . import events, outbox
 from .schema import APP_ID, MIGRATION_NAMES, MIGRATIONS
-
-
-def _json(value: Any) -> str | None:
-    if value is None:
-        return None
-    return json.dumps(value, default=str, sort_keys=True, ensure_ascii=False)
 
 
 class Reader(Protocol):
@@ -88,22 +82,10 @@ class Tx:
         actor: str | None = None,
     ) -> int:
         """Append to the event trail, in this transaction."""
-        cur = self.execute(
-            "INSERT INTO events (at, actor, os_login, entity, entity_id, action, before, after)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                self.at,
-                actor or self.actor,
-                self.os_login,
-                entity,
-                None if entity_id is None else str(entity_id),
-                action,
-                _json(before),
-                _json(after),
-            ],
-        )
-        self.events.append(cur.lastrowid)
-        return cur.lastrowid
+        event_id = events.insert(self, entity, entity_id, action, actor=actor or self.actor,
+                                 before=before, after=after)
+        self.events.append(event_id)
+        return event_id
 
     def outbox(
         self,
@@ -117,23 +99,8 @@ class Tx:
         entity_id: Any = None,
     ) -> bool:
         """Queue a notification. The idempotency key makes a repeat a no-op; returns True if new."""
-        cur = self.execute(
-            "INSERT OR IGNORE INTO outbox (created_at, recipient, recipient_role, template, payload,"
-            " entity, entity_id, idempotency_key, status, next_attempt_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-            [
-                self.at,
-                recipient,
-                recipient_role,
-                template,
-                _json(payload),
-                entity,
-                None if entity_id is None else str(entity_id),
-                key,
-                self.at,
-            ],
-        )
-        return cur.rowcount == 1
+        return outbox.insert(self, recipient, template, payload, key, recipient_role=recipient_role,
+                             entity=entity, entity_id=entity_id)
 
 
 class Store:

@@ -1,0 +1,112 @@
+"""Recommended actions (an audit's, filled with the checklist) and their PDT reviews."""
+
+from __future__ import annotations
+
+import json
+
+from .database import Reader, Tx
+
+# An action as the follow-up sees it: with its audit's child, team and people, the
+# review due (the action's own, else the audit's) and its last review.
+_FOLLOW_UP = """
+    SELECT ac.action_id, ac.audit_id, a.child_id, a.team, a.worker, a.manager, a.auditor,
+           ac.owner, ac.owner_role, ac.description, ac.due, ac.status,
+           COALESCE(ac.review_due_at, a.review_due_at) AS review_due, a.status AS audit_status,
+           (SELECT json_object('at', r.at, 'by', r.by, 'outcome', r.outcome, 'new_due', r.new_due, 'note', r.note)
+              FROM action_reviews r WHERE r.action_id = ac.action_id ORDER BY r.review_id DESC LIMIT 1)
+             AS last_review
+      FROM actions ac JOIN audits a ON a.audit_id = ac.audit_id
+     WHERE a.status != 'draft'
+"""
+
+
+def _decoded(row: dict) -> dict:
+    row["last_review"] = json.loads(row["last_review"]) if row["last_review"] else None
+    return row
+
+
+# --- an audit's actions -------------------------------------------------------------------
+def of_audit(r: Reader, audit_id: int) -> list[dict]:
+    """An audit's actions in their order."""
+    return r.query("SELECT * FROM actions WHERE audit_id = ? ORDER BY position, action_id", [audit_id])
+
+
+def insert(tx: Tx, *, audit_id: int, position: int, owner_role: str, owner: str | None,
+           description: str, due: str | None, review_due_at: str | None) -> int:
+    cur = tx.execute(
+        "INSERT INTO actions (audit_id, position, owner_role, owner, description, due,"
+        " status, review_due_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+        [audit_id, position, owner_role, owner, description, due, review_due_at, tx.at, tx.at])
+    return cur.lastrowid
+
+
+def update(tx: Tx, action_id: int, *, position: int, owner_role: str, owner: str | None,
+           description: str, due: str | None) -> None:
+    tx.execute("UPDATE actions SET position = ?, owner_role = ?, owner = ?, description = ?,"
+               " due = ?, updated_at = ? WHERE action_id = ?",
+               [position, owner_role, owner, description, due, tx.at, action_id])
+
+
+def delete(tx: Tx, action_id: int) -> None:
+    tx.execute("DELETE FROM actions WHERE action_id = ?", [action_id])
+
+
+def reviewed(r: Reader, action_id: int) -> bool:
+    """Whether the PDT has reviewed the action (a reviewed action is never removed)."""
+    return bool(r.scalar("SELECT 1 FROM action_reviews WHERE action_id = ?", [action_id]))
+
+
+def set_review_due(tx: Tx, audit_id: int, review_due_at: str) -> None:
+    """On submit: every action of the audit falls due for review then."""
+    tx.execute("UPDATE actions SET review_due_at = ?, updated_at = ? WHERE audit_id = ?",
+               [review_due_at, tx.at, audit_id])
+
+
+def count_open(r: Reader, audit_id: int) -> int:
+    return r.scalar("SELECT COUNT(*) FROM actions WHERE audit_id = ? AND status = 'open'", [audit_id])
+
+
+# --- the follow-up ----------------------------------------------------------------------
+def follow_up(r: Reader, *, include_closed: bool = False, audit_id: int | None = None,
+              action_id: int | None = None) -> list[dict]:
+    """Actions of submitted audits (open ones unless ``include_closed``), ``last_review`` decoded."""
+    sql, params = _FOLLOW_UP, []
+    if not include_closed:
+        sql += " AND ac.status = 'open'"
+    if audit_id is not None:
+        sql += " AND ac.audit_id = ?"
+        params.append(audit_id)
+    if action_id is not None:
+        sql += " AND ac.action_id = ?"
+        params.append(action_id)
+    return [_decoded(row) for row in r.query(sql, params)]
+
+
+def reminders_due(r: Reader, *, due_by: str, today: str) -> list[dict]:
+    """Open, owned actions due on or before ``due_by`` whose reminder (or, past ``today``,
+    overdue notice) for that due date has not been queued: the idempotency key is in the
+    outbox once it has, so a quiet tick over many overdue actions stays cheap."""
+    return [_decoded(row) for row in r.query(
+        _FOLLOW_UP + " AND ac.status = 'open' AND ac.owner IS NOT NULL AND ac.due <= ?"
+        " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = 'action:' || ac.action_id"
+        "   || CASE WHEN ac.due < ? THEN ':overdue:' ELSE ':reminder:' END || ac.due)"
+        " ORDER BY ac.due, ac.action_id", [due_by, today])]
+
+
+def status_of(r: Reader, action_id: int) -> str | None:
+    return r.scalar("SELECT status FROM actions WHERE action_id = ?", [action_id])
+
+
+def insert_review(tx: Tx, action_id: int, *, outcome: str, new_due: str | None, note: str | None) -> None:
+    """A PDT review by the transaction's user."""
+    tx.execute("INSERT INTO action_reviews (action_id, at, by, outcome, new_due, note) VALUES (?, ?, ?, ?, ?, ?)",
+               [action_id, tx.at, tx.actor, outcome, new_due, note])
+
+
+def set_new_due(tx: Tx, action_id: int, *, due: str, review_due_at: str) -> None:
+    tx.execute("UPDATE actions SET due = ?, review_due_at = ?, updated_at = ? WHERE action_id = ?",
+               [due, review_due_at, tx.at, action_id])
+
+
+def set_status(tx: Tx, action_id: int, status: str) -> None:
+    tx.execute("UPDATE actions SET status = ?, updated_at = ? WHERE action_id = ?", [status, tx.at, action_id])

@@ -1,0 +1,205 @@
+"""Audits: the audit row, its ratings, its addenda, and the reads the rules make of them.
+
+An audit's actions live in ``store.actions`` (they outlive the audit's fill into the
+PDT review); its comments in ``store.comments``.
+"""
+
+from __future__ import annotations
+
+from ..errors import NotFound
+from ..vocabulary import AUDITED_STATUSES, IN_WINDOW, MET_OR_NA
+from .database import Reader, Tx
+
+# The two free-text fields of an audit, the only columns ``set_text`` writes.
+TEXT_FIELDS = ("overview", "positive_practice")
+
+
+def _marks(values) -> str:
+    return ",".join("?" * len(values))
+
+
+# --- one audit --------------------------------------------------------------------------
+def get(r: Reader, audit_id: int) -> dict | None:
+    """The audit's row, or None."""
+    return r.one("SELECT * FROM audits WHERE audit_id = ?", [audit_id])
+
+
+def need(r: Reader, audit_id: int) -> dict:
+    """The audit's row; NotFound when there is none."""
+    row = get(r, audit_id)
+    if row is None:
+        raise NotFound(f"no audit {audit_id}")
+    return row
+
+
+def programme_json(r: Reader, audit_id: int) -> str | None:
+    """The programme snapshot the audit was started with (JSON)."""
+    return r.scalar("SELECT programme FROM audits WHERE audit_id = ?", [audit_id])
+
+
+def ratings(r: Reader, audit_id: int) -> list[dict]:
+    return r.query("SELECT standard_id, rating, evidence FROM ratings WHERE audit_id = ?", [audit_id])
+
+
+def draft_of_child(r: Reader, child_id: str) -> dict | None:
+    """The child's draft audit (audit_id, auditor): at most one, by a unique index."""
+    return r.one("SELECT audit_id, auditor FROM audits WHERE child_id = ? AND status = 'draft'", [child_id])
+
+
+# --- writes -----------------------------------------------------------------------------
+def insert(tx: Tx, *, queue_id: int | None, child_id: str, auditor: str, programme_id: str,
+           programme_version: str, programme: str, worker: str | None, manager: str | None,
+           team: str | None, audit_date: str, prechecks: str, standard_ids: list[str]) -> int:
+    """A new draft (version 1) with an unrated row per standard. IntegrityError when the
+    child already has a draft (``audits_one_draft_per_child``)."""
+    cur = tx.execute(
+        "INSERT INTO audits (queue_id, child_id, auditor, programme_id, programme_version,"
+        " programme, status, worker, manager, team, audit_date, started_at, prechecks,"
+        " version, updated_at, updated_by)"
+        " VALUES (?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+        [queue_id, child_id, auditor, programme_id, programme_version, programme, worker, manager,
+         team, audit_date, tx.at, prechecks, tx.at, auditor])
+    audit_id = cur.lastrowid
+    tx.executemany("INSERT INTO ratings (audit_id, standard_id) VALUES (?, ?)",
+                   [(audit_id, sid) for sid in standard_ids])
+    return audit_id
+
+
+def set_prechecks(tx: Tx, audit_id: int, prechecks: str) -> None:
+    tx.execute("UPDATE audits SET prechecks = ? WHERE audit_id = ?", [prechecks, audit_id])
+
+
+def set_rating(tx: Tx, audit_id: int, standard_id: str, rating: str | None, evidence: str) -> None:
+    tx.execute("UPDATE ratings SET rating = ?, evidence = ? WHERE audit_id = ? AND standard_id = ?",
+               [rating, evidence, audit_id, standard_id])
+
+
+def set_text(tx: Tx, audit_id: int, field: str, value: str) -> None:
+    """Write ``overview`` or ``positive_practice``."""
+    if field not in TEXT_FIELDS:
+        raise ValueError(f"not an audit text field: {field}")
+    tx.execute(f"UPDATE audits SET {field} = ? WHERE audit_id = ?", [value, audit_id])
+
+
+def saved(tx: Tx, audit_id: int, *, version: int, by: str) -> None:
+    """Stamp a save: the new version, when and by whom."""
+    tx.execute("UPDATE audits SET version = ?, updated_at = ?, updated_by = ? WHERE audit_id = ?",
+               [version, tx.at, by, audit_id])
+
+
+def mark_submitted(tx: Tx, audit_id: int, *, review_due_at: str, by: str) -> None:
+    tx.execute("UPDATE audits SET status = 'submitted', submitted_at = ?, review_due_at = ?,"
+               " version = version + 1, updated_at = ?, updated_by = ? WHERE audit_id = ?",
+               [tx.at, review_due_at, tx.at, by, audit_id])
+
+
+def set_status(tx: Tx, audit_id: int, status: str, *, by: str) -> None:
+    """Between submitted and queried (a query opened, the last one resolved)."""
+    tx.execute("UPDATE audits SET status = ?, updated_at = ?, updated_by = ? WHERE audit_id = ?",
+               [status, tx.at, by, audit_id])
+
+
+def mark_finalised(tx: Tx, audit_id: int, *, at: str, by: str) -> None:
+    tx.execute("UPDATE audits SET status = 'finalised', finalised_at = ?, finalised_by = ?,"
+               " version = version + 1, updated_at = ?, updated_by = ? WHERE audit_id = ?",
+               [at, by, tx.at, by, audit_id])
+
+
+# --- lists ------------------------------------------------------------------------------
+def summaries(r: Reader, *, status: str | None = None, auditor: str | None = None,
+              child_id: str | None = None) -> list[dict]:
+    """Audits newest first, with ``standards_met`` (every rating met or not applicable)
+    and their count of ``actions``."""
+    where, params = [], []
+    for col, val in (("a.status", status), ("a.auditor", auditor), ("a.child_id", child_id)):
+        if val is not None:
+            where.append(f"{col} = ?")
+            params.append(val)
+    sql = (
+        "SELECT a.audit_id, a.queue_id, a.child_id, a.status, a.auditor, a.worker, a.manager, a.team,"
+        " a.audit_date, a.started_at, a.submitted_at, a.finalised_at, a.review_due_at,"
+        " a.programme_id, a.programme_version, a.version, a.updated_at,"
+        " NOT EXISTS (SELECT 1 FROM ratings r WHERE r.audit_id = a.audit_id"
+        f"   AND (r.rating IS NULL OR r.rating NOT IN ({_marks(MET_OR_NA)}))) AS standards_met,"
+        " (SELECT COUNT(*) FROM actions x WHERE x.audit_id = a.audit_id) AS actions"
+        " FROM audits a"
+    )
+    params = [*MET_OR_NA, *params]
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY a.audit_id DESC"
+    return r.query(sql, params)
+
+
+def in_window(r: Reader) -> list[dict]:
+    """Submitted audits not yet finalised, with their open queries and comments counted."""
+    return r.query(
+        f"""
+        SELECT a.audit_id, a.child_id, a.worker, a.manager, a.team, a.auditor, a.status,
+               a.submitted_at,
+               (SELECT COUNT(*) FROM comments c
+                 WHERE c.audit_id = a.audit_id AND c.is_query = 1 AND c.status = 'open') AS open_queries,
+               (SELECT COUNT(*) FROM comments c WHERE c.audit_id = a.audit_id) AS comments
+          FROM audits a
+         WHERE a.status IN ({_marks(IN_WINDOW)}) AND a.submitted_at IS NOT NULL
+        """,
+        list(IN_WINDOW))
+
+
+def submitted_by(r: Reader, cutoff: str) -> list[int]:
+    """Audits still 'submitted' (no open query) that were submitted at or before ``cutoff``."""
+    return [row[0] for row in r.rows(
+        "SELECT audit_id FROM audits WHERE status = 'submitted' AND submitted_at <= ?"
+        " ORDER BY submitted_at", [cutoff])]
+
+
+def review_due_unflagged(r: Reader, now: str) -> list[int]:
+    """Audits whose action review is due at ``now``, with an open action, not yet flagged
+    (a 'review_due' event marks one flagged)."""
+    return [row[0] for row in r.rows(
+        "SELECT a.audit_id FROM audits a WHERE a.status != 'draft' AND a.review_due_at <= ?"
+        " AND EXISTS (SELECT 1 FROM actions ac WHERE ac.audit_id = a.audit_id AND ac.status = 'open')"
+        " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.entity = 'audit'"
+        "                 AND e.entity_id = CAST(a.audit_id AS TEXT) AND e.action = 'review_due')"
+        " ORDER BY a.review_due_at", [now])]
+
+
+def last_audited(r: Reader, *, child_id: str | None = None) -> list[dict]:
+    """Per child, its latest counted audit (``src`` 'audit': ``at`` submitted, ``audit_id``)
+    and its latest imported QA Audit case note (``src`` 'note': ``on_date``); one child or all."""
+    one = " AND child_id = ?" if child_id else ""
+    only = [child_id] if child_id else []
+    return r.query(
+        f"""
+        -- SQLite takes the bare audit_id from the row holding MAX(submitted_at).
+        SELECT child_id, MAX(submitted_at) AS at, NULL AS on_date, 'audit' AS src, audit_id
+          FROM audits
+         WHERE status IN ({_marks(AUDITED_STATUSES)}) AND submitted_at IS NOT NULL{one}
+         GROUP BY child_id
+        UNION ALL
+        SELECT child_id, NULL, MAX(date), 'note', NULL
+          FROM case_notes WHERE kind = 'qa_audit'{one}
+         GROUP BY child_id
+        """,
+        [*AUDITED_STATUSES, *only, *only])
+
+
+def count_by_status(r: Reader) -> dict[str, int]:
+    return {row[0]: row[1] for row in r.rows(
+        "SELECT status, count(*) FROM audits GROUP BY status ORDER BY status")}
+
+
+# --- addenda ----------------------------------------------------------------------------
+def addenda(r: Reader, audit_id: int) -> list[dict]:
+    """An audit's addenda in the order they were added."""
+    return r.query("SELECT * FROM addenda WHERE audit_id = ? ORDER BY created_at, addendum_id", [audit_id])
+
+
+def insert_addendum(tx: Tx, audit_id: int, text: str, *, by: str) -> int:
+    cur = tx.execute("INSERT INTO addenda (audit_id, text, created_at, created_by) VALUES (?, ?, ?, ?)",
+                     [audit_id, text, tx.at, by])
+    return cur.lastrowid
+
+
+def get_addendum(r: Reader, addendum_id: int) -> dict | None:
+    return r.one("SELECT * FROM addenda WHERE addendum_id = ?", [addendum_id])

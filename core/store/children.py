@@ -1,0 +1,129 @@
+"""Children (the caseload), where each came from, and their case notes."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from .database import Reader
+
+
+def get(r: Reader, child_id: str) -> dict | None:
+    """A child's row, ``key_dates`` as a dict and ``is_open`` as a bool."""
+    row = r.one("SELECT * FROM children WHERE child_id = ?", [child_id])
+    if row is not None:
+        row["key_dates"] = json.loads(row["key_dates"] or "{}")
+        row["is_open"] = bool(row["is_open"])
+    return row
+
+
+def exists(r: Reader, child_id: str) -> bool:
+    return bool(r.scalar("SELECT 1 FROM children WHERE child_id = ?", [child_id]))
+
+
+def facts(r: Reader, child_id: str) -> dict | None:
+    """What a message may say about a child: id and name."""
+    return r.one("SELECT child_id, name FROM children WHERE child_id = ?", [child_id])
+
+
+def sources(r: Reader, child_id: str) -> list[dict]:
+    """The lists a child came from, by source, ``key_dates`` decoded."""
+    rows = r.query(
+        "SELECT source, cohort, worker, team, family_id, ended_on, present, key_dates, updated_at"
+        " FROM child_sources WHERE child_id = ? ORDER BY source", [child_id])
+    for s in rows:
+        s["key_dates"] = json.loads(s["key_dates"] or "{}")
+        s["present"] = bool(s["present"])
+    return rows
+
+
+def siblings(r: Reader, family_id: str, child_id: str) -> list[str]:
+    """The other children of a family group."""
+    return [row[0] for row in r.rows(
+        "SELECT child_id FROM children WHERE family_id = ? AND child_id != ? ORDER BY child_id",
+        [family_id, child_id])]
+
+
+def counts(r: Reader) -> dict:
+    """children, open_cases, unallocated (open with no worker), sibling_groups, teams."""
+    row = r.one(
+        "SELECT count(*) AS children, coalesce(sum(is_open), 0) AS open_cases,"
+        " sum(CASE WHEN is_open = 1 AND worker IS NULL THEN 1 ELSE 0 END) AS unallocated,"
+        " count(DISTINCT family_id) AS sibling_groups,"
+        " count(DISTINCT team) AS teams FROM children")
+    row["unallocated"] = row["unallocated"] or 0
+    return row
+
+
+# --- case notes -----------------------------------------------------------------------
+def case_notes(r: Reader, child_id: str, *, kind: str | None = None,
+               limit: int | None = None) -> list[dict]:
+    """A child's case notes, newest first; ``kind`` limits them to one canonical kind."""
+    sql = "SELECT note_id, date, kind, type, author, summary FROM case_notes WHERE child_id = ?"
+    params: list = [child_id]
+    if kind:
+        sql += " AND kind = ?"
+        params.append(kind)
+    sql += " ORDER BY date DESC, note_id DESC"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return r.query(sql, params)
+
+
+def note_kinds(r: Reader, child_id: str) -> set[str]:
+    """The canonical kinds a child's notes include."""
+    return {row[0] for row in r.rows("SELECT DISTINCT kind FROM case_notes WHERE child_id = ?",
+                                     [child_id])}
+
+
+def notes_until(r: Reader, child_id: str, day: date) -> list[dict]:
+    """``kind`` and ``date`` of a child's notes dated on or before ``day``, oldest first."""
+    return r.query("SELECT kind, date FROM case_notes WHERE child_id = ? AND date <= ? ORDER BY date",
+                   [child_id, day.isoformat()])
+
+
+def count_notes(r: Reader) -> int:
+    return r.scalar("SELECT count(*) FROM case_notes")
+
+
+# --- the draw's population ------------------------------------------------------------
+# The worker a child is allocated to: the matched person's login when the directory knows
+# them, else the name as the extract spells it ("Walt Two" in List 7 and w.two in the
+# canonical file are one worker, drawn from once).
+WORKER_KEY = "COALESCE(NULLIF(TRIM(worker_login), ''), TRIM(COALESCE(worker, '')))"
+
+
+def draw_population(r: Reader, *, day: date, tiers: dict[str, int],
+                    teams: list[str]) -> tuple[list[tuple], list[tuple]]:
+    """Every child a draw considers, as plain tuples (100,000 rows as dicts cost more
+    than the draw), in two parts:
+
+    - open and allocated, by child id: (child_id, tier, cohort, worker, team,
+      family_id, worker as spelt);
+    - the rest (closed on or before ``day``, or no allocated worker): (child_id, tier,
+      cohort, worker or None, team, is_open, closed_on).
+
+    The tier is computed in SQL from the cohort -> tier map (a cohort missing from it
+    is tier 3, as ``Settings.tier_of``). ``teams`` limits both to those teams.
+    """
+    # "+is_open" keeps SQLite off the (is_open, worker) index: most children are open, and
+    # a scan of the table is ~1.5x faster than an index walk with a lookup per row.
+    open_case = ("+is_open = 1 AND (closed_on IS NULL OR closed_on = '' OR substr(closed_on, 1, 10) > :today)"
+                 " AND TRIM(COALESCE(worker, '')) != ''")
+    tier_sql = "CASE cohort " + " ".join(
+        f"WHEN :c{i} THEN :t{i}" for i in range(len(tiers))) + " ELSE 3 END"
+    params: dict = {"today": day.isoformat()}
+    for i, (cohort, tier) in enumerate(sorted(tiers.items())):
+        params[f"c{i}"], params[f"t{i}"] = cohort, tier
+    in_team = ""
+    if teams:
+        in_team = " AND TRIM(team) COLLATE NOCASE IN (" + ", ".join(f":team{i}" for i in range(len(teams))) + ")"
+        params |= {f"team{i}": t for i, t in enumerate(teams)}
+    eligible = r.rows(
+        f"SELECT child_id, {tier_sql}, cohort, {WORKER_KEY}, team, family_id, TRIM(worker) FROM children"
+        f" WHERE {open_case}{in_team} ORDER BY child_id", params)
+    shut = r.rows(
+        f"SELECT child_id, {tier_sql}, cohort, NULLIF({WORKER_KEY}, ''), team,"
+        f" is_open, closed_on FROM children WHERE NOT ({open_case}){in_team}", params)
+    return eligible, shut

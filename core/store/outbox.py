@@ -1,0 +1,90 @@
+"""The outbox: notifications written in the transaction of the change that causes them,
+delivered (and retried) after commit. The idempotency key makes a repeat a no-op."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from .events import as_json
+
+if TYPE_CHECKING:
+    from .database import Reader, Tx
+
+# Rows a deliverer may (re)try: new, failed and due again, or claimed by a deliverer
+# that never reported back (its lease ran out).
+SENDABLE = ("pending", "failed", "sending")
+
+
+def _decoded(row: dict) -> dict:
+    row["payload"] = json.loads(row["payload"] or "{}")
+    return row
+
+
+def insert(tx: Tx, recipient: str, template: str, payload: dict, key: str, *,
+           recipient_role: str | None = None, entity: str | None = None, entity_id: Any = None) -> bool:
+    """Queue a message (INSERT OR IGNORE on ``key``); True if it is new."""
+    cur = tx.execute(
+        "INSERT OR IGNORE INTO outbox (created_at, recipient, recipient_role, template, payload,"
+        " entity, entity_id, idempotency_key, status, next_attempt_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+        [tx.at, recipient, recipient_role, template, as_json(payload), entity,
+         None if entity_id is None else str(entity_id), key, tx.at])
+    return cur.rowcount == 1
+
+
+def recent(r: Reader, *, status: str | None = None, limit: int = 200) -> list[dict]:
+    """Rows newest first, ``payload`` decoded; ``status`` filters."""
+    sql = "SELECT * FROM outbox"
+    params: list = []
+    if status:
+        sql += " WHERE status = ?"
+        params.append(status)
+    sql += " ORDER BY outbox_id DESC LIMIT ?"
+    params.append(limit)
+    return [_decoded(row) for row in r.query(sql, params)]
+
+
+def due(r: Reader, now: str, *, limit: int | None = None) -> list[dict]:
+    """Rows due for a send attempt at ``now``, oldest first, ``payload`` decoded."""
+    sql = (f"SELECT * FROM outbox WHERE status IN ({','.join('?' * len(SENDABLE))})"
+           " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY outbox_id")
+    params: list = [*SENDABLE, now]
+    if limit:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [_decoded(row) for row in r.query(sql, params)]
+
+
+def claim(tx: Tx, outbox_id: int, *, now: str, lease_until: str) -> bool:
+    """Take a due row for sending until ``lease_until``; False if someone else took it first."""
+    cur = tx.execute(
+        f"UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = ?"
+        f" WHERE outbox_id = ? AND status IN ({','.join('?' * len(SENDABLE))})"
+        " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)",
+        [lease_until, outbox_id, *SENDABLE, now])
+    return cur.rowcount == 1
+
+
+def mark_sent(tx: Tx, outbox_id: int, *, error: str | None) -> None:
+    tx.execute("UPDATE outbox SET status = 'sent', sent_at = ?, last_error = ?, next_attempt_at = NULL"
+               " WHERE outbox_id = ?", [tx.at, error, outbox_id])
+
+
+def attempts(r: Reader, outbox_id: int) -> int:
+    return r.scalar("SELECT attempts FROM outbox WHERE outbox_id = ?", [outbox_id])
+
+
+def mark_failed(tx: Tx, outbox_id: int, *, status: str, error: str, next_attempt_at: str | None) -> None:
+    tx.execute("UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = ? WHERE outbox_id = ?",
+               [status, error, next_attempt_at, outbox_id])
+
+
+def retry_now(tx: Tx, statuses: tuple[str, ...]) -> int:
+    """Make rows in ``statuses`` due at once (a dead row becomes failed); how many."""
+    cur = tx.execute(
+        f"UPDATE outbox SET status = CASE status WHEN 'dead' THEN 'failed' ELSE status END,"
+        f" next_attempt_at = ? WHERE status IN ({','.join('?' * len(statuses))})",
+        [tx.at, *statuses])
+    return cur.rowcount
+

@@ -1,0 +1,54 @@
+"""The people directory and teams: who someone is, their roles, their Head of Service."""
+
+from __future__ import annotations
+
+import json
+
+from .database import Reader
+
+
+def _decoded(row: dict | None) -> dict | None:
+    if row is not None:
+        row["roles"] = json.loads(row["roles"] or "[]")
+    return row
+
+
+def get(r: Reader, login: str) -> dict | None:
+    """A person by login, ``roles`` as a list."""
+    return _decoded(r.one("SELECT * FROM people WHERE login = ?", [login]))
+
+
+def login_named(r: Reader, name: str) -> str | None:
+    """The login of the person with this name (case-insensitive; the first login if several)."""
+    return r.scalar("SELECT login FROM people WHERE name = ? COLLATE NOCASE ORDER BY login LIMIT 1",
+                    [name.strip()])
+
+
+def any_person(r: Reader) -> bool:
+    return bool(r.scalar("SELECT 1 FROM people LIMIT 1"))
+
+
+def count(r: Reader) -> int:
+    return r.scalar("SELECT count(*) FROM people")
+
+
+def name_of(r: Reader, login: str) -> str | None:
+    return r.scalar("SELECT name FROM people WHERE login = ?", [login])
+
+
+def active_with_role(r: Reader, role: str) -> list[str]:
+    """Logins of active people holding ``role``, in login order."""
+    return [row[0] for row in r.rows(
+        "SELECT login FROM people WHERE active = 1 AND EXISTS"
+        " (SELECT 1 FROM json_each(people.roles) WHERE value = ?) ORDER BY login", [role])]
+
+
+def team_names(r: Reader) -> list[str]:
+    """The directory's teams and the teams open cases are allocated to, sorted."""
+    return [row[0] for row in r.rows(
+        "SELECT name FROM teams UNION SELECT DISTINCT team FROM children"
+        " WHERE is_open = 1 AND team IS NOT NULL AND team != '' ORDER BY 1")]
+
+
+def head_of_service_of_team(r: Reader, team: str) -> str | None:
+    return r.scalar("SELECT head_of_service FROM teams WHERE name = ?", [team])

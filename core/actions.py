@@ -10,67 +10,48 @@ An open action past its due date is overdue. Owners are reminded
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 
 from .clock import iso, parse_when, today
-from .comments import TICK_BATCH
-from .context import Context
+from .context import Context, in_batches
 from .errors import NotFound, StateError
+from .models import ActionForReview, Reminder
 from .people import require_role
+from .store import actions, audits, events, people
+from .vocabulary import ACTION_STATUS_LABELS, OUTCOMES, SYSTEM
 from .workdays import add_working_days
 
-OUTCOMES = ("completed", "not_completed", "not_needed")
-OUTCOME_LABELS = {"completed": "Completed", "not_completed": "Not completed", "not_needed": "No longer needed"}
-SYSTEM = "system"
 
-_SELECT = """
-    SELECT ac.action_id, ac.audit_id, a.child_id, a.team, a.worker, a.manager, a.auditor,
-           ac.owner, ac.owner_role, ac.description, ac.due, ac.status,
-           COALESCE(ac.review_due_at, a.review_due_at) AS review_due, a.status AS audit_status,
-           (SELECT json_object('at', r.at, 'by', r.by, 'outcome', r.outcome, 'new_due', r.new_due, 'note', r.note)
-              FROM action_reviews r WHERE r.action_id = ac.action_id ORDER BY r.review_id DESC LIMIT 1)
-             AS last_review
-      FROM actions ac JOIN audits a ON a.audit_id = ac.audit_id
-     WHERE a.status != 'draft'
-"""
-
-
-def _decorate(row: dict, now_iso: str, day: str) -> dict:
+def _for_review(row: dict, now_iso: str, day: str) -> ActionForReview:
+    """The row with ``overdue`` (open, past its due date) and ``review_is_due``."""
     is_open = row["status"] == "open"
-    row["overdue"] = bool(is_open and row["due"] and row["due"] < day)
-    row["review_is_due"] = bool(is_open and row["review_due"] and row["review_due"] <= now_iso)
-    row["last_review"] = json.loads(row["last_review"]) if row["last_review"] else None
-    return row
+    return ActionForReview.from_row(row | {
+        "overdue": bool(is_open and row["due"] and row["due"] < day),
+        "review_is_due": bool(is_open and row["review_due"] and row["review_due"] <= now_iso)})
 
 
 def list_actions(ctx: Context, *, due_only: bool = False, include_closed: bool = False,
-                 audit_id: int | None = None) -> list[dict]:
+                 audit_id: int | None = None) -> list[ActionForReview]:
     """Actions of submitted audits: reviews due first, then overdue, then by due date.
 
     ``due_only``: open actions whose review is due or which are overdue.
     Closed (reviewed completed / not needed) actions only with ``include_closed``.
     """
-    sql, params = _SELECT, []
-    if not include_closed:
-        sql += " AND ac.status = 'open'"
-    if audit_id is not None:
-        sql += " AND ac.audit_id = ?"
-        params.append(audit_id)
     now_iso, day = iso(ctx.now()), today(ctx.clock).isoformat()
-    rows = [_decorate(r, now_iso, day) for r in ctx.store.query(sql, params)]
+    rows = [_for_review(r, now_iso, day)
+            for r in actions.follow_up(ctx.store, include_closed=include_closed, audit_id=audit_id)]
     if due_only:
-        rows = [r for r in rows if r["review_is_due"] or r["overdue"]]
-    rows.sort(key=lambda r: (not r["review_is_due"], not r["overdue"], r["status"] != "open",
-                             r["due"] or "9999", r["action_id"]))
+        rows = [r for r in rows if r.review_is_due or r.overdue]
+    rows.sort(key=lambda r: (not r.review_is_due, not r.overdue, r.status != "open",
+                             r.due or "9999", r.action_id))
     return rows
 
 
-def get_action(ctx: Context, action_id: int) -> dict:
-    row = ctx.store.one(_SELECT + " AND ac.action_id = ?", [action_id])
-    if not row:
+def get_action(ctx: Context, action_id: int) -> ActionForReview:
+    rows = actions.follow_up(ctx.store, include_closed=True, action_id=action_id)
+    if not rows:
         raise NotFound(f"no action {action_id} on a submitted audit")
-    return _decorate(row, iso(ctx.now()), today(ctx.clock).isoformat())
+    return _for_review(rows[0], iso(ctx.now()), today(ctx.clock).isoformat())
 
 
 def suggest_new_due(ctx: Context) -> date:
@@ -91,7 +72,7 @@ def _as_date(value: date | str | None, what: str) -> date | None:
 
 
 def review_action(ctx: Context, action_id: int, outcome: str, *, new_due: date | str | None = None,
-                  note: str | None = None) -> dict:
+                  note: str | None = None) -> ActionForReview:
     """The PDT review of one action (PDT role only).
 
     completed / not_needed close the action. not_completed needs a new due date
@@ -112,28 +93,26 @@ def review_action(ctx: Context, action_id: int, outcome: str, *, new_due: date |
         raise StateError(f"a new due date goes with not_completed only, not {outcome}")
     action = get_action(ctx, action_id)
     with ctx.tx() as tx:
-        status = tx.execute("SELECT status FROM actions WHERE action_id = ?", [action_id]).fetchone()[0]
+        status = actions.status_of(tx, action_id)
         if status != "open":
-            raise StateError(f"action {action_id} was already reviewed: {OUTCOME_LABELS.get(status, status)}")
-        tx.execute("INSERT INTO action_reviews (action_id, at, by, outcome, new_due, note) VALUES (?, ?, ?, ?, ?, ?)",
-                   [action_id, tx.at, ctx.user, outcome, due.isoformat() if due else None, note])
+            raise StateError(f"action {action_id} was already reviewed: {ACTION_STATUS_LABELS.get(status, status)}")
+        actions.insert_review(tx, action_id, outcome=outcome, new_due=due.isoformat() if due else None,
+                              note=note)
         if outcome == "not_completed":
             next_review = iso(parse_when(due.isoformat()))  # 09:00 London on the new due date
-            tx.execute("UPDATE actions SET due = ?, review_due_at = ?, updated_at = ? WHERE action_id = ?",
-                       [due.isoformat(), next_review, tx.at, action_id])
+            actions.set_new_due(tx, action_id, due=due.isoformat(), review_due_at=next_review)
             after = {"status": "open", "due": due.isoformat(), "review_due_at": next_review}
-            if action["owner"]:
-                tx.outbox(action["owner"], "action_new_due", {
-                    "action_id": action_id, "audit_id": action["audit_id"], "child_id": action["child_id"],
-                    "description": action["description"], "due": due.isoformat(), "note": note,
-                }, f"action:{action_id}:new_due:{due.isoformat()}", recipient_role=action["owner_role"],
+            if action.owner:
+                tx.outbox(action.owner, "action_new_due", {
+                    "action_id": action_id, "audit_id": action.audit_id, "child_id": action.child_id,
+                    "description": action.description, "due": due.isoformat(), "note": note,
+                }, f"action:{action_id}:new_due:{due.isoformat()}", recipient_role=action.owner_role,
                     entity="action", entity_id=action_id)
         else:
-            tx.execute("UPDATE actions SET status = ?, updated_at = ? WHERE action_id = ?",
-                       [outcome, tx.at, action_id])
+            actions.set_status(tx, action_id, outcome)
             after = {"status": outcome}
         tx.event("action", action_id, "reviewed",
-                 before={"status": "open", "due": action["due"]},
+                 before={"status": "open", "due": action.due},
                  after={**after, "outcome": outcome, "note": note})
     return get_action(ctx, action_id)
 
@@ -142,29 +121,17 @@ def review_action(ctx: Context, action_id: int, outcome: str, *, new_due: date |
 def flag_reviews_due(ctx: Context) -> list[int]:
     """Audits whose action review has fallen due, with open actions: every PDT member is
     alerted, once per audit (an 'review_due' event marks it done)."""
-    now = iso(ctx.now())
-    rows = ctx.store.query(
-        "SELECT a.audit_id FROM audits a WHERE a.status != 'draft' AND a.review_due_at <= ?"
-        " AND EXISTS (SELECT 1 FROM actions ac WHERE ac.audit_id = a.audit_id AND ac.status = 'open')"
-        " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.entity = 'audit'"
-        "                 AND e.entity_id = CAST(a.audit_id AS TEXT) AND e.action = 'review_due')"
-        " ORDER BY a.review_due_at", [now])
-    pdt = [r["login"] for r in ctx.store.query(
-        "SELECT login FROM people WHERE active = 1 AND EXISTS"
-        " (SELECT 1 FROM json_each(people.roles) WHERE value = 'pdt') ORDER BY login")]
+    due = audits.review_due_unflagged(ctx.store, iso(ctx.now()))
+    pdt = people.active_with_role(ctx.store, "pdt")
     flagged = []
-    for start in range(0, len(rows), TICK_BATCH):
+    for batch in in_batches(due):
         with ctx.tx() as tx:
-            for row in rows[start:start + TICK_BATCH]:
-                aid = row["audit_id"]
-                if tx.execute("SELECT 1 FROM events WHERE entity = 'audit' AND entity_id = ?"
-                              " AND action = 'review_due'", [str(aid)]).fetchone():
+            for aid in batch:
+                if events.happened(tx, "audit", aid, "review_due"):
                     continue  # another tick flagged it first
-                audit = dict(zip(("child_id", "team", "review_due_at"), tx.execute(
-                    "SELECT child_id, team, review_due_at FROM audits WHERE audit_id = ?", [aid]).fetchone(),
-                    strict=True))
-                n_open = tx.execute("SELECT COUNT(*) FROM actions WHERE audit_id = ? AND status = 'open'",
-                                    [aid]).fetchone()[0]
+                row = audits.get(tx, aid)
+                audit = {"child_id": row["child_id"], "team": row["team"], "review_due_at": row["review_due_at"]}
+                n_open = actions.count_open(tx, aid)
                 tx.event("audit", aid, "review_due", after={"review_due_at": audit["review_due_at"],
                                                             "open_actions": n_open, "alerted": pdt}, actor=SYSTEM)
                 for login in pdt:
@@ -175,21 +142,16 @@ def flag_reviews_due(ctx: Context) -> list[int]:
     return flagged
 
 
-def send_reminders(ctx: Context) -> list[dict]:
+def send_reminders(ctx: Context) -> list[Reminder]:
     """Remind owners of open actions ``reminder_days_before_due`` days before the due date,
     and once when overdue; once each per action per due date (idempotency keys)."""
     day = today(ctx.clock)
     soon = (day + timedelta(days=ctx.settings.workflow.reminder_days_before_due)).isoformat()
-    # Skip, in SQL, what was already sent, so a quiet tick over many overdue actions stays cheap.
-    rows = ctx.store.query(
-        _SELECT + " AND ac.status = 'open' AND ac.owner IS NOT NULL AND ac.due <= ?"
-        " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = 'action:' || ac.action_id"
-        "   || CASE WHEN ac.due < ? THEN ':overdue:' ELSE ':reminder:' END || ac.due)"
-        " ORDER BY ac.due, ac.action_id", [soon, day.isoformat()])
+    rows = actions.reminders_due(ctx.store, due_by=soon, today=day.isoformat())
     sent = []
-    for start in range(0, len(rows), TICK_BATCH):
+    for batch in in_batches(rows):
         with ctx.tx() as tx:
-            for row in rows[start:start + TICK_BATCH]:
+            for row in batch:
                 kind = "overdue" if row["due"] < day.isoformat() else "reminder"
                 new = tx.outbox(row["owner"], f"action_{kind}", {
                     "action_id": row["action_id"], "audit_id": row["audit_id"], "child_id": row["child_id"],
@@ -199,6 +161,6 @@ def send_reminders(ctx: Context) -> list[dict]:
                 if new:  # another tick may have sent it a moment ago
                     tx.event("action", row["action_id"], kind, after={"due": row["due"], "owner": row["owner"]},
                              actor=SYSTEM)
-                    sent.append({"action_id": row["action_id"], "kind": kind, "owner": row["owner"],
-                                 "due": row["due"]})
+                    sent.append(Reminder(action_id=row["action_id"], kind=kind, owner=row["owner"],
+                                         due=row["due"]))
     return sent

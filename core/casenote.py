@@ -7,22 +7,22 @@ the same name in ``core.locations.templates_dir()`` wins. Undefined names are er
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from functools import lru_cache
 
 import jinja2
 
 from . import locations
-from .audit import RATING_LABELS, Audit, get_audit
-from .clock import from_iso, show
+from .audit import Audit, get_audit, list_addenda, window_closes_at
+from .clock import show, show_date
 from .config import Settings
 from .context import Context
 from .errors import DipauditError, NotFound
+from .people import display_name
+from .store import children
+from .vocabulary import AUDIT_STATUS_LABELS, MET_OR_NA, OWNER_ROLE_LABELS, RATING_LABELS
 
 TEMPLATE = "qa_audit_note.txt.j2"
-OWNER_ROLE_LABELS = {"worker": "social worker", "manager": "supervising manager"}
-STATUS_LABELS = {"draft": "Draft", "submitted": "Submitted", "queried": "Queried",
-                 "finalised": "Finalised"}
+NO_DATE = "(no date yet)"
 
 
 class TemplateProblem(DipauditError):
@@ -52,31 +52,26 @@ def _environment_for(templates_dir: str, override_stamp: tuple[int, int] | None)
     )
 
 
-def _day(d: date | None) -> str:
-    return d.strftime("%a %d %b %Y") if d else "(no date yet)"
-
-
 def note_context(audit: Audit, child: dict | None, settings: Settings,
                  addenda: list[dict] | None = None) -> dict:
     """What the template sees: everything already worded for a reader."""
     window = settings.workflow.comment_window_hours
     met = sum(1 for s in audit.standards
-              if (audit.ratings.get(s.id) and audit.ratings[s.id].rating in ("met", "not_applicable")))
+              if (audit.ratings.get(s.id) and audit.ratings[s.id].rating in MET_OR_NA))
     if audit.status == "draft":
         status_line = "Draft (not yet submitted)"
     elif audit.status == "finalised":
         status_line = f"Finalised {show(audit.finalised_at)}"
     else:
-        status_line = f"{STATUS_LABELS.get(audit.status, audit.status)} {show(audit.submitted_at)}"
-    deadline = (show(from_iso(audit.submitted_at) + timedelta(hours=window))
-                if audit.submitted_at else None)
+        status_line = f"{AUDIT_STATUS_LABELS.get(audit.status, audit.status)} {show(audit.submitted_at)}"
+    deadline = show(window_closes_at(settings, audit.submitted_at)) or None
     child = child or {}
     return {
         "council": settings.council,
         "audit_id": audit.audit_id,
         "child_id": audit.child_id,
         "child_name": child.get("name") or "",
-        "audit_date": _day(audit.audit_date),
+        "audit_date": show_date(audit.audit_date, missing=NO_DATE),
         "auditor": audit.auditor,
         "auditor_name": audit.auditor_name or audit.auditor,
         "programme_title": audit.programme.title,
@@ -97,7 +92,7 @@ def note_context(audit: Audit, child: dict | None, settings: Settings,
         "actions": [
             {"owner": a.owner, "owner_name": a.owner_name or a.owner or "(no owner yet)",
              "owner_role": OWNER_ROLE_LABELS.get(a.owner_role, a.owner_role),
-             "description": a.description.strip(), "due": _day(a.due)}
+             "description": a.description.strip(), "due": show_date(a.due, missing=NO_DATE)}
             for a in audit.actions
         ],
         "worker_name": audit.worker_name or audit.worker or "The social worker",
@@ -127,10 +122,9 @@ def render_case_note_for(audit: Audit, child: dict | None, settings: Settings,
 def render_case_note(ctx: Context, audit_id: int) -> str:
     """The QA Audit case note of a stored audit."""
     audit = get_audit(ctx, audit_id)
-    child = ctx.store.one("SELECT * FROM children WHERE child_id = ?", [audit.child_id])
+    child = children.get(ctx.store, audit.child_id)
     if child is None:
         raise NotFound(f"audit {audit_id}: no child {audit.child_id}")
-    addenda = ctx.store.query(
-        "SELECT a.*, p.name AS by_name FROM addenda a LEFT JOIN people p ON p.login = a.created_by"
-        " WHERE a.audit_id = ? ORDER BY a.created_at, a.addendum_id", [audit_id])
+    addenda = [a.model_dump() | {"by_name": display_name(ctx, a.created_by)}
+               for a in list_addenda(ctx, audit_id)]
     return render_case_note_for(audit, child, ctx.settings, addenda)

@@ -21,17 +21,6 @@ from pydantic_settings import (
 from . import locations
 from .errors import Fault, InputError
 
-COHORTS = ("unborn", "cp", "care_leaver", "cla", "cin")
-COHORT_LABELS = {
-    "unborn": "Unborn",
-    "cp": "Child protection plan",
-    "care_leaver": "Care leaver",
-    "cla": "Child looked after",
-    "cin": "Child in need",
-}
-# Canonical case-note kinds used by the rules; councils map their own names onto them.
-NOTE_KINDS = ("covid", "virtual_contact", "communication", "management_oversight", "qa_audit", "other")
-
 
 class SamplingSettings(BaseModel):
     per_worker: int = Field(1, ge=1, description="children drawn per worker")

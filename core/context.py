@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,6 +12,16 @@ from datetime import datetime
 from .clock import Clock, SystemClock
 from .config import Settings
 from .store import Store, Tx
+
+# The scheduler changes this many items per transaction: short enough that people saving
+# at the same moment barely wait, long enough that a catch-up run is not one commit per item.
+TICK_BATCH = 200
+
+
+def in_batches(items: Sequence, size: int = TICK_BATCH) -> Iterator[Sequence]:
+    """``items`` in slices of ``size``: the scheduler writes each slice in one transaction."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def os_login() -> str:
@@ -37,3 +47,4 @@ class Context:
         """A write transaction stamped with this context's user and the clock's now."""
         with self.store.write(now=self.now(), actor=self.user, os_login=self.os_login) as tx:
             yield tx
+

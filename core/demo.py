@@ -27,14 +27,15 @@ from .actions import review_action
 from .audit import fill_audit, start_audit, submit_audit
 from .clock import Clock, FixedClock, today
 from .comments import add_comment, resolve_comment
-from .config import COHORTS, Settings
+from .config import Settings
 from .context import Context
 from .errors import StateError
 from .importers import import_caseload, import_notes, import_people
 from .programme import load_programme
 from .sampling import draw_sample
-from .store import Store
+from .store import Store, audits, children, escalations, meta, people, queue
 from .tick import tick
+from .vocabulary import COHORTS
 from .workdays import suggest_due
 
 DEMO_SEED = 2020
@@ -397,13 +398,6 @@ def shape_for(ctx: Context) -> Shape:
                  exclusion_days=ctx.settings.sampling.exclusion_days)
 
 
-def _is_empty(store: Store) -> bool:
-    return not store.scalar(
-        "SELECT (SELECT count(*) FROM people) + (SELECT count(*) FROM children)"
-        " + (SELECT count(*) FROM case_notes)"
-    )
-
-
 def build_demo(ctx: Context, *, seed: int = DEMO_SEED) -> dict:
     """Build the demo council into the empty database of ``ctx``, relative to its clock.
 
@@ -414,7 +408,7 @@ def build_demo(ctx: Context, *, seed: int = DEMO_SEED) -> dict:
     the queue has work in it. Same seed and same clock: the same database. Refuses a
     database that already holds data.
     """
-    if not _is_empty(ctx.store):
+    if meta.holds_data(ctx.store):
         raise StateError(f"{ctx.store.path}: already holds people or children; "
                          "the demo builds into an empty database")
     data = generate(seed, today(ctx.clock), note_types=note_type_names(ctx.settings),
@@ -428,37 +422,29 @@ def build_demo(ctx: Context, *, seed: int = DEMO_SEED) -> dict:
     admin = replace(ctx, user=DEMO_ADMIN)
     with admin.tx() as tx:
         marker = {"seed": seed, "built_at": tx.at, "demo_user": DEMO_USER}
-        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                   [META_KEY, json.dumps(marker)])
+        meta.put(tx, META_KEY, json.dumps(marker))
         tx.event("demo", None, "built", after=summary)
     return summary
 
 
 def demo_summary(ctx: Context) -> dict:
     """Counts a person reads after building or reopening the demo."""
-    one = ctx.store.one(
-        "SELECT count(*) AS children, sum(is_open) AS open_cases,"
-        " sum(CASE WHEN is_open = 1 AND worker IS NULL THEN 1 ELSE 0 END) AS unallocated,"
-        " count(DISTINCT family_id) AS sibling_groups FROM children"
-    )
+    caseload = children.counts(ctx.store)
     return {
         "path": str(ctx.store.path.absolute()),
         "demo_user": DEMO_USER,
-        "people": ctx.store.scalar("SELECT count(*) FROM people"),
-        "teams": ctx.store.scalar("SELECT count(DISTINCT team) FROM children WHERE team IS NOT NULL"),
-        "children": one["children"],
-        "open_cases": one["open_cases"] or 0,
-        "unallocated": one["unallocated"] or 0,
-        "sibling_groups": one["sibling_groups"],
-        "case_notes": ctx.store.scalar("SELECT count(*) FROM case_notes"),
-        "queued": ctx.store.scalar(
-            "SELECT count(*) FROM queue_items WHERE status IN ('queued', 'claimed', 'in_progress')"),
-        "queued_for_demo_user": ctx.store.scalar(
-            "SELECT count(*) FROM queue_items WHERE auditor = ? AND status = 'queued'", [DEMO_USER]),
-        "audits": ctx.store.scalar("SELECT count(*) FROM audits"),
-        "audits_by_status": {r["status"]: r["n"] for r in ctx.store.query(
-            "SELECT status, count(*) AS n FROM audits GROUP BY status ORDER BY status")},
-        "escalations_open": ctx.store.scalar("SELECT count(*) FROM escalations WHERE status != 'closed'"),
+        "people": people.count(ctx.store),
+        "teams": caseload["teams"],
+        "children": caseload["children"],
+        "open_cases": caseload["open_cases"],
+        "unallocated": caseload["unallocated"],
+        "sibling_groups": caseload["sibling_groups"],
+        "case_notes": children.count_notes(ctx.store),
+        "queued": queue.count_live(ctx.store),
+        "queued_for_demo_user": queue.count_live(ctx.store, queued_for=DEMO_USER),
+        "audits": sum(audits.count_by_status(ctx.store).values()),
+        "audits_by_status": audits.count_by_status(ctx.store),
+        "escalations_open": escalations.count_open(ctx.store),
     }
 
 
@@ -482,8 +468,8 @@ def prepare_demo(path: Path, *, clock: Clock, settings: Settings, os_login: str,
     if existed:
         store = Store.open(path)
         try:
-            marker = store.scalar("SELECT value FROM meta WHERE key = ?", [META_KEY])
-            empty = _is_empty(store)
+            marker = meta.get(store, META_KEY)
+            empty = not meta.holds_data(store)
             if marker and not force:
                 built_with = json.loads(marker).get("seed")
                 if seed is not None and seed != built_with:
@@ -612,8 +598,7 @@ def _history(ctx: Context, rng: random.Random, paths: dict[str, Path]) -> dict:
     import_caseload(as_(DEMO_ADMIN), paths["list9"])
     import_notes(as_(DEMO_ADMIN), first_notes)
     past = draw_sample(as_(DEMO_USER), seed=PAST_SAMPLE_SEED, teams=PAST_SAMPLE_TEAMS, auditors=_auditors())
-    items = ctx.store.query(
-        "SELECT queue_id, auditor FROM queue_items WHERE sample_id = ? ORDER BY queue_id", [past.sample_id])
+    items = queue.of_sample(ctx.store, past.sample_id)
     mine = next(i for i in items if i["auditor"] == DEMO_USER)
     others = iter([i for i in items if i is not mine])
 
@@ -631,9 +616,9 @@ def _history(ctx: Context, rng: random.Random, paths: dict[str, Path]) -> dict:
     esc = escalation.escalate(done_by, done.audit_id, "Mother's partner has moved back in; no safety plan.",
                               phoned="reached")
     at(-timedelta(days=19, hours=-5))
-    escalation.respond(as_(done.manager), esc["escalation_id"], "Strategy discussion held; safety plan agreed.")
+    escalation.respond(as_(done.manager), esc.escalation_id, "Strategy discussion held; safety plan agreed.")
     at(-timedelta(days=18))
-    escalation.close(done_by, esc["escalation_id"], "Safety plan in place; no further escalation needed.")
+    escalation.close(done_by, esc.escalation_id, "Safety plan in place; no further escalation needed.")
 
     # A query raised by the worker, resolved by the auditor inside the window.
     queried, queried_by = submitted(-timedelta(days=15))
@@ -642,7 +627,7 @@ def _history(ctx: Context, rng: random.Random, paths: dict[str, Path]) -> dict:
                         "I recorded the virtual contacts as communications before the new note type existed.",
                         query=True)
     at(-timedelta(days=13))
-    resolve_comment(queried_by, query["comment_id"], "Agreed: the rating stands, with that context noted.")
+    resolve_comment(queried_by, query.comment_id, "Agreed: the rating stands, with that context noted.")
 
     # An escalation nobody answered: overdue, referred to the Head of Service, overdue again.
     unanswered, unanswered_by = submitted(-timedelta(days=8))

@@ -17,65 +17,48 @@ from datetime import datetime
 from .clock import from_iso, iso, parse_when, show, span
 from .context import Context
 from .errors import NotFound, PermissionDenied, StateError
+from .models import Escalation, EscalationDetail, EscalationStep
 from .people import display_name, get_person, require_role, roles_of
-from .store import Tx
+from .store import Reader, Tx, audits, escalations, people
+from .vocabulary import PHONED, SYSTEM
 from .workdays import add_working_time
-
-LEVELS = ("manager", "head_of_service")
-STATUSES = ("open", "responded", "closed")
-PHONED = ("reached", "no-answer")
-LEVEL_LABELS = {"manager": "supervising manager", "head_of_service": "Head of Service"}
-SYSTEM = "system"
 
 
 # --- reading ----------------------------------------------------------------------
-def _decorate(ctx: Context, row: dict) -> dict:
-    """Add overdue (respond-by passed, still open, no response) and the time over."""
+def _overdue(ctx: Context, row: dict) -> dict:
+    """overdue (respond-by passed, still open, no response), seconds_over and time_over."""
     now = ctx.now()
     due = from_iso(row.get("respond_by"))
     over = int((now - due).total_seconds()) if due else 0
-    row["overdue"] = bool(row["status"] == "open" and due is not None and now > due)
-    row["seconds_over"] = over if row["overdue"] else 0
-    row["time_over"] = span(over) if row["overdue"] else ""
-    return row
+    overdue = bool(row["status"] == "open" and due is not None and now > due)
+    return {"overdue": overdue, "seconds_over": over if overdue else 0,
+            "time_over": span(over) if overdue else ""}
 
 
-def _row(ctx: Context, escalation_id: int) -> dict:
-    row = ctx.store.one("SELECT * FROM escalations WHERE escalation_id = ?", [escalation_id])
+def _row(r: Reader, escalation_id: int) -> dict:
+    row = escalations.get(r, escalation_id)
     if not row:
         raise NotFound(f"no escalation {escalation_id}")
     return row
 
 
-def get_escalation(ctx: Context, escalation_id: int) -> dict:
+def get_escalation(ctx: Context, escalation_id: int) -> EscalationDetail:
     """One escalation with overdue, time over and its timeline (``steps``)."""
-    row = _decorate(ctx, _row(ctx, escalation_id))
-    row["steps"] = escalation_timeline(ctx, escalation_id)
-    return row
+    row = _row(ctx.store, escalation_id)
+    return EscalationDetail.from_row(row | _overdue(ctx, row)
+                                     | {"steps": escalation_timeline(ctx, escalation_id)})
 
 
-def list_escalations(ctx: Context, *, status: str | None = None, include_closed: bool = False) -> list[dict]:
+def list_escalations(ctx: Context, *, status: str | None = None,
+                     include_closed: bool = False) -> list[Escalation]:
     """Escalations by deadline (soonest respond-by first); closed ones only when asked."""
-    sql = "SELECT * FROM escalations"
-    where, params = [], []
-    if status:
-        where.append("status = ?")
-        params.append(status)
-    elif not include_closed:
-        where.append("status != 'closed'")
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY respond_by IS NULL, respond_by, escalation_id"
-    return [_decorate(ctx, r) for r in ctx.store.query(sql, params)]
+    return [Escalation.from_row(r | _overdue(ctx, r))
+            for r in escalations.listed(ctx.store, status=status, include_closed=include_closed)]
 
 
-def escalation_timeline(ctx: Context, escalation_id: int) -> list[dict]:
+def escalation_timeline(ctx: Context, escalation_id: int) -> list[EscalationStep]:
     """Every step of an escalation, in order, each time-stamped."""
-    return ctx.store.query(
-        "SELECT step_id, at, by, kind, recipient, text FROM escalation_steps"
-        " WHERE escalation_id = ? ORDER BY at, step_id",
-        [escalation_id],
-    )
+    return [EscalationStep.from_row(s) for s in escalations.steps(ctx.store, escalation_id)]
 
 
 # --- who ------------------------------------------------------------------------
@@ -86,7 +69,7 @@ def head_of_service_for(ctx: Context, audit: dict) -> str | None:
         if person and person.get("head_of_service"):
             return person["head_of_service"]
     if audit.get("team"):
-        return ctx.store.scalar("SELECT head_of_service FROM teams WHERE name = ?", [audit["team"]])
+        return people.head_of_service_of_team(ctx.store, audit["team"])
     return None
 
 
@@ -102,21 +85,6 @@ def _default_respond_by(ctx: Context, now: datetime) -> datetime:
     return add_working_time(now, wf.escalation_respond_working_days, wf.bank_holiday_region)
 
 
-def _fetch(tx: Tx, sql: str, params: list) -> dict | None:
-    """One row as a dict, read inside the write transaction (so it is current)."""
-    cur = tx.execute(sql, params)
-    values = cur.fetchone()
-    return dict(zip([c[0] for c in cur.description], values, strict=True)) if values else None
-
-
-def _step(tx: Tx, escalation_id: int, kind: str, *, by: str, text: str | None = None,
-          recipient: str | None = None) -> None:
-    tx.execute(
-        "INSERT INTO escalation_steps (escalation_id, at, by, kind, recipient, text) VALUES (?, ?, ?, ?, ?, ?)",
-        [escalation_id, tx.at, by, kind, recipient, text],
-    )
-
-
 def _payload(esc: dict, **extra) -> dict:
     out = {k: esc.get(k) for k in ("escalation_id", "audit_id", "child_id", "level", "concern",
                                     "raised_by", "raised_at", "respond_by")}
@@ -124,11 +92,9 @@ def _payload(esc: dict, **extra) -> dict:
     return out
 
 
-
-
 # --- changes ------------------------------------------------------------------------
 def escalate(ctx: Context, audit_id: int, concern: str, *, phoned: str | None = None,
-             respond_by: datetime | str | None = None, to_hos: bool = False) -> dict:
+             respond_by: datetime | str | None = None, to_hos: bool = False) -> EscalationDetail:
     """Raise a concern about risk of significant harm (auditors only).
 
     Goes to the supervising manager (level 1), or with ``to_hos`` at once to the
@@ -142,9 +108,7 @@ def escalate(ctx: Context, audit_id: int, concern: str, *, phoned: str | None = 
         raise StateError("an escalation needs the concern, in words")
     if phoned is not None and phoned not in PHONED:
         raise StateError(f"phoned must be one of {', '.join(PHONED)}, not '{phoned}'")
-    audit = ctx.store.one("SELECT * FROM audits WHERE audit_id = ?", [audit_id])
-    if not audit:
-        raise NotFound(f"no audit {audit_id}")
+    audit = audits.need(ctx.store, audit_id)
     now = ctx.now()
     if respond_by is None:
         due = _default_respond_by(ctx, now)
@@ -164,21 +128,17 @@ def escalate(ctx: Context, audit_id: int, concern: str, *, phoned: str | None = 
         raise StateError(f"no supervising manager is known for audit {audit_id};"
                          " escalate to the Head of Service instead (--to hos)")
     with ctx.tx() as tx:
-        cur = tx.execute(
-            "INSERT INTO escalations (audit_id, child_id, level, status, concern, raised_by, raised_at,"
-            " recipient, phoned, respond_by, referred_at) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)",
-            [audit_id, audit["child_id"], level, concern, ctx.user, tx.at, recipient, phoned,
-             iso(due), tx.at if to_hos else None],
-        )
-        eid = cur.lastrowid
-        esc = _fetch(tx, "SELECT * FROM escalations WHERE escalation_id = ?", [eid])
-        _step(tx, eid, "raised", by=ctx.user, text=concern)
+        eid = escalations.insert(tx, audit_id=audit_id, child_id=audit["child_id"], level=level,
+                                 concern=concern, recipient=recipient, phoned=phoned,
+                                 respond_by=iso(due), referred=to_hos)
+        esc = escalations.get(tx, eid)
+        escalations.add_step(tx, eid, "raised", by=ctx.user, text=concern)
         if to_hos:
-            _step(tx, eid, "referred", by=ctx.user, recipient=recipient,
-                  text="escalated straight to the Head of Service: significant concerns")
+            escalations.add_step(tx, eid, "referred", by=ctx.user, recipient=recipient,
+                                 text="escalated straight to the Head of Service: significant concerns")
         if phoned:
-            _step(tx, eid, "phoned", by=ctx.user, recipient=recipient,
-                  text="call reached them" if phoned == "reached" else "no answer")
+            escalations.add_step(tx, eid, "phoned", by=ctx.user, recipient=recipient,
+                                 text="call reached them" if phoned == "reached" else "no answer")
         emailed = phoned != "reached"
         if emailed:
             template = "escalation_referred" if to_hos else "escalation_raised"
@@ -187,8 +147,8 @@ def escalate(ctx: Context, audit_id: int, concern: str, *, phoned: str | None = 
                                reason="the auditor has significant concerns" if to_hos else None),
                       f"escalation:{eid}:alert:{level}:{recipient}", recipient_role=level,
                       entity="escalation", entity_id=eid)
-            _step(tx, eid, "emailed", by=ctx.user, recipient=recipient,
-                  text=f"alert: respond by {show(due)}")
+            escalations.add_step(tx, eid, "emailed", by=ctx.user, recipient=recipient,
+                                 text=f"alert: respond by {show(due)}")
         tx.event("escalation", eid, "raised", after={
             "audit_id": audit_id, "level": level, "recipient": recipient, "phoned": phoned,
             "respond_by": iso(due), "emailed": emailed})
@@ -196,13 +156,13 @@ def escalate(ctx: Context, audit_id: int, concern: str, *, phoned: str | None = 
 
 
 def _open_row(ctx: Context, escalation_id: int) -> dict:
-    row = _row(ctx, escalation_id)
+    row = _row(ctx.store, escalation_id)
     if row["status"] == "closed":
         raise StateError(f"escalation {escalation_id} is closed ({row['outcome']})")
     return row
 
 
-def respond(ctx: Context, escalation_id: int, text: str) -> dict:
+def respond(ctx: Context, escalation_id: int, text: str) -> EscalationDetail:
     """Record the response: by the person it is with now, or anyone it went to before,
     or an auditor recording a response given by phone or email."""
     text = (text or "").strip()
@@ -210,19 +170,15 @@ def respond(ctx: Context, escalation_id: int, text: str) -> dict:
         raise StateError("a response needs some text")
     row = _open_row(ctx, escalation_id)
     addressed = {row["recipient"]} | {
-        s["recipient"] for s in escalation_timeline(ctx, escalation_id) if s["recipient"]}
+        s.recipient for s in escalation_timeline(ctx, escalation_id) if s.recipient}
     if ctx.user not in addressed and "auditor" not in roles_of(ctx, ctx.user):
         raise PermissionDenied(
             f"{ctx.user} may not respond to escalation {escalation_id}: it is with {row['recipient']}"
             " (an auditor may record a response on their behalf)")
     with ctx.tx() as tx:
-        cur = tx.execute(
-            "UPDATE escalations SET status = 'responded', responded_at = ?, response = ?"
-            " WHERE escalation_id = ? AND status != 'closed'",
-            [tx.at, text, escalation_id])
-        if cur.rowcount != 1:
+        if not escalations.responded(tx, escalation_id, text):
             raise StateError(f"escalation {escalation_id} was closed meanwhile")
-        _step(tx, escalation_id, "responded", by=ctx.user, text=text)
+        escalations.add_step(tx, escalation_id, "responded", by=ctx.user, text=text)
         tx.outbox(row["raised_by"], "escalation_responded",
                   _payload(row, response=text, responded_by=ctx.user, responded_by_name=display_name(ctx, ctx.user)),
                   f"escalation:{escalation_id}:responded:{tx.at}", recipient_role="auditor",
@@ -239,47 +195,44 @@ def refer_within(ctx: Context, tx: Tx, row: dict, *, by: str, reason: str | None
     The escalation is open again with a fresh respond-by for the Head of Service.
     Returns the Head of Service's login; StateError when none is known.
     """
-    audit = _fetch(tx, "SELECT manager, worker, team FROM audits WHERE audit_id = ?", [row["audit_id"]])
+    audit = audits.get(tx, row["audit_id"])
     hos = head_of_service_for(ctx, audit)
     if not hos:
         raise StateError(f"no Head of Service is known for escalation {row['escalation_id']}"
                          f" (team {audit['team']}); add one to the people directory")
     due = _default_respond_by(ctx, tx.now)
     eid = row["escalation_id"]
-    tx.execute(
-        "UPDATE escalations SET level = 'head_of_service', status = 'open', recipient = ?, referred_at = ?,"
-        " respond_by = ?, overdue_at = NULL WHERE escalation_id = ?",
-        [hos, tx.at, iso(due), eid])
+    escalations.referred(tx, eid, recipient=hos, respond_by=iso(due))
     text = reason or ("no response by the respond-by time" if automatic else "referred by the auditor")
-    _step(tx, eid, "referred", by=by, recipient=hos, text=text)
+    escalations.add_step(tx, eid, "referred", by=by, recipient=hos, text=text)
     refreshed = dict(row, level="head_of_service", recipient=hos, respond_by=iso(due))
     tx.outbox(hos, "escalation_referred",
               _payload(refreshed, raised_by_name=display_name(ctx, row["raised_by"]), reason=text,
                        automatic=automatic, previous_respond_by=row["respond_by"]),
               f"escalation:{eid}:alert:head_of_service:{hos}", recipient_role="head_of_service",
               entity="escalation", entity_id=eid)
-    _step(tx, eid, "emailed", by=by, recipient=hos, text=f"alert: respond by {show(due)}")
+    escalations.add_step(tx, eid, "emailed", by=by, recipient=hos, text=f"alert: respond by {show(due)}")
     tx.event("escalation", eid, "referred", before={"level": row["level"], "recipient": row["recipient"]},
              after={"level": "head_of_service", "recipient": hos, "respond_by": iso(due),
                     "automatic": automatic, "reason": text}, actor=by)
     return hos
 
 
-def refer_to_hos(ctx: Context, escalation_id: int, reason: str | None = None) -> dict:
+def refer_to_hos(ctx: Context, escalation_id: int, reason: str | None = None) -> EscalationDetail:
     """An auditor takes the escalation to the Head of Service (level 2), at once."""
     require_role(ctx, "auditor", doing="refer an escalation to the Head of Service")
     row = _open_row(ctx, escalation_id)
     if row["level"] == "head_of_service":
         raise StateError(f"escalation {escalation_id} is already with the Head of Service ({row['recipient']})")
     with ctx.tx() as tx:
-        fresh = _fetch(tx, "SELECT * FROM escalations WHERE escalation_id = ?", [escalation_id])
+        fresh = escalations.get(tx, escalation_id)
         if fresh["level"] == "head_of_service" or fresh["status"] == "closed":
             raise StateError(f"escalation {escalation_id} changed meanwhile; look again")
         refer_within(ctx, tx, fresh, by=ctx.user, reason=reason, automatic=False)
     return get_escalation(ctx, escalation_id)
 
 
-def close(ctx: Context, escalation_id: int, outcome: str) -> dict:
+def close(ctx: Context, escalation_id: int, outcome: str) -> EscalationDetail:
     """An auditor closes an escalation with its outcome; until then it stays open."""
     require_role(ctx, "auditor", doing="close an escalation")
     outcome = (outcome or "").strip()
@@ -287,13 +240,9 @@ def close(ctx: Context, escalation_id: int, outcome: str) -> dict:
         raise StateError("closing an escalation needs its outcome")
     row = _open_row(ctx, escalation_id)
     with ctx.tx() as tx:
-        cur = tx.execute(
-            "UPDATE escalations SET status = 'closed', closed_at = ?, closed_by = ?, outcome = ?"
-            " WHERE escalation_id = ? AND status != 'closed'",
-            [tx.at, ctx.user, outcome, escalation_id])
-        if cur.rowcount != 1:
+        if not escalations.closed(tx, escalation_id, outcome):
             raise StateError(f"escalation {escalation_id} was closed meanwhile")
-        _step(tx, escalation_id, "closed", by=ctx.user, text=outcome)
+        escalations.add_step(tx, escalation_id, "closed", by=ctx.user, text=outcome)
         tx.event("escalation", escalation_id, "closed", before={"status": row["status"]},
                  after={"status": "closed", "outcome": outcome})
     return get_escalation(ctx, escalation_id)
@@ -304,22 +253,16 @@ def flag_overdue(ctx: Context) -> tuple[list[int], list[int]]:
     are flagged overdue once per level (step, overdue_at, an alert to the auditor) and,
     with ``auto_refer_head_of_service``, referred to the Head of Service.
     Returns (flagged ids, referred ids)."""
-    now = iso(ctx.now())
-    candidates = ctx.store.query(
-        "SELECT escalation_id FROM escalations WHERE status = 'open' AND overdue_at IS NULL"
-        " AND respond_by < ? ORDER BY respond_by", [now])
     flagged, referred = [], []
-    for cand in candidates:
-        eid = cand["escalation_id"]
+    for eid in escalations.overdue_unflagged(ctx.store, iso(ctx.now())):
         with ctx.tx() as tx:
-            row = _fetch(tx, "SELECT * FROM escalations WHERE escalation_id = ? AND status = 'open'"
-                         " AND overdue_at IS NULL AND respond_by < ?", [eid, tx.at])
-            if row is None:
+            row = escalations.get(tx, eid)
+            if not (row["status"] == "open" and row["overdue_at"] is None and row["respond_by"] < tx.at):
                 continue  # another tick (or a response) got there first
-            tx.execute("UPDATE escalations SET overdue_at = ? WHERE escalation_id = ?", [tx.at, eid])
+            escalations.flag_overdue(tx, eid)
             waiting_on = row["recipient"]
-            _step(tx, eid, "overdue", by=SYSTEM, recipient=waiting_on,
-                  text=f"no response by {show(row['respond_by'])}")
+            escalations.add_step(tx, eid, "overdue", by=SYSTEM, recipient=waiting_on,
+                                 text=f"no response by {show(row['respond_by'])}")
             tx.event("escalation", eid, "overdue", after={"respond_by": row["respond_by"],
                                                           "level": row["level"]}, actor=SYSTEM)
             flagged.append(eid)
@@ -330,7 +273,7 @@ def flag_overdue(ctx: Context) -> tuple[list[int], list[int]]:
                     extra.update(referred_to=hos, referred_to_name=display_name(ctx, hos))
                     referred.append(eid)
                 except StateError as exc:
-                    _step(tx, eid, "referral_failed", by=SYSTEM, text=str(exc))
+                    escalations.add_step(tx, eid, "referral_failed", by=SYSTEM, text=str(exc))
                     extra["referral_problem"] = str(exc)
             tx.outbox(row["raised_by"], "escalation_overdue", _payload(row, **extra),
                       f"escalation:{eid}:overdue:{row['level']}:{row['respond_by']}",

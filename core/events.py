@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from .context import Context
+from .models import Event
+from .store import events
 
 
 def list_events(ctx: Context, *, entity: str | None = None, entity_id: str | None = None,
-                limit: int = 200) -> list[dict]:
-    where, params = [], []
-    if entity:
-        where.append("entity = ?")
-        params.append(entity)
-    if entity_id is not None:
-        where.append("entity_id = ?")
-        params.append(str(entity_id))
-    sql = "SELECT * FROM events"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY event_id DESC LIMIT ?"
-    params.append(limit)
-    return ctx.store.query(sql, params)
+                limit: int = 200) -> list[Event]:
+    """Events newest first, ``before`` and ``after`` decoded; filtered by entity and id."""
+    return [Event.from_row(r) for r in events.recent(ctx.store, entity=entity, entity_id=entity_id,
+                                                      limit=limit)]

@@ -4,26 +4,32 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, PlainSerializer, field_validator
 
-Cohort = Literal["unborn", "cp", "care_leaver", "cla", "cin"]
-QueueStatus = Literal["queued", "claimed", "in_progress", "done", "cancelled"]
+from .vocabulary import COHORTS, QUEUE_STATUSES
+
+Cohort = Literal[COHORTS]
+QueueStatus = Literal[QUEUE_STATUSES]
+# A flag stored as 0/1: a bool in Python, 0/1 in JSON as the table holds it.
+Flag = Annotated[bool, PlainSerializer(int, return_type=int, when_used="json")]
 
 
-class _Row(BaseModel):
+class Row(BaseModel):
+    """A model read from a store row (a dict from ``core.store``)."""
+
     @classmethod
     def from_row(cls, row: dict):
         return cls.model_validate(row)
 
 
-class Team(_Row):
+class Team(Row):
     name: str
     head_of_service: str | None = None
 
 
-class Person(_Row):
+class Person(Row):
     login: str
     name: str
     roles: list[str] = Field(default_factory=list)
@@ -40,7 +46,7 @@ class Person(_Row):
         return json.loads(v) if isinstance(v, str) else v
 
 
-class Child(_Row):
+class Child(Row):
     child_id: str
     name: str | None = None
     date_of_birth: date | None = None
@@ -65,7 +71,7 @@ class Child(_Row):
         return initials(self.name)
 
 
-class CaseNote(_Row):
+class CaseNote(Row):
     note_id: int | None = None
     child_id: str
     date: date
@@ -97,7 +103,7 @@ class SampleResult(BaseModel):
     unfilled: list[Unfilled]
 
 
-class QueueItem(_Row):
+class QueueItem(Row):
     queue_id: int
     sample_id: int
     child_id: str
@@ -110,6 +116,218 @@ class QueueItem(_Row):
     claimed_at: str | None = None
     status: QueueStatus
     audit_id: int | None = None
+
+
+# --- sampling -------------------------------------------------------------------------
+class SampledChild(BaseModel):
+    """A child a draw picked, with the queue item it became."""
+
+    child_id: str
+    worker: str | None
+    team: str | None
+    tier: int
+    cohort: str
+    reason: str
+    queue_id: int | None = None
+    auditor: str | None = None
+    status: str | None = None
+
+
+class Exclusion(BaseModel):
+    """A child a draw considered and left out, with the reason code and words."""
+
+    child_id: str
+    worker: str | None
+    team: str | None
+    tier: int | None
+    cohort: str | None
+    code: str
+    reason: str
+
+
+class Exclusions(BaseModel):
+    counts: dict[str, int]
+    children: list[Exclusion]
+
+
+class SampleRecord(BaseModel):
+    """The stored record of a draw (``dipaudit sample show``)."""
+
+    sample_id: int
+    seed: int
+    params: dict[str, Any]
+    created_at: str
+    created_by: str
+    population: dict[str, int]  # eligible children per tier
+    eligible_children: dict[str, list[str]]
+    children_considered: int | None
+    exclusions: Exclusions
+    picks: list[SampledChild]
+    unfilled: list[Unfilled]
+
+
+class SampleSummary(Row):
+    sample_id: int
+    seed: int
+    created_at: str
+    created_by: str
+    picks: int
+
+
+# --- after submission ------------------------------------------------------------------
+class Comment(Row):
+    comment_id: int
+    audit_id: int
+    author: str  # who it is from (the worker or manager)
+    recorded_by: str  # who typed it (an auditor on their behalf)
+    text: str
+    is_query: Flag
+    status: str  # noted | open (a query) | resolved
+    created_at: str
+    resolved_at: str | None = None
+    resolved_by: str | None = None
+    resolution: str | None = None
+
+
+class Addendum(Row):
+    addendum_id: int
+    audit_id: int
+    text: str
+    created_at: str
+    created_by: str
+
+
+class AuditInWindow(Row):
+    """A submitted audit in (or just past, with a query open) its comment window."""
+
+    audit_id: int
+    child_id: str
+    worker: str | None = None
+    manager: str | None = None
+    team: str | None = None
+    auditor: str
+    status: str
+    submitted_at: str
+    open_queries: int
+    comments: int
+    closes_at: str  # submitted + the window (ISO)
+    seconds_left: int  # negative once the window has passed with a query still open
+
+
+class EscalationStep(Row):
+    step_id: int
+    at: str
+    by: str
+    kind: str
+    recipient: str | None = None
+    text: str | None = None
+
+
+class Escalation(Row):
+    escalation_id: int
+    audit_id: int
+    child_id: str
+    level: str  # manager | head_of_service
+    status: str  # open | responded | closed
+    concern: str
+    raised_by: str
+    raised_at: str
+    recipient: str | None = None
+    phoned: str | None = None
+    respond_by: str | None = None
+    responded_at: str | None = None
+    response: str | None = None
+    referred_at: str | None = None
+    overdue_at: str | None = None
+    closed_at: str | None = None
+    closed_by: str | None = None
+    outcome: str | None = None
+    overdue: bool = False  # respond-by passed, still open, no response
+    seconds_over: int = 0
+    time_over: str = ""
+
+
+class EscalationDetail(Escalation):
+    """An escalation with its time-stamped steps."""
+
+    steps: list[EscalationStep]
+
+
+class ActionReview(BaseModel):
+    at: str
+    by: str
+    outcome: str
+    new_due: str | None = None
+    note: str | None = None
+
+
+class ActionForReview(Row):
+    """A recommended action of a submitted audit, as the PDT's action review sees it."""
+
+    action_id: int
+    audit_id: int
+    child_id: str
+    team: str | None = None
+    worker: str | None = None
+    manager: str | None = None
+    auditor: str
+    owner: str | None = None
+    owner_role: str
+    description: str
+    due: str | None = None  # ISO date
+    status: str  # open | completed | not_completed | not_needed
+    review_due: str | None = None
+    audit_status: str
+    last_review: ActionReview | None = None
+    overdue: bool = False
+    review_is_due: bool = False
+
+
+class Reminder(BaseModel):
+    action_id: int
+    kind: Literal["reminder", "overdue"]
+    owner: str
+    due: str
+
+
+class TickResult(BaseModel):
+    """What one run of the scheduler's rules did."""
+
+    at: str
+    finalised: list[int] = []
+    reviews_due: list[int] = []
+    reminders: list[Reminder] = []
+    escalations_overdue: list[int] = []
+    referred: list[int] = []
+
+
+class OutboxMessage(Row):
+    outbox_id: int
+    created_at: str
+    recipient: str
+    recipient_role: str | None = None
+    template: str
+    payload: dict[str, Any]
+    entity: str | None = None
+    entity_id: str | None = None
+    idempotency_key: str
+    status: str
+    attempts: int
+    next_attempt_at: str | None = None
+    last_error: str | None = None
+    sent_at: str | None = None
+
+
+class Event(Row):
+    event_id: int
+    at: str
+    actor: str
+    os_login: str
+    entity: str
+    entity_id: str | None = None
+    action: str
+    before: Any = None
+    after: Any = None
 
 
 def initials(name: str | None) -> str:

@@ -1,4 +1,4 @@
-"""The outbox's delivery state: the SQL that notify/ needs, kept in core.
+"""The outbox's delivery state: the service side of what notify/ does.
 
 Rows are written by the services, in the transaction of the change that causes
 them (``Tx.outbox``). Delivery happens after commit: ``due_messages`` finds rows
@@ -8,70 +8,43 @@ to send, ``claim`` takes one (so two deliverers never send the same row),
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 from .clock import iso
 from .context import Context
+from .models import OutboxMessage
+from .store import children, outbox
+from .vocabulary import OUTBOX_STATUSES
 
 # A claimed row that never reports back (a killed process) is due again after this.
 CLAIM_LEASE = timedelta(minutes=10)
 
-STATUSES = ("pending", "sending", "sent", "failed", "dead")
+STATUSES = OUTBOX_STATUSES
 
 
-def _row(row: dict) -> dict:
-    row["payload"] = json.loads(row["payload"] or "{}")
-    return row
-
-
-def list_outbox(ctx: Context, *, status: str | None = None, limit: int = 200) -> list[dict]:
+def list_outbox(ctx: Context, *, status: str | None = None, limit: int = 200) -> list[OutboxMessage]:
     """Outbox rows, newest first; ``status`` filters (pending|sending|sent|failed|dead)."""
-    sql = "SELECT * FROM outbox"
-    params: list = []
-    if status:
-        sql += " WHERE status = ?"
-        params.append(status)
-    sql += " ORDER BY outbox_id DESC LIMIT ?"
-    params.append(limit)
-    return [_row(r) for r in ctx.store.query(sql, params)]
+    return [OutboxMessage.from_row(r) for r in outbox.recent(ctx.store, status=status, limit=limit)]
 
 
 def due_messages(ctx: Context, *, limit: int | None = None) -> list[dict]:
-    """Rows due for a send attempt now: pending, failed and due for retry, or a stale claim."""
-    sql = (
-        "SELECT * FROM outbox WHERE status IN ('pending', 'failed', 'sending')"
-        " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY outbox_id"
-    )
-    params: list = [iso(ctx.now())]
-    if limit:
-        sql += " LIMIT ?"
-        params.append(limit)
-    return [_row(r) for r in ctx.store.query(sql, params)]
+    """Rows due for a send attempt now: pending, failed and due for retry, or a stale claim
+    (``payload`` decoded; the rows as ``notify.delivery.send`` takes them)."""
+    return outbox.due(ctx.store, iso(ctx.now()), limit=limit)
 
 
 def claim(ctx: Context, outbox_id: int) -> bool:
     """Take a due row for sending; False if another deliverer took it (or it was sent) first."""
     now = ctx.now()
     with ctx.tx() as tx:
-        cur = tx.execute(
-            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = ?"
-            " WHERE outbox_id = ? AND status IN ('pending', 'failed', 'sending')"
-            " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)",
-            [iso(now + CLAIM_LEASE), outbox_id, iso(now)],
-        )
-        return cur.rowcount == 1
+        return outbox.claim(tx, outbox_id, now=iso(now), lease_until=iso(now + CLAIM_LEASE))
 
 
 def mark_sent(ctx: Context, outbox_id: int, partial_error: str | None = None) -> None:
     """Delivered. ``partial_error``: a channel that failed while another reached the person
     (kept for the record; the row is not resent, which would duplicate on the channel that worked)."""
     with ctx.tx() as tx:
-        tx.execute(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = ?, next_attempt_at = NULL"
-            " WHERE outbox_id = ?",
-            [tx.at, partial_error[:500] if partial_error else None, outbox_id],
-        )
+        outbox.mark_sent(tx, outbox_id, error=partial_error[:500] if partial_error else None)
 
 
 def mark_failed(ctx: Context, outbox_id: int, error: str) -> str:
@@ -81,16 +54,13 @@ def mark_failed(ctx: Context, outbox_id: int, error: str) -> str:
     """
     settings = ctx.settings.notify
     with ctx.tx() as tx:
-        attempts = tx.execute("SELECT attempts FROM outbox WHERE outbox_id = ?", [outbox_id]).fetchone()[0]
+        attempts = outbox.attempts(tx, outbox_id)
         if attempts >= settings.max_attempts:
             status, next_at = "dead", None
         else:
             status = "failed"
             next_at = iso(tx.now + timedelta(minutes=settings.retry_minutes * 2 ** max(attempts - 1, 0)))
-        tx.execute(
-            "UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = ? WHERE outbox_id = ?",
-            [status, error[:500], next_at, outbox_id],
-        )
+        outbox.mark_failed(tx, outbox_id, status=status, error=error[:500], next_attempt_at=next_at)
         if status == "dead":
             tx.event("outbox", outbox_id, "gave_up", after={"attempts": attempts, "error": error[:500]})
     return status
@@ -98,14 +68,8 @@ def mark_failed(ctx: Context, outbox_id: int, error: str) -> str:
 
 def retry_now(ctx: Context, *, include_dead: bool = False) -> int:
     """Make failed (and optionally dead) rows due at once (``dipaudit notify flush``)."""
-    statuses = ("failed", "dead") if include_dead else ("failed",)
     with ctx.tx() as tx:
-        cur = tx.execute(
-            f"UPDATE outbox SET status = CASE status WHEN 'dead' THEN 'failed' ELSE status END,"
-            f" next_attempt_at = ? WHERE status IN ({','.join('?' * len(statuses))})",
-            [tx.at, *statuses],
-        )
-        n = cur.rowcount
+        n = outbox.retry_now(tx, ("failed", "dead") if include_dead else ("failed",))
         if n:
             tx.event("outbox", None, "retry_now", after={"rows": n})
         return n
@@ -115,4 +79,4 @@ def child_facts(ctx: Context, child_id: str | None) -> dict | None:
     """What a message may say about a child: id and name (the renderer decides how much to show)."""
     if not child_id:
         return None
-    return ctx.store.one("SELECT child_id, name FROM children WHERE child_id = ?", [child_id])
+    return children.facts(ctx.store, child_id)

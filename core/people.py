@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import json
-
 from .context import Context
 from .errors import NotFound, PermissionDenied
+from .store import people
+from .vocabulary import ROLES
 
-ROLES = ("auditor", "pdt", "admin", "worker", "manager", "head_of_service", "smt", "director")
+__all__ = ["ROLES", "display_name", "find_person", "get_person", "has_directory", "list_teams",
+           "require_person", "require_role", "roles_of"]
 
 
 def has_directory(ctx: Context) -> bool:
-    return bool(ctx.store.scalar("SELECT 1 FROM people LIMIT 1"))
+    return people.any_person(ctx.store)
 
 
 def get_person(ctx: Context, login: str) -> dict | None:
-    row = ctx.store.one("SELECT * FROM people WHERE login = ?", [login])
-    if row:
-        row["roles"] = json.loads(row["roles"] or "[]")
-    return row
+    return people.get(ctx.store, login)
 
 
 def display_name(ctx: Context, login: str | None) -> str | None:
@@ -59,11 +57,8 @@ def find_person(ctx: Context, login_or_name: str | None) -> dict | None:
     person = get_person(ctx, login_or_name)
     if person:
         return person
-    row = ctx.store.one(
-        "SELECT login FROM people WHERE name = ? COLLATE NOCASE ORDER BY login LIMIT 1",
-        [login_or_name.strip()],
-    )
-    return get_person(ctx, row["login"]) if row else None
+    login = people.login_named(ctx.store, login_or_name)
+    return get_person(ctx, login) if login else None
 
 
 def require_person(ctx: Context, login: str) -> dict:
@@ -76,8 +71,4 @@ def require_person(ctx: Context, login: str) -> dict:
 def list_teams(ctx: Context) -> list[str]:
     """Team names a draw can be limited to: the directory's teams and the teams open
     cases are allocated to (a caseload may name a team the directory lacks)."""
-    rows = ctx.store.query(
-        "SELECT name FROM teams UNION SELECT DISTINCT team FROM children"
-        " WHERE is_open = 1 AND team IS NOT NULL AND team != '' ORDER BY 1"
-    )
-    return [r["name"] for r in rows]
+    return people.team_names(ctx.store)

@@ -12,17 +12,15 @@ from datetime import date
 
 from pydantic import BaseModel
 
+from .clock import uk_date
 from .context import Context
 from .programme import Parameters, Programme
+from .store import children
 
 
 class Suggestion(BaseModel):
     rating: str
     evidence: str
-
-
-def _d(d: date) -> str:
-    return d.strftime("%d/%m/%Y")
 
 
 def _notes(n: int, one: str, many: str | None = None) -> str:
@@ -47,12 +45,12 @@ def covid_note(notes: list, p: Parameters, audit_date: date) -> Suggestion:
     found = _kind_dates(notes, "covid", start)
     if found:
         return Suggestion(rating="met", evidence=(
-            f"COVID-19 case note dated {_d(found[-1])}"
+            f"COVID-19 case note dated {uk_date(found[-1])}"
             f"{f' (latest of {len(found)})' if len(found) > 1 else ''}"
-            f" since virtual practice began on {_d(start)}."))
+            f" since virtual practice began on {uk_date(start)}."))
     return Suggestion(rating="not_met", evidence=(
-        f"no COVID-19 case note since virtual practice began on {_d(start)}"
-        f" up to the audit on {_d(audit_date)}."))
+        f"no COVID-19 case note since virtual practice began on {uk_date(start)}"
+        f" up to the audit on {uk_date(audit_date)}."))
 
 
 def virtual_contact(notes: list, p: Parameters, audit_date: date) -> Suggestion:
@@ -60,22 +58,22 @@ def virtual_contact(notes: list, p: Parameters, audit_date: date) -> Suggestion:
     start = p.virtual_practice_start
     vc = _kind_dates(notes, "virtual_contact", start)
     comm = _kind_dates(notes, "communication", start)
-    since = f"since {_d(start)}"
+    since = f"since {uk_date(start)}"
     if vc and not comm:
         return Suggestion(rating="met", evidence=(
-            f"{_notes(len(vc), 'virtual contact note')} {since} (latest {_d(vc[-1])})"
+            f"{_notes(len(vc), 'virtual contact note')} {since} (latest {uk_date(vc[-1])})"
             " and no communication notes."))
     if vc and comm:
         return Suggestion(rating="partly_met", evidence=(
-            f"{_notes(len(vc), 'virtual contact note')} (latest {_d(vc[-1])}) and"
-            f" {_notes(len(comm), 'communication note')} (latest {_d(comm[-1])}) {since}:"
+            f"{_notes(len(vc), 'virtual contact note')} (latest {uk_date(vc[-1])}) and"
+            f" {_notes(len(comm), 'communication note')} (latest {uk_date(comm[-1])}) {since}:"
             " check the note type of the communication notes."))
     if comm:
         return Suggestion(rating="not_met", evidence=(
             f"no virtual contact note {since} but {_notes(len(comm), 'communication note')}"
-            f" (latest {_d(comm[-1])}): check the note type."))
+            f" (latest {uk_date(comm[-1])}): check the note type."))
     return Suggestion(rating="not_met", evidence=(
-        f"no virtual contact or communication note {since} up to the audit on {_d(audit_date)}."))
+        f"no virtual contact or communication note {since} up to the audit on {uk_date(audit_date)}."))
 
 
 def oversight_current(notes: list, p: Parameters, audit_date: date) -> Suggestion:
@@ -84,10 +82,10 @@ def oversight_current(notes: list, p: Parameters, audit_date: date) -> Suggestio
     limit = p.oversight_interval_days
     if not found:
         return Suggestion(rating="not_met", evidence=(
-            f"no management oversight note on the record up to the audit on {_d(audit_date)}."))
+            f"no management oversight note on the record up to the audit on {uk_date(audit_date)}."))
     last = found[-1]
     days = (audit_date - last).days
-    gap = f"last management oversight {_d(last)}, {_notes(days, 'day')} before the audit on {_d(audit_date)}"
+    gap = f"last management oversight {uk_date(last)}, {_notes(days, 'day')} before the audit on {uk_date(audit_date)}"
     if days <= limit:
         return Suggestion(rating="met", evidence=f"{gap}, within {limit} days.")
     return Suggestion(rating="not_met", evidence=f"{gap}, more than {limit} days.")
@@ -99,11 +97,11 @@ def oversight_virtual(notes: list, p: Parameters, audit_date: date) -> Suggestio
     found = _kind_dates(notes, "management_oversight", start, deadline)
     if found:
         return Suggestion(rating="met", evidence=(
-            f"management oversight dated {_d(found[0])}, between {_d(start)} and {_d(deadline)}."))
+            f"management oversight dated {uk_date(found[0])}, between {uk_date(start)} and {uk_date(deadline)}."))
     later = _kind_dates(notes, "management_oversight", deadline)
-    after = f" (the next is dated {_d(later[0])})" if later and later[0] > deadline else ""
+    after = f" (the next is dated {uk_date(later[0])})" if later and later[0] > deadline else ""
     return Suggestion(rating="not_met", evidence=(
-        f"no management oversight note between {_d(start)} and {_d(deadline)}{after}."))
+        f"no management oversight note between {uk_date(start)} and {uk_date(deadline)}{after}."))
 
 
 RULES: dict[str, Callable[[list, Parameters, date], Suggestion]] = {
@@ -122,11 +120,7 @@ def _as_note(n) -> dict:
 
 
 def notes_for(ctx: Context, child_id: str, audit_date: date) -> list[dict]:
-    rows = ctx.store.query(
-        "SELECT kind, date FROM case_notes WHERE child_id = ? AND date <= ? ORDER BY date",
-        [child_id, audit_date.isoformat()],
-    )
-    return [_as_note(r) for r in rows]
+    return [_as_note(r) for r in children.notes_until(ctx.store, child_id, audit_date)]
 
 
 def run_prechecks(ctx_or_notes: Context | Iterable, programme: Programme, child_id: str,

@@ -1,4 +1,4 @@
-"""The scheduler: ``dipaudit tick`` does all due work, safe to run every few minutes.
+"""The scheduler's rules: everything due at the clock's time, safe to run every few minutes.
 
 Each part re-checks state inside its own ``BEGIN IMMEDIATE`` transaction and every
 notification carries an idempotency key, so running tick twice at the same clock
@@ -6,32 +6,29 @@ does nothing the second time, and two ticks at once (cron and an open TUI) never
 do anything twice. No role is needed: tick only applies the rules at the clock's
 time, and its changes are recorded as by 'system'.
 
-Delivering the outbox (and retrying failed sends) is notify's job: the CLI runs
-``notify.delivery.deliver_pending`` after this; core never imports notify.
+Delivering the outbox (and retrying failed sends) is notify's job: core never
+imports notify. "Run the due work, then deliver" is ``notify.scheduler.run_scheduler``,
+the one path ``dipaudit tick`` and the TUI's timer both take.
 """
 
 from __future__ import annotations
 
 from .actions import flag_reviews_due, send_reminders
+from .audit import finalise_due
 from .clock import iso
-from .comments import finalise_due
 from .context import Context
 from .escalation import flag_overdue
+from .models import TickResult
 
 
-def tick(ctx: Context) -> dict:
+def tick(ctx: Context) -> TickResult:
     """Finalise audits whose comment window closed, flag action reviews due (PDT alerted
     once per audit), remind action owners, flag overdue escalations (auditor alerted)
     and refer them to the Head of Service when configured. Returns what it did."""
+    at = iso(ctx.now())
     finalised = finalise_due(ctx)
     reviews_due = flag_reviews_due(ctx)
     reminders = send_reminders(ctx)
     overdue, referred = flag_overdue(ctx)
-    return {
-        "at": iso(ctx.now()),
-        "finalised": finalised,
-        "reviews_due": reviews_due,
-        "reminders": reminders,
-        "escalations_overdue": overdue,
-        "referred": referred,
-    }
+    return TickResult(at=at, finalised=finalised, reviews_due=reviews_due, reminders=reminders,
+                      escalations_overdue=overdue, referred=referred)

@@ -284,7 +284,7 @@ def test_an_action_without_a_known_owner_is_a_gap(aud1):
     a = start_audit(aud1, "C3")
     data = full_audit_data(a.audit_date)
     fill_audit(aud1, a.audit_id, data)
-    gaps = submission_gaps(aud1, get_audit(aud1, a.audit_id))
+    gaps = submission_gaps(get_audit(aud1, a.audit_id))
     assert gaps == ["action 2 (manager): no owner (no manager known for this child)"]
 
 
@@ -330,10 +330,10 @@ def test_list_audits_filters_and_derives_standards_met(ctx):
     d = start_audit(aud1, "C2")
     fill_audit(aud1, d.audit_id, {"ratings": {s: {"rating": "met"} for s in d.ratings}})
     rows = list_audits(ctx)
-    assert [(r["audit_id"], r["status"], r["standards_met"]) for r in rows] == [
+    assert [(r.audit_id, r.status, r.standards_met) for r in rows] == [
         (2, "draft", True), (1, "submitted", False)]
-    assert [r["audit_id"] for r in list_audits(ctx, status="submitted")] == [1]
-    assert [r["audit_id"] for r in list_audits(ctx, child_id="C2")] == [2]
+    assert [r.audit_id for r in list_audits(ctx, status="submitted")] == [1]
+    assert [r.audit_id for r in list_audits(ctx, child_id="C2")] == [2]
 
 
 # --- the CLI, as a script would use it -------------------------------------------

@@ -69,7 +69,7 @@ def test_a_councils_template_wins_and_a_broken_one_fails_clearly(ctx):
 def test_a_finalised_note_says_so_and_carries_its_addenda(ctx, clock):
     """After the window: no open invitation to comment, the finalisation time, and any
     addendum (a correction never rewrites the audit) with who wrote it and when."""
-    from core.comments import add_addendum
+    from core.audit import add_addendum
     from core.tick import tick
 
     audit = submitted_audit(ctx)

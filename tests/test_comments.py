@@ -8,8 +8,8 @@ import pytest
 from conftest import as_user
 from factories import full_audit_data, submitted_audit
 
-from core.audit import fill_audit, get_audit
-from core.comments import add_addendum, add_comment, list_comments, resolve_comment
+from core.audit import add_addendum, fill_audit, get_audit
+from core.comments import add_comment, list_comments, resolve_comment
 from core.errors import PermissionDenied, StateError
 
 
@@ -31,8 +31,8 @@ def audit(ctx):
 
 def test_worker_comment_is_noted_and_alerts_the_auditor(ctx, audit):
     row = add_comment(as_user(ctx, "w1"), audit.audit_id, "Thanks, the visits were virtual.")
-    assert row["author"] == row["recorded_by"] == "w1"
-    assert row["status"] == "noted" and not row["is_query"]
+    assert row.author == row.recorded_by == "w1"
+    assert row.status == "noted" and not row.is_query
     assert get_audit(ctx, audit.audit_id).status == "submitted"
     [alert] = _outbox(ctx, "comment_added")
     assert alert["recipient"] == "aud1"
@@ -44,12 +44,12 @@ def test_worker_comment_is_noted_and_alerts_the_auditor(ctx, audit):
 
 def test_query_sets_queried_and_resolution_returns_to_submitted(ctx, audit):
     q = add_comment(as_user(ctx, "m1"), audit.audit_id, "Oversight was on 20/04, not missing.", query=True)
-    assert q["status"] == "open" and q["is_query"] == 1
+    assert q.status == "open" and q.is_query == 1
     assert get_audit(ctx, audit.audit_id).status == "queried"
     ctx.clock.advance(hours=5)
-    done = resolve_comment(as_user(ctx, "aud1"), q["comment_id"], "Agreed; rating amended to Met.")
-    assert done["status"] == "resolved" and done["resolved_by"] == "aud1"
-    assert done["resolution"] == "Agreed; rating amended to Met."
+    done = resolve_comment(as_user(ctx, "aud1"), q.comment_id, "Agreed; rating amended to Met.")
+    assert done.status == "resolved" and done.resolved_by == "aud1"
+    assert done.resolution == "Agreed; rating amended to Met."
     assert get_audit(ctx, audit.audit_id).status == "submitted"
     [answer] = _outbox(ctx, "comment_resolved")
     assert answer["recipient"] == "m1" and answer["payload"]["is_query"] is True
@@ -62,15 +62,15 @@ def test_two_queries_hold_until_both_resolved(ctx, audit):
     a = add_comment(as_user(ctx, "w1"), audit.audit_id, "Query one", query=True)
     b = add_comment(as_user(ctx, "m1"), audit.audit_id, "Query two", query=True)
     aud = as_user(ctx, "aud1")
-    resolve_comment(aud, a["comment_id"], "Answered")
+    resolve_comment(aud, a.comment_id, "Answered")
     assert get_audit(ctx, audit.audit_id).status == "queried"
-    resolve_comment(aud, b["comment_id"], "Answered too")
+    resolve_comment(aud, b.comment_id, "Answered too")
     assert get_audit(ctx, audit.audit_id).status == "submitted"
 
 
 def test_auditor_records_a_reply_on_behalf_of_the_manager(ctx, audit):
     row = add_comment(as_user(ctx, "aud1"), audit.audit_id, "Reply by email: agree.", on_behalf_of="m1")
-    assert row["author"] == "m1" and row["recorded_by"] == "aud1"
+    assert row.author == "m1" and row.recorded_by == "aud1"
 
 
 def test_auditor_amends_the_audit_in_response_to_a_query(ctx, audit):
@@ -78,11 +78,11 @@ def test_auditor_amends_the_audit_in_response_to_a_query(ctx, audit):
     aud = as_user(ctx, "aud1")
     amended = fill_audit(aud, audit.audit_id, {"ratings": {"oversight_partners": {
         "rating": "met", "evidence": "Note of 14/04/2020 details school and health visitor support."}}},
-        amendment_reason=f"query {q['comment_id']}")
+        amendment_reason=f"query {q.comment_id}")
     assert amended.ratings["oversight_partners"].rating == "met"
-    resolve_comment(aud, q["comment_id"], "Amended: partners standard met.")
+    resolve_comment(aud, q.comment_id, "Amended: partners standard met.")
     ev = ctx.store.one("SELECT * FROM events WHERE entity = 'audit' AND action = 'amended'")
-    assert json.loads(ev["after"])["reason"] == f"query {q['comment_id']}"
+    assert json.loads(ev["after"])["reason"] == f"query {q.comment_id}"
 
 
 @pytest.mark.parametrize("user,kwargs,why", [
@@ -106,8 +106,8 @@ def test_only_the_audits_auditor_resolves(ctx, audit):
     q = add_comment(as_user(ctx, "w1"), audit.audit_id, "Why?", query=True)
     for user in ("w1", "m1", "aud2", "pdt1"):
         with pytest.raises(PermissionDenied, match="only the audit's auditor"):
-            resolve_comment(as_user(ctx, user), q["comment_id"], "answer")
-    assert list_comments(ctx, audit.audit_id)[0]["status"] == "open"
+            resolve_comment(as_user(ctx, user), q.comment_id, "answer")
+    assert list_comments(ctx, audit.audit_id)[0].status == "open"
     assert get_audit(ctx, audit.audit_id).status == "queried"
 
 
@@ -117,8 +117,8 @@ def test_window_closes_for_comments_but_an_open_query_keeps_talk_going(ctx, audi
     ctx.clock.advance(minutes=30)
     # past the deadline, the open query still holds the audit: its people may add to it
     add_comment(as_user(ctx, "m1"), audit.audit_id, "Adding to the query")
-    [q] = [c for c in list_comments(ctx, audit.audit_id) if c["is_query"]]
-    resolve_comment(as_user(ctx, "aud1"), q["comment_id"], "Answered")
+    [q] = [c for c in list_comments(ctx, audit.audit_id) if c.is_query]
+    resolve_comment(as_user(ctx, "aud1"), q.comment_id, "Answered")
     with pytest.raises(StateError, match="comment window for audit .* closed"):
         add_comment(as_user(ctx, "w1"), audit.audit_id, "Too late")
 

@@ -77,7 +77,7 @@ def test_submission_alerts_reach_worker_and_manager_by_email(mail_ctx, port):
     assert "within 72 hours" in text
     for m in inbox.messages:  # children are named by id and initials only
         assert "Alex" not in m["Subject"] and "Alex" not in body_of(m)
-    assert {r["status"] for r in list_outbox(mail_ctx)} == {"sent"}
+    assert {r.status for r in list_outbox(mail_ctx)} == {"sent"}
     assert deliver_pending(mail_ctx) == {"delivered": 0, "failed": 0, "dead": 0}
 
 
@@ -99,17 +99,17 @@ def test_failed_send_is_retried_with_backoff_and_delivered_once(mail_ctx, port):
     counts = deliver_pending(mail_ctx)
     assert counts == {"delivered": 0, "failed": 2, "dead": 0}
     rows = list_outbox(mail_ctx)
-    assert {r["status"] for r in rows} == {"failed"}
-    assert all(r["attempts"] == 1 for r in rows)
-    assert {r["last_error"] for r in rows} == {'E-Mail: failure (Connection error while submitting email to "127.0.0.1")'}
-    assert {r["next_attempt_at"] for r in rows} == {"2020-04-27T09:05:00Z"}  # retry_minutes later
+    assert {r.status for r in rows} == {"failed"}
+    assert all(r.attempts == 1 for r in rows)
+    assert {r.last_error for r in rows} == {'E-Mail: failure (Connection error while submitting email to "127.0.0.1")'}
+    assert {r.next_attempt_at for r in rows} == {"2020-04-27T09:05:00Z"}  # retry_minutes later
     with SmtpServer(port) as inbox:
         assert deliver_pending(mail_ctx)["delivered"] == 0  # not due yet
         mail_ctx.clock.advance(minutes=5)
         assert deliver_pending(mail_ctx)["delivered"] == 2
         assert deliver_pending(mail_ctx)["delivered"] == 0
     assert len(inbox.messages) == 2  # never twice
-    assert {(r["status"], r["attempts"]) for r in list_outbox(mail_ctx)} == {("sent", 2)}
+    assert {(r.status, r.attempts) for r in list_outbox(mail_ctx)} == {("sent", 2)}
 
 
 def test_backoff_doubles_then_gives_up(mail_ctx, port):
@@ -118,11 +118,11 @@ def test_backoff_doubles_then_gives_up(mail_ctx, port):
     for gap in (5, 10):  # retry_minutes, then doubled
         deliver_pending(mail_ctx)
         row = list_outbox(mail_ctx)[0]
-        assert row["status"] == "failed"
-        assert row["next_attempt_at"] == iso(mail_ctx.now() + timedelta(minutes=gap))
+        assert row.status == "failed"
+        assert row.next_attempt_at == iso(mail_ctx.now() + timedelta(minutes=gap))
         mail_ctx.clock.advance(minutes=gap)
     assert deliver_pending(mail_ctx)["dead"] == 2
-    assert {r["status"] for r in list_outbox(mail_ctx)} == {"dead"}
+    assert {r.status for r in list_outbox(mail_ctx)} == {"dead"}
     assert deliver_pending(mail_ctx) == {"delivered": 0, "failed": 0, "dead": 0}
 
 
@@ -131,16 +131,16 @@ def test_secrets_never_reach_the_stored_error(mail_ctx, port):
     submitted_audit(mail_ctx)
     deliver_pending(mail_ctx)
     for row in list_outbox(mail_ctx):
-        assert row["status"] == "failed"
-        assert "S3cretPass" not in row["last_error"]
+        assert row.status == "failed"
+        assert "S3cretPass" not in row.last_error
 
 
 def test_a_person_with_no_channel_fails_clearly(ctx):
     submitted_audit(ctx)  # no email_url configured, no Teams addresses
     deliver_pending(ctx)
     row = list_outbox(ctx)[0]
-    assert row["status"] == "failed"
-    assert row["last_error"].startswith("no way to reach")
+    assert row.status == "failed"
+    assert row.last_error.startswith("no way to reach")
 
 
 def test_send_test_message(mail_ctx, port):
@@ -199,4 +199,4 @@ def test_two_deliverers_at_once_never_send_a_message_twice(mail_ctx, port, db_pa
             t.join()
     assert sum(totals) == 6
     assert len(inbox.messages) == 6
-    assert {r["attempts"] for r in list_outbox(mail_ctx)} == {1}
+    assert {r.attempts for r in list_outbox(mail_ctx)} == {1}

@@ -93,8 +93,8 @@ def test_escalation_alert_arrives_as_an_adaptive_card(ctx, teams):
     assert "Bruising seen on video call" in text
     assert "Tue 28 Apr 2020 10:00" in text  # respond-by, London time
     assert "Alex" not in text
-    [row] = [r for r in list_outbox(ctx) if r["entity"] == "escalation" and r["entity_id"] == str(esc["escalation_id"])]
-    assert row["status"] == "sent" and row["sent_at"] == "2020-04-27T09:00:00Z"
+    [row] = [r for r in list_outbox(ctx) if r.entity == "escalation" and r.entity_id == str(esc.escalation_id)]
+    assert row.status == "sent" and row.sent_at == "2020-04-27T09:00:00Z"
 
 
 def test_many_messages_to_one_address_are_not_throttled_or_lost(ctx, teams):
@@ -116,7 +116,7 @@ def test_a_refusing_endpoint_is_retried_later_and_delivered_once(ctx, teams):
         _set_teams(ctx, login, teams.url())
     teams.status = 500
     assert deliver_pending(ctx) == {"delivered": 0, "failed": 2, "dead": 0}
-    errors = {r["last_error"] for r in list_outbox(ctx)}
+    errors = {r.last_error for r in list_outbox(ctx)}
     assert len(errors) == 1 and "SIGNATURE" not in errors.pop()  # the signature is a secret
     teams.status = 200
     ctx.clock.advance(minutes=5)
@@ -140,7 +140,7 @@ def test_email_and_teams_together_and_partial_delivery_is_not_resent(ctx, teams)
     # Teams reached them though the mail server is down: sent, and the error kept for the record
     assert counts["delivered"] == 2
     rows = list_outbox(ctx)
-    assert all(r["status"] == "sent" and r["last_error"].startswith("E-Mail") for r in rows)
+    assert all(r.status == "sent" and r.last_error.startswith("E-Mail") for r in rows)
     ctx.clock.advance(hours=2)
     assert deliver_pending(ctx)["delivered"] == 0
     assert len(teams.posts) == 2
@@ -190,7 +190,7 @@ def test_an_apprise_config_routes_by_login_tag_only(ctx, tmp_path):
         from core.tick import tick
 
         ctx.clock.advance(days=14)
-        assert tick(ctx)["reviews_due"] == [1]
+        assert tick(ctx).reviews_due == [1]
         assert deliver_pending(ctx)["delivered"] == 1
         [(path, body)] = hook.posts
         assert path == "/pdt-channel"

@@ -75,10 +75,10 @@ def test_audit_28_days_before_is_eligible_27_days_before_is_excluded(people, sou
     assert unfilled.worker == "w2"
     assert unfilled.reason == "only open child is audited in the last 28 days"
     log = get_sample(ctx, result.sample_id)
-    [excluded] = log["exclusions"]["children"]
-    assert excluded["child_id"] == "NEW"
-    assert excluded["reason"].startswith(f"audited on {DAY_27_BEFORE}")
-    assert "eligible again on 2020-04-28" in excluded["reason"]
+    [excluded] = log.exclusions.children
+    assert excluded.child_id == "NEW"
+    assert excluded.reason.startswith(f"audited on {DAY_27_BEFORE}")
+    assert "eligible again on 2020-04-28" in excluded.reason
 
 
 def test_a_submitted_audit_counts_from_its_london_date(people):
@@ -101,7 +101,7 @@ def test_the_draw_date_is_london_today_by_the_clock(people, clock):
     clock.advance(hours=14, minutes=30)
     result = draw_sample(ctx, seed=1)
     assert picked(result) == ["C1"]
-    assert get_sample(ctx, result.sample_id)["params"]["draw_date"] == "2020-04-28"
+    assert get_sample(ctx, result.sample_id).params["draw_date"] == "2020-04-28"
 
 
 def test_last_audit_date_is_the_latest_of_audits_and_notes_and_drafts_do_not_count(people):
@@ -146,14 +146,14 @@ def test_closed_and_unallocated_children_are_never_drawn_and_are_logged(people):
 
     assert picked(result) == ["ENDS_LATER", "OPEN"]
     log = get_sample(ctx, result.sample_id)
-    reasons = {e["child_id"]: e["reason"] for e in log["exclusions"]["children"]}
+    reasons = {e.child_id: e.reason for e in log.exclusions.children}
     assert reasons == {
         "SHUT": "case closed on 2020-04-01",
         "ENDS_TODAY": "case closed on 2020-04-27",
         "NOBODY": "no allocated worker",
         "BLANK": "no allocated worker",
     }
-    assert log["exclusions"]["counts"] == {"closed": 2, "unallocated": 2}
+    assert log.exclusions.counts == {"closed": 2, "unallocated": 2}
     # A worker whose only child has closed is not a worker with a caseload to sample.
     assert [u.worker for u in result.unfilled] == ["w1", "w3"]  # each had one child of five wanted
 
@@ -190,7 +190,7 @@ def test_tier_option_limits_the_draw_and_reports_workers_with_none(people):
 
     assert [(p.child_id, p.tier) for p in result.picks] == [("A1", 3)]
     assert [(u.worker, u.reason) for u in result.unfilled] == [("w2", "no open child in tier 3")]
-    assert get_sample(ctx, result.sample_id)["params"]["tiers"] == [3]
+    assert get_sample(ctx, result.sample_id).params["tiers"] == [3]
 
 
 def test_an_unknown_tier_is_refused(people):
@@ -214,7 +214,7 @@ def test_siblings_are_never_drawn_together(people):
     [u] = result.unfilled
     assert (u.worker, u.reason) == ("w2", "all 2 open children are siblings of children already drawn")
     log = get_sample(ctx, result.sample_id)
-    assert {e["reason"] for e in log["exclusions"]["children"]} == {"sibling of S1 already drawn"}
+    assert {e.reason for e in log.exclusions.children} == {"sibling of S1 already drawn"}
 
 
 def test_only_child_who_is_a_sibling_is_reported(people):
@@ -253,7 +253,7 @@ def test_a_stored_draw_matches_its_dry_run_and_a_missing_seed_is_chosen_and_stor
     stored = draw_sample(ctx, seed=99)
     assert dry.picks == stored.picks
     chosen = draw_sample(ctx, per_worker=1)  # no seed given: one is chosen
-    assert get_sample(ctx, chosen.sample_id)["seed"] == chosen.seed
+    assert get_sample(ctx, chosen.sample_id).seed == chosen.seed
 
 
 def test_the_same_children_are_drawn_whatever_order_the_caseload_was_loaded_in(people, tmp_path):
@@ -333,7 +333,7 @@ def test_children_in_a_live_queue_item_or_with_a_draft_audit_are_not_drawn_again
     assert not set(picked(first)) & set(picked(second))
     assert "W0C00" not in picked(first) + picked(second)
     log = get_sample(ctx, second.sample_id)
-    reasons = {e["child_id"]: e["reason"] for e in log["exclusions"]["children"]}
+    reasons = {e.child_id: e.reason for e in log.exclusions.children}
     for child in picked(first):
         assert reasons[child].startswith("already in the queue (item ")
     assert reasons["W0C00"].startswith("audit in progress (draft audit ")
@@ -430,17 +430,17 @@ def test_the_stored_log_has_seed_params_population_exclusions_picks_and_an_event
     result = draw_sample(as_user(ctx, "aud1"), seed=11, per_worker=2, auditors=["aud3"])
     s = get_sample(ctx, result.sample_id)
 
-    assert s["seed"] == 11 and s["created_by"] == "aud1" and s["created_at"] == "2020-04-27T09:00:00Z"
-    assert s["params"] == {"per_worker": 2, "tiers": [1, 2, 3], "teams": [], "auditors": ["aud3"],
+    assert s.seed == 11 and s.created_by == "aud1" and s.created_at == "2020-04-27T09:00:00Z"
+    assert s.params == {"per_worker": 2, "tiers": [1, 2, 3], "teams": [], "auditors": ["aud3"],
                            "exclusion_days": 28, "draw_date": "2020-04-27",
                            "tier_of_cohort": {"care_leaver": 1, "cin": 3, "cla": 2, "cp": 1, "unborn": 1}}
     # 12 open children: W0C02 (cp, tier 1) audited recently, so 11 eligible.
-    assert s["population"] == {"1": 3, "2": 2, "3": 6}
-    assert sum(len(v) for v in s["eligible_children"].values()) == 11
-    assert s["exclusions"]["counts"] == {"closed": 1, "recent_audit": 1}
-    assert [p["child_id"] for p in s["picks"]] == [p.child_id for p in result.picks]
-    assert {p["auditor"] for p in s["picks"]} == {"aud3"} and {p["status"] for p in s["picks"]} == {"queued"}
-    assert all(p["reason"].startswith(f"tier {p['tier']} ({p['cohort']}): drawn at random") for p in s["picks"])
+    assert s.population == {"1": 3, "2": 2, "3": 6}
+    assert sum(len(v) for v in s.eligible_children.values()) == 11
+    assert s.exclusions.counts == {"closed": 1, "recent_audit": 1}
+    assert [p.child_id for p in s.picks] == [p.child_id for p in result.picks]
+    assert {p.auditor for p in s.picks} == {"aud3"} and {p.status for p in s.picks} == {"queued"}
+    assert all(p.reason.startswith(f"tier {p.tier} ({p.cohort}): drawn at random") for p in s.picks)
     event = ctx.store.one("SELECT * FROM events WHERE entity = 'sample'")
     assert (event["entity_id"], event["action"], event["actor"]) == (str(result.sample_id), "drawn", "aud1")
     assert json.loads(event["after"])["picks"] == 4

@@ -29,14 +29,14 @@ def followup_world(ctx) -> None:
     ctx.clock.advance(minutes=30)
     a3 = submitted_audit(ctx, child_id="C3", child_name="Casey Example").audit_id
     worker, manager, auditor = as_user(ctx, "w1"), as_user(ctx, "m1"), as_user(ctx, "aud1")
-    q2 = add_comment(worker, a2, "Please check the virtual contact dates", query=True)["comment_id"]
+    q2 = add_comment(worker, a2, "Please check the virtual contact dates", query=True).comment_id
     resolve_comment(auditor, q2, "Dates corrected in the evidence")
     add_comment(manager, a2, "Agree with the overview")
     add_comment(auditor, a3, "The partner agencies were named in the strategy notes", query=True,
                 on_behalf_of="m1")
     escalate(auditor, a2, "Bruising seen on a video call; no response from the school", phoned="no-answer",
              respond_by="2020-05-13T10:00")
-    e2 = escalate(auditor, a3, "Parent refused the last two visits", phoned="reached")["escalation_id"]
+    e2 = escalate(auditor, a3, "Parent refused the last two visits", phoned="reached").escalation_id
     refer_to_hos(auditor, e2, "Significant concern: refusal pattern")
     ctx.clock.set(datetime(2020, 5, 13, 11, 20, tzinfo=UTC))
 

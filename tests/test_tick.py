@@ -34,21 +34,21 @@ def _busy_day(ctx):
 
     add_comment(as_user(ctx, "m1"), a2.audit_id, "Query", query=True)
     esc = escalate(aud, a1.audit_id, "Unsafe sleeping arrangements seen on video call")
-    return a1.audit_id, a2.audit_id, esc["escalation_id"]
+    return a1.audit_id, a2.audit_id, esc.escalation_id
 
 
 def test_one_run_does_all_due_work_and_a_second_does_nothing(ctx):
     a1, a2, esc = _busy_day(ctx)
     ctx.clock.set(datetime(2020, 5, 13, 9, 0, tzinfo=UTC))  # 16 days on
     first = tick(ctx)
-    assert first["finalised"] == [a1]  # a2 is held by its open query
-    assert first["reviews_due"] == [a1, a2]
-    assert len(first["reminders"]) == 4 and {r["kind"] for r in first["reminders"]} == {"overdue"}
-    assert first["escalations_overdue"] == [esc] and first["referred"] == [esc]
+    assert first.finalised == [a1]  # a2 is held by its open query
+    assert first.reviews_due == [a1, a2]
+    assert len(first.reminders) == 4 and {r.kind for r in first.reminders} == {"overdue"}
+    assert first.escalations_overdue == [esc] and first.referred == [esc]
     before = _counts(ctx)
     second = tick(ctx)
-    assert (second["finalised"], second["reviews_due"], second["reminders"],
-            second["escalations_overdue"], second["referred"]) == ([], [], [], [], [])
+    assert (second.finalised, second.reviews_due, second.reminders,
+            second.escalations_overdue, second.referred) == ([], [], [], [], [])
     assert _counts(ctx) == before
 
 
@@ -56,8 +56,8 @@ def test_a_quiet_tick_writes_nothing(ctx):
     _busy_day(ctx)
     before = _counts(ctx)
     result = tick(ctx)
-    assert result["at"] == "2020-04-27T09:00:00Z"
-    assert all(result[k] == [] for k in ("finalised", "reviews_due", "reminders", "escalations_overdue", "referred"))
+    assert result.at == "2020-04-27T09:00:00Z"
+    assert all(getattr(result, k) == [] for k in ("finalised", "reviews_due", "reminders", "escalations_overdue", "referred"))
     assert _counts(ctx) == before
 
 
@@ -84,9 +84,9 @@ def test_two_ticks_at_once_do_each_thing_once(ctx, db_path):
     for t in threads:
         t.join()
     assert errors == []
-    assert sorted(sum((r["finalised"] for r in results), [])) == [a1]
-    assert sorted(sum((r["referred"] for r in results), [])) == [esc]
-    assert len(sum((r["reminders"] for r in results), [])) == 4
+    assert sorted(sum((r.finalised for r in results), [])) == [a1]
+    assert sorted(sum((r.referred for r in results), [])) == [esc]
+    assert len(sum((r.reminders for r in results), [])) == 4
     assert ctx.store.scalar("SELECT COUNT(*) FROM events WHERE action = 'finalised'") == 1
     assert ctx.store.scalar("SELECT COUNT(*) FROM events WHERE action = 'review_due'") == 2
     assert ctx.store.scalar("SELECT COUNT(*) FROM escalation_steps WHERE kind = 'referred'") == 1

@@ -79,7 +79,7 @@ async def test_plain_comment_as_yourself_and_refusal_for_outsiders(ctx):
 
 async def test_resolve_query_then_finalise_after_late_resolution(ctx):
     a1, _ = two_audits(ctx)
-    cid = add_comment(as_user(ctx, "w1"), a1, "Why partly met?", query=True)["comment_id"]
+    cid = add_comment(as_user(ctx, "w1"), a1, "Why partly met?", query=True).comment_id
     ctx.clock.advance(hours=80)  # past the deadline: the open query holds the audit
     app = make_app(as_user(ctx, "aud1"))
     async with app.run_test(size=SIZE) as pilot:

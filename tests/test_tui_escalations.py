@@ -24,7 +24,7 @@ def two_escalations(ctx):
     ctx.clock.advance(hours=3)
     e2 = escalate(aud, a2.audit_id, "Parent not engaging", phoned="reached")
     ctx.clock.set(datetime(2020, 4, 28, 11, 20, tzinfo=UTC))
-    return e1["escalation_id"], e2["escalation_id"]
+    return e1.escalation_id, e2.escalation_id
 
 
 async def open_tracker(pilot):

@@ -92,16 +92,18 @@ class DipauditApp(App[None]):
             pass  # not the main thread (tests) or no SIGHUP on this platform
 
     def run_tick(self) -> None:
-        """Run core.tick once in a thread, then ask the active screen to re-read its rows."""
+        """Run the scheduler once in a thread, then ask the active screen to re-read its rows."""
         if not any(w.group == "tick" and w.is_running for w in self.workers):
             self._tick()  # a slow tick is left to finish, not doubled
 
     @work(thread=True, group="tick", exit_on_error=False)
     def _tick(self) -> None:
-        from core.tick import tick
+        from notify.scheduler import run_scheduler
 
         try:
-            tick(self.ctx)
+            # The same path as `dipaudit tick`, without sending: the service account that
+            # runs `dipaudit tick` holds the mail credentials, an auditor's session does not.
+            run_scheduler(self.ctx, deliver=False)
         except Exception as exc:  # a failed tick is shown once, never a traceback
             message = str(exc) or type(exc).__name__
             if message != getattr(self, "_last_tick_error", None):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
+from pydantic_core import to_jsonable_python
 
 from core import locations
 from core.clock import clock_from
@@ -64,25 +65,20 @@ INT = SqliteInt()
 
 
 def emit_json(data) -> None:
-    """JSON only on stdout (pydantic models and dates welcome)."""
-    click.echo(json.dumps(_plain(data), indent=2, default=str, ensure_ascii=False))
+    """JSON only on stdout (pydantic models, and dicts and lists of them, dates welcome)."""
+    click.echo(json.dumps(to_jsonable_python(data, fallback=str), indent=2, ensure_ascii=False))
 
 
-def _plain(data):
-    if hasattr(data, "model_dump"):
-        return data.model_dump(mode="json")
-    if isinstance(data, dict):
-        return {k: _plain(v) for k, v in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [_plain(v) for v in data]
-    return data
-
-
-def table(rows: list[dict], columns: list[str]) -> str:
-    """A plain aligned text table for terminal listings."""
+def table(rows: list, columns: list[str]) -> str:
+    """A plain aligned text table for terminal listings (rows: dicts or pydantic models)."""
     if not rows:
         return "(none)"
-    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+
+    def cell(row, column: str) -> str:
+        value = row.get(column) if isinstance(row, dict) else getattr(row, column, None)
+        return "" if value is None else str(value)
+
+    cells = [[cell(r, c) for c in columns] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
     out = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
     out += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
@@ -132,4 +128,4 @@ def main() -> None:
 
 
 # Command modules register themselves on ``cli`` when imported.
-from . import audit, demo, followup, imports, misc, sampling  # noqa: E402,F401
+from . import actions, audit, comments, demo, escalations, imports, misc, sampling, scheduler  # noqa: E402,F401

@@ -1,7 +1,7 @@
 """CLI: dipaudit programme (show, check) and dipaudit audit (start, show, fill, submit,
 note, list, prechecks). Thin: parse, call one core service, print.
 
-``audit_group`` is the click group: tui/cli/followup.py adds its commands to it.
+``audit_group`` is the click group: tui/cli/comments.py adds finalise and addendum to it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from core.clock import show
+from core.clock import show, uk_date
+from core.vocabulary import AUDIT_STATUSES, RATING_LABELS
 
 from . import INT, CliState, cli, emit_json, pass_state, table
 
@@ -40,8 +41,8 @@ def programme_show(programme_id: str | None, as_json: bool) -> None:
     prm = p.parameters
     click.echo(f"{p.title} (id {p.id}, version {p.version})")
     click.echo(f"from {programme_source(p.id)}")
-    click.echo(f"Virtual practice began {prm.virtual_practice_start:%d/%m/%Y}; oversight due by "
-               f"{prm.oversight_deadline:%d/%m/%Y}, then every {prm.oversight_interval_days} days.")
+    click.echo(f"Virtual practice began {uk_date(prm.virtual_practice_start)}; oversight due by "
+               f"{uk_date(prm.oversight_deadline)}, then every {prm.oversight_interval_days} days.")
     for i, s in enumerate(p.standards, start=1):
         click.echo(f"\n{i}. [{s.id}] {s.title}")
         if s.precheck:
@@ -83,8 +84,7 @@ def audit_start(state: CliState, ref: str, as_json: bool) -> None:
 
 
 def _show_text(a) -> None:
-    from core.audit import RATING_LABELS, submission_gaps
-    from core.clock import show
+    from core.audit import submission_gaps
 
     click.echo(f"Audit {a.audit_id}: child {a.child_id} ({a.status}, version {a.version})")
     click.echo(f"Auditor {a.auditor_name} ({a.auditor}); worker {a.worker_name or '-'}; "
@@ -105,8 +105,7 @@ def _show_text(a) -> None:
     click.echo(f"\nOverview: {a.overview or '(not written)'}")
     click.echo(f"Positive practice: {a.positive_practice or '(none)'}")
     click.echo("\nActions:")
-    click.echo(table([a_.model_dump() for a_ in a.actions],
-                     ["action_id", "owner_role", "owner", "due", "status", "description"]))
+    click.echo(table(a.actions, ["action_id", "owner_role", "owner", "due", "status", "description"]))
     click.echo(f"\nStandards met: {'yes' if a.standards_met else 'no'}")
     if a.status == "draft":
         gaps = submission_gaps(a)
@@ -160,7 +159,6 @@ def audit_fill(state: CliState, audit_id: int, from_file: Path, expect_version: 
 def audit_submit(state: CliState, audit_id: int, as_json: bool) -> None:
     """Submit a complete audit; the worker and manager are alerted. Lists every gap otherwise."""
     from core.audit import submission_recipients, submit_audit
-    from core.clock import show
 
     ctx = state.context()
     a = submit_audit(ctx, audit_id)
@@ -186,7 +184,7 @@ def audit_note(state: CliState, audit_id: int) -> None:
 
 
 @audit_group.command("list")
-@click.option("--status", type=click.Choice(["draft", "submitted", "queried", "finalised"]), default=None)
+@click.option("--status", type=click.Choice(AUDIT_STATUSES), default=None)
 @click.option("--auditor", default=None, help="Only this auditor's audits.")
 @click.option("--child", "child_id", default=None, help="Only this child's audits.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
@@ -199,7 +197,7 @@ def audit_list(state: CliState, status, auditor, child_id, as_json: bool) -> Non
     if as_json:
         emit_json(rows)
     else:  # times as a person reads them (London), like the other listings
-        click.echo(table([{**r, "submitted_at": show(r.get("submitted_at"))} for r in rows], LIST_COLUMNS))
+        click.echo(table([{**r.model_dump(), "submitted_at": show(r.submitted_at)} for r in rows], LIST_COLUMNS))
 
 
 @audit_group.command("prechecks")
@@ -208,7 +206,7 @@ def audit_list(state: CliState, status, auditor, child_id, as_json: bool) -> Non
 @pass_state
 def audit_prechecks(state: CliState, audit_id: int, as_json: bool) -> None:
     """Recompute the suggested ratings from the case notes now on record (your drafts)."""
-    from core.audit import RATING_LABELS, refresh_prechecks
+    from core.audit import refresh_prechecks
 
     a = refresh_prechecks(state.context(), audit_id)
     suggestions = {sid: r.suggested.model_dump() for sid, r in a.ratings.items() if r.suggested}

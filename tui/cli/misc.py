@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from . import INT, CliState, cli, emit_json, pass_state, table
@@ -43,13 +41,10 @@ def log_cmd(state: CliState, entity: str | None, entity_id: str | None, limit: i
 
     rows = list_events(state.context(), entity=entity, entity_id=entity_id, limit=limit)
     if as_json:
-        for r in rows:
-            r["before"] = json.loads(r["before"]) if r["before"] else None
-            r["after"] = json.loads(r["after"]) if r["after"] else None
         emit_json(rows)
     else:
         from core.clock import show
 
         # People read London time; --json keeps the stored UTC instants.
-        click.echo(table([{**r, "at": show(r["at"])} for r in rows],
+        click.echo(table([{**e.model_dump(), "at": show(e.at)} for e in rows],
                          ["event_id", "at", "actor", "entity", "entity_id", "action"]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from core.clock import show
+from core.vocabulary import QUEUE_STATUSES
 
 from . import INT, CliState, SqliteInt, cli, emit_json, pass_state, table
 
@@ -41,17 +42,17 @@ def sample_cmd(click_ctx: click.Context, per_worker, tiers, teams, seed, auditor
         emit_json({
             "sample_id": result.sample_id,
             "seed": result.seed,
-            "picks": [p.model_dump() for p in result.picks],
-            "unfilled": [{"worker": u.worker, "team": u.team, "reason": u.reason} for u in result.unfilled],
+            "picks": result.picks,
+            "unfilled": result.unfilled,
         })
         return
     head = "Dry run (nothing written)" if dry_run else f"Sample {result.sample_id}"
     n = len(result.picks)
     click.echo(f"{head}: seed {result.seed}, {n} {'child' if n == 1 else 'children'} drawn")
-    click.echo(table([p.model_dump() for p in result.picks], PICK_COLUMNS))
+    click.echo(table(result.picks, PICK_COLUMNS))
     if result.unfilled:
         click.echo(f"\nWorkers not filled ({len(result.unfilled)}):")
-        click.echo(table([u.model_dump() for u in result.unfilled], ["worker", "team", "reason"]))
+        click.echo(table(result.unfilled, ["worker", "team", "reason"]))
 
 
 @sample_cmd.command("show")
@@ -66,29 +67,30 @@ def sample_show(state: CliState, sample_id: int, as_json: bool) -> None:
     if as_json:
         emit_json(s)
         return
-    p = s["params"]
-    click.echo(f"Sample {s['sample_id']}: seed {s['seed']}, drawn {show(s['created_at'])} by {s['created_by']}")
+    p = s.params
+    click.echo(f"Sample {s.sample_id}: seed {s.seed}, drawn {show(s.created_at)} by {s.created_by}")
+
     def listed(values) -> str:
         return ", ".join(str(v) for v in values or [])
 
     click.echo(f"Parameters: {p.get('per_worker')} per worker, tiers {listed(p.get('tiers'))}, "
                f"teams {listed(p.get('teams')) or 'all'}, auditors {listed(p.get('auditors')) or 'any'}, "
                f"exclusion {p.get('exclusion_days')} days, draw date {p.get('draw_date')}")
-    click.echo("Eligible per tier: " + ", ".join(f"tier {t}: {n}" for t, n in s["population"].items()))
-    counts = s["exclusions"]["counts"]
+    click.echo("Eligible per tier: " + ", ".join(f"tier {t}: {n}" for t, n in s.population.items()))
+    counts = s.exclusions.counts
     click.echo("Excluded: " + (", ".join(f"{k}: {n}" for k, n in counts.items()) or "none"))
-    click.echo(f"\nPicks ({len(s['picks'])}):")
-    click.echo(table(s["picks"], ["queue_id", *PICK_COLUMNS, "auditor", "status"]))
-    if s["unfilled"]:
-        click.echo(f"\nWorkers not filled ({len(s['unfilled'])}):")
-        click.echo(table(s["unfilled"], ["worker", "team", "reason"]))
-    if s["exclusions"]["children"]:
-        click.echo(f"\nExcluded children ({len(s['exclusions']['children'])}):")
-        click.echo(table(s["exclusions"]["children"], ["child_id", "worker", "tier", "cohort", "reason"]))
+    click.echo(f"\nPicks ({len(s.picks)}):")
+    click.echo(table(s.picks, ["queue_id", *PICK_COLUMNS, "auditor", "status"]))
+    if s.unfilled:
+        click.echo(f"\nWorkers not filled ({len(s.unfilled)}):")
+        click.echo(table(s.unfilled, ["worker", "team", "reason"]))
+    if s.exclusions.children:
+        click.echo(f"\nExcluded children ({len(s.exclusions.children)}):")
+        click.echo(table(s.exclusions.children, ["child_id", "worker", "tier", "cohort", "reason"]))
 
 
 @cli.group("queue", invoke_without_command=True)
-@click.option("--status", type=click.Choice(["queued", "claimed", "in_progress", "done", "cancelled"]),
+@click.option("--status", type=click.Choice(QUEUE_STATUSES),
               default=None, help="Only items with this status.")
 @click.option("--auditor", default=None, help="Only items assigned to or claimed by this login.")
 @click.option("--team", default=None, help="Only this team.")
@@ -107,7 +109,7 @@ def queue_cmd(click_ctx: click.Context, status, auditor, team, include_done, as_
     if as_json:
         emit_json(items)
     else:
-        click.echo(table([i.model_dump() for i in items], QUEUE_COLUMNS))
+        click.echo(table(items, QUEUE_COLUMNS))
 
 
 def _show_item(item, as_json: bool, verb: str) -> None:

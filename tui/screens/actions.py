@@ -16,14 +16,18 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from core import actions as action_service
-from core.clock import show, today
+from core.clock import show, show_short, today
+from core.models import ActionForReview
+from core.vocabulary import ACTION_STATUS_LABELS
 
 from ..widgets.date_prompt import DatePrompt
 from ..widgets.text_prompt import TextPrompt
-from .followup_base import FollowupScreen, plain, refill, selected_key, short_time
+from .followup_base import FollowupScreen, refill, selected_key
 
-OUTCOME_LABELS = {"open": "open", "completed": "completed", "not_completed": "not completed",
-                  "not_needed": "no longer needed"}
+
+def _status(status: str) -> str:
+    """An action's status or review outcome, inside a sentence ('status open', 'not completed')."""
+    return ACTION_STATUS_LABELS.get(status, status).lower()
 
 
 class ActionsScreen(FollowupScreen):
@@ -38,7 +42,7 @@ class ActionsScreen(FollowupScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: dict[str, dict] = {}
+        self.rows: dict[str, ActionForReview] = {}
         self.due_only = False
 
     def compose(self) -> ComposeResult:
@@ -53,38 +57,38 @@ class ActionsScreen(FollowupScreen):
         yield Footer()
 
     # -- data ----------------------------------------------------------------
-    def current(self) -> dict | None:
+    def current(self) -> ActionForReview | None:
         key = selected_key(self.query_one("#actions_table", DataTable))
         return self.rows.get(key) if key else None
 
     def fetch(self) -> dict:
         # core orders them: reviews due first, then overdue, then by due date
-        rows = [plain(r) for r in action_service.list_actions(self.ctx, due_only=self.due_only)]
+        rows = action_service.list_actions(self.ctx, due_only=self.due_only)
         return {"rows": rows, "today": today(self.ctx.clock), "suggested": action_service.suggest_new_due(self.ctx)}
 
     def show_data(self, data: dict) -> None:
         table = self.query_one("#actions_table", DataTable)
         keep = selected_key(table)
-        self.rows = {str(r["action_id"]): r for r in data["rows"]}
+        self.rows = {str(r.action_id): r for r in data["rows"]}
         cells = []
         for r in data["rows"]:
             flags = []
-            if r.get("review_is_due"):
+            if r.review_is_due:
                 flags.append("review due")
-            if r.get("overdue"):
+            if r.overdue:
                 flags.append("OVERDUE")
             flag_text = ", ".join(flags) or "-"
-            owner = r.get("owner") or ""
-            if r.get("owner_role"):
-                owner = f"{owner} ({r['owner_role']})" if owner else r["owner_role"]
-            cells.append((str(r["action_id"]), [
-                str(r["action_id"]),
-                self.flagged(flag_text, bool(r.get("overdue")) or bool(r.get("review_is_due")),
-                             self.error_style() if r.get("overdue") else self.warning_style()),
-                r.get("child_id") or "", owner,
-                self.flagged(str(r.get("due") or ""), bool(r.get("overdue"))),
-                short_time(r.get("review_due"), with_time=False),
-                str(r["audit_id"]),
+            owner = r.owner or ""
+            if r.owner_role:
+                owner = f"{owner} ({r.owner_role})" if owner else r.owner_role
+            cells.append((str(r.action_id), [
+                str(r.action_id),
+                self.flagged(flag_text, r.overdue or r.review_is_due,
+                             self.error_style() if r.overdue else self.warning_style()),
+                r.child_id or "", owner,
+                self.flagged(str(r.due or ""), r.overdue),
+                show_short(r.review_due, with_time=False),
+                str(r.audit_id),
             ]))
         refill(table, cells, keep)
         heading = "Actions whose review is due" if self.due_only else "Recommended actions: reviews due first"
@@ -100,18 +104,17 @@ class ActionsScreen(FollowupScreen):
         if row is None:
             detail.update("No actions to review." if not self.due_only else "No action reviews are due.")
             return
-        text = f"Action {row['action_id']} (audit {row['audit_id']}, child {row.get('child_id', '')})"
-        if row.get("description"):
-            text += f"\n{row['description']}"
-        text += f"\nDue {row.get('due') or '-'} · status {OUTCOME_LABELS.get(row.get('status'), row.get('status'))}"
-        last = row.get("last_review")
+        text = f"Action {row.action_id} (audit {row.audit_id}, child {row.child_id})"
+        if row.description:
+            text += f"\n{row.description}"
+        text += f"\nDue {row.due or '-'} · status {_status(row.status)}"
+        last = row.last_review
         if last:
-            text += (f"\nLast review {show(last['at'])} by {last['by']}: "
-                     f"{OUTCOME_LABELS.get(last['outcome'], last['outcome'])}")
-            if last.get("new_due"):
-                text += f", new due date {last['new_due']}"
-            if last.get("note"):
-                text += f" ({last['note']})"
+            text += f"\nLast review {show(last.at)} by {last.by}: {_status(last.outcome)}"
+            if last.new_due:
+                text += f", new due date {last.new_due}"
+            if last.note:
+                text += f" ({last.note})"
         detail.update(text)
 
     # -- reviewing -------------------------------------------------------------
@@ -120,8 +123,8 @@ class ActionsScreen(FollowupScreen):
         if row is None:
             self.app.show_error("No action is selected.")
             return
-        action_id = row["action_id"]
-        label = OUTCOME_LABELS[outcome]
+        action_id = row.action_id
+        label = _status(outcome)
 
         def ask_note(new_due: date | None) -> None:
             def save(note: str | None) -> None:

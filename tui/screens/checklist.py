@@ -36,10 +36,11 @@ from textual.widgets import (
 from textual.worker import Worker, WorkerState
 
 from core import audit as audits
-from core import casenote, timeline
-from core.audit import RATINGS
+from core import casenote
+from core import child_record as timeline
 from core.clock import local
 from core.errors import Conflict, DipauditError
+from core.vocabulary import RATINGS
 from core.workdays import suggest_due
 
 from ..widgets.actions_editor import ActionsEditor

@@ -18,17 +18,16 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
 from core import comments as comment_service
-from core.audit import fill_audit, get_audit
-from core.clock import span
+from core.audit import audits_in_window, fill_audit, finalise_audit, get_audit
+from core.clock import show_short, span
 from core.comments import list_comments
-from core.review_views import audits_in_window
+from core.models import AuditInWindow, Comment
+from core.vocabulary import COMMENT_STATUS_LABELS
 
 from ..widgets.comment_form import CommentDraft, CommentForm
 from ..widgets.confirm import ConfirmScreen
 from ..widgets.text_prompt import TextPrompt
-from .followup_base import FollowupScreen, refill, selected_key, short_time
-
-STATUS_LABELS = {"noted": "comment", "open": "QUERY open", "resolved": "query resolved"}
+from .followup_base import FollowupScreen, refill, selected_key
 
 
 class CommentsScreen(FollowupScreen):
@@ -46,8 +45,8 @@ class CommentsScreen(FollowupScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.audits: dict[str, dict] = {}
-        self.comments: dict[str, dict] = {}
+        self.audits: dict[str, AuditInWindow] = {}
+        self.comments: dict[str, Comment] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -62,14 +61,14 @@ class CommentsScreen(FollowupScreen):
         yield Footer()
 
     # -- data ----------------------------------------------------------------
-    def current_audit(self) -> dict | None:
+    def current_audit(self) -> AuditInWindow | None:
         key = selected_key(self.query_one("#window_table", DataTable))
         return self.audits.get(key) if key else None
 
     def fetch(self) -> dict:
         audits = audits_in_window(self.ctx)
         keep = self._selected_audit_id()
-        ids = [a["audit_id"] for a in audits]
+        ids = [a.audit_id for a in audits]
         chosen = keep if keep in ids else (ids[0] if ids else None)
         comments = list_comments(self.ctx, chosen) if chosen is not None else []
         return {"audits": audits, "chosen": chosen, "comments": comments}
@@ -81,45 +80,45 @@ class CommentsScreen(FollowupScreen):
 
     def show_data(self, data: dict) -> None:
         table = self.query_one("#window_table", DataTable)
-        self.audits = {str(a["audit_id"]): a for a in data["audits"]}
-        rows = [(str(a["audit_id"]), self._audit_cells(a)) for a in data["audits"]]
+        self.audits = {str(a.audit_id): a for a in data["audits"]}
+        rows = [(str(a.audit_id), self._audit_cells(a)) for a in data["audits"]]
         keep = str(data["chosen"]) if data["chosen"] is not None else None
         refill(table, rows, keep)
         self._show_comments(data["chosen"], data["comments"])
 
-    def _audit_cells(self, a: dict) -> list:
-        left = a["seconds_left"]
-        if a["open_queries"]:
+    def _audit_cells(self, a: AuditInWindow) -> list:
+        left = a.seconds_left
+        if a.open_queries:
             left_text = self.flagged(span(left) if left > 0 else "held", True, self.warning_style())
-            queries = self.flagged(f"{a['open_queries']} open", True, self.warning_style())
+            queries = self.flagged(f"{a.open_queries} open", True, self.warning_style())
         else:
             # Past the deadline with no open query: tick finalises it, or the auditor does (f).
             left_text = span(left) if left > 0 else "closed"
             queries = "-"
-        return [str(a["audit_id"]), a["child_id"], a.get("worker") or "", a.get("team") or "",
-                short_time(a["closes_at"]), left_text, queries]
+        return [str(a.audit_id), a.child_id, a.worker or "", a.team or "",
+                show_short(a.closes_at), left_text, queries]
 
-    def _show_comments(self, audit_id: int | None, comments: list[dict]) -> None:
+    def _show_comments(self, audit_id: int | None, comments: list[Comment]) -> None:
         self._cursor_audit = audit_id
         title = self.query_one("#comments_title", Static)
         table = self.query_one("#comments_table", DataTable)
         keep = selected_key(table)
-        self.comments = {str(c["comment_id"]): c for c in comments}
+        self.comments = {str(c.comment_id): c for c in comments}
         if audit_id is None:
             title.update("Comments: no audit is in its comment window")
         else:
-            audit = self.audits.get(str(audit_id), {})
-            title.update(f"Comments on audit {audit_id} (child {audit.get('child_id', '')})")
+            audit = self.audits.get(str(audit_id))
+            title.update(f"Comments on audit {audit_id} (child {audit.child_id if audit else ''})")
         rows = []
         for c in comments:
-            kind = STATUS_LABELS.get(c["status"], c["status"])
-            kind_cell = self.flagged(kind, c["status"] == "open", self.warning_style())
-            sender = c["author"] if c["author"] == c["recorded_by"] else f"{c['author']} (via {c['recorded_by']})"
-            text = c["text"]
-            if c.get("resolution"):
-                text += f" -> {c['resolution']}"
-            rows.append((str(c["comment_id"]), [str(c["comment_id"]), sender, kind_cell,
-                                                 short_time(c["created_at"]), text]))
+            kind = COMMENT_STATUS_LABELS.get(c.status, c.status)
+            kind_cell = self.flagged(kind, c.status == "open", self.warning_style())
+            sender = c.author if c.author == c.recorded_by else f"{c.author} (via {c.recorded_by})"
+            text = c.text
+            if c.resolution:
+                text += f" -> {c.resolution}"
+            rows.append((str(c.comment_id), [str(c.comment_id), sender, kind_cell,
+                                              show_short(c.created_at), text]))
         refill(table, rows, keep)
 
     @on(DataTable.RowHighlighted, "#window_table")
@@ -147,7 +146,7 @@ class CommentsScreen(FollowupScreen):
             self.app.call_from_thread(self._show_comments, audit_id, rows)
 
     # -- actions ---------------------------------------------------------------
-    def _need_audit(self) -> dict | None:
+    def _need_audit(self) -> AuditInWindow | None:
         audit = self.current_audit()
         if audit is None:
             self.app.show_error("No audit is in its comment window.")
@@ -162,23 +161,23 @@ class CommentsScreen(FollowupScreen):
             if draft is None:
                 return
             what = "Query" if draft.query else "Comment"
-            self.change(f"{what} recorded on audit {audit['audit_id']}", comment_service.add_comment,
-                        audit["audit_id"], draft.text, query=draft.query, on_behalf_of=draft.on_behalf_of)
+            self.change(f"{what} recorded on audit {audit.audit_id}", comment_service.add_comment,
+                        audit.audit_id, draft.text, query=draft.query, on_behalf_of=draft.on_behalf_of)
 
-        self.app.push_screen(CommentForm(f"audit {audit['audit_id']} (child {audit['child_id']})",
+        self.app.push_screen(CommentForm(f"audit {audit.audit_id} (child {audit.child_id})",
                                          query=query), save)
 
     def action_add_query(self) -> None:
         self.action_add_comment(query=True)
 
-    def _target_query(self) -> dict | None:
+    def _target_query(self) -> Comment | None:
         """The highlighted comment if it is an open query, else the audit's first open query."""
         table = self.query_one("#comments_table", DataTable)
         if table.has_focus:
             chosen = self.comments.get(selected_key(table) or "")
-            if chosen and chosen["status"] == "open":
+            if chosen and chosen.status == "open":
                 return chosen
-        return next((c for c in self.comments.values() if c["status"] == "open"), None)
+        return next((c for c in self.comments.values() if c.status == "open"), None)
 
     def action_resolve(self) -> None:
         query = self._target_query()
@@ -188,17 +187,17 @@ class CommentsScreen(FollowupScreen):
 
         def save(text: str | None) -> None:
             if text:
-                self.change(f"Query {query['comment_id']} resolved", comment_service.resolve_comment,
-                            query["comment_id"], text)
+                self.change(f"Query {query.comment_id} resolved", comment_service.resolve_comment,
+                            query.comment_id, text)
 
-        self.app.push_screen(TextPrompt(f"Resolve query {query['comment_id']}",
-                                        f"From {query['author']}: {query['text']}",
+        self.app.push_screen(TextPrompt(f"Resolve query {query.comment_id}",
+                                        f"From {query.author}: {query.text}",
                                         placeholder="how it was resolved"), save)
 
     def action_amend(self) -> None:
         audit = self._need_audit()
         if audit is not None:
-            self._amend_overview(audit["audit_id"])
+            self._amend_overview(audit.audit_id)
 
     def action_view(self) -> None:
         """Open the whole audit in the checklist screen (read-only once submitted)."""
@@ -210,7 +209,7 @@ class CommentsScreen(FollowupScreen):
         except (ImportError, AttributeError):
             self.app.show_error("The checklist screen is not installed.")
             return
-        self.app.push_screen(checklist(audit["audit_id"]))
+        self.app.push_screen(checklist(audit.audit_id))
 
     @work(thread=True, exclusive=True, group="comments-amend", exit_on_error=False)
     def _amend_overview(self, audit_id: int) -> None:
@@ -241,18 +240,18 @@ class CommentsScreen(FollowupScreen):
         audit = self._need_audit()
         if audit is None:
             return
-        if audit["open_queries"]:
-            self.app.show_error(f"Audit {audit['audit_id']} has {audit['open_queries']} open "
+        if audit.open_queries:
+            self.app.show_error(f"Audit {audit.audit_id} has {audit.open_queries} open "
                                 "query(ies): resolve them first.")
             return
 
         def save(yes: bool | None) -> None:
             if yes:
-                self.change(f"Audit {audit['audit_id']} finalised", comment_service.finalise_audit,
-                            audit["audit_id"])
+                self.change(f"Audit {audit.audit_id} finalised", finalise_audit,
+                            audit.audit_id)
 
         self.app.push_screen(ConfirmScreen(
-            f"Finalise audit {audit['audit_id']} now?",
+            f"Finalise audit {audit.audit_id} now?",
             "A finalised audit is read-only: later corrections are addenda.", yes="Finalise"), save)
 
     def palette_commands(self):

@@ -16,25 +16,26 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
 from core import escalation as escalation_service
-from core.clock import from_iso, span
+from core.clock import from_iso, show_short, span
+from core.models import Escalation, EscalationStep
+from core.vocabulary import LEVEL_LABELS
 
 from ..widgets.confirm import ConfirmScreen
 from ..widgets.escalation_timeline import EscalationTimeline
 from ..widgets.text_prompt import TextPrompt
-from .followup_base import FollowupScreen, plain, refill, selected_key, short_time
+from .followup_base import FollowupScreen, refill, selected_key
 
-LEVEL_LABELS = {"manager": "Manager", "head_of_service": "Head of Service"}
 PHONED = {"reached": "reached", "r": "reached", "no-answer": "no-answer", "n": "no-answer",
           "no answer": "no-answer"}
 
 
-def due_text(row: dict, now: datetime) -> tuple[str, bool]:
+def due_text(esc: Escalation, now: datetime) -> tuple[str, bool]:
     """'overdue 3h 20m' once respond-by has passed with no response, else the time left."""
-    if row.get("overdue"):
-        return (f"overdue {row.get('time_over', '')}".strip(), True)
-    respond_by = from_iso(row.get("respond_by"))
-    if row.get("status") != "open" or respond_by is None:
-        return ("responded" if row.get("status") == "responded" else "-", False)
+    if esc.overdue:
+        return (f"overdue {esc.time_over}".strip(), True)
+    respond_by = from_iso(esc.respond_by)
+    if esc.status != "open" or respond_by is None:
+        return ("responded" if esc.status == "responded" else "-", False)
     return (f"{span((respond_by - now).total_seconds())} left", False)
 
 
@@ -51,7 +52,7 @@ class EscalationsScreen(FollowupScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: dict[str, dict] = {}
+        self.rows: dict[str, Escalation] = {}
         self.include_closed = False
         self._cursor: int | None = None
 
@@ -65,46 +66,44 @@ class EscalationsScreen(FollowupScreen):
         yield Footer()
 
     # -- data ----------------------------------------------------------------
-    def current(self) -> dict | None:
+    def current(self) -> Escalation | None:
         key = selected_key(self.query_one("#escalations_table", DataTable))
         return self.rows.get(key) if key else None
 
     def fetch(self) -> dict:
-        rows = [plain(r) for r in escalation_service.list_escalations(
-            self.ctx, include_closed=self.include_closed)]
-        rows.sort(key=lambda r: (r.get("status") == "closed", r.get("respond_by") or "9999",
-                                 r["escalation_id"]))
-        ids = [r["escalation_id"] for r in rows]
+        rows = escalation_service.list_escalations(self.ctx, include_closed=self.include_closed)
+        rows.sort(key=lambda r: (r.status == "closed", r.respond_by or "9999", r.escalation_id))
+        ids = [r.escalation_id for r in rows]
         chosen = self._cursor if self._cursor in ids else (ids[0] if ids else None)
         steps = escalation_service.escalation_timeline(self.ctx, chosen) if chosen is not None else []
-        return {"rows": rows, "chosen": chosen, "steps": [plain(s) for s in steps], "now": self.ctx.now()}
+        return {"rows": rows, "chosen": chosen, "steps": steps, "now": self.ctx.now()}
 
     def show_data(self, data: dict) -> None:
         table = self.query_one("#escalations_table", DataTable)
-        self.rows = {str(r["escalation_id"]): r for r in data["rows"]}
+        self.rows = {str(r.escalation_id): r for r in data["rows"]}
         cells = []
         for r in data["rows"]:
             text, overdue = due_text(r, data["now"])
             style = self.error_style()
-            cells.append((str(r["escalation_id"]), [
-                str(r["escalation_id"]), str(r["audit_id"]), r["child_id"],
-                self.flagged(LEVEL_LABELS.get(r["level"], r["level"]), r["level"] == "head_of_service",
+            cells.append((str(r.escalation_id), [
+                str(r.escalation_id), str(r.audit_id), r.child_id,
+                self.flagged(LEVEL_LABELS.get(r.level, r.level), r.level == "head_of_service",
                              self.warning_style()),
-                r["status"], short_time(r.get("respond_by")), self.flagged(text, overdue, style),
+                r.status, show_short(r.respond_by), self.flagged(text, overdue, style),
             ]))
         refill(table, cells, str(data["chosen"]) if data["chosen"] is not None else None)
         heading = "Escalations, open first" if self.include_closed else "Open escalations by respond-by deadline"
         self.query_one("#escalations_heading", Static).update(heading)
         self._show_timeline(data["chosen"], data["steps"])
 
-    def _show_timeline(self, escalation_id: int | None, steps: list[dict]) -> None:
+    def _show_timeline(self, escalation_id: int | None, steps: list[EscalationStep]) -> None:
         self._cursor = escalation_id
         timeline = self.query_one(EscalationTimeline)
         if escalation_id is None:
             timeline.clear_steps("No open escalations.")
             return
-        row = self.rows.get(str(escalation_id), {})
-        timeline.show_steps(f"Escalation {escalation_id}: {row.get('concern', '')}".rstrip(": "), steps)
+        row = self.rows.get(str(escalation_id))
+        timeline.show_steps(f"Escalation {escalation_id}: {row.concern if row else ''}".rstrip(": "), steps)
 
     @on(DataTable.RowHighlighted, "#escalations_table")
     def _highlighted(self) -> None:
@@ -116,7 +115,7 @@ class EscalationsScreen(FollowupScreen):
     @work(thread=True, exclusive=True, group="escalations-detail", exit_on_error=False)
     def _load_timeline(self, escalation_id: int) -> None:
         try:
-            steps = [plain(s) for s in escalation_service.escalation_timeline(self.ctx, escalation_id)]
+            steps = escalation_service.escalation_timeline(self.ctx, escalation_id)
         except Exception as exc:
             self.app.call_from_thread(self.app.show_error, str(exc))
             return
@@ -124,7 +123,7 @@ class EscalationsScreen(FollowupScreen):
             self.app.call_from_thread(self._show_timeline, escalation_id, steps)
 
     # -- actions ---------------------------------------------------------------
-    def _need(self) -> dict | None:
+    def _need(self) -> Escalation | None:
         row = self.current()
         if row is None:
             self.app.show_error("No escalation is selected.")
@@ -170,10 +169,10 @@ class EscalationsScreen(FollowupScreen):
 
         def save(text: str | None) -> None:
             if text:
-                self.change(f"Response recorded on escalation {row['escalation_id']}",
-                            escalation_service.respond, row["escalation_id"], text)
+                self.change(f"Response recorded on escalation {row.escalation_id}",
+                            escalation_service.respond, row.escalation_id, text)
 
-        self.app.push_screen(TextPrompt(f"Response to escalation {row['escalation_id']}",
+        self.app.push_screen(TextPrompt(f"Response to escalation {row.escalation_id}",
                                         placeholder="what the manager said or did"), save)
 
     def action_refer(self) -> None:
@@ -183,12 +182,12 @@ class EscalationsScreen(FollowupScreen):
 
         def save(yes: bool | None) -> None:
             if yes:
-                self.change(f"Escalation {row['escalation_id']} referred to the Head of Service",
-                            escalation_service.refer_to_hos, row["escalation_id"])
+                self.change(f"Escalation {row.escalation_id} referred to the Head of Service",
+                            escalation_service.refer_to_hos, row.escalation_id)
 
         self.app.push_screen(ConfirmScreen(
-            f"Refer escalation {row['escalation_id']} to the Head of Service now?",
-            f"Child {row['child_id']}, audit {row['audit_id']}. The Head of Service is alerted at once.",
+            f"Refer escalation {row.escalation_id} to the Head of Service now?",
+            f"Child {row.child_id}, audit {row.audit_id}. The Head of Service is alerted at once.",
             yes="Refer"), save)
 
     def action_close_escalation(self) -> None:
@@ -202,13 +201,13 @@ class EscalationsScreen(FollowupScreen):
 
             def save(yes: bool | None) -> None:
                 if yes:
-                    self.change(f"Escalation {row['escalation_id']} closed", escalation_service.close,
-                                row["escalation_id"], outcome)
+                    self.change(f"Escalation {row.escalation_id} closed", escalation_service.close,
+                                row.escalation_id, outcome)
 
-            self.app.push_screen(ConfirmScreen(f"Close escalation {row['escalation_id']}?",
+            self.app.push_screen(ConfirmScreen(f"Close escalation {row.escalation_id}?",
                                                f"Outcome: {outcome}", yes="Close it"), save)
 
-        self.app.push_screen(TextPrompt(f"Close escalation {row['escalation_id']}", "Outcome",
+        self.app.push_screen(TextPrompt(f"Close escalation {row.escalation_id}", "Outcome",
                                         placeholder="what was decided"), got_outcome)
 
     def action_toggle_closed(self) -> None:

@@ -9,7 +9,6 @@ tick calls ``refresh_data()`` on the active screen.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from rich.text import Text
@@ -18,7 +17,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
-from core.clock import from_iso, local
 from core.errors import DipauditError
 
 FOLLOWUP_CSS = "../followup.tcss"
@@ -92,21 +90,6 @@ class FollowupScreen(Screen):
 
     def flagged(self, text: str, flag: bool, style: str | None = None) -> Text | str:
         return Text(text, style=style or self.error_style()) if flag else text
-
-
-def plain(row) -> dict:
-    """A service row (pydantic model or mapping) as a plain dict."""
-    return row.model_dump() if hasattr(row, "model_dump") else dict(row)
-
-
-def short_time(value: str | None, *, with_time: bool = True) -> str:
-    """A stored time as a table cell: London, no year (``Wed 13 May 10:00``); fits 80 columns."""
-    if not value:
-        return ""
-    when = from_iso(value) if "T" in value else None
-    if when is None:  # a plain ISO date
-        return date.fromisoformat(value).strftime("%a %d %b")
-    return local(when).strftime("%a %d %b %H:%M" if with_time else "%a %d %b")
 
 
 def selected_key(table: DataTable) -> str | None:

@@ -6,35 +6,27 @@ from rich.text import Text
 from textual.widgets import Static
 
 from core.clock import show
-
-STEP_LABELS = {
-    "raised": "Raised",
-    "phoned": "Phoned",
-    "emailed": "Emailed",
-    "responded": "Responded",
-    "overdue": "Overdue",
-    "referred": "Referred to Head of Service",
-    "closed": "Closed",
-}
+from core.models import EscalationStep
+from core.vocabulary import STEP_LABELS
 
 
 class EscalationTimeline(Static):
-    """Shows ``steps`` (dicts with at, by, kind, text) under a one-line heading."""
+    """Shows an escalation's ``steps`` under a one-line heading."""
 
-    def show_steps(self, heading: str, steps: list[dict]) -> None:
+    def show_steps(self, heading: str, steps: list[EscalationStep]) -> None:
         out = Text(heading + "\n", style="bold")
         if not steps:
             out.append("No steps recorded.", style="italic")
         for step in steps:
-            out.append(f"{show(step.get('at'))}  ", style="dim")
-            kind = step.get("kind", "")
+            out.append(f"{show(step.at)}  ", style="dim")
+            kind = step.kind
             out.append(STEP_LABELS.get(kind, kind.capitalize()), style="bold red" if kind == "overdue" else "bold")
-            if step.get("by"):
-                out.append(f" by {step['by']}")
-            if step.get("recipient"):
-                out.append(f" to {step['recipient']}")
-            if step.get("text"):
-                out.append(f": {step['text']}")
+            if step.by:
+                out.append(f" by {step.by}")
+            if step.recipient:
+                out.append(f" to {step.recipient}")
+            if step.text:
+                out.append(f": {step.text}")
             out.append("\n")
         self.update(out)
 

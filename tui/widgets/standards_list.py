@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from core.audit import RATING_LABELS
+from core.vocabulary import RATING_LABELS
 
 from .type_ahead import TypeAhead
 

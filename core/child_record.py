@@ -1,4 +1,4 @@
-"""What the auditor reads beside the checklist: the child's case-note timeline and
+"""The child's record beside the checklist: the case-note timeline the auditor reads and
 the header facts (who the child is, who works with them, the dates that matter).
 
 Read-only: nothing here writes.
@@ -6,48 +6,23 @@ Read-only: nothing here writes.
 
 from __future__ import annotations
 
-import json
-
-from .config import COHORT_LABELS
 from .context import Context
 from .models import initials
 from .people import display_name, get_person
+from .store import children
+from .vocabulary import COHORT_LABELS, KEY_DATE_LABELS, KIND_LABELS
 
-# How the timeline names each canonical note kind (the filter cycles through these).
-KIND_LABELS = {
-    "covid": "COVID-19",
-    "virtual_contact": "Virtual contact",
-    "communication": "Communication",
-    "management_oversight": "Management oversight",
-    "qa_audit": "QA Audit",
-    "other": "Other",
-}
-
-KEY_DATE_LABELS = {
-    "cp_plan_start": "CP plan start",
-    "date_looked_after": "Looked after since",
-    "cin_start": "CIN start",
-    "last_seen": "Last seen",
-    "last_visit": "Last visit",
-    "latest_review": "Latest review",
-}
+__all__ = ["KIND_LABELS", "case_notes", "checklist_header", "child_record", "note_kinds"]
 
 
 def case_notes(ctx: Context, child_id: str, kind: str | None = None) -> list[dict]:
     """The child's case notes, newest first; ``kind`` limits them to one canonical kind."""
-    sql = "SELECT note_id, date, kind, type, author, summary FROM case_notes WHERE child_id = ?"
-    params: list = [child_id]
-    if kind:
-        sql += " AND kind = ?"
-        params.append(kind)
-    sql += " ORDER BY date DESC, note_id DESC"
-    return ctx.store.query(sql, params)
+    return children.case_notes(ctx.store, child_id, kind=kind)
 
 
 def note_kinds(ctx: Context, child_id: str) -> list[str]:
     """The canonical kinds this child's notes include, in the order of ``KIND_LABELS``."""
-    present = {r["kind"] for r in ctx.store.query(
-        "SELECT DISTINCT kind FROM case_notes WHERE child_id = ?", [child_id])}
+    present = children.note_kinds(ctx.store, child_id)
     return [k for k in KIND_LABELS if k in present]
 
 
@@ -63,14 +38,13 @@ def checklist_header(ctx: Context, child_id: str, *, worker: str | None = None,
     keeps the people it started with); otherwise they come from the child and the
     people directory. The child is named by id and initials only.
     """
-    child = ctx.store.one("SELECT * FROM children WHERE child_id = ?", [child_id]) or {}
+    child = children.get(ctx.store, child_id) or {}
     worker = worker or child.get("worker_login") or child.get("worker")
     worker_person = get_person(ctx, worker) if worker else None
     if not manager and worker_person:
         manager = worker_person.get("manager")
-    key_dates = json.loads(child.get("key_dates") or "{}")
     dates = [(KEY_DATE_LABELS.get(k, k.replace("_", " ").capitalize()), v)
-             for k, v in key_dates.items() if v]
+             for k, v in child.get("key_dates", {}).items() if v]
     if child.get("date_of_birth"):
         dates.insert(0, ("Born", child["date_of_birth"]))
     elif child.get("expected_date_of_birth"):
@@ -91,4 +65,4 @@ def checklist_header(ctx: Context, child_id: str, *, worker: str | None = None,
 
 def child_record(ctx: Context, child_id: str) -> dict | None:
     """The child's row, for the case-note preview (``core.casenote.render_case_note_for``)."""
-    return ctx.store.one("SELECT * FROM children WHERE child_id = ?", [child_id])
+    return children.get(ctx.store, child_id)

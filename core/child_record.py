@@ -10,7 +10,7 @@ from .context import Context
 from .models import initials
 from .people import display_name, get_person
 from .store import children
-from .vocabulary import COHORT_LABELS, KEY_DATE_LABELS, KIND_LABELS
+from .vocabulary import COHORT_LABELS, KIND_LABELS, key_date_label
 
 __all__ = ["KIND_LABELS", "case_notes", "checklist_header", "child_record", "note_kinds"]
 
@@ -43,8 +43,7 @@ def checklist_header(ctx: Context, child_id: str, *, worker: str | None = None,
     worker_person = get_person(ctx, worker) if worker else None
     if not manager and worker_person:
         manager = worker_person.get("manager")
-    dates = [(KEY_DATE_LABELS.get(k, k.replace("_", " ").capitalize()), v)
-             for k, v in child.get("key_dates", {}).items() if v]
+    dates = [(key_date_label(k), v) for k, v in child.get("key_dates", {}).items() if v]
     if child.get("date_of_birth"):
         dates.insert(0, ("Born", child["date_of_birth"]))
     elif child.get("expected_date_of_birth"):

@@ -14,12 +14,9 @@ from .clock import iso
 from .context import Context
 from .models import OutboxMessage
 from .store import children, outbox
-from .vocabulary import OUTBOX_STATUSES
 
 # A claimed row that never reports back (a killed process) is due again after this.
 CLAIM_LEASE = timedelta(minutes=10)
-
-STATUSES = OUTBOX_STATUSES
 
 
 def list_outbox(ctx: Context, *, status: str | None = None, limit: int = 200) -> list[OutboxMessage]:

@@ -14,6 +14,7 @@ from .models import QueueItem
 from .people import find_person, get_person, require_role, roles_of
 from .sampling import last_audit_of
 from .store import Reader, children, queue
+from .vocabulary import HELD
 
 RECENT_NOTES = 15  # case notes shown in a child's detail pane
 
@@ -63,9 +64,9 @@ def claim(ctx: Context, queue_id: int) -> QueueItem:
                 " only they or an admin may claim it"
             )
         if not queue.claim(tx, queue_id, by=ctx.user):
-            if row["claimed_by"] == ctx.user and row["status"] in ("claimed", "in_progress"):
+            if row["claimed_by"] == ctx.user and row["status"] in HELD:
                 return QueueItem.from_row(row)  # already yours
-            if row["status"] in ("claimed", "in_progress"):
+            if row["status"] in HELD:
                 raise Conflict(
                     f"queue item {queue_id} (child {row['child_id']}) is already claimed by {_holder(row)}"
                 )

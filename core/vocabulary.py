@@ -17,7 +17,7 @@ ROLES = ("auditor", "pdt", "admin", "worker", "manager", "head_of_service", "smt
 # --- the caseload -------------------------------------------------------------------
 COHORTS = ("unborn", "cp", "care_leaver", "cla", "cin")
 COHORT_LABELS = {
-    "unborn": "Unborn",
+    "unborn": "Unborn baby",
     "cp": "Child protection plan",
     "care_leaver": "Care leaver",
     "cla": "Child looked after",
@@ -35,19 +35,35 @@ KIND_LABELS = {
     "qa_audit": "QA Audit",
     "other": "Other",
 }
+# The key dates a caseload carries (core/importers: Annex A columns, canonical extras).
 KEY_DATE_LABELS = {
-    "cp_plan_start": "CP plan start",
-    "date_looked_after": "Looked after since",
     "cin_start": "CIN start",
+    "cin_closure": "CIN closure",
     "last_seen": "Last seen",
-    "last_visit": "Last visit",
-    "latest_review": "Latest review",
+    "cp_plan_start": "CP plan start",
+    "cp_plan_end": "CP plan end",
+    "last_statutory_visit": "Last statutory visit",
+    "latest_review_conference": "Latest review conference",
+    "date_looked_after": "Looked after since",
+    "date_ceased_looked_after": "Ceased looked after",
+    "latest_statutory_review": "Latest statutory review",
+    "last_social_work_visit": "Last social work visit",
+    "latest_pathway_plan_review": "Latest pathway plan review",
+    "latest_contact": "Latest contact",
 }
+
+
+def key_date_label(key: str) -> str:
+    """How a key date is named; one the vocabulary lacks reads as its words (``next_visit``: 'Next visit')."""
+    return KEY_DATE_LABELS.get(key) or key.replace("_", " ").capitalize()
+
 
 # --- the queue ----------------------------------------------------------------------
 QUEUE_STATUSES = ("queued", "claimed", "in_progress", "done", "cancelled")
 # A queue item in one of these holds its child: the child is not drawn again.
 LIVE_QUEUE = ("queued", "claimed", "in_progress")
+# ... and in one of these it is held by an auditor (claimed, or its audit started).
+HELD = ("claimed", "in_progress")
 
 # --- the audit ----------------------------------------------------------------------
 AUDIT_STATUSES = ("draft", "submitted", "queried", "finalised")

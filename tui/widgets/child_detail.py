@@ -10,26 +10,7 @@ from rich.markup import escape
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-COHORT_NAMES = {
-    "unborn": "Unborn baby",
-    "cp": "Child protection plan",
-    "care_leaver": "Care leaver",
-    "cla": "Child looked after",
-    "cin": "Child in need",
-}
-KEY_DATE_NAMES = {
-    "cp_plan_start": "CP plan start",
-    "cp_plan_end": "CP plan end",
-    "date_looked_after": "Looked after from",
-    "date_ceased_looked_after": "Ceased looked after",
-    "cin_start": "CIN start",
-    "cin_closure": "CIN closure",
-    "last_seen": "Last seen",
-    "last_statutory_visit": "Last statutory visit",
-    "latest_review": "Latest review",
-    "pathway_plan_review": "Pathway plan review",
-    "latest_contact": "Latest contact",
-}
+from core.vocabulary import COHORT_LABELS, key_date_label
 
 
 def _person(value) -> str:
@@ -53,7 +34,7 @@ def render_detail(detail: dict | None) -> str:
     cohort = child.get("cohort")
     lines = [
         f"[b]{e(child.get('child_id'))}[/]  {e(child.get('name') or '')}",
-        f"[dim]Cohort[/]   {e(COHORT_NAMES.get(cohort, cohort))} (tier {e(child.get('tier'))})",
+        f"[dim]Cohort[/]   {e(COHORT_LABELS.get(cohort, cohort))} (tier {e(child.get('tier'))})",
     ]
     born = child.get("date_of_birth") or (
         f"due {child['expected_date_of_birth']}" if child.get("expected_date_of_birth") else None)
@@ -69,7 +50,7 @@ def render_detail(detail: dict | None) -> str:
     if shown:
         lines.append("")
         lines.append("[b]Key dates[/]")
-        lines += [f"  {e(KEY_DATE_NAMES.get(k, k.replace('_', ' ')))}: {e(v)}" for k, v in sorted(shown.items())]
+        lines += [f"  {e(key_date_label(k))}: {e(v)}" for k, v in sorted(shown.items())]
     sources = detail.get("sources") or []
     if sources:
         names = [s.get("source") if isinstance(s, dict) else s for s in sources]

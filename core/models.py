@@ -119,15 +119,9 @@ class QueueItem(Row):
 
 
 # --- sampling -------------------------------------------------------------------------
-class SampledChild(BaseModel):
+class SampledChild(Pick):
     """A child a draw picked, with the queue item it became."""
 
-    child_id: str
-    worker: str | None
-    team: str | None
-    tier: int
-    cohort: str
-    reason: str
     queue_id: int | None = None
     auditor: str | None = None
     status: str | None = None

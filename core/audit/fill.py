@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -41,6 +42,17 @@ class _Fill(BaseModel):
     EXPECTED: ClassVar[str] = ""
 
 
+def _must_be(kind: type, what: str) -> Callable[[Any], Any]:
+    """A check that a value is a ``kind`` (a table, a list), else the fault 'expected <what>'."""
+
+    def check(v: Any) -> Any:
+        if not isinstance(v, kind):
+            raise ValueError(f"expected {what}")
+        return v
+
+    return check
+
+
 def _text(v: Any) -> str:
     """Text fields: blank when missing, refused when not text."""
     if v is None:
@@ -63,9 +75,7 @@ class RatingFill(_Fill):
     def _shape(cls, data: Any) -> Any:
         if isinstance(data, str):  # shorthand: "covid_note": "met"
             return {"rating": data}
-        if not isinstance(data, dict):
-            raise ValueError("expected {rating, evidence}")
-        return data
+        return _must_be(dict, "{rating, evidence}")(data)
 
     @field_validator("rating", mode="before")
     @classmethod
@@ -94,12 +104,7 @@ class ActionFill(_Fill):
     position: Any = Field(None, exclude=True)
     review_due_at: Any = Field(None, exclude=True)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _shape(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            raise ValueError("expected {owner_role, description, due}")
-        return data
+    _shape = model_validator(mode="before")(_must_be(dict, "{owner_role, description, due}"))
 
     @field_validator("action_id", mode="before")
     @classmethod
@@ -152,19 +157,9 @@ class AuditFill(_Fill):
     positive_practice: str = ""
     actions: list[ActionFill] = []
 
-    @field_validator("ratings", mode="before")
-    @classmethod
-    def _ratings(cls, v: Any) -> Any:
-        if not isinstance(v, dict):
-            raise ValueError("expected a table of standard id -> {rating, evidence}")
-        return v
-
-    @field_validator("actions", mode="before")
-    @classmethod
-    def _actions(cls, v: Any) -> Any:
-        if not isinstance(v, list):
-            raise ValueError("expected a list of {owner_role, description, due}")
-        return v
+    _ratings = field_validator("ratings", mode="before")(
+        _must_be(dict, "a table of standard id -> {rating, evidence}"))
+    _actions = field_validator("actions", mode="before")(_must_be(list, "a list of {owner_role, description, due}"))
 
     _text_fields = field_validator("overview", "positive_practice", mode="before")(_text)
 

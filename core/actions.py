@@ -19,7 +19,7 @@ from .models import ActionForReview, Reminder
 from .people import require_role
 from .store import actions, audits, events, people
 from .vocabulary import ACTION_STATUS_LABELS, OUTCOMES, SYSTEM
-from .workdays import add_working_days
+from .workdays import suggest_due
 
 
 def _for_review(row: dict, now_iso: str, day: str) -> ActionForReview:
@@ -56,8 +56,7 @@ def get_action(ctx: Context, action_id: int) -> ActionForReview:
 
 def suggest_new_due(ctx: Context) -> date:
     """A realistic new due date for an action not completed: working days from today."""
-    wf = ctx.settings.workflow
-    return add_working_days(today(ctx.clock), wf.action_due_working_days, wf.bank_holiday_region)
+    return suggest_due(today(ctx.clock), ctx.settings)
 
 
 def _as_date(value: date | str | None, what: str) -> date | None:

@@ -1,6 +1,6 @@
 """The sample queue: items drawn by a sample, claimed and released by auditors.
 
-A claim is one conditional UPDATE (``... WHERE status = 'queued'``) inside a
+A claim is one conditional write (``store.queue.claim``: only a queued item) inside a
 ``BEGIN IMMEDIATE`` transaction: of two auditors claiming the same item at once,
 exactly one wins and the other is told who holds it. Nothing is overwritten.
 """

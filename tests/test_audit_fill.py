@@ -86,3 +86,13 @@ def test_audit_show_json_fed_back_is_accepted_and_changes_nothing(draft):
     again = fill_audit(aud, a.audit_id, data, expected_version=filled.version)
     assert again.version == filled.version  # nothing changed: no new version, no event
     assert [x.action_id for x in again.actions] == [x.action_id for x in filled.actions]
+
+
+def test_a_fill_model_built_by_a_caller_saves_only_what_it_sets(draft):
+    aud, a = draft
+    fill_audit(aud, a.audit_id, {"overview": "kept", "ratings": {"covid_note": {"evidence": "kept too"}}})
+    b = fill_audit(aud, a.audit_id, AuditFill(ratings={"covid_note": {"rating": "met"}}))
+    assert (b.overview, b.ratings["covid_note"].rating, b.ratings["covid_note"].evidence) == (
+        "kept", "met", "kept too")
+    with pytest.raises(InputError, match="no standard 'nope'"):
+        fill_audit(aud, a.audit_id, AuditFill(ratings={"nope": {"rating": "met"}}))

@@ -165,7 +165,10 @@ class AuditFill(_Fill):
 
     @classmethod
     def parse(cls, data: Any, programme: Programme, source: str) -> AuditFill:
-        """Fill data checked against the audit's programme; InputError lists every fault."""
+        """Fill data (a dict, or an AuditFill built by a caller) checked against the audit's
+        programme; InputError lists every fault."""
+        if isinstance(data, AuditFill):
+            data = data.model_dump(exclude_unset=True)
         if not isinstance(data, dict):
             raise InputError(source, "expected a table/object of audit fields")
         ratings = data.get("ratings")
@@ -196,9 +199,9 @@ def _describe(err: dict) -> str:
 
 
 # --- saving -----------------------------------------------------------------------
-def fill_audit(ctx: Context, audit_id: int, data: dict, *, expected_version: int | None = None,
+def fill_audit(ctx: Context, audit_id: int, data: dict | AuditFill, *, expected_version: int | None = None,
                source: str = "input", amendment_reason: str | None = None) -> Audit:
-    """Save what ``data`` names (a partial dict changes only those fields).
+    """Save what ``data`` names (a partial dict, or an ``AuditFill``, changes only those fields).
 
     Only the audit's own auditor may fill it. Drafts change freely; a submitted or
     queried audit only with an ``amendment_reason`` (the change is an 'amended'

@@ -17,16 +17,20 @@ from .clock import iso
 from .comments import finalise_due
 from .context import Context
 from .escalation import flag_overdue
+from .reports import queue_due_reports
 
 
 def tick(ctx: Context) -> dict:
     """Finalise audits whose comment window closed, flag action reviews due (PDT alerted
     once per audit), remind action owners, flag overdue escalations (auditor alerted)
-    and refer them to the Head of Service when configured. Returns what it did."""
+    and refer them to the Head of Service when configured; then queue the SMT and weekly
+    reports whose slot has come (after the rest, so they count its changes). Returns
+    what it did."""
     finalised = finalise_due(ctx)
     reviews_due = flag_reviews_due(ctx)
     reminders = send_reminders(ctx)
     overdue, referred = flag_overdue(ctx)
+    reports = queue_due_reports(ctx)
     return {
         "at": iso(ctx.now()),
         "finalised": finalised,
@@ -34,4 +38,5 @@ def tick(ctx: Context) -> dict:
         "reminders": reminders,
         "escalations_overdue": overdue,
         "referred": referred,
+        "reports": reports,
     }

@@ -319,3 +319,36 @@ def m003_after_submission(db: Database) -> None:
         CREATE INDEX comments_open_queries ON comments(audit_id, status);
         """
     )
+
+
+# --- m004: reports (issue 8) -------------------------------------------------------------
+@migration
+def m004_reports(db: Database) -> None:
+    db.executescript(
+        """
+        -- Every report built for sending, stored as sent so it can be shown again exactly.
+        CREATE TABLE reports (
+            report_id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,                    -- smt | weekly
+            slot TEXT,                             -- the scheduled slot it was sent for; NULL when sent by hand
+            period_from TEXT NOT NULL,             -- [period_from, period_to), UTC ISO
+            period_to TEXT NOT NULL,
+            generated_at TEXT NOT NULL,            -- "as at"
+            generated_by TEXT NOT NULL,
+            trigger TEXT NOT NULL,                 -- schedule | hand
+            recipients TEXT NOT NULL DEFAULT '[]', -- JSON list of logins
+            content_hash TEXT NOT NULL,            -- sha256 of the model JSON
+            model TEXT NOT NULL,                   -- the report model as JSON
+            renders TEXT NOT NULL DEFAULT '{}'     -- JSON: format -> the text as sent
+        );
+        -- One report per scheduled slot: two ticks at once never send a slot twice.
+        CREATE UNIQUE INDEX reports_one_per_slot ON reports(kind, slot) WHERE slot IS NOT NULL;
+        CREATE INDEX reports_generated ON reports(generated_at);
+
+        -- What the reports' aggregate queries range over.
+        CREATE INDEX audits_submitted ON audits(submitted_at);
+        CREATE INDEX action_reviews_at ON action_reviews(at);
+        CREATE INDEX escalations_raised ON escalations(raised_at);
+        CREATE INDEX queue_items_created ON queue_items(created_at);
+        """
+    )

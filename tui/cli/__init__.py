@@ -132,4 +132,4 @@ def main() -> None:
 
 
 # Command modules register themselves on ``cli`` when imported.
-from . import audit, demo, followup, imports, misc, sampling  # noqa: E402,F401
+from . import audit, demo, followup, imports, misc, reports, sampling  # noqa: E402,F401

@@ -197,7 +197,7 @@ def summary_rows(t) -> list[list]:
         ["Actions raised in the period", t.actions_raised, ""],
         ["Actions completed in the period", t.actions_completed, ""],
         ["Actions open", t.actions_open, f"{t.actions_overdue} overdue"],
-        ["PDT reviews due", t.reviews_due, f"{t.reviews_overdue} overdue (fell due before today)"],
+        ["PDT reviews due", t.reviews_due, f"{t.reviews_overdue} overdue (due on an earlier day)"],
         ["Escalations open", t.escalations_open,
          f"{t.escalations_overdue} overdue; {t.escalations_manager} with a manager,"
          f" {t.escalations_head_of_service} with a Head of Service"],
@@ -211,16 +211,17 @@ def standard_rows(standards, width: int | None = 44) -> list[list]:
              s.not_applicable, pct_n(s.met_pct, s.rated)] for s in standards]
 
 
-def theme_lines(themes, width: int | None = None) -> list[str]:
-    """``1. <standard>: not met in 4 of 5 audits (80%), partly met in 1``."""
-    out = []
-    for i, th in enumerate(themes, 1):
-        title = shorten(th.title, width) if width else th.title
-        line = f"{i}. {title}: not met in {th.not_met} of {th.rated} rated ({pct_text(th.not_met_pct)})"
-        if th.partly_met:
-            line += f", partly met in {th.partly_met}"
-        out.append(line)
-    return out
+def theme_line(th) -> str:
+    """``<standard>: not met in 4 of 5 rated (80%), partly met in 1``."""
+    if th.not_met:
+        line = f"{th.title}: not met in {th.not_met} of {th.rated} rated ({pct_text(th.not_met_pct)})"
+        return line + (f", partly met in {th.partly_met}" if th.partly_met else "")
+    return (f"{th.title}: partly met in {th.partly_met} of {th.rated} rated"
+            f" ({pct_text(100 * th.partly_met / th.rated if th.rated else None)})")
+
+
+def theme_lines(themes) -> list[str]:
+    return [f"{i}. {theme_line(th)}" for i, th in enumerate(themes, 1)]
 
 
 def _figures(f) -> list:
@@ -286,7 +287,7 @@ def _environment_for(templates_dir: str, stamp: tuple) -> jinja2.Environment:
         spark=spark, shorten=shorten, text_table=text_table, md_table=md_table, md=md_escape,
         level_label=lambda v: LEVEL_LABELS.get(v, v), escalation_status=escalation_status,
         week_label=week_label, max_of=_max, kind_title=lambda k: KIND_TITLES.get(k, k),
-        summary_rows=summary_rows, standard_rows=standard_rows, theme_lines=theme_lines, share=share,
+        summary_rows=summary_rows, standard_rows=standard_rows, theme_lines=theme_lines, theme_line=theme_line, share=share,
         team_rows=team_rows, escalation_rows=escalation_rows, sample_rows=sample_rows,
         week_rows=week_rows,
     )

@@ -95,8 +95,9 @@ def _store_and_queue(ctx: Context, report: Report, *, trigger: str, skipped: lis
     digest = hashlib.sha256(model.encode("utf-8")).hexdigest()
     kind = report.kind
     actor = SYSTEM if trigger == "schedule" else None
+    slot = report.slot if trigger == "schedule" else None  # by hand: outside the schedule
     with ctx.tx() as tx:
-        if report.slot and q.report_for_slot(tx, kind, report.slot):
+        if slot and q.report_for_slot(tx, kind, slot):
             return None  # another tick stored this slot first
         people = q.people_with_role(tx, RECIPIENT_ROLE[kind])
         if trigger == "hand" and not people:
@@ -104,22 +105,22 @@ def _store_and_queue(ctx: Context, report: Report, *, trigger: str, skipped: lis
                              f" {RECIPIENT_ROLE[kind]} role in the people directory")
         logins = [p["login"] for p in people]
         rid = q.insert_report(tx, {
-            "kind": kind, "slot": report.slot, "period_from": report.from_, "period_to": report.to,
+            "kind": kind, "slot": slot, "period_from": report.from_, "period_to": report.to,
             "generated_at": report.generated_at, "generated_by": actor or ctx.user, "trigger": trigger,
             "recipients": logins, "content_hash": digest, "model": model, "renders": renders,
         })
         payload = {"report_id": rid, "kind": kind, "title": report.title, "council": report.council,
                    **headline(report)}
         for login in logins:
-            key = (f"report:{kind}:{report.slot}:{login}" if report.slot else f"report:{rid}:{login}")
+            key = f"report:{kind}:{slot}:{login}" if slot else f"report:{rid}:{login}"
             tx.outbox(login, TEMPLATES[kind], payload, key, recipient_role=RECIPIENT_ROLE[kind],
                       entity="report", entity_id=rid)
         for s in skipped:
             tx.event("report", None, "slot_skipped", after={
-                "kind": kind, "slot": iso(s), "superseded_by": report.slot,
+                "kind": kind, "slot": iso(s), "superseded_by": slot,
                 "reason": "a later slot came before this one was sent"}, actor=actor)
         tx.event("report", rid, "queued" if logins else "no_recipients", after={
-            "kind": kind, "slot": report.slot, "from": report.from_, "to": report.to, "trigger": trigger,
+            "kind": kind, "slot": slot, "from": report.from_, "to": report.to, "trigger": trigger,
             "recipients": logins, "content_hash": digest}, actor=actor)
     return rid
 

@@ -82,8 +82,11 @@ def compose_report(ctx: Context, kind: str, period: Period | None = None) -> Rep
     t_day = local(counts_at).date()
     by_worker = kind == "smt" or rs.weekly_by_worker
 
+    weeks = _trend_weeks(ctx, period) if kind == "weekly" else []
+    ends = [min(w.end, now) for w in weeks]
     groups = q.audit_groups(store, start, end)
-    actions = q.actions_as_at(store, t, t_day.isoformat(), iso(at_london(t_day)))
+    actions, overdue_by_week = q.actions_as_at(store, t, t_day.isoformat(), iso(at_london(t_day)),
+                                               [(iso(e), local(e).date().isoformat()) for e in ends])
     escalation_rows = q.escalations_as_at(store, start, t)
     progress = q.sample_progress(store, start, end, t) if kind == "smt" else []
     names = q.names_of(store, [g["worker"] for g in groups] + [a["worker"] for a in actions]
@@ -119,7 +122,7 @@ def compose_report(ctx: Context, kind: str, period: Period | None = None) -> Rep
         programmes=standards[1], by_worker=by_worker, totals=totals, standards=standards[0],
         themes=_themes(standards[0]), teams=teams, escalations=escalations,
         samples=_samples(progress, names) if kind == "smt" else None,
-        weeks=_weeks(ctx, period, now) if kind == "weekly" else [],
+        weeks=_weeks(ctx, weeks, overdue_by_week),
     )
 
 
@@ -141,15 +144,18 @@ def _escalations(rows: list[dict], counts_at: datetime, full_names: bool) -> lis
     return items
 
 
-def _fill(fig, g: dict | None, a: dict | None, escalations: int) -> None:
-    if g:
-        fig.audits, fig.all_met = g["audits"], g["all_met"]
-        fig.standards_met, fig.standards_rated = g["met"], g["rated"]
-    if a:
-        fig.actions_open, fig.actions_overdue = a["open"], a["overdue"]
-    fig.escalations_open = escalations
-    fig.all_met_pct = pct(fig.all_met, fig.audits)
-    fig.standards_met_pct = pct(fig.standards_met, fig.standards_rated)
+def _figures(g: dict | None, a: dict | None, escalations: int) -> dict:
+    """The figures of one worker (or team) from its grouped rows."""
+    audits, all_met = (g["audits"], g["all_met"]) if g else (0, 0)
+    met, rated = (g["met"], g["rated"]) if g else (0, 0)
+    return {"audits": audits, "all_met": all_met, "all_met_pct": pct(all_met, audits),
+            "standards_met": met, "standards_rated": rated, "standards_met_pct": pct(met, rated),
+            "actions_open": a["open"] if a else 0, "actions_overdue": a["overdue"] if a else 0,
+            "escalations_open": escalations}
+
+
+_SUMMED = ("audits", "all_met", "standards_met", "standards_rated", "actions_open", "actions_overdue",
+           "escalations_open")
 
 
 def _teams(groups: list[dict], actions: list[dict], escalations: list[EscalationItem],
@@ -164,23 +170,20 @@ def _teams(groups: list[dict], actions: list[dict], escalations: list[Escalation
     for e in escalations:
         if e.status != "closed":
             by_key.setdefault((e.team, e.worker), [None, None, 0])[2] += 1
-    teams: dict[str, TeamFigures] = {}
+    teams: dict[str, list[dict]] = {}
     for (team, worker), (g, a, n_esc) in by_key.items():
-        fig = WorkerFigures(worker=worker, name=names.get(worker, worker) if worker else UNALLOCATED)
-        _fill(fig, g, a, n_esc)
-        teams.setdefault(team, TeamFigures(team=team)).workers.append(fig)
+        fig = _figures(g, a, n_esc)
+        fig.update(worker=worker, name=names.get(worker, worker) if worker else UNALLOCATED)
+        teams.setdefault(team, []).append(fig)
     out = []
     for team in sorted(teams, key=lambda t: (t == NO_TEAM, t.casefold())):
-        tf = teams[team]
-        ws = tf.workers
-        tf.audits, tf.all_met = sum(w.audits for w in ws), sum(w.all_met for w in ws)
-        tf.standards_met, tf.standards_rated = sum(w.standards_met for w in ws), sum(w.standards_rated for w in ws)
-        tf.actions_open, tf.actions_overdue = sum(w.actions_open for w in ws), sum(w.actions_overdue for w in ws)
-        tf.escalations_open = sum(w.escalations_open for w in ws)
-        tf.all_met_pct = pct(tf.all_met, tf.audits)
-        tf.standards_met_pct = pct(tf.standards_met, tf.standards_rated)
-        tf.workers = sorted(ws, key=lambda w: (not w.worker, w.name.casefold())) if by_worker else []
-        out.append(tf)
+        ws = teams[team]
+        total = {k: sum(w[k] for w in ws) for k in _SUMMED}
+        total["all_met_pct"] = pct(total["all_met"], total["audits"])
+        total["standards_met_pct"] = pct(total["standards_met"], total["standards_rated"])
+        workers = [WorkerFigures(**w) for w in sorted(ws, key=lambda w: (not w["worker"], w["name"].casefold()))
+                   ] if by_worker else []
+        out.append(TeamFigures(team=team, workers=workers, **total))
     return out
 
 
@@ -233,17 +236,20 @@ def _samples(rows: list[dict], names: dict[str, str]) -> SampleProgress:
                           outstanding=sum(p.outstanding for p in by), by_auditor=by)
 
 
-def _weeks(ctx: Context, period: Period, now: datetime) -> list[WeekFigures]:
-    """The trend: ``trend_weeks`` reporting weeks before the reported one, then it."""
+def _trend_weeks(ctx: Context, period: Period) -> list[Period]:
+    """The trend: ``trend_weeks`` reporting weeks before the one the period starts in
+    (for a reporting week, itself), then the period."""
     rs = ctx.settings.reports
-    # The weeks before the one the period starts in (for a reporting week, itself).
     before = weeks_before(week_of(week_start(rs, period.start)), rs.trend_weeks)
-    weeks = [*before, Period(period.start, period.end)]
+    return [*before, Period(period.start, period.end)]
+
+
+def _weeks(ctx: Context, weeks: list[Period], overdue: dict[int, int]) -> list[WeekFigures]:
+    if not weeks:
+        return []
     spans = [(iso(w.start), iso(w.end)) for w in weeks]
-    ends = [min(w.end, now) for w in weeks]
     audits = q.audits_by_week(ctx.store, spans)
     raised = q.escalations_raised_by_week(ctx.store, spans)
-    overdue = q.overdue_by_week(ctx.store, [(iso(e), local(e).date().isoformat()) for e in ends])
     out = []
     for i, w in enumerate(weeks):
         a = audits.get(i, {})

@@ -16,8 +16,10 @@ as it would have then:
   response unless one was recorded before ``t`` (and after its referral).
 
 Only actions that are open now, or were closed at or after ``t``, can have been open
-at ``t``: the queries start from those two small sets (indexes on ``actions.status``
-and ``action_reviews.at``), not from every action.
+at ``t``: the queries start from those two small sets, not from every action. The
+queries read covering indexes (m004_reports), never the wide audit rows (each holds
+its programme snapshot); ``INDEXED BY`` holds each to its index whether or not the
+database has been ANALYZEd.
 """
 
 from __future__ import annotations
@@ -31,21 +33,29 @@ CLOSING = "('completed', 'not_needed')"
 
 
 # --- audits and ratings in a period -------------------------------------------------
+# The period's audits, from the covering index (never the wide audit rows).
+_PERIOD = f"""pa AS MATERIALIZED (
+        SELECT a.audit_id, COALESCE(a.team, '') AS team, COALESCE(a.worker, '') AS worker
+          FROM audits a INDEXED BY audits_period WHERE {SUBMITTED})"""
+# Per audit: standards met, rated (not applicable left out), and any not met or not applicable.
+_PER_AUDIT = """
+        COALESCE(SUM(rt.rating = 'met'), 0) AS met,
+        COALESCE(SUM(rt.rating IN ('met', 'partly_met', 'not_met')), 0) AS rated,
+        SUM(rt.rating IS NULL OR rt.rating NOT IN ('met', 'not_applicable')) AS misses"""
+
+
 def audit_groups(r: Reader, start: str, end: str) -> list[dict]:
     """Per (team, worker): audits submitted in the period, audits with every standard
     met or not applicable, standards met and standards rated (not applicable left out)."""
     return r.query(
         f"""
-        SELECT per.team, per.worker, COUNT(*) AS audits, SUM(per.misses = 0) AS all_met,
-               SUM(per.met) AS met, SUM(per.rated) AS rated
-          FROM (SELECT a.audit_id, COALESCE(a.team, '') AS team, COALESCE(a.worker, '') AS worker,
-                       COALESCE(SUM(rt.rating = 'met'), 0) AS met,
-                       COALESCE(SUM(rt.rating IN ('met', 'partly_met', 'not_met')), 0) AS rated,
-                       SUM(rt.rating IS NULL OR rt.rating NOT IN ('met', 'not_applicable')) AS misses
-                  FROM audits a LEFT JOIN ratings rt ON rt.audit_id = a.audit_id
-                 WHERE {SUBMITTED}
-                 GROUP BY a.audit_id) AS per
-         GROUP BY per.team, per.worker
+        WITH {_PERIOD},
+        per AS (SELECT pa.audit_id, pa.team, pa.worker, {_PER_AUDIT}
+                  FROM pa LEFT JOIN ratings rt INDEXED BY ratings_report ON rt.audit_id = pa.audit_id
+                 GROUP BY pa.audit_id)
+        SELECT team, worker, COUNT(*) AS audits, SUM(misses = 0) AS all_met, SUM(met) AS met,
+               SUM(rated) AS rated
+          FROM per GROUP BY team, worker
         """,
         {"start": start, "end": end},
     )
@@ -57,7 +67,8 @@ def standard_counts(r: Reader, start: str, end: str) -> list[dict]:
         f"""
         SELECT rt.standard_id, SUM(rt.rating = 'met') AS met, SUM(rt.rating = 'partly_met') AS partly_met,
                SUM(rt.rating = 'not_met') AS not_met, SUM(rt.rating = 'not_applicable') AS not_applicable
-          FROM audits a JOIN ratings rt ON rt.audit_id = a.audit_id
+          FROM audits a INDEXED BY audits_period
+          JOIN ratings rt INDEXED BY ratings_report ON rt.audit_id = a.audit_id
          WHERE {SUBMITTED}
          GROUP BY rt.standard_id
         """,
@@ -70,7 +81,7 @@ def programmes_used(r: Reader, start: str, end: str) -> list[str]:
     programme version, the most used first."""
     groups = r.query(
         f"""
-        SELECT MAX(a.audit_id) AS audit_id, COUNT(*) AS n FROM audits a
+        SELECT MAX(a.audit_id) AS audit_id, COUNT(*) AS n FROM audits a INDEXED BY audits_period
          WHERE {SUBMITTED} GROUP BY a.programme_id, a.programme_version ORDER BY n DESC, audit_id
         """,
         {"start": start, "end": end},
@@ -82,45 +93,56 @@ def action_flow(r: Reader, start: str, end: str) -> dict:
     """Actions raised on the period's audits, and reviews recording one completed in it."""
     return r.one(
         f"""
-        SELECT (SELECT COUNT(*) FROM actions ac JOIN audits a ON a.audit_id = ac.audit_id
-                 WHERE {SUBMITTED}) AS raised,
-               (SELECT COUNT(*) FROM action_reviews WHERE outcome = 'completed'
-                 AND at >= :start AND at < :end) AS completed
+        SELECT (SELECT COUNT(*) FROM audits a INDEXED BY audits_period
+                  JOIN actions ac ON ac.audit_id = a.audit_id WHERE {SUBMITTED}) AS raised,
+               (SELECT COUNT(*) FROM action_reviews INDEXED BY action_reviews_at
+                 WHERE at >= :start AND at < :end AND outcome = 'completed') AS completed
         """,
         {"start": start, "end": end},
     )
 
 
 # --- actions as at an instant ---------------------------------------------------------
-# Actions that may have been open at any instant >= :since: open now, or closed since.
+# Actions that may have been open at any instant >= :since (open now, or closed since),
+# with when they were closed, the latest "not completed" review, and their audit's facts.
 _ACTION_BASE = f"""
-    cand(action_id) AS (
-        SELECT action_id FROM actions WHERE status = 'open'
-        UNION
-        SELECT action_id FROM action_reviews WHERE at >= :since AND outcome IN {CLOSING}),
+    cand AS (
+        SELECT ac.action_id, ac.audit_id, ac.due, ac.review_due_at, NULL AS closed_at
+          FROM actions ac INDEXED BY actions_open WHERE ac.status = 'open'
+        UNION ALL
+        SELECT ac.action_id, ac.audit_id, ac.due, ac.review_due_at, rv.at
+          FROM action_reviews rv INDEXED BY action_reviews_at
+          JOIN actions ac ON ac.action_id = rv.action_id
+         WHERE rv.at >= :since AND rv.outcome IN {CLOSING}),
+    nc AS MATERIALIZED (
+        SELECT action_id, MAX(review_id) AS last_nc FROM action_reviews INDEXED BY action_reviews_outcome
+         WHERE outcome = 'not_completed' GROUP BY action_id),
     base AS MATERIALIZED (
-        SELECT ac.action_id, ac.due, ac.review_due_at AS action_review_due,
+        SELECT c.action_id, c.due, c.review_due_at AS action_review_due, c.closed_at, nc.last_nc,
                a.review_due_at AS audit_review_due, a.submitted_at,
                COALESCE(a.team, '') AS team, COALESCE(a.worker, '') AS worker,
-               (SELECT MIN(rv.at) FROM action_reviews rv
-                 WHERE rv.action_id = ac.action_id AND rv.outcome IN {CLOSING}) AS closed_at,
-               (SELECT MAX(rv.review_id) FROM action_reviews rv
-                 WHERE rv.action_id = ac.action_id AND rv.outcome = 'not_completed') AS last_nc
-          FROM cand JOIN actions ac ON ac.action_id = cand.action_id
-          JOIN audits a ON a.audit_id = ac.audit_id
+               -- the due date the action was set with (a "not completed" review changed it since)
+               CASE WHEN nc.last_nc IS NOT NULL THEN COALESCE(
+                   (SELECT json_extract(e.before, '$.due') FROM events e WHERE e.entity = 'action'
+                       AND e.entity_id = CAST(c.action_id AS TEXT) AND e.action = 'reviewed'
+                     ORDER BY e.event_id LIMIT 1), c.due) END AS first_due
+          FROM cand c
+          JOIN audits a INDEXED BY audits_facts ON a.audit_id = c.audit_id
+          LEFT JOIN nc ON nc.action_id = c.action_id
          WHERE a.submitted_at IS NOT NULL AND a.submitted_at < :until)
 """
 
 
+def _latest_nc(t: str, column: str) -> str:
+    """``column`` of the action's latest "not completed" review before ``t`` (index only)."""
+    return f"""(SELECT rv.{column} FROM action_reviews rv INDEXED BY action_reviews_nc
+                 WHERE rv.action_id = b.action_id AND rv.outcome = 'not_completed' AND rv.at < {t}
+                 ORDER BY rv.at DESC, rv.review_id DESC LIMIT 1)"""
+
+
 def _due_at(t: str) -> str:
     """An action's due date as at ``t`` (a SQL expression over ``b``)."""
-    return f"""(CASE WHEN b.last_nc IS NULL THEN b.due ELSE COALESCE(
-        (SELECT rv.new_due FROM action_reviews rv WHERE rv.action_id = b.action_id
-            AND rv.outcome = 'not_completed' AND rv.at < {t} ORDER BY rv.review_id DESC LIMIT 1),
-        (SELECT json_extract(e.before, '$.due') FROM events e WHERE e.entity = 'action'
-            AND e.entity_id = CAST(b.action_id AS TEXT) AND e.action = 'reviewed'
-          ORDER BY e.event_id LIMIT 1),
-        b.due) END)"""
+    return f"(CASE WHEN b.last_nc IS NULL THEN b.due ELSE COALESCE({_latest_nc(t, 'new_due')}, b.first_due) END)"
 
 
 def _review_due_at(t: str) -> str:
@@ -128,30 +150,46 @@ def _review_due_at(t: str) -> str:
     until a "not completed" review moves it to the new due date. When that review is
     the latest, the action row holds the exact time; an earlier one (later superseded)
     is read as 09:00 UTC of its new due date, within an hour of 09:00 London."""
-    return f"""(CASE WHEN b.last_nc IS NULL THEN b.audit_review_due ELSE COALESCE(
-        (SELECT CASE WHEN rv.review_id = b.last_nc THEN b.action_review_due
-                     ELSE rv.new_due || 'T09:00:00Z' END
-           FROM action_reviews rv WHERE rv.action_id = b.action_id
-            AND rv.outcome = 'not_completed' AND rv.at < {t} ORDER BY rv.review_id DESC LIMIT 1),
-        b.audit_review_due) END)"""
+    latest = _latest_nc(t, "review_id")
+    return f"""(CASE WHEN b.last_nc IS NULL THEN b.audit_review_due
+        WHEN {latest} IS NULL THEN b.audit_review_due
+        WHEN {latest} = b.last_nc THEN b.action_review_due
+        ELSE {_latest_nc(t, 'new_due')} || 'T09:00:00Z' END)"""
 
 
-def actions_as_at(r: Reader, t: str, t_day: str, day_start: str) -> list[dict]:
-    """Per (team, worker), as at ``t``: actions open, overdue (due before ``t_day``, the
-    London date of ``t``), PDT reviews due (fallen due by ``t``) and overdue (fallen
-    due before ``day_start``, the London midnight starting ``t_day``)."""
-    return r.query(
+def actions_as_at(r: Reader, t: str, t_day: str, day_start: str,
+                  ends: list[tuple[str, str]] = ()) -> tuple[list[dict], dict[int, int]]:
+    """Actions as at ``t``, per (team, worker): open, overdue (due before ``t_day``, the
+    London date of ``t``), PDT reviews due (fallen due by ``t``) and overdue (fallen due
+    before ``day_start``, the London midnight starting ``t_day``).
+
+    With ``ends`` (instant, its London date) also the actions overdue as at each of them
+    (the weekly trend), in the same statement over the same candidates: ({index: n})."""
+    ends = list(ends)
+    weeks, params = _weeks_cte(ends or [(t, t_day)], "t, t_day")
+    params |= {"since": min([t, *(e for e, _ in ends)]), "until": max([t, *(e for e, _ in ends)]),
+               "t": t, "t_day": t_day, "day_start": day_start}
+    trend = f"""
+        UNION ALL
+        SELECT 'week', w.i, NULL, COUNT(*), 0, 0, 0 FROM w JOIN base b
+            ON b.submitted_at < w.t AND (b.closed_at IS NULL OR b.closed_at >= w.t)
+         WHERE {_due_at('w.t')} < w.t_day
+         GROUP BY w.i""" if ends else ""
+    rows = r.rows(
         f"""
-        WITH {_ACTION_BASE},
+        WITH {_ACTION_BASE}, {weeks},
         st AS (SELECT b.team, b.worker, {_due_at(':t')} AS due_then, {_review_due_at(':t')} AS review_then
                  FROM base b WHERE b.submitted_at < :t AND (b.closed_at IS NULL OR b.closed_at >= :t))
-        SELECT team, worker, COUNT(*) AS open, COALESCE(SUM(due_then < :t_day), 0) AS overdue,
-               COALESCE(SUM(review_then <= :t), 0) AS reviews_due,
-               COALESCE(SUM(review_then < :day_start), 0) AS reviews_overdue
+        SELECT 'group', team, worker, COUNT(*), COALESCE(SUM(due_then < :t_day), 0),
+               COALESCE(SUM(review_then <= :t), 0), COALESCE(SUM(review_then < :day_start), 0)
           FROM st GROUP BY team, worker
+        {trend}
         """,
-        {"since": t, "until": t, "t": t, "t_day": t_day, "day_start": day_start},
+        params,
     )
+    groups = [dict(zip(("team", "worker", "open", "overdue", "reviews_due", "reviews_overdue"), row[1:],
+                       strict=True)) for row in rows if row[0] == "group"]
+    return groups, {row[1]: row[3] for row in rows if row[0] == "week"}
 
 
 def _weeks_cte(weeks: list[tuple], columns: str) -> tuple[str, dict]:
@@ -165,25 +203,6 @@ def _weeks_cte(weeks: list[tuple], columns: str) -> tuple[str, dict]:
     return f"w(i, {columns}) AS (VALUES {', '.join(rows)})", params
 
 
-def overdue_by_week(r: Reader, ends: list[tuple[str, str]]) -> dict[int, int]:
-    """Actions overdue as at each of ``ends`` (instant, its London date): {index: n}."""
-    if not ends:
-        return {}
-    weeks, params = _weeks_cte(ends, "t, t_day")
-    params |= {"since": min(t for t, _ in ends), "until": max(t for t, _ in ends)}
-    rows = r.query(
-        f"""
-        WITH {_ACTION_BASE}, {weeks}
-        SELECT w.i, COUNT(*) AS n FROM w JOIN base b
-            ON b.submitted_at < w.t AND (b.closed_at IS NULL OR b.closed_at >= w.t)
-         WHERE {_due_at('w.t')} < w.t_day
-         GROUP BY w.i
-        """,
-        params,
-    )
-    return {row["i"]: row["n"] for row in rows}
-
-
 def audits_by_week(r: Reader, weeks: list[tuple[str, str]]) -> dict[int, dict]:
     """Per week ``[start, end)``: audits, all met, standards met and rated: {index: row}."""
     if not weeks:
@@ -192,13 +211,12 @@ def audits_by_week(r: Reader, weeks: list[tuple[str, str]]) -> dict[int, dict]:
     rows = r.query(
         f"""
         WITH {cte},
-        per AS (SELECT w.i, a.audit_id,
-                       COALESCE(SUM(rt.rating = 'met'), 0) AS met,
-                       COALESCE(SUM(rt.rating IN ('met', 'partly_met', 'not_met')), 0) AS rated,
-                       SUM(rt.rating IS NULL OR rt.rating NOT IN ('met', 'not_applicable')) AS misses
-                  FROM w JOIN audits a ON a.submitted_at >= w.s AND a.submitted_at < w.e
-                  LEFT JOIN ratings rt ON rt.audit_id = a.audit_id
-                 GROUP BY w.i, a.audit_id)
+        pa AS MATERIALIZED (SELECT w.i, a.audit_id FROM w
+                              JOIN audits a INDEXED BY audits_period
+                                ON a.submitted_at >= w.s AND a.submitted_at < w.e),
+        per AS (SELECT pa.i, pa.audit_id, {_PER_AUDIT}
+                  FROM pa LEFT JOIN ratings rt INDEXED BY ratings_report ON rt.audit_id = pa.audit_id
+                 GROUP BY pa.i, pa.audit_id)
         SELECT i, COUNT(*) AS audits, SUM(misses = 0) AS all_met, SUM(met) AS met, SUM(rated) AS rated
           FROM per GROUP BY i
         """,
@@ -215,7 +233,7 @@ def escalations_raised_by_week(r: Reader, weeks: list[tuple[str, str]]) -> dict[
         f"""
         WITH {cte}
         SELECT w.i, COUNT(e.escalation_id) AS n FROM w
-          JOIN escalations e ON e.raised_at >= w.s AND e.raised_at < w.e
+          JOIN escalations e INDEXED BY escalations_raised ON e.raised_at >= w.s AND e.raised_at < w.e
          GROUP BY w.i
         """,
         params,
@@ -269,15 +287,17 @@ def sample_progress(r: Reader, start: str, end: str, t: str) -> list[dict]:
     and drawn children not audited as at ``t`` (cancelled items left out)."""
     return r.query(
         f"""
-        WITH drawn AS (SELECT COALESCE(auditor, '') AS who, COUNT(*) AS n FROM queue_items
+        WITH drawn AS (SELECT COALESCE(auditor, '') AS who, COUNT(*) AS n
+                         FROM queue_items INDEXED BY queue_items_created
                         WHERE created_at >= :start AND created_at < :end GROUP BY who),
-        audited AS (SELECT a.auditor AS who, COUNT(*) AS n FROM audits a WHERE {SUBMITTED} GROUP BY who),
+        audited AS (SELECT a.auditor AS who, COUNT(*) AS n FROM audits a INDEXED BY audits_period
+                     WHERE {SUBMITTED} GROUP BY who),
         outstanding AS (
             SELECT who, COUNT(*) AS n FROM (
-                SELECT COALESCE(claimed_by, auditor, '') AS who FROM queue_items
+                SELECT COALESCE(claimed_by, auditor, '') AS who FROM queue_items INDEXED BY queue_items_status
                  WHERE status IN ('queued', 'claimed', 'in_progress') AND created_at < :t
                 UNION ALL
-                SELECT COALESCE(q.claimed_by, q.auditor, '') FROM audits a
+                SELECT COALESCE(q.claimed_by, q.auditor, '') FROM audits a INDEXED BY audits_period
                   JOIN queue_items q ON q.queue_id = a.queue_id
                  WHERE a.submitted_at >= :t AND q.status = 'done' AND q.created_at < :t)
              GROUP BY who),

@@ -345,10 +345,16 @@ def m004_reports(db: Database) -> None:
         CREATE UNIQUE INDEX reports_one_per_slot ON reports(kind, slot) WHERE slot IS NOT NULL;
         CREATE INDEX reports_generated ON reports(generated_at);
 
-        -- What the reports' aggregate queries range over.
-        CREATE INDEX audits_submitted ON audits(submitted_at);
-        CREATE INDEX action_reviews_at ON action_reviews(at);
+        -- The reports' aggregate queries read these indexes only (they cover the columns
+        -- used), never the wide audit rows (each holds its programme snapshot).
+        CREATE INDEX audits_period ON audits(submitted_at, team, worker, auditor, programme_id, programme_version);
+        CREATE INDEX audits_facts ON audits(audit_id, submitted_at, team, worker, review_due_at);
+        CREATE INDEX ratings_report ON ratings(audit_id, standard_id, rating);
+        CREATE INDEX actions_open ON actions(status, audit_id, due, review_due_at);
+        CREATE INDEX action_reviews_at ON action_reviews(at, outcome, action_id);
+        CREATE INDEX action_reviews_outcome ON action_reviews(outcome, action_id, review_id);
+        CREATE INDEX action_reviews_nc ON action_reviews(action_id, outcome, at, review_id, new_due);
         CREATE INDEX escalations_raised ON escalations(raised_at);
-        CREATE INDEX queue_items_created ON queue_items(created_at);
+        CREATE INDEX queue_items_created ON queue_items(created_at, auditor);
         """
     )

@@ -225,7 +225,8 @@ def theme_lines(themes) -> list[str]:
 
 
 def _figures(f) -> list:
-    return [f.audits, f"{f.all_met} ({pct_text(f.all_met_pct)})", pct_n(f.standards_met_pct, f.standards_rated),
+    return [f.audits, f"{f.all_met} ({pct_text(f.all_met_pct)})" if f.audits else "–",
+            pct_n(f.standards_met_pct, f.standards_rated) if f.standards_rated else "–",
             f.actions_open, f.actions_overdue, f.escalations_open]
 
 

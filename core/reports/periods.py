@@ -30,7 +30,7 @@ from ..config import WEEKDAYS, ReportSettings
 from ..errors import StateError
 
 KINDS = ("smt", "weekly")
-KIND_TITLES = {"smt": "SMT report", "weekly": "Weekly report"}
+KIND_TITLES = {"smt": "SMT report", "weekly": "weekly report"}  # as in a sentence
 # How far back a slot is looked for: a week holds at least one slot of each kind.
 _SEARCH_DAYS = 8
 

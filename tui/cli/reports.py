@@ -44,7 +44,8 @@ def _report_command(kind: str, help_text: str):
                 emit_json(stored)
                 return
             who = ", ".join(stored.recipients)
-            click.echo(f"{svc.KIND_TITLES[kind]} {stored.report_id} stored and queued to"
+            title = svc.KIND_TITLES[kind]
+            click.echo(f"{title[0].upper()}{title[1:]} {stored.report_id} stored and queued to"
                        f" {len(stored.recipients)} ({who}); dipaudit tick delivers it")
             report = svc.stored_model(ctx, stored.report_id)
         else:

@@ -199,3 +199,17 @@ def test_a_stored_report_shows_exactly_as_sent(ctx, history):
 
     with pytest.raises(NotFound, match="no stored report 999"):
         show_stored(reader, 999)
+
+
+def test_a_broken_council_template_holds_the_slot_without_stopping_tick(ctx, history):
+    own = locations.templates_dir() / "reports"
+    own.mkdir(parents=True)
+    (own / "report.html.j2").write_text("{{ no_such_name }}\n")
+    ctx.clock.set(utc(2020, 4, 30, 7, 5))
+    result = tick(ctx)
+    assert [(d["kind"], d["report_id"]) for d in result["reports"]] == [("smt", None), ("weekly", None)]
+    assert "report.html.j2" in result["reports"][0]["error"] and "no_such_name" in result["reports"][0]["error"]
+    assert ctx.store.scalar("SELECT COUNT(*) FROM reports") == 0 and report_rows(ctx) == []
+    (own / "report.html.j2").unlink()  # fixed: the next tick sends the slot, once
+    assert [d["report_id"] is not None for d in tick(ctx)["reports"]] == [True, True]
+    assert tick(ctx)["reports"] == []

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 
 from .. import locations
-from ..clock import local, show
+from ..clock import from_iso, local, show
 from ..errors import DipauditError, StateError
 from ..files import safe_cell
 from .model import Report, StandardFigures
@@ -73,10 +74,6 @@ def pct_n(value: float | None, n: int) -> str:
 def period_text(report: Report) -> str:
     """``Tue 28 Apr 2020 08:00 to Thu 30 Apr 2020 08:00``; whole London days as dates,
     the last day inclusive: ``Mon 20 Apr 2020 to Sun 26 Apr 2020``."""
-    from datetime import time, timedelta
-
-    from ..clock import from_iso
-
     start, end = from_iso(report.from_), from_iso(report.to)
     if local(start).time() == time(0) and local(end).time() == time(0):
         last = local(end).date() - timedelta(days=1)
@@ -171,8 +168,6 @@ def escalation_status(e) -> str:
 
 
 def week_label(week) -> str:
-    from datetime import date
-
     return date.fromisoformat(week.week_start).strftime("%a %d %b %Y")
 
 

@@ -34,7 +34,7 @@ from ..store import reports as q
 from .build import VIEW_ROLES, compose_report
 from .model import Report
 from .periods import KIND_TITLES, KINDS, Period, check_kind, latest_slot, slot_period, slots_between
-from .render import FORMATS, format_for, period_text, render_report
+from .render import FORMATS, ReportTemplateProblem, format_for, period_text, render_report
 
 SEND_ROLES = ("admin",)
 RECIPIENT_ROLE = {"smt": "smt", "weekly": "director"}
@@ -90,8 +90,8 @@ def _store_and_queue(ctx: Context, report: Report, *, trigger: str, skipped: lis
                      ) -> int | None:
     """Store ``report`` with every rendering and queue it to its recipients, in one
     transaction. None when its slot was stored meanwhile (another tick)."""
-    renders = {fmt: render_report(report, fmt) for fmt in FORMATS}
-    model = renders["json"]
+    model = render_report(report, "json")  # the stored model is the JSON format, as sent
+    renders = {fmt: render_report(report, fmt) for fmt in FORMATS if fmt != "json"}
     digest = hashlib.sha256(model.encode("utf-8")).hexdigest()
     kind = report.kind
     actor = SYSTEM if trigger == "schedule" else None
@@ -138,7 +138,9 @@ def send_report(ctx: Context, kind: str, period: Period | None = None) -> Stored
 def queue_due_reports(ctx: Context) -> list[dict]:
     """The scheduler's part: for each kind, queue the latest slot that has come unless
     it is stored already (a quiet tick reads one index entry per kind). Returns, per
-    report queued: kind, slot, report_id, recipients, skipped (superseded slots)."""
+    report queued: kind, slot, report_id, recipients, skipped (superseded slots); and
+    ``error`` instead when a council's report template is broken (nothing is stored, so
+    the slot goes out once it is fixed)."""
     rs = ctx.settings.reports
     if not rs.scheduled:
         return []
@@ -156,7 +158,14 @@ def queue_due_reports(ctx: Context) -> list[dict]:
                 continue  # no slot before the database's first use is sent
         skipped = slots_between(rs, kind, from_iso(last), slot) if last else []
         report = compose_report(ctx, kind, slot_period(rs, kind, slot))
-        rid = _store_and_queue(ctx, report, trigger="schedule", skipped=skipped)
+        try:
+            rid = _store_and_queue(ctx, report, trigger="schedule", skipped=skipped)
+        except ReportTemplateProblem as exc:
+            # A council's broken template: nothing is stored, so the slot is sent once it
+            # is fixed; the rest of the tick goes on.
+            done.append({"kind": kind, "slot": slot_iso, "report_id": None, "recipients": [],
+                         "skipped": [], "error": str(exc)})
+            continue
         if rid is not None:
             stored = q.get_report(ctx.store, rid)
             done.append({"kind": kind, "slot": slot_iso, "report_id": rid,
@@ -196,7 +205,7 @@ def show_stored(ctx: Context, report_id: int, fmt: str = "txt") -> str:
     require_role(ctx, *VIEW_ROLES, doing="see the reports sent")
     fmt = format_for(None, fmt)
     row = _row(ctx, report_id)
-    text = row["renders"].get(fmt)
+    text = row["model"] if fmt == "json" else row["renders"].get(fmt)
     if text is None:  # stored before this format existed: rendered from the stored model
         text = render_report(Report.model_validate_json(row["model"]), fmt)
     return text

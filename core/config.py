@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -70,6 +70,64 @@ class NotifySettings(BaseModel):
     teams: bool = True
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _weekday(value) -> str:
+    """``tue``, ``Tue`` or ``Tuesday`` -> ``tue``."""
+    text = str(value).strip().casefold()
+    for short, full in zip(WEEKDAYS, DAY_NAMES, strict=True):
+        if text in (short, full):
+            return short
+    raise ValueError(f"not a day of the week (one of {', '.join(WEEKDAYS)})")
+
+
+def _clock_time(value) -> str:
+    """``8:00`` or ``08:00`` -> ``08:00`` (24-hour London wall-clock time)."""
+    text = str(value).strip()
+    hh, sep, mm = text.partition(":")
+    if not (sep and hh.isdigit() and mm.isdigit() and len(mm) == 2 and 0 <= int(hh) < 24
+            and 0 <= int(mm) < 60):
+        raise ValueError("not a time of day as HH:MM (24-hour, London)")
+    return f"{int(hh):02d}:{mm}"
+
+
+class ReportSettings(BaseModel):
+    """When the SMT and weekly reports fall due (London wall-clock time) and what they hold."""
+
+    smt_days: list[str] = Field(default_factory=lambda: ["tue", "thu"],
+                                description="days the SMT report is sent")
+    smt_time: str = "08:00"
+    weekly_day: str = "mon"
+    weekly_time: str = "08:00"
+    week_starts: str = "mon"  # a reporting week runs from this day's midnight for seven days
+    trend_weeks: int = Field(8, ge=1, le=104, description="weeks before the reported one in the trend")
+    weekly_by_worker: bool = False  # the weekly report stops at team level unless this is on
+    scheduled: bool = True  # dipaudit tick sends each report when its slot comes
+
+    @field_validator("smt_days", mode="before")
+    @classmethod
+    def _days(cls, v):
+        days = [v] if isinstance(v, str) else list(v)
+        out = sorted({_weekday(d) for d in days}, key=WEEKDAYS.index)
+        if not out:
+            raise ValueError("at least one day")
+        return out
+
+    @field_validator("weekly_day", "week_starts", mode="before")
+    @classmethod
+    def _day(cls, v):
+        return _weekday(v)
+
+    @field_validator("smt_time", "weekly_time", mode="before")
+    @classmethod
+    def _time(cls, v):
+        return _clock_time(v)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DIPAUDIT_",
@@ -83,6 +141,7 @@ class Settings(BaseSettings):
     note_types: NoteTypeSettings = NoteTypeSettings()
     workflow: WorkflowSettings = WorkflowSettings()
     notify: NotifySettings = NotifySettings()
+    reports: ReportSettings = ReportSettings()
     keys: dict[str, str] = Field(default_factory=dict, description="binding id -> key(s)")
 
     @classmethod

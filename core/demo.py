@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from . import escalation
-from .actions import review_action
+from .actions import review_action, suggest_new_due
 from .audit import fill_audit, start_audit, submit_audit
 from .clock import Clock, FixedClock, today
 from .comments import add_comment, resolve_comment
@@ -415,7 +415,8 @@ def build_demo(ctx: Context, *, seed: int = DEMO_SEED) -> dict:
                     shape=shape_for(ctx))
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="dipaudit-demo-") as tmp:
-        history = _history(ctx, rng, write_files(data, Path(tmp), today(ctx.clock)))
+        paths = write_files(data, Path(tmp), today(ctx.clock))
+        history = _earlier_weeks(ctx, paths) | _history(ctx, rng, paths)
     tick(replace(ctx, user="system"))
     sample = draw_sample(replace(ctx, user=DEMO_USER), seed=SAMPLE_SEED, auditors=_auditors())
     summary = demo_summary(ctx) | history | {"seed": seed, "sample_id": sample.sample_id}
@@ -663,3 +664,107 @@ def _history(ctx: Context, rng: random.Random, paths: dict[str, Path]) -> dict:
     import_caseload(as_(DEMO_ADMIN), paths["list9"])
     import_notes(as_(DEMO_ADMIN), paths["notes"])
     return {"past_sample_id": past.sample_id}
+
+
+# -- the weeks before the replay: a history for the weekly report's trend -----------------
+EARLIER_WEEKS = 6  # weeks of audits before the three-week replay
+EARLIER_SEED = 1406
+# The teams drawn from each week, in turn (care leavers arrive with the Annex A list, three
+# weeks back); one team in the last two weeks, whose actions still await their two-week
+# PDT review when the replay begins.
+EARLIER_TEAMS = [("Assessment North", "Family Support East"), ("Child Protection South", "Children in Care"),
+                 ("Family Support East", "Child Protection South"), ("Children in Care", "Assessment North"),
+                 ("Child Protection South",), ("Family Support East",)]
+
+
+def _earlier_weeks(ctx: Context, paths: dict[str, Path]) -> dict:
+    """Six weeks of audits before the three-week replay, so the weekly report has a trend
+    and the reports' history has something in it: each Monday the demo auditor draws
+    one child per worker in two teams, the auditors audit and submit them through the
+    week, a few escalations are raised, answered and closed, and two weeks on the PDT
+    reviews the actions (most completed, some not completed with a new date, some left
+    for later). The scheduler runs every morning, so the audits finalise and the SMT
+    and weekly reports of those weeks are stored as they would have been sent. Its own
+    random stream, so the replay after it is unchanged."""
+    rng = random.Random(EARLIER_SEED)
+    end = ctx.now() - timedelta(days=HISTORY_DAYS)
+    start = end - timedelta(weeks=EARLIER_WEEKS)
+    clock = FixedClock(start)
+    next_cron = start + timedelta(hours=1)
+
+    def as_(login: str) -> Context:
+        return replace(ctx, clock=clock, user=login)
+
+    def at(when) -> None:
+        nonlocal next_cron
+        when = min(when, end)
+        while next_cron <= when:
+            clock.set(next_cron)
+            tick(as_("system"))
+            next_cron += timedelta(days=1)
+        clock.set(when)
+
+    # The canonical caseload and its notes so far (the care leavers' Annex A list comes later).
+    earlier_notes = paths["notes"].with_name("notes-before-the-trend.csv")
+    cutoff = today(clock).isoformat()
+    with paths["caseload"].open(encoding="utf-8") as fh:
+        known = {r["child_id"] for r in csv.DictReader(fh)}
+    with paths["notes"].open(encoding="utf-8") as src, \
+            earlier_notes.open("w", newline="", encoding="utf-8") as dst:
+        reader, writer = csv.DictReader(src), csv.DictWriter(dst, fieldnames=NOTE_COLUMNS)
+        writer.writeheader()
+        writer.writerows(r for r in reader if r["date"] < cutoff and r["child_id"] in known)
+    import_people(as_(DEMO_ADMIN), paths["people"])  # bootstrap: the first import makes the directory
+    import_caseload(as_(DEMO_ADMIN), paths["caseload"])
+    import_notes(as_(DEMO_ADMIN), earlier_notes)
+    submitted: list[tuple[object, Context]] = []
+    reviews: list[tuple] = []  # (when, action_id, outcome)
+    for week in range(EARLIER_WEEKS):
+        monday = start + timedelta(weeks=week)
+        at(monday + timedelta(hours=1))
+        sample = draw_sample(as_(DEMO_USER), seed=EARLIER_SEED + week, teams=EARLIER_TEAMS[week],
+                             auditors=_auditors())
+        items = ctx.store.query("SELECT queue_id, auditor FROM queue_items WHERE sample_id = ?"
+                                " ORDER BY queue_id", [sample.sample_id])
+        for i, item in enumerate(items):
+            # Through the working week: Monday to Friday, 09:00 to 17:00 London, roughly.
+            day, hour = divmod(i * 40 // max(len(items), 1), 8)
+            at(monday + timedelta(days=day, hours=2 + hour, minutes=rng.randint(0, 50)))
+            auditor = as_(item["auditor"])
+            audit = start_audit(auditor, str(item["queue_id"]))
+            fill_audit(auditor, audit.audit_id, _fill_data(audit, rng, ctx.settings))
+            done = submit_audit(auditor, audit.audit_id)
+            submitted.append((done, auditor))
+            review_at = clock.now() + timedelta(days=ctx.settings.workflow.review_after_days, hours=2)
+            for action in done.actions:
+                roll = rng.random()
+                if roll < 0.06:
+                    continue  # not reviewed yet: open, and overdue once its date passes
+                outcome = "completed" if roll < 0.8 else ("not_needed" if roll < 0.9 else "not_completed")
+                reviews.append((review_at + timedelta(minutes=len(reviews)), action.action_id, outcome))
+            if rng.random() < 0.2:
+                at(clock.now() + timedelta(hours=1))
+                esc = escalation.escalate(auditor, done.audit_id, rng.choice(ESCALATION_CONCERNS),
+                                          phoned="reached")
+                at(clock.now() + timedelta(hours=4))
+                escalation.respond(as_(done.manager), esc["escalation_id"],
+                                   "Visited today; a safety plan is agreed with the family.")
+                at(clock.now() + timedelta(days=1))
+                escalation.close(auditor, esc["escalation_id"], "Safety plan in place and reviewed.")
+        # The PDT's reviews that have fallen due by the end of this week.
+        week_end = monday + timedelta(weeks=1)
+        for when, action_id, outcome in sorted(r for r in reviews if r[0] < min(week_end, end)):
+            at(when)
+            new_due = suggest_new_due(as_(DEMO_PDT)) if outcome == "not_completed" else None
+            review_action(as_(DEMO_PDT), action_id, outcome, new_due=new_due,
+                          note="Checked on the child's record.")
+        reviews = [r for r in reviews if r[0] >= min(week_end, end)]
+    at(end)
+    return {"earlier_audits": len(submitted)}
+
+
+ESCALATION_CONCERNS = [
+    "A new adult in the household has not been assessed.",
+    "The child was not seen during the last two planned virtual visits.",
+    "School reports unexplained bruising; no strategy discussion recorded.",
+]

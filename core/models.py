@@ -284,6 +284,17 @@ class Reminder(BaseModel):
     due: str
 
 
+class ScheduledReport(BaseModel):
+    """A report slot the scheduler queued (or could not: ``error``, nothing stored)."""
+
+    kind: str
+    slot: str
+    report_id: int | None = None
+    recipients: list[str] = []
+    skipped: list[str] = []  # earlier slots superseded during downtime, never sent late
+    error: str | None = None
+
+
 class TickResult(BaseModel):
     """What one run of the scheduler's rules did."""
 
@@ -293,6 +304,7 @@ class TickResult(BaseModel):
     reminders: list[Reminder] = []
     escalations_overdue: list[int] = []
     referred: list[int] = []
+    reports: list[ScheduledReport] = []
 
 
 class OutboxMessage(Row):

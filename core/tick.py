@@ -19,16 +19,20 @@ from .clock import iso
 from .context import Context
 from .escalation import flag_overdue
 from .models import TickResult
+from .reports import queue_due_reports
 
 
 def tick(ctx: Context) -> TickResult:
     """Finalise audits whose comment window closed, flag action reviews due (PDT alerted
     once per audit), remind action owners, flag overdue escalations (auditor alerted)
-    and refer them to the Head of Service when configured. Returns what it did."""
+    and refer them to the Head of Service when configured; then queue the SMT and weekly
+    reports whose slot has come (after the rest, so they count its changes). Returns
+    what it did."""
     at = iso(ctx.now())
     finalised = finalise_due(ctx)
     reviews_due = flag_reviews_due(ctx)
     reminders = send_reminders(ctx)
     overdue, referred = flag_overdue(ctx)
+    reports = queue_due_reports(ctx)
     return TickResult(at=at, finalised=finalised, reviews_due=reviews_due, reminders=reminders,
-                      escalations_overdue=overdue, referred=referred)
+                      escalations_overdue=overdue, referred=referred, reports=reports)

@@ -21,13 +21,15 @@ import logging
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import apprise
+from apprise.attachment.memory import AttachMemory
 from jinja2 import TemplateError
 
 from core import outbox
 from core.context import Context
+from core.errors import DipauditError
 from core.people import get_person, require_person
 
-from .render import MissingTemplate, render
+from .render import REPORT_TEMPLATES, MissingTemplate, render, render_report_message
 
 # At TRACE/DEBUG Apprise prints credentials: never below INFO (field notes).
 _log = logging.getLogger("apprise")
@@ -44,30 +46,45 @@ def with_recipient(email_url: str, email: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query, safe="@:/")))
 
 
-def channels_for(ctx: Context, person: dict) -> tuple[apprise.Apprise, list[str]]:
-    """A per-recipient Apprise object, and the (privacy-masked) channels it holds."""
+def _channel_specs(ctx: Context, person: dict) -> list[tuple[str, object | None]]:
+    """(label, what to add to Apprise, or None when it is invalid) for each of a person's
+    channels: email, teams, config."""
     settings = ctx.settings.notify
-    login = person["login"]
-    ap = apprise.Apprise()
-    added: list[str] = []
+    specs: list[tuple[str, object | None]] = []
     if settings.email_url and person.get("email"):
-        if ap.add(with_recipient(settings.email_url, person["email"]), tag=login):
-            added.append("email")
-        else:
-            added.append("email (invalid email_url)")
+        specs.append(("email", with_recipient(settings.email_url, person["email"])))
     if settings.teams and person.get("teams_address"):
-        if ap.add(person["teams_address"], tag=login):
-            added.append("teams")
-        else:
-            added.append("teams (invalid Teams address)")
+        specs.append(("teams", person["teams_address"]))
     if settings.apprise_config:
         config = apprise.AppriseConfig()
-        if config.add(str(settings.apprise_config)):
-            ap.add(config)
-            added.append("config")
+        specs.append(("config", config if config.add(str(settings.apprise_config)) else None))
+    return specs
+
+
+_INVALID = {"email": "email (invalid email_url)", "teams": "teams (invalid Teams address)"}
+
+
+def _apprise_for(login: str, specs: list[tuple[str, object | None]]) -> tuple[apprise.Apprise, list[str]]:
+    ap = apprise.Apprise()
+    added: list[str] = []
+    for label, item in specs:
+        if item is None:
+            continue  # an Apprise config that cannot be read adds nothing
+        if isinstance(item, apprise.AppriseConfig):
+            ap.add(item)
+            added.append(label)
+        elif ap.add(item, tag=login):
+            added.append(label)
+        else:
+            added.append(_INVALID.get(label, f"{label} (invalid)"))
     for server in ap:  # one message per object: no need to pace sends
         server.request_rate_per_sec = 0
     return ap, added
+
+
+def channels_for(ctx: Context, person: dict) -> tuple[apprise.Apprise, list[str]]:
+    """A per-recipient Apprise object, and the (privacy-masked) channels it holds."""
+    return _apprise_for(person["login"], _channel_specs(ctx, person))
 
 
 def _error_of(result) -> str:
@@ -81,6 +98,19 @@ def _error_of(result) -> str:
     return "; ".join(parts) or f"apprise: {result.status.name.lower()}"
 
 
+def _outcome(results: list) -> tuple[bool, str | None]:
+    """(delivered, error) over one or more notify() results: delivered when any channel
+    reached the person (the failures kept as the error for the record)."""
+    reached = [r for r in results
+               if r.status in (apprise.AppriseResultStatus.SUCCESS, apprise.AppriseResultStatus.PARTIAL)]
+    errors = [_error_of(r) for r in results if not r]
+    if reached:
+        return True, "; ".join(errors) or None
+    if results and all(r.status == apprise.AppriseResultStatus.NOMATCH for r in results):
+        return False, "no channel tagged with the recipient's login"
+    return False, "; ".join(errors) or "apprise: nothing sent"
+
+
 def send(ctx: Context, row: dict) -> tuple[bool, str | None]:
     """Send one outbox row now. (delivered, error). Partial delivery counts as delivered:
     the person was reached, and resending would duplicate on the channel that worked."""
@@ -88,6 +118,8 @@ def send(ctx: Context, row: dict) -> tuple[bool, str | None]:
     person = get_person(ctx, login)
     if not person or not person.get("active", 1):
         return False, f"no active person '{login}' in the people directory"
+    if row["template"] in REPORT_TEMPLATES:
+        return _send_report(ctx, row, person)
     try:
         subject, body = render(ctx, row["template"], row["payload"], person)
     except MissingTemplate as exc:
@@ -104,6 +136,40 @@ def send(ctx: Context, row: dict) -> tuple[bool, str | None]:
     if result.status == apprise.AppriseResultStatus.NOMATCH:
         return False, f"no channel tagged '{login}'"
     return False, _error_of(result)
+
+
+def _send_report(ctx: Context, row: dict, person: dict) -> tuple[bool, str | None]:
+    """A report: the whole report by email (HTML body, Apprise's plain-text alternative,
+    the CSV attached); a card of headline figures to Teams and any other channel."""
+    login = person["login"]
+    try:
+        msg = render_report_message(ctx, row["template"], row["payload"], person)
+    except MissingTemplate as exc:
+        return False, str(exc)
+    except TemplateError as exc:
+        return False, f"template '{row['template']}.j2': {exc}"
+    except DipauditError as exc:  # the stored report is gone
+        return False, str(exc)
+    specs = _channel_specs(ctx, person)
+    email = [s for s in specs if s[0] == "email"]
+    others = [s for s in specs if s[0] != "email"]
+    results, added = [], []
+    if email:
+        ap, labels = _apprise_for(login, email)
+        added += labels
+        if len(ap):
+            attach = AttachMemory(content=msg.csv or "", name=msg.csv_name, mimetype="text/csv")
+            results.append(ap.notify(body=msg.html or msg.card, title=msg.subject, tag=login,
+                                     body_format=apprise.NotifyFormat.HTML, attach=attach))
+    if others:
+        ap, labels = _apprise_for(login, others)
+        added += labels
+        if len(ap):
+            results.append(ap.notify(body=msg.card, title=msg.subject, tag=login))
+    if not results:
+        why = ", ".join(added) if added else "no email channel configured, no Teams address, no Apprise config"
+        return False, f"no way to reach {login} ({why})"
+    return _outcome(results)
 
 
 def deliver_pending(ctx: Context, *, limit: int | None = None) -> dict:

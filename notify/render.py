@@ -9,6 +9,7 @@ Children are named by id and initials only, unless ``settings.notify.full_names`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, TemplateNotFound
@@ -18,6 +19,8 @@ from core.clock import show
 from core.context import Context
 from core.models import initials
 from core.outbox import child_facts
+from core.reports import sent_message
+from core.reports.render import pct_text
 
 PACKAGED = Path(__file__).parent / "templates"
 
@@ -35,6 +38,7 @@ def environment() -> Environment:
                       keep_trailing_newline=False)
     env.filters["when"] = lambda v: show(v) if v else ""
     env.filters["day"] = lambda v: show(v, with_time=False) if v else ""
+    env.filters["pct"] = pct_text
     return env
 
 
@@ -66,3 +70,26 @@ def render(ctx: Context, template: str, payload: dict, recipient: dict | None) -
     text = tpl.render(**values).strip()
     subject, _, body = text.partition("\n")
     return subject.strip(), body.strip()
+
+
+# Reports go out in two shapes: the whole report by email (HTML, with Apprise's plain-text
+# alternative and the CSV attached), a short card of headline figures everywhere else.
+REPORT_TEMPLATES = ("report_smt", "report_weekly")
+
+
+@dataclass(frozen=True)
+class ReportMessage:
+    subject: str
+    card: str  # headline figures only: no tables, no children (Teams, other channels)
+    html: str | None  # the stored HTML report, as built for sending
+    csv: str | None
+    csv_name: str
+
+
+def render_report_message(ctx: Context, template: str, payload: dict, recipient: dict | None) -> ReportMessage:
+    """The two shapes of a report message: the card from the ``report_*`` template, the
+    email body and attachment from the report stored when it was queued."""
+    subject, card = render(ctx, template, payload, recipient)
+    stored = sent_message(ctx, int(payload["report_id"]))
+    return ReportMessage(subject=subject, card=card, html=stored["html"], csv=stored["csv"],
+                         csv_name=stored["csv_name"])

@@ -179,15 +179,22 @@ def test_todays_sample_queues_work_and_skips_recently_audited(built):
         [(TODAY - timedelta(days=28)).isoformat()])}
     assert recent, "some children were audited in the last four weeks"
     assert not recent & {q["child_id"] for q in today_items}
-    audited = {r["child_id"] for r in store.query("SELECT child_id FROM audits")}
+    # Children audited in dipaudit within the exclusion period (four weeks) are not drawn.
+    audited = {r["child_id"] for r in store.query("SELECT child_id FROM audits WHERE started_at > ?",
+                                                  [(NOW - timedelta(days=28)).isoformat()])}
     assert not audited & {q["child_id"] for q in today_items}
     assert json.loads(store.scalar("SELECT value FROM meta WHERE key = 'demo'"))["seed"] == demo.DEMO_SEED
 
 
+REPLAY = (NOW - timedelta(days=demo.HISTORY_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")  # the last three weeks
+
+
 def test_history_leaves_every_screen_something_to_show(built):
     store, summary = built
-    audits = {r["status"]: r for r in store.query("SELECT * FROM audits")}
-    assert summary["audits_by_status"] == {"draft": 1, "finalised": 3, "queried": 1, "submitted": 1}
+    audits = {r["status"]: r for r in store.query("SELECT * FROM audits WHERE started_at >= ?", [REPLAY])}
+    replayed = {r["status"]: r["n"] for r in store.query(
+        "SELECT status, count(*) AS n FROM audits WHERE started_at >= ? GROUP BY status", [REPLAY])}
+    assert replayed == {"draft": 1, "finalised": 3, "queried": 1, "submitted": 1}
     assert audits["draft"]["auditor"] == demo.DEMO_USER
     now = "2020-04-27T08:00:00Z"
     # In the comment window: submitted less than 72 hours ago, one with an open query.
@@ -202,13 +209,35 @@ def test_history_leaves_every_screen_something_to_show(built):
     # An escalation nobody answered: referred to the Head of Service and past its respond-by.
     overdue = store.query("SELECT * FROM escalations WHERE status = 'open' AND respond_by < ?", [now])
     assert [e["level"] for e in overdue] == ["head_of_service"]
-    assert store.scalar("SELECT count(*) FROM escalations WHERE status = 'closed'") == 1
+    assert store.scalar("SELECT count(*) FROM escalations WHERE status = 'closed' AND raised_at >= ?",
+                        [REPLAY]) == 1
     # Actions: one reviewed by PDT, others awaiting review past their review date.
-    assert store.scalar("SELECT count(*) FROM action_reviews") == 1
+    assert store.scalar("SELECT count(*) FROM action_reviews WHERE at >= ?", [REPLAY]) == 1
     assert store.scalar("SELECT count(*) FROM actions WHERE status = 'open' AND review_due_at < ?", [now]) >= 2
     # Each step went through the services: its event is on the trail.
     actions = {r["action"] for r in store.query("SELECT DISTINCT action FROM events")}
     assert {"drawn", "started", "submitted", "finalised", "queried", "referred", "overdue"} <= actions
+
+
+def test_earlier_weeks_give_the_weekly_report_a_trend(built):
+    from core.reports import compose_report
+
+    store, summary = built
+    assert summary["earlier_audits"] == 50
+    ctx = Context(store=store, clock=FixedClock(NOW), settings=Settings(), user="dir.jo", os_login="tester")
+    weekly = compose_report(ctx, "weekly")
+    assert [w.audits for w in weekly.weeks] == [10, 10, 10, 10, 5, 5, 2, 1, 2]
+    assert all(w.standards_rated for w in weekly.weeks)
+    # Everything older than the replay was finalised; reviews, escalations and the reports
+    # the scheduler sent on the way are there too.
+    assert store.scalar("SELECT count(*) FROM audits WHERE started_at < ? AND status != 'finalised'", [REPLAY]) == 0
+    assert store.scalar("SELECT count(*) FROM action_reviews WHERE at < ?", [REPLAY]) > 50
+    assert store.scalar("SELECT count(*) FROM escalations WHERE raised_at < ? AND status = 'closed'", [REPLAY]) >= 5
+    kinds = Counter(r["kind"] for r in store.query("SELECT kind FROM reports WHERE trigger = 'schedule'"))
+    assert kinds["weekly"] == 10 and kinds["smt"] == 18
+    # Nothing from the earlier weeks comes after the replay's start on the trail.
+    first_replayed = store.scalar("SELECT min(event_id) FROM events WHERE at >= ?", [REPLAY])
+    assert store.scalar("SELECT max(at) FROM events WHERE event_id < ?", [first_replayed]) < REPLAY
 
 
 def test_build_refuses_a_database_with_data(built):

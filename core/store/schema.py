@@ -319,3 +319,42 @@ def m003_after_submission(db: Database) -> None:
         CREATE INDEX comments_open_queries ON comments(audit_id, status);
         """
     )
+
+
+# --- m004: reports (issue 8) -------------------------------------------------------------
+@migration
+def m004_reports(db: Database) -> None:
+    db.executescript(
+        """
+        -- Every report built for sending, stored as sent so it can be shown again exactly.
+        CREATE TABLE reports (
+            report_id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,                    -- smt | weekly
+            slot TEXT,                             -- the scheduled slot it was sent for; NULL when sent by hand
+            period_from TEXT NOT NULL,             -- [period_from, period_to), UTC ISO
+            period_to TEXT NOT NULL,
+            generated_at TEXT NOT NULL,            -- "as at"
+            generated_by TEXT NOT NULL,
+            trigger TEXT NOT NULL,                 -- schedule | hand
+            recipients TEXT NOT NULL DEFAULT '[]', -- JSON list of logins
+            content_hash TEXT NOT NULL,            -- sha256 of the model JSON
+            model TEXT NOT NULL,                   -- the report model as JSON
+            renders TEXT NOT NULL DEFAULT '{}'     -- JSON: format -> the text as sent
+        );
+        -- One report per scheduled slot: two ticks at once never send a slot twice.
+        CREATE UNIQUE INDEX reports_one_per_slot ON reports(kind, slot) WHERE slot IS NOT NULL;
+        CREATE INDEX reports_generated ON reports(generated_at);
+
+        -- The reports' aggregate queries read these indexes only (they cover the columns
+        -- used), never the wide audit rows (each holds its programme snapshot).
+        CREATE INDEX audits_period ON audits(submitted_at, team, worker, auditor, programme_id, programme_version);
+        CREATE INDEX audits_facts ON audits(audit_id, submitted_at, team, worker, review_due_at);
+        CREATE INDEX ratings_report ON ratings(audit_id, standard_id, rating);
+        CREATE INDEX actions_open ON actions(status, audit_id, due, review_due_at);
+        CREATE INDEX action_reviews_at ON action_reviews(at, outcome, action_id);
+        CREATE INDEX action_reviews_outcome ON action_reviews(outcome, action_id, review_id);
+        CREATE INDEX action_reviews_nc ON action_reviews(action_id, outcome, at, review_id, new_due);
+        CREATE INDEX escalations_raised ON escalations(raised_at);
+        CREATE INDEX queue_items_created ON queue_items(created_at, auditor);
+        """
+    )

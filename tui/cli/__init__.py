@@ -128,4 +128,15 @@ def main() -> None:
 
 
 # Command modules register themselves on ``cli`` when imported.
-from . import actions, audit, comments, demo, escalations, imports, misc, sampling, scheduler  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    actions,
+    audit,
+    comments,
+    demo,
+    escalations,
+    imports,
+    misc,
+    reports,
+    sampling,
+    scheduler,
+)

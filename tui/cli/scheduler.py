@@ -26,7 +26,11 @@ def tick_cmd(state: CliState, no_send: bool, as_json: bool) -> None:
         return
     click.echo(f"finalised {len(done.finalised)}, reviews due {len(done.reviews_due)},"
                f" reminders {len(done.reminders)}, escalations overdue {len(done.escalations_overdue)},"
-               f" referred {len(done.referred)}; delivered {done.delivered}, failed {done.failed}")
+               f" referred {len(done.referred)}, reports {len([r for r in done.reports if r.report_id])};"
+               f" delivered {done.delivered}, failed {done.failed}")
+    for r in done.reports:
+        if r.error:  # a council's broken report template: said every run until it is fixed
+            click.echo(f"{r.kind} report for {show(r.slot)} not sent: {r.error}", err=True)
 
 
 @cli.group("notify")

@@ -724,8 +724,7 @@ def _earlier_weeks(ctx: Context, paths: dict[str, Path]) -> dict:
         at(monday + timedelta(hours=1))
         sample = draw_sample(as_(DEMO_USER), seed=EARLIER_SEED + week, teams=EARLIER_TEAMS[week],
                              auditors=_auditors())
-        items = ctx.store.query("SELECT queue_id, auditor FROM queue_items WHERE sample_id = ?"
-                                " ORDER BY queue_id", [sample.sample_id])
+        items = sorted(queue.of_sample(ctx.store, sample.sample_id), key=lambda q: q["queue_id"])
         for i, item in enumerate(items):
             # Through the working week: Monday to Friday, 09:00 to 17:00 London, roughly.
             day, hour = divmod(i * 40 // max(len(items), 1), 8)
@@ -747,10 +746,10 @@ def _earlier_weeks(ctx: Context, paths: dict[str, Path]) -> dict:
                 esc = escalation.escalate(auditor, done.audit_id, rng.choice(ESCALATION_CONCERNS),
                                           phoned="reached")
                 at(clock.now() + timedelta(hours=4))
-                escalation.respond(as_(done.manager), esc["escalation_id"],
+                escalation.respond(as_(done.manager), esc.escalation_id,
                                    "Visited today; a safety plan is agreed with the family.")
                 at(clock.now() + timedelta(days=1))
-                escalation.close(auditor, esc["escalation_id"], "Safety plan in place and reviewed.")
+                escalation.close(auditor, esc.escalation_id, "Safety plan in place and reviewed.")
         # The PDT's reviews that have fallen due by the end of this week.
         week_end = monday + timedelta(weeks=1)
         for when, action_id, outcome in sorted(r for r in reviews if r[0] < min(week_end, end)):

@@ -103,7 +103,7 @@ def build(ctx) -> History:
     h.audits["A0"], (h.actions["a0w"],) = audit(ctx, "C6", "w2", "Team A", at(14, 8), at(14, 9), ALL_MET,
                                                 [("worker", "2020-04-24")])
     ctx.clock.set(at(20, 9))
-    h.escalations["E4"] = escalate(aud, h.audits["A0"], "Old concern", phoned="reached")["escalation_id"]
+    h.escalations["E4"] = escalate(aud, h.audits["A0"], "Old concern", phoned="reached").escalation_id
     ctx.clock.set(at(22, 9))
     close(aud, h.escalations["E4"], "Resolved long ago")
     h.audits["A0b"], (h.actions["a0bm"],) = audit(ctx, "C7", "w3", "Team B", at(15, 8), at(16, 6), ALL_MET,
@@ -112,14 +112,14 @@ def build(ctx) -> History:
         ctx, "C1", "w1", "Team A", at(27, 8), at(27, 9), ALL_MET, [("worker", "2020-04-28"), ("manager", "2020-05-12")])
     ctx.clock.set(at(27, 10))
     h.escalations["E1"] = escalate(aud, h.audits["A1"], "Concern one", phoned="no-answer",
-                                   respond_by="2020-04-28T10:00:00Z")["escalation_id"]
+                                   respond_by="2020-04-28T10:00:00Z").escalation_id
     h.audits["A2"], (h.actions["a2w"],) = audit(
         ctx, "C2", "w1", "Team A", at(28, 6), START,
         ratings("met", "partly_met", "met", "met", "not_met", "met"), [("worker", "2020-05-12")])
     ctx.clock.set(at(29, 9))
     review_action(pdt, h.actions["a1w"], "not_completed", new_due="2020-05-05")
     h.escalations["E2"] = escalate(aud, h.audits["A2"], "Concern two", to_hos=True,
-                                   respond_by="2020-05-01T09:00:00Z")["escalation_id"]
+                                   respond_by="2020-05-01T09:00:00Z").escalation_id
     ctx.clock.set(at(29, 10))
     query = add_comment(as_user(ctx, "m1"), h.audits["A2"], "Please look again", query=True)
     h.audits["A3"], _ = audit(ctx, "C3", "w2", "Team A", at(29, 9, 30), at(29, 10),
@@ -131,14 +131,14 @@ def build(ctx) -> History:
     ctx.clock.set(at(29, 12))
     review_action(pdt, h.actions["a1m"], "completed")
     ctx.clock.set(at(29, 13))
-    h.escalations["E3"] = escalate(aud, h.audits["A5"], "Concern three", phoned="reached")["escalation_id"]
+    h.escalations["E3"] = escalate(aud, h.audits["A5"], "Concern three", phoned="reached").escalation_id
     ctx.clock.set(at(29, 14))
     answered = add_comment(as_user(ctx, "m2"), h.audits["A5"], "A query answered at once", query=True)
     add_comment(as_user(ctx, "w3"), h.audits["A5"], "Just a comment")
     ctx.clock.set(at(29, 15))
     respond(as_user(ctx, "m2"), h.escalations["E3"], "Seen the child today")
     ctx.clock.set(at(29, 16))
-    resolve_comment(aud, answered["comment_id"], "Answered")
+    resolve_comment(aud, answered.comment_id, "Answered")
     h.audits["A4"], (h.actions["a4w"],) = audit(ctx, "C4", "w3", "Team B", at(29, 17), END, ALL_MET,
                                                 [("worker", "2020-05-12")])
     # After the period: changes the report as at its end must not see.
@@ -148,7 +148,7 @@ def build(ctx) -> History:
     ctx.clock.set(at(1, 9, month=5))
     review_action(pdt, h.actions["a1w"], "completed")
     refer_to_hos(aud, h.escalations["E1"])
-    resolve_comment(aud, query["comment_id"], "Looked again")
+    resolve_comment(aud, query.comment_id, "Looked again")
     escalate(aud, h.audits["A4"], "Concern after the period", phoned="reached")
     ctx.clock.set(BUILT)
     return h

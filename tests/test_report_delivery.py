@@ -63,7 +63,7 @@ def test_the_smt_report_arrives_as_html_email_with_the_csv_attached(ctx, queued)
     for m in inbox.messages:  # children by id and initials only, in every part
         raw = m.as_string()
         assert not any(name in raw for name in rd.NAMES.values())
-    assert {r["status"] for r in list_outbox(ctx) if r["entity"] == "report"} == {"sent"}
+    assert {r.status for r in list_outbox(ctx) if r.entity == "report"} == {"sent"}
     with SmtpServer(port) as again:
         deliver_pending(ctx)
     assert again.messages == []  # never twice

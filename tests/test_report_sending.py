@@ -39,7 +39,7 @@ def history(ctx):
 
 
 def report_rows(ctx) -> list[dict]:
-    return [r for r in list_outbox(ctx, limit=1000) if r["entity"] == "report"]
+    return [r.model_dump() for r in list_outbox(ctx, limit=1000) if r.entity == "report"]
 
 
 def events(ctx, action: str) -> list[dict]:

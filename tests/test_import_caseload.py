@@ -171,6 +171,7 @@ def test_skip_invalid_writes_the_rejects_file(ctx, tmp_path):
     assert child(ctx, "K009") is None
 
     elsewhere = tmp_path / "out" / "rejected.csv"
+    elsewhere.parent.mkdir()  # rejects go only into a folder that exists (core.files)
     again = import_caseload(ctx, path, skip_invalid=True, rejects_path=elsewhere)
     assert (again.rejects_file, again.unchanged) == (str(elsewhere), 1)
     assert elsewhere.exists()

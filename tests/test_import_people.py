@@ -14,6 +14,7 @@ from tests.conftest import FIXTURES, as_user
 
 F = FIXTURES / "import"
 HEADINGS = ("login", "name", "roles", "team", "email", "teams", "manager", "head_of_service")
+ADMIN = ["admin1", "Ada Admin", "admin", "", "admin1@example.org", "", "", ""]  # as in people.csv
 
 
 def write_csv(path, rows, headings=HEADINGS):
@@ -45,6 +46,7 @@ def test_reimport_updates_and_rematches_workers(ctx, tmp_path):
     assert logins == {"C001": "w1", "C002": "w1", "C003": "w2", "C004": "w2", "C005": None}
 
     path = write_csv(tmp_path / "p.csv", [
+        ADMIN,  # a people import is the whole directory: it keeps an admin
         ["w2", "Sam Renamed", "worker", "Team B", "sam@example.org", "", "m1", "hos1"],
         ["w3", "Sam Social", "Worker", "Team B", "w3@example.org", "", "m1", ""],
     ])
@@ -78,7 +80,7 @@ def test_bad_rows_listed_by_row_and_column(ctx, tmp_path):
 
 def test_manager_already_in_the_directory_is_accepted(ctx, tmp_path):
     import_people(ctx, F / "people.csv")
-    path = write_csv(tmp_path / "p.csv", [["w9", "New Worker", "worker", "Team A", "", "", "m1", "hos1"]])
+    path = write_csv(tmp_path / "p.csv", [ADMIN, ["w9", "New Worker", "worker", "Team A", "", "", "m1", "hos1"]])
     assert import_people(ctx, path).added == 1
     assert json.loads(ctx.store.scalar("SELECT roles FROM people WHERE login = 'w9'")) == ["worker"]
 

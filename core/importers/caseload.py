@@ -31,6 +31,7 @@ stored column order, so "unchanged" is one tuple comparison; a child in one list
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
@@ -45,6 +46,7 @@ from .annexa import ANNEX_A, CANONICAL, COHORT_ORDER, LIST6, Layout, cohort_of, 
 from .common import (
     Faults,
     ImportResult,
+    Memo,
     Progress,
     Table,
     cell,
@@ -251,17 +253,23 @@ class _ChunkReader:
         self.date_keys = [k for k in dict.fromkeys(keys) if k and k in at]
         # Key dates kept on the source, in JSON key order (json.dumps(sort_keys=True)).
         self.key_dates = sorted(k for k in self.date_keys if k in set(layout.dates))
-        self.memo: dict[str, dict] = {}
+        self.memo: dict[str, Memo] = {}
         self.first_row: dict[str, int] = {}
         self.canonical = layout is CANONICAL
-        self.fragments: dict[str, dict[str, str]] = {k: {} for k in self.key_dates}
+        self.fragments: dict[str, dict[str | None, str | None]] = {k: {} for k in self.key_dates}
+        self.columns: list[Sequence] = []
+        self.plain = table.sheet is None  # a CSV: every cell is text
 
-    def _column(self, rows: list[list], key: str) -> list | None:
+    def _column(self, key: str) -> Sequence | None:
+        """A column of the chunk being read (None: the file has no such column)."""
         i = self.at.get(key)
-        return None if i is None else list(map(itemgetter(i), rows))
+        return None if i is None else self.columns[i]
 
-    def _memo(self, key: str) -> dict:
-        return self.memo.setdefault(key, {})
+    def _memo(self, key: str) -> Memo:
+        memo = self.memo.get(key)
+        if memo is None:
+            memo = self.memo[key] = Memo()
+        return memo
 
     def read(self, chunk: list[tuple[int, list]], kept: dict[str, tuple], rejected_ids: set[str]) -> None:
         table, layout, faults, width = self.table, self.layout, self.faults, self.width
@@ -271,19 +279,22 @@ class _ChunkReader:
                     if cid := text(cell(cells, self.at["child_id"])):
                         rejected_ids.add(cid)
             chunk = [(n, c) for n, c in chunk if n not in table.oversized]
+            if not chunk:
+                return
         numbers = [n for n, _ in chunk]
         rows = [c if len(c) >= width else [*c, *[None] * (width - len(c))] for _, c in chunk]
+        self.columns = list(zip(*rows, strict=False))  # each column of the chunk at once
         n = len(rows)
         problems: list[tuple[int, int, str, str]] = []  # (position, order, column, message)
         heading = table.headings
 
-        ids = text_column(self._column(rows, "child_id"))
-        for k, cid in enumerate(ids):
-            if cid is None:
-                problems.append((k, 0, heading[self.at["child_id"]], "child id is blank"))
+        ids = text_column(self._column("child_id"), plain=self.plain)
+        if None in ids:
+            problems += [(k, 0, heading[self.at["child_id"]], "child id is blank")
+                         for k, cid in enumerate(ids) if cid is None]
         dates: dict[str, list] = {}
         for order, key in enumerate(self.date_keys, start=_DATE_ORDER):
-            values, bad = convert(self._column(rows, key), parse_iso, self._memo(key))
+            values, bad = convert(self._column(key), parse_iso, self._memo("dates"), plain=self.plain)
             for k in bad:
                 problems.append((k, order, heading[self.at[key]], values[k].message))
                 values[k] = None
@@ -291,7 +302,7 @@ class _ChunkReader:
         none = [None] * n
         age = none
         if "age" in self.at:
-            age, bad = convert(self._column(rows, "age"), parse_int, self._memo("age"))
+            age, bad = convert(self._column("age"), parse_int, self._memo("age"), plain=self.plain)
             for k in bad:
                 problems.append((k, _AGE_ORDER, heading[self.at["age"]], age[k].message))
                 age[k] = None
@@ -299,80 +310,86 @@ class _ChunkReader:
         edob = dates.get("expected_date_of_birth", none)
         today = self.today
         # A future date of birth is the expected one; unborn by date, age -1, or no date and no age.
-        unborn = [False] * n
-        for k in range(n):
-            d, e, a = dob[k], edob[k], age[k]
-            if d is not None and d > today:
-                if dob is none or edob is none:
-                    dob, edob = list(dob), list(edob)
-                dob[k], edob[k] = None, e or d
-                e = edob[k]
-            unborn[k] = e is not None or a == -1 or (dob[k] is None and a is None)
-        cohorts = self._cohorts(rows, unborn, dates, problems)
+        future = [k for k, d in enumerate(dob) if d is not None and d > today]
+        if future:
+            dob, edob = list(dob), list(edob)
+            for k in future:
+                dob[k], edob[k] = None, edob[k] or dob[k]
+        unborn = [e is not None or a == -1 or (d is None and a is None) for d, e, a in zip(dob, edob, age, strict=True)]
+        cohorts = self._cohorts(unborn, dates, problems)
 
-        bad_rows: set[int] = set()
         if problems:
             problems.sort(key=itemgetter(0, 1))
             for k, _order, column, message in problems:
                 faults.add(table, numbers[k], column, message, chunk[k][1])
-                bad_rows.add(k)
+                cohorts[k] = None  # the row is rejected
 
-        def texts(key: str, memo: bool = True) -> list:
-            values = self._column(rows, key)
-            if values is None:
-                return none
-            return convert(values, text, self._memo(key))[0] if memo else text_column(values)
-
-        names = texts("name", memo=False)
-        workers = texts("worker")
+        names = self._texts("name", none, memo=False)
+        workers = self._texts("worker", none)
         if layout.source == "list9" and "personal_advisor" in self.at:
-            advisors = texts("personal_advisor")
+            advisors = self._texts("personal_advisor", none)
             workers = [w or p for w, p in zip(workers, advisors, strict=True)]
-        teams, families = texts("team"), texts("family_id")
+        teams, families = self._texts("team", none), self._texts("family_id", none)
         ended = dates.get(layout.end, none) if layout.end else none
-        kd_columns = [(self.fragments[k], k, dates[k]) for k in self.key_dates]
+        key_dates = self._key_dates(dates, n)
+        self.columns = []
         source, first_row, canonical = layout.source, self.first_row, self.canonical
-        for k in range(n):
-            cid = ids[k]
-            if k in bad_rows or cohorts[k] is None:
+        get = kept.get
+        for number, cid, cohort, name, d, e, w, t, f, end, kd in zip(
+                numbers, ids, cohorts, names, dob, edob, workers, teams, families, ended, key_dates, strict=True):
+            if cohort is None:
                 if cid:
                     rejected_ids.add(cid)
                 continue
-            parts = []
-            for frag, key, values in kd_columns:
-                v = values[k]
-                if v:
-                    f = frag.get(v)
-                    if f is None:
-                        f = frag[v] = f'"{key}": "{v}"'
-                    parts.append(f)
-            row = (cid, source, cohorts[k], names[k], dob[k], edob[k], workers[k], teams[k], families[k],
-                   ended[k], 1, "{" + ", ".join(parts) + "}" if parts else "{}")
-            held = kept.get(cid)
+            row = (cid, source, cohort, name, d, e, w, t, f, end, 1, kd)
+            held = get(cid)
             if held is None:
                 kept[cid] = row
-                first_row[cid] = numbers[k]
+                first_row[cid] = number
             elif canonical:
-                faults.add(table, numbers[k], heading[self.at["child_id"]],
-                           f"child id '{shown(cid)}' is already on row {first_row[cid]}", chunk[k][1])
+                faults.add(table, number, heading[self.at["child_id"]],
+                           f"child id '{shown(cid)}' is already on row {first_row[cid]}",
+                           chunk[numbers.index(number)][1])
                 rejected_ids.add(cid)
             else:
                 # Annex A repeats a child with several episodes: keep the open or latest one.
                 kept[cid] = _later_episode(held, row, today)
 
-    def _cohorts(self, rows: list[list], unborn: list[bool], dates: dict[str, list],
-                 problems: list) -> list[str | None]:
-        layout, n = self.layout, len(rows)
+    def _texts(self, key: str, none: list, memo: bool = True) -> list:
+        values = self._column(key)
+        if values is None:
+            return none
+        if not memo:
+            return text_column(values, plain=self.plain)
+        return convert(values, text, self._memo(key), plain=self.plain)[0]
+
+    def _key_dates(self, dates: dict[str, list], n: int) -> list[str]:
+        """Each row's key dates as JSON (``json.dumps(sort_keys=True)``'s text), a column at a time."""
+        if not self.key_dates:
+            return ["{}"] * n
+        fragments = []
+        for key in self.key_dates:
+            memo, values = self.fragments[key], dates[key]
+            for v in set(values).difference(memo):
+                memo[v] = None if v is None else f'"{key}": "{v}"'
+            fragments.append(list(map(memo.__getitem__, values)))
+        if len(fragments) == 1:
+            return ["{" + f + "}" if f else "{}" for f in fragments[0]]
+        return ["{" + j + "}" if (j := ", ".join(filter(None, t))) else "{}" for t in zip(*fragments, strict=True)]
+
+    def _cohorts(self, unborn: list[bool], dates: dict[str, list], problems: list) -> list[str | None]:
+        layout, n = self.layout, len(unborn)
         if layout.cohort is not None:
             if layout is LIST6 and "case_status" in self.at:
                 # List 6 "Case Status" may say the plan the child is on ("b) Child Protection plan").
-                status, _ = convert(self._column(rows, "case_status"), lambda v: cohort_of(code(v)),
-                                    self._memo("case_status"))
+                status, _ = convert(self._column("case_status"), lambda v: cohort_of(code(v)),
+                                    self._memo("case_status"), plain=self.plain)
                 return ["unborn" if u else s or "cin" for u, s in zip(unborn, status, strict=True)]
-            return ["unborn" if u else layout.cohort for u in unborn]
+            cohort = layout.cohort
+            return ["unborn" if u else cohort for u in unborn]
         if "cohort" in self.at:
             column = self.table.headings[self.at["cohort"]]
-            raw, bad = convert(self._column(rows, "cohort"), _cohort_cell, self._memo("cohort"))
+            raw, bad = convert(self._column("cohort"), _cohort_cell, self._memo("cohort"), plain=self.plain)
             for k in bad:
                 problems.append((k, _COHORT_ORDER, column, raw[k].message))
                 raw[k] = None

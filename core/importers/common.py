@@ -19,7 +19,7 @@ import io
 import math
 import re
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -527,13 +527,22 @@ class Bad:
         self.message = message
 
 
-def convert(values: list[Any], fn: Callable[[Any], Any], memo: dict | None = None) -> tuple[list[Any], list[int]]:
+class Memo:
+    """Converted values of one column by cell value, with the cells that failed."""
+
+    __slots__ = ("values", "bad")
+
+    def __init__(self) -> None:
+        self.values: dict[Any, Any] = {}
+        self.bad: set[Any] = set()
+
+
+def convert(values: Sequence[Any], fn: Callable[[Any], Any], memo: Memo | None = None, *,
+            plain: bool = False) -> tuple[list[Any], list[int]]:
     """``fn`` over a column: (results, positions of Bad results). A ValueError from ``fn``
-    becomes ``Bad(message)``. ``memo``: results by text value, for columns that repeat
-    values (dates, workers, teams, codes); each distinct text is converted once."""
-    out: list[Any] = []
-    bad: list[int] = []
-    append = out.append
+    becomes ``Bad(message)``. ``memo``: for columns that repeat values (dates, workers,
+    teams, codes): each distinct cell is converted once per import, the rest is a lookup.
+    ``plain``: every cell is text or None (a CSV), so cells are their own memo keys."""
 
     def safe(v: Any) -> Any:
         try:
@@ -542,31 +551,37 @@ def convert(values: list[Any], fn: Callable[[Any], Any], memo: dict | None = Non
             return Bad(str(exc))
 
     if memo is None:
-        for v in values:
-            r = safe(v)
+        out = [safe(v) for v in values]
+        return out, [k for k, r in enumerate(out) if r.__class__ is Bad]
+    keys: Sequence[Any] = values
+    if not plain and not set(map(type, values)) <= _PLAIN:
+        # Workbook cells: 1 == 1.0 == True hash alike but read differently; key on the type too.
+        keys = list(zip(map(type, values), values, strict=True))
+    known = memo.values
+    try:
+        out = list(map(known.__getitem__, keys))  # every value seen before (most chunks)
+    except KeyError:
+        for key in set(keys).difference(known):
+            r = known[key] = safe(key[1] if keys is not values else key)
             if r.__class__ is Bad:
-                bad.append(len(out))
-            append(r)
-        return out, bad
-    get = memo.get
-    miss = memo  # a sentinel no result can be
-    for v in values:
-        if v.__class__ is str:
-            r = get(v, miss)
-            if r is miss:
-                r = memo[v] = safe(v)
-        else:  # workbook cells: numbers, dates (1 == 1.0 == True, so not memoised)
-            r = safe(v)
-        if r.__class__ is Bad:
-            bad.append(len(out))
-        append(r)
-    return out, bad
+                memo.bad.add(key)
+        out = list(map(known.__getitem__, keys))
+    if memo.bad and not memo.bad.isdisjoint(keys):
+        return out, [k for k, r in enumerate(out) if r.__class__ is Bad]
+    return out, []
 
 
-def text_column(values: list[Any]) -> list[str | None]:
+_PLAIN = frozenset({str, type(None)})
+
+
+def text_column(values: Sequence[Any], *, plain: bool = False) -> list[str | None]:
     """``text`` over a column of mostly distinct values (ids, names)."""
-    if all(v.__class__ is str for v in values):
-        stripped = [v.strip() for v in values]
+    if plain or all(v.__class__ is str for v in values):
+        if None in values:  # a short row padded out
+            values = ["" if v is None else v for v in values]
+        stripped = list(map(str.strip, values))
+        if stripped and min(map(len, stripped)) > 4:
+            return stripped  # nothing this long is a blank or #N/A
         return [None if len(s) <= 4 and s.casefold() in BLANKS else s for s in stripped]
     return [text(v) for v in values]
 

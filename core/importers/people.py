@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections import Counter
 from pathlib import Path
 
@@ -197,23 +198,26 @@ def import_people(
             return plan(ctx.store)[0]
     with ctx.tx() as tx:
         result, writes, events, leavers = plan(tx)
-        cols = ("login", *PEOPLE_FIELDS, "active", "left_at", "updated_at")
-        # Out of the one-active-person-per-OS-login index while rewritten: two people may
-        # swap OS logins in one file, whatever order their rows come in.
-        tx.executemany("UPDATE people SET active = 0 WHERE login = ?", [(w[0],) for w in writes])
-        tx.executemany(
-            f"INSERT INTO people ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-            " ON CONFLICT(login) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in cols[1:]),
-            [(*w, 1, None, tx.at) for w in writes],
-        )
         headed: dict[str, list[str]] = {}
         for p in leavers:
             headed[p["login"]] = [r[0] for r in tx.rows(
                 "SELECT name FROM teams WHERE head_of_service = ? ORDER BY name", [p["login"]])]
+        # Leavers first, and the people rewritten out of the one-active-person-per-OS-login
+        # index while they are: a newcomer may take a leaver's OS login, two people may swap.
         tx.executemany(
             "UPDATE people SET active = 0, roles = '[]', left_at = ?, updated_at = ? WHERE login = ?",
             [(tx.at, tx.at, p["login"]) for p in leavers],
         )
+        tx.executemany("UPDATE people SET active = 0 WHERE login = ?", [(w[0],) for w in writes])
+        cols = ("login", *PEOPLE_FIELDS, "active", "left_at", "updated_at")
+        try:
+            tx.executemany(
+                f"INSERT INTO people ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+                " ON CONFLICT(login) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in cols[1:]),
+                [(*w, 1, None, tx.at) for w in writes],
+            )
+        except sqlite3.IntegrityError as exc:  # checked above; this is the database's own guard
+            raise InputError(src.name, f"two active people would share an OS login ({exc})") from None
         tx.executemany("UPDATE teams SET head_of_service = NULL WHERE head_of_service = ?",
                        [(p["login"],) for p in leavers])
         tx.executemany(

@@ -248,3 +248,18 @@ def test_skip_invalid_never_imports_a_file_whose_every_row_is_bad(ctx, tmp_path)
     with pytest.raises(InputError, match="'nonsense' is not a cohort"):
         import_caseload(ctx, path, skip_invalid=True)
     assert ctx.store.scalar("SELECT COUNT(*) FROM children WHERE is_open = 1") == 4
+
+
+def test_a_bulk_import_rebuilds_the_indexes_it_set_aside(ctx, monkeypatch):
+    from core.importers import caseload
+
+    def indexes():
+        return ctx.store.rows("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'children'"
+                              " ORDER BY name")
+
+    before = indexes()
+    monkeypatch.setattr(caseload, "BULK_ROWS", 1)
+    assert import_caseload(ctx, F / "canonical.csv").added == 5
+    assert indexes() == before and len(before) >= 3
+    plan = ctx.store.rows("EXPLAIN QUERY PLAN SELECT child_id FROM children WHERE is_open = 1 AND worker = 'w1'")
+    assert "children_open_worker" in " ".join(str(r) for r in plan)

@@ -31,10 +31,13 @@ stored column order, so "unchanged" is one tuple comparison; a child in one list
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from operator import itemgetter
+from hashlib import blake2b
+from itertools import compress, repeat
+from operator import is_not, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +78,10 @@ SOURCE_FIELDS = (
     "cohort", "name", "date_of_birth", "expected_date_of_birth", "worker", "team",
     "family_id", "ended_on", "present", "key_dates",
 )
-# A source row: (child_id, source, *SOURCE_FIELDS), the order it is selected in.
-CID, SRC, COHORT, NAME, DOB, EDOB, WORKER, TEAM, FAMILY, ENDED, PRESENT, KEY_DATES = range(12)
+# A source row: (child_id, source, *SOURCE_FIELDS), the order it is selected in; as read
+# from a file it carries its content hash too (HASH, ``child_sources.row_hash``).
+CID, SRC, COHORT, NAME, DOB, EDOB, WORKER, TEAM, FAMILY, ENDED, PRESENT, KEY_DATES, HASH = range(13)
+_NUL, _SEP = "\x00", "\x1f"
 _IS_OPEN = CHILD_FIELDS.index("is_open")
 _CLOSED_ON = CHILD_FIELDS.index("closed_on")
 
@@ -98,6 +103,7 @@ class _Plan:
     updated: dict[str, list[str]] = field(default_factory=dict)
     closed: list[str] = field(default_factory=list)
     result: ImportResult = field(default_factory=ImportResult)
+    staged: int = 0  # source rows new or changed
 
 
 @without_gc
@@ -333,27 +339,49 @@ class _ChunkReader:
         ended = dates.get(layout.end, none) if layout.end else none
         key_dates = self._key_dates(dates, n)
         self.columns = []
-        source, first_row, canonical = layout.source, self.first_row, self.canonical
-        get = kept.get
-        for number, cid, cohort, name, d, e, w, t, f, end, kd in zip(
-                numbers, ids, cohorts, names, dob, edob, workers, teams, families, ended, key_dates, strict=True):
-            if cohort is None:
-                if cid:
-                    rejected_ids.add(cid)
-                continue
-            row = (cid, source, cohort, name, d, e, w, t, f, end, 1, kd)
-            held = get(cid)
+        fields = (ids, cohorts, names, dob, edob, workers, teams, families, ended, key_dates)
+        built = list(zip(ids, repeat(layout.source), cohorts, names, dob, edob, workers, teams, families, ended,
+                         repeat(1), key_dates, self._hashes(fields)))  # noqa: B905 (repeat is endless)
+        ok = list(map(is_not, cohorts, repeat(None)))
+        if not all(ok):  # rejected rows: their ids are not evidence a child left the list
+            rejected_ids.update(cid for cid, good in zip(ids, ok, strict=True) if cid and not good)
+            numbers = list(compress(numbers, ok))
+            chunk = list(compress(chunk, ok))
+            built = list(compress(built, ok))
+            ids = [r[CID] for r in built]
+        fresh = set(ids)
+        if len(fresh) == len(ids) and kept.keys().isdisjoint(fresh):
+            # Every child once (the usual file): all of it at once.
+            kept.update(zip(ids, built, strict=True))
+            self.first_row.update(zip(ids, numbers, strict=True))
+            return
+        self._one_by_one(chunk, numbers, built, kept, rejected_ids)
+
+    def _one_by_one(self, chunk, numbers, built, kept, rejected_ids) -> None:
+        """A chunk where a child comes twice: a fault in a canonical file, episodes in Annex A."""
+        table, first_row, today = self.table, self.first_row, self.today
+        for (_, cells), number, row in zip(chunk, numbers, built, strict=True):
+            cid = row[CID]
+            held = kept.get(cid)
             if held is None:
                 kept[cid] = row
                 first_row[cid] = number
-            elif canonical:
-                faults.add(table, number, heading[self.at["child_id"]],
-                           f"child id '{shown(cid)}' is already on row {first_row[cid]}",
-                           chunk[numbers.index(number)][1])
+            elif self.canonical:
+                self.faults.add(table, number, table.headings[self.at["child_id"]],
+                                f"child id '{shown(cid)}' is already on row {first_row[cid]}", cells)
                 rejected_ids.add(cid)
             else:
                 # Annex A repeats a child with several episodes: keep the open or latest one.
                 kept[cid] = _later_episode(held, row, today)
+
+    def _hashes(self, fields: tuple[list, ...]) -> list[str]:
+        """Each row's content hash (64 bits of BLAKE2b), from its columns: the values joined
+        by a separator no cell of this file holds (else each row's repr)."""
+        if self.table.separators_free:
+            joined = map(_SEP.join, zip(*([v or _NUL for v in f] for f in fields), strict=True))
+        else:
+            joined = map(repr, zip(*fields, strict=True))
+        return [blake2b(j.encode(), digest_size=8).hexdigest() for j in joined]
 
     def _texts(self, key: str, none: list, memo: bool = True) -> list:
         values = self._column(key)
@@ -434,14 +462,19 @@ def _derive_cohort(unborn: bool, dates: dict[str, list], k: int) -> str | None:
 
 
 # -- working out the changes -----------------------------------------------------
-# The import's rows are staged in temporary tables of this connection; the children
-# they make, the comparison with what is stored and the writes are then SQL over them
-# (one executemany from Python, the rest at SQLite's speed). A child in one list with
-# an open episode (most of them) is projected in SQL; the others (several lists, an
-# ended episode, gone from the extract) are built in Python by ``_child``.
+# A source row is known unchanged by its content hash (``row_hash``, 64 bits of BLAKE2b
+# over the row's values: an unnoticed change would need two different rows of one child
+# to collide). Only new and changed rows are staged, in temporary tables of this
+# connection; the children are then worked out, compared with what is stored and written
+# in SQL (one executemany from Python, the rest at SQLite's speed). A child in one list
+# with an open episode (most of them) is projected in SQL, from its staged row or, when
+# unchanged, its stored one (the tiers, the people directory and the date may have
+# changed since); the others (several lists, an ended episode, gone from the extract)
+# are built in Python by ``_child``.
 _SOURCE_COLUMNS = "child_id, source, " + ", ".join(SOURCE_FIELDS)
 _CHILD_COLUMNS = "child_id, " + ", ".join(CHILD_FIELDS)
-_STAGING = ("import_rows", "import_children", "import_complex", "import_workers", "import_updated")
+_STAGING = ("import_rows", "import_children", "import_complex", "import_workers", "import_updated",
+            "import_skip")
 
 
 def _same(a: str, b: str, fields) -> str:
@@ -449,38 +482,76 @@ def _same(a: str, b: str, fields) -> str:
     return f"({', '.join(f'{a}.{f}' for f in fields)}) IS ({', '.join(f'{b}.{f}' for f in fields)})"
 
 
+def _project(source: str, tier_case: str) -> str:
+    """SQL selecting the child a one-list, open row ``n`` makes (import_children's columns)."""
+    return (
+        "SELECT n.child_id AS child_id, n.name AS name, n.date_of_birth AS date_of_birth,"
+        " CASE WHEN n.date_of_birth IS NOT NULL AND n.cohort != 'unborn' THEN NULL"
+        " ELSE n.expected_date_of_birth END AS expected_date_of_birth,"
+        f" n.cohort AS cohort, {tier_case} AS tier, n.worker AS worker, w.login AS worker_login,"
+        " n.team AS team, n.family_id AS family_id, 1 AS is_open, NULL AS closed_on, n.key_dates AS key_dates"
+        f" FROM {source} n LEFT JOIN temp.import_workers w ON w.worker = n.worker"
+        " WHERE n.child_id NOT IN (SELECT child_id FROM temp.import_complex)"
+    )
+
+
+def _changed_only(select: str) -> str:
+    """SQL: the children of ``select`` that differ from (or are not in) ``children``."""
+    return (f"SELECT p.* FROM ({select}) p LEFT JOIN children c ON c.child_id = p.child_id"
+            f" WHERE c.child_id IS NULL OR NOT {_same('c', 'p', CHILD_FIELDS)}")
+
+
 def _plan(ctx: Context, db, rows: dict[str, dict[str, tuple]], rejected_ids: set[str], today: str) -> _Plan:
     """What the import changes, staged for ``_write``. ``db``: the store (a dry run) or
     the open transaction; the staging tables are left for ``_write`` and ``_unstage``."""
     conn = db.db.conn
     sources = sorted(rows)
+    marks = ", ".join("?" * len(sources))
     _unstage(conn)
-    conn.execute(f"CREATE TEMP TABLE import_rows ({_SOURCE_COLUMNS})")
+    conn.execute(f"CREATE TEMP TABLE import_rows ({_SOURCE_COLUMNS}, row_hash)")
     conn.execute(f"CREATE TEMP TABLE import_children ({_CHILD_COLUMNS})")
     conn.execute("CREATE TEMP TABLE import_complex (child_id PRIMARY KEY)")
     conn.execute("CREATE TEMP TABLE import_workers (worker PRIMARY KEY, login)")
     conn.execute("CREATE TEMP TABLE import_updated (child_id PRIMARY KEY)")
-    conn.executemany(f"INSERT INTO temp.import_rows VALUES ({', '.join('?' * 12)})",
-                     (r for s in sources for r in rows[s].values()))
+    conn.execute("CREATE TEMP TABLE import_skip (child_id, source, PRIMARY KEY (child_id, source))")
 
-    # Children that need more than their one row: in several lists, an ended episode, or
-    # gone from a list in this import (dropped).
+    # New and changed rows are staged; dropped ones (gone from a list) and rejected ones
+    # (not evidence of anything) are noted. Children needing more than one row: complex.
     complex_: set[str] = set()
+    dropped: list[tuple[str, str]] = []
+    skip: list[tuple[str, str]] = []
+    staged: list[tuple] = []
     seen: set[str] = set()
     for s in sources:
-        for cid, r in rows[s].items():
-            if r[ENDED] is not None and r[ENDED] <= today:
-                complex_.add(cid)
-            if cid in seen:
-                complex_.add(cid)
-            seen.add(cid)
-    dropped: list[tuple[str, str]] = []
-    for s in sources:
         new = rows[s]
-        for (cid,) in db.rows("SELECT child_id FROM child_sources WHERE source = ? AND present = 1", [s]):
-            if cid not in new and cid not in rejected_ids:
-                dropped.append((cid, s))
-                complex_.add(cid)
+        held = {cid: (h, present) for cid, h, present in db.rows(
+            "SELECT child_id, row_hash, present FROM child_sources WHERE source = ?", [s])}
+        get = held.get
+        for cid, r in new.items():
+            old = get(cid)
+            if old is None or old[0] != r[HASH] or not old[1]:
+                staged.append(r)
+        for cid, (_, present) in held.items():
+            if present and cid not in new:
+                if cid in rejected_ids:
+                    skip.append((cid, s))
+                else:
+                    dropped.append((cid, s))
+                    complex_.add(cid)
+        if len(sources) > 1:
+            complex_.update(seen.intersection(new))
+            seen.update(new)
+    complex_.update(r[CID] for s in sources for r in rows[s].values()
+                    if r[ENDED] is not None and r[ENDED] <= today)
+    conn.executemany(f"INSERT INTO temp.import_rows VALUES ({', '.join('?' * 13)})", staged)
+    conn.executemany("INSERT INTO temp.import_skip VALUES (?, ?)", skip)
+    # In another list too (stored), or an unchanged row whose episode has ended.
+    complex_.update(cid for (cid,) in db.rows(
+        f"SELECT a.child_id FROM child_sources a WHERE a.source IN ({marks}) AND a.present = 1"
+        " AND (a.ended_on <= ? OR EXISTS (SELECT 1 FROM child_sources b"
+        " WHERE b.child_id = a.child_id AND b.source != a.source))"
+        " AND NOT EXISTS (SELECT 1 FROM temp.import_skip k WHERE k.child_id = a.child_id AND k.source = a.source)",
+        [*sources, today]))
     complex_.update(cid for (cid,) in db.rows(
         "SELECT DISTINCT n.child_id FROM temp.import_rows n"
         " JOIN child_sources o ON o.child_id = n.child_id AND o.source != n.source"))
@@ -490,23 +561,36 @@ def _plan(ctx: Context, db, rows: dict[str, dict[str, tuple]], rejected_ids: set
     conn.executemany(
         "INSERT INTO temp.import_workers VALUES (?, ?)",
         ((w, workers.match(w)) for (w,) in db.rows(
-            "SELECT DISTINCT worker FROM temp.import_rows WHERE worker IS NOT NULL")))
+            "SELECT worker FROM temp.import_rows WHERE worker IS NOT NULL UNION"
+            f" SELECT worker FROM child_sources WHERE source IN ({marks}) AND worker IS NOT NULL", sources)))
     tiers = {c: ctx.settings.tier_of(c) for c in COHORT_ORDER}
     tier_case = "CASE n.cohort " + " ".join(f"WHEN '{c}' THEN {int(t)}" for c, t in tiers.items()) + " END"
-    # One open source, no other list: the child is that row.
+    # One open source, no other list: the child is that row, as staged or as stored. Only
+    # the children that differ from the stored ones are kept (with the complex ones, below).
+    p = _Plan(sources, [], [], dropped, set())
+    p.staged = len(staged)
+    touched = len(set().union(*map(dict.keys, rows.values()), (d[0] for d in dropped)))
+    if not db.scalar("SELECT EXISTS (SELECT 1 FROM children)"):  # a new database: every child is added
+        conn.execute("INSERT INTO temp.import_children " + _project("temp.import_rows", tier_case))
+        if complex_:
+            _stage_complex(db, conn, rows, sources, dropped, today, tiers, workers)
+        p.added = [cid for (cid,) in db.rows("SELECT child_id FROM temp.import_children ORDER BY child_id")]
+        p.result = ImportResult(added=len(p.added))
+        return p
+    if staged:
+        conn.execute("CREATE INDEX temp.import_rows_key ON import_rows (child_id, source)")
+    conn.execute("INSERT INTO temp.import_children " + _changed_only(_project("temp.import_rows", tier_case)))
     conn.execute(
-        "INSERT INTO temp.import_children SELECT n.child_id, n.name, n.date_of_birth,"
-        " CASE WHEN n.date_of_birth IS NOT NULL AND n.cohort != 'unborn' THEN NULL"
-        " ELSE n.expected_date_of_birth END,"
-        f" n.cohort, {tier_case}, n.worker, w.login, n.team, n.family_id, 1, NULL, n.key_dates"
-        " FROM temp.import_rows n LEFT JOIN temp.import_workers w ON w.worker = n.worker"
-        " WHERE n.child_id NOT IN (SELECT child_id FROM temp.import_complex)"
-    )
+        "INSERT INTO temp.import_children " + _changed_only(
+            _project("child_sources", tier_case)
+            + f" AND n.source IN ({marks}) AND n.present = 1 AND (n.ended_on IS NULL OR n.ended_on > ?)"
+            " AND NOT EXISTS (SELECT 1 FROM temp.import_rows r WHERE r.child_id = n.child_id"
+            " AND r.source = n.source)"
+            " AND NOT EXISTS (SELECT 1 FROM temp.import_skip k WHERE k.child_id = n.child_id"
+            " AND k.source = n.source)"),
+        [*sources, today])
     if complex_:
         _stage_complex(db, conn, rows, sources, dropped, today, tiers, workers)
-
-    p = _Plan(sources, [], [], dropped, set())
-    touched = db.scalar("SELECT count(*) FROM temp.import_children")
     for cid, added, was_open, is_open in db.rows(
         "SELECT n.child_id, c.child_id IS NULL, c.is_open, n.is_open"
         " FROM temp.import_children n LEFT JOIN children c ON c.child_id = n.child_id"
@@ -607,27 +691,25 @@ def _child(sources: list[tuple], before: tuple | None, today: str, tiers: dict, 
 def _write(tx, p: _Plan) -> None:
     """Write what ``_plan`` staged: changed children and source rows only."""
     at = tx.at
-    if not (p.added or p.updated or p.closed or p.dropped) and not tx.scalar(
-            "SELECT EXISTS (SELECT 1 FROM temp.import_rows n LEFT JOIN child_sources s"
-            " ON s.child_id = n.child_id AND s.source = n.source"
-            f" WHERE s.child_id IS NULL OR NOT {_same('s', 'n', SOURCE_FIELDS)})"):
+    if not (p.added or p.updated or p.closed or p.dropped or p.staged):
         return  # the same extract again: nothing to write
     tx.execute("INSERT OR IGNORE INTO teams (name) SELECT DISTINCT team FROM temp.import_rows"
                " WHERE team IS NOT NULL ORDER BY team")
     cols = ("child_id", *CHILD_FIELDS, "updated_at")
-    tx.execute(
-        f"INSERT INTO children ({', '.join(cols)}) SELECT n.*, ? FROM temp.import_children n"
-        " LEFT JOIN children c ON c.child_id = n.child_id"
-        f" WHERE c.child_id IS NULL OR NOT {_same('c', 'n', CHILD_FIELDS)}"
-        " ON CONFLICT(child_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in cols[1:]),
-        [at],
-    )
-    # row_hash is no longer used (rows are compared column by column) and stays empty.
+    changed = len(p.added) + len(p.updated) + len(p.closed)
+    with _indexes_rebuilt(tx, "children", bulk=changed >= BULK_ROWS and changed >= p.result.unchanged):
+        tx.execute(
+            f"INSERT INTO children ({', '.join(cols)}) SELECT n.*, ? FROM temp.import_children n"
+            " LEFT JOIN children c ON c.child_id = n.child_id"
+            f" WHERE c.child_id IS NULL OR NOT {_same('c', 'n', CHILD_FIELDS)}"
+            " ON CONFLICT(child_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in cols[1:]),
+            [at],
+        )
     scols = ("child_id", "source", *SOURCE_FIELDS, "row_hash", "updated_at")
     tx.execute(
-        f"INSERT INTO child_sources ({', '.join(scols)}) SELECT n.*, '', ? FROM temp.import_rows n"
+        f"INSERT INTO child_sources ({', '.join(scols)}) SELECT n.*, ? FROM temp.import_rows n"
         " LEFT JOIN child_sources s ON s.child_id = n.child_id AND s.source = n.source"
-        f" WHERE s.child_id IS NULL OR NOT {_same('s', 'n', SOURCE_FIELDS)}"
+        f" WHERE s.child_id IS NULL OR NOT {_same('s', 'n', (*SOURCE_FIELDS, 'row_hash'))}"
         " ON CONFLICT(child_id, source) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in scols[2:]),
         [at],
     )
@@ -635,3 +717,24 @@ def _write(tx, p: _Plan) -> None:
         "UPDATE child_sources SET present = 0, updated_at = ? WHERE child_id = ? AND source = ?",
         [(at, child_id, source) for child_id, source in p.dropped],
     )
+
+
+# Writing more rows than this (and more than stay as they are), a table's secondary
+# indexes are dropped and built again after: one sort instead of a B-tree insert per row.
+BULK_ROWS = 20_000
+
+
+@contextmanager
+def _indexes_rebuilt(tx, table: str, *, bulk: bool) -> Iterator[None]:
+    """Around a bulk write into ``table``: its secondary indexes dropped, then recreated
+    from their own stored definitions (all inside the one transaction)."""
+    if not bulk:
+        yield
+        return
+    indexes = tx.rows("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+                      " AND sql IS NOT NULL ORDER BY name", [table])
+    for name, _ in indexes:
+        tx.execute(f'DROP INDEX "{name}"')
+    yield
+    for _, sql in indexes:
+        tx.execute(sql)

@@ -100,6 +100,8 @@ class Table:
     stream: Callable[[], Iterator[Row]] | None = None
     estimated_rows: int = 0
     oversized: dict[int, list[int]] = field(default_factory=dict)
+    # No cell holds a NUL or a unit separator (a workbook's XML cannot; a CSV is checked).
+    separators_free: bool = True
 
     def where(self, message: str) -> str:
         return message if self.sheet is None else f"{message} (sheet '{self.sheet}')"
@@ -219,7 +221,8 @@ def _read_csv(name: str, data: bytes) -> Table:
                                               "row 1 must hold the column headings"))
     headings = [h.strip() for h in records[0]]
     rows = [(i, r) for i, r in enumerate(records[1:], start=2) if "".join(r).strip()]
-    return Table(name, None, headings, rows, oversized=oversized)
+    return Table(name, None, headings, rows, oversized=oversized,
+                 separators_free="\x00" not in text and "\x1f" not in text)
 
 
 def _parse_csv(name: str, text: str) -> tuple[list[list[str]], bool]:

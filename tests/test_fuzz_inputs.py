@@ -29,7 +29,7 @@ from core.config import load_settings
 from core.context import Context
 from core.errors import DipauditError, InputError
 from core.importers import common, import_caseload, import_notes, import_people
-from tests.conftest import FIXTURES, add_people
+from tests.conftest import FIXTURES
 from tests.factories import add_audit_people, add_child
 
 F = FIXTURES / "import"
@@ -284,9 +284,11 @@ def test_caseload_near_valid_csv_accepts_or_refuses_whole(ctx, tmp_path, t, skip
 @given(t=near_valid("people"), skip=st.booleans())
 def test_people_near_valid_csv_accepts_or_refuses_whole(ctx, tmp_path, t, skip):
     if "admin" not in (ctx.store.scalar("SELECT roles FROM people WHERE login = 'admin1' AND active = 1") or ""):
-        add_people(ctx, [{"login": "admin1", "roles": ["admin"]}])  # an earlier file handed admin to another
-        ctx.store.db.conn.execute("UPDATE people SET active = 1, left_at = NULL WHERE login = 'admin1'")
-        ctx.store.db.conn.commit()
+        with ctx.tx() as tx:  # an earlier file handed admin to another: admin1 is the admin again
+            tx.execute("UPDATE people SET active = 0 WHERE COALESCE(os_login, login) = 'admin1'")
+            tx.execute("INSERT INTO people (login, name, roles, os_login, active) VALUES"
+                       " ('admin1', 'Ada Admin', '[\"admin\"]', 'admin1', 1) ON CONFLICT(login) DO UPDATE SET"
+                       " roles = excluded.roles, os_login = 'admin1', active = 1, left_at = NULL")
     headings, rows = t
     path = write(tmp_path, "people.csv", csv_bytes(headings, rows))
     check("people_near_valid", ctx, lambda: import_people(ctx, path, skip_invalid=skip))
@@ -442,3 +444,24 @@ def test_config_files_only_input_errors(tmp_path, monkeypatch, body):
         raise
     else:
         tally("config", "accepted")
+
+
+# -- found, not fixed here (outside the importers): a deeply nested file ----------------------
+@pytest.mark.parametrize("kind", ["fill.json", "fill.toml", "config.toml"])
+def test_a_deeply_nested_file_is_a_refusal(tmp_path, monkeypatch, kind):
+    path = tmp_path / kind
+    path.write_text(("a = " if kind.endswith(".toml") else "") + "[" * 3_000, encoding="utf-8")
+    if kind == "config.toml":
+        monkeypatch.setenv("DIPAUDIT_CONFIG", str(path))
+    deep_bug = False
+    try:
+        load_settings() if kind == "config.toml" else read_fill_file(path)
+    except InputError:
+        pass
+    except RecursionError:
+        deep_bug = True
+    else:
+        raise AssertionError("a file nested 3,000 deep was accepted")
+    if deep_bug:  # outside the except: no 1,000-frame traceback for pytest to format
+        pytest.xfail("core.audit.read_fill_file and core.config.load_settings let RecursionError through "
+                     "on deeply nested JSON/TOML; catch it beside their decode errors (issue 9 item 4)")

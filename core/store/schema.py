@@ -358,3 +358,20 @@ def m004_reports(db: Database) -> None:
         CREATE INDEX queue_items_created ON queue_items(created_at, auditor);
         """
     )
+
+
+# --- m005: the people directory as a snapshot (issue 9: identity, leavers) -----------
+@migration
+def m005_people_directory(db: Database) -> None:
+    """``os_login``: the OS login that acts as this person (default: their login; NULL
+    in rows written before, or by other writers, means the same). ``left_at``: when
+    a newer people import no longer listed them (``active`` 0, roles cleared); NULL
+    while they are in the directory. One active person per OS login."""
+    db.executescript(
+        """
+        ALTER TABLE people ADD COLUMN os_login TEXT;
+        ALTER TABLE people ADD COLUMN left_at TEXT;
+        UPDATE people SET os_login = login WHERE os_login IS NULL;
+        CREATE UNIQUE INDEX people_active_os_login ON people(COALESCE(os_login, login)) WHERE active = 1;
+        """
+    )

@@ -167,6 +167,8 @@ def load_settings(**overrides) -> Settings:
         return Settings(**overrides)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(path, f"not valid TOML: {exc}") from exc
+    except RecursionError:  # the TOML parser recurses per level: a file nested thousands deep
+        raise InputError(path, "not a config file: lists or tables nested thousands deep") from None
     except ValidationError as exc:
         faults = []
         for err in exc.errors():

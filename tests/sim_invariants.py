@@ -22,10 +22,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from core.clock import from_iso, iso
+from core.clock import from_iso, iso, local
 from core.context import Context
 from core.reports.periods import KINDS, latest_slot, next_slot, slot_period
 from core.vocabulary import SYSTEM
+from core.workdays import is_working_day
 
 REPORT_TEMPLATES = {"report_smt": "smt", "report_weekly": "weekly"}
 SHOWN = 5  # offending ids kept per figure, to name in a failure
@@ -58,10 +59,14 @@ def strictly_before(at: datetime) -> tuple[str, str]:
 class Invariants:
     """The checks. ``expect_referral``: whether level-1 escalations past respond-by must
     have gone to the Head of Service (default: the context's ``auto_refer_head_of_service``;
-    a test may expect it of a scheduler run with it off, to prove the check can fail)."""
+    a test may expect it of a scheduler run with it off, to prove the check can fail).
+    ``default_respond_by``: every respond-by was left to its default (the simulation's
+    auditors never type one), so each must be one working day on."""
 
-    def __init__(self, ctx: Context, *, expect_referral: bool | None = None):
+    def __init__(self, ctx: Context, *, expect_referral: bool | None = None,
+                 default_respond_by: bool = True):
         self.ctx = ctx
+        self.default_respond_by = default_respond_by  # no respond-by was given by hand
         self.window = timedelta(hours=ctx.settings.workflow.comment_window_hours)
         self.expect_referral = (ctx.settings.workflow.auto_refer_head_of_service
                                 if expect_referral is None else expect_referral)
@@ -137,6 +142,8 @@ class Invariants:
                     " with no query open)", self._comments_outside_window()),
             _figure("escalations past respond-by not referred (after a tick)", self.unreferred),
             _figure("escalations past respond-by not flagged overdue (after a tick)", self.unflagged),
+            _figure("respond-by times not the set working days on (London clock time, weekends and"
+                    " bank holidays skipped)", self._respond_by_times()),
             _figure("reviews due not surfaced (event and PDT alert, after a tick)", self.unsurfaced),
             _figure("notifications queued twice (same idempotency key)", dup_keys),
             _figure("notifications queued twice (same message: template, recipient, entity, what)",
@@ -199,6 +206,28 @@ class Invariants:
                     manual_wrong.append(aid)
         return {"early": early, "auto_not_deadline": auto_not, "auto_over_query": auto_query,
                 "manual_wrong": manual_wrong, "not_as_said": not_as_said, "manual": manual}
+
+    def _respond_by_times(self) -> list[int]:
+        """Each escalation's respond-by, when raised and when referred: the same London
+        clock time, ``escalation_respond_working_days`` working days on."""
+        if not self.default_respond_by:
+            return []
+        wf = self.ctx.settings.workflow
+        out = []
+        for eid, at, after in self.ctx.store.rows(
+                "SELECT entity_id, at, after FROM events WHERE entity = 'escalation'"
+                " AND action IN ('raised', 'referred') ORDER BY event_id"):
+            due = json.loads(after or "{}").get("respond_by")
+            start, end = local(from_iso(at)), local(from_iso(due)) if due else None
+            if end is None:
+                out.append(int(eid))
+                continue
+            between = [start.date() + timedelta(days=k) for k in range(1, (end.date() - start.date()).days + 1)]
+            working = [d for d in between if is_working_day(d, wf.bank_holiday_region)]
+            if (end.time() != start.time() or len(working) != wf.escalation_respond_working_days
+                    or not working or working[-1] != end.date()):
+                out.append(int(eid))
+        return out
 
     def _comments_outside_window(self) -> list[int]:
         """Comments made before the audit was submitted, or at or after its window closed

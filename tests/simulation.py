@@ -90,7 +90,7 @@ from core.queue import list_queue
 from core.reports import send_report
 from core.sampling import draw_sample
 from core.store import Store
-from core.workdays import is_working_day, suggest_due
+from core.workdays import bank_holiday, is_working_day, suggest_due
 from notify.scheduler import run_scheduler
 
 OS_LOGIN = "dipaudit-sim"
@@ -798,6 +798,7 @@ def report(result: Result, plan: Plan) -> str:
     lo, hi = result.span
     lines = [f"simulated {local(lo):%a %d %b %Y %H:%M} to {local(hi):%a %d %b %Y %H:%M} London"
              f" ({plan.months} month{'s' if plan.months != 1 else ''}, seed {plan.seed})"]
+    lines.append(calendar(lo, hi))
     total = sum(result.audits_by_status.values())
     lines.append(f"audits: {total} (" + ", ".join(f"{s} {n}" for s, n in result.audits_by_status.items()) + ")")
     esc = dict(result.escalations)
@@ -816,6 +817,21 @@ def report(result: Result, plan: Plan) -> str:
     lines.append("all invariants hold" if result.ok else
                  f"INVARIANTS BROKEN: {', '.join(f.name for f in result.failed())}")
     return "\n".join(lines)
+
+
+def calendar(lo: datetime, hi: datetime) -> str:
+    """The clock changes and England bank holidays between ``lo`` and ``hi``."""
+    changes, holidays = [], []
+    d, last = local(lo).date(), local(hi).date()
+    while d <= last:
+        before, after = local(london(d, 0)).utcoffset(), local(london(d, 12)).utcoffset()
+        if before != after:
+            changes.append(f"{'forward' if after > before else 'back'} {d:%a %d %b %Y}")
+        if name := bank_holiday(d):
+            holidays.append(f"{d:%d %b} ({name})")
+        d += timedelta(days=1)
+    return (f"clock changes: {', '.join(changes) or 'none'}; bank holidays: {len(holidays)}"
+            + (f" ({', '.join(holidays)})" if holidays else ""))
 
 
 def _span(delta: timedelta) -> str:

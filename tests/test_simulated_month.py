@@ -212,6 +212,21 @@ def test_an_escalation_left_with_the_manager_is_counted_when_referral_is_off(ctx
     assert _fig(checks, "escalations past respond-by not flagged") == 0
 
 
+def test_a_respond_by_not_one_working_day_on_is_counted(ctx):
+    """Thursday 7 May 2020 16:30 BST: one working day on is Monday 11 May 16:30 (Friday 8
+    May was a bank holiday). A respond-by of Friday 16:30 is counted, and so is one at
+    another clock time; the default one is not."""
+    ctx.clock.set(datetime(2020, 5, 7, 15, 30, tzinfo=UTC))
+    audit = submitted_audit(ctx)
+    aud = as_user(ctx, "aud1")
+    right = escalate(aud, audit.audit_id, "Concern.")
+    assert right.respond_by == "2020-05-11T15:30:00Z"
+    escalate(aud, audit.audit_id, "Concern.", respond_by="2020-05-08T16:30")
+    escalate(aud, audit.audit_id, "Concern.", respond_by="2020-05-11T17:30")
+    assert _fig(Invariants(ctx), "respond-by times not") == 2
+    assert _fig(Invariants(ctx, default_respond_by=False), "respond-by times not") == 0
+
+
 def test_an_escalation_not_flagged_overdue_by_a_tick_is_counted(ctx):
     audit = submitted_audit(ctx)
     esc = escalate(as_user(ctx, "aud1"), audit.audit_id, "Concern.", to_hos=True)

@@ -635,8 +635,9 @@ class Simulation:
         try:
             comment = add_comment(self.as_(who), audit_id, text, query=query)
         except StateError as exc:
-            self.refusals["comment after the window" if closed else "comment"] += 1
-            self.examples.setdefault("comment", str(exc))
+            what = "comment after the window" if closed else "comment"
+            self.refusals[what] += 1
+            self.examples.setdefault(what, str(exc).splitlines()[0])
             return
         if closed:  # taken although the window had closed: the invariants count it
             self.stats["comments taken after the window"] += 1
@@ -716,6 +717,8 @@ class Simulation:
                          "New information: significant concerns.")
 
     def _close(self, auditor: str, escalation_id: int, outcome: str) -> None:
+        if escalation.get_escalation(self.ctx, escalation_id).status == "closed":
+            return  # closed already (answered and closed while this waited)
         if self.attempt("close escalation", escalation.close, self.as_(auditor), escalation_id, outcome):
             self.stats["escalations closed"] += 1
 
@@ -808,7 +811,8 @@ def report(result: Result, plan: Plan) -> str:
     lines.append(f"ticks run: {result.ticks}; longest gap between ticks: {_span(result.longest_outage)}")
     lines.append("what happened: " + ", ".join(f"{k} {n}" for k, n in sorted(result.stats.items())))
     if result.refusals:
-        lines.append("refused (as the rules say): " + ", ".join(f"{k} {n}" for k, n in sorted(result.refusals.items())))
+        lines.append("refused (as the rules say):")
+        lines += [f"  {k}: {n} (e.g. \"{result.examples.get(k, '')}\")" for k, n in sorted(result.refusals.items())]
     lines.append("invariants:")
     lines += [f.line() for f in result.figures]
     if not any(f.name.startswith("trail verify") for f in result.figures):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .audit.window import window_closes_at
-from .clock import show
+from .clock import iso, show
 from .context import Context
 from .errors import NotFound, PermissionDenied, StateError
 from .models import Comment
@@ -115,7 +115,9 @@ def resolve_comment(ctx: Context, comment_id: int, text: str) -> Comment:
                  after={"status": "resolved", "resolution": text})
         if a["status"] == "queried" and not comments.open_queries(tx, a["audit_id"]):
             audits.set_status(tx, a["audit_id"], "submitted", by=ctx.user)
-            late = tx.now > window_closes_at(ctx.settings, a["submitted_at"])
+            # Late as finalisation judges it (``query_resolved_after``): by the stored time,
+            # whole seconds, so 0.4 s after the deadline is at the deadline, not after it.
+            late = tx.at > iso(window_closes_at(ctx.settings, a["submitted_at"]))
             tx.event("audit", a["audit_id"], "queries_resolved", before={"status": "queried"},
                      after={"status": "submitted", "finalise": "by the auditor" if late else "automatically"})
         tx.outbox(fresh["author"], "comment_resolved", {

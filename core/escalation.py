@@ -12,7 +12,7 @@ open until an auditor closes it with an outcome.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .clock import from_iso, iso, parse_when, show, span
 from .context import Context
@@ -254,10 +254,15 @@ def flag_overdue(ctx: Context) -> tuple[list[int], list[int]]:
     with ``auto_refer_head_of_service``, referred to the Head of Service.
     Returns (flagged ids, referred ids)."""
     flagged, referred = [], []
-    for eid in escalations.overdue_unflagged(ctx.store, iso(ctx.now())):
+    # Stored times are whole seconds and the clock may carry a fraction: respond-by 09:58:16
+    # has passed at 09:58:16.4, so the cut-off is the clock rounded up to the second.
+    now = ctx.now()
+    cutoff = iso(now + timedelta(seconds=1)) if now.microsecond else iso(now)
+    for eid in escalations.overdue_unflagged(ctx.store, cutoff):
         with ctx.tx() as tx:
             row = escalations.get(tx, eid)
-            if not (row["status"] == "open" and row["overdue_at"] is None and row["respond_by"] < tx.at):
+            if not (row["status"] == "open" and row["overdue_at"] is None
+                    and from_iso(row["respond_by"]) < tx.now):
                 continue  # another tick (or a response) got there first
             escalations.flag_overdue(tx, eid)
             waiting_on = row["recipient"]

@@ -334,6 +334,7 @@ class Event(Row):
     action: str
     before: Any = None
     after: Any = None
+    hash: str | None = None  # the event's link in the tamper-evident chain (core.trail)
 
 
 def initials(name: str | None) -> str:

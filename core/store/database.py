@@ -43,6 +43,8 @@ class Tx:
     actor: str
     os_login: str
     events: list[int] = field(default_factory=list)
+    # (event_id, hash) of the newest event once this transaction has read or written it.
+    trail_head: tuple[int, str | None] | None = None
 
     @property
     def at(self) -> str:

@@ -105,7 +105,9 @@ def cli(click_ctx: click.Context, db: Path | None, user: str | None, now: str | 
 
 def main() -> None:
     try:
-        cli.main(standalone_mode=False, prog_name="dipaudit")
+        code = cli.main(standalone_mode=False, prog_name="dipaudit")
+        if isinstance(code, int) and code:  # a command's click.exceptions.Exit(n)
+            sys.exit(code)
     except DipauditError as exc:
         click.echo(str(exc), err=True)
         sys.exit(exc.exit_code)

@@ -199,6 +199,9 @@ def load_settings(**overrides) -> Settings:
         return Settings(**overrides)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(path, f"not valid TOML: {exc}") from exc
+    except PermissionError as exc:  # a config file (or its folder) this login may not read
+        raise InputError(path, f"cannot read the config file ({exc.strerror}); set DIPAUDIT_CONFIG"
+                         " to one you can read") from exc
     except SettingsError as exc:  # a DIPAUDIT_* list or table that is not JSON
         raise InputError("environment", f"{exc}: a list or table setting is JSON there,"
                          " e.g. DIPAUDIT_SECURITY__ACT_AS='[\"dipaudit\"]'") from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .context import Context
 from .errors import NotFound, PermissionDenied
+from .identity import refuse_import_into_demo
 from .store import people
 from .vocabulary import ROLES
 
@@ -35,9 +36,12 @@ def roles_of(ctx: Context, login: str) -> set[str]:
 def require_role(ctx: Context, *roles: str, doing: str, bootstrap: bool = False) -> None:
     """Refuse unless the acting user holds one of ``roles``.
 
-    ``bootstrap``: while no people directory exists, anyone who can open the
-    database may do this (the first import has to come from somewhere).
+    ``bootstrap`` (the importers): while no people directory exists, anyone who can open
+    the database may do this (the first import has to come from somewhere); never into
+    a demo database, whose people are fictional (``core.identity``).
     """
+    if bootstrap:
+        refuse_import_into_demo(ctx.store, doing)
     if bootstrap and not has_directory(ctx):
         return
     held = roles_of(ctx, ctx.user)

@@ -52,3 +52,18 @@ def team_names(r: Reader) -> list[str]:
 
 def head_of_service_of_team(r: Reader, team: str) -> str | None:
     return r.scalar("SELECT head_of_service FROM teams WHERE name = ?", [team])
+
+
+# The OS login a person logs in with: their own column, blank meaning their login.
+OS_LOGIN = "COALESCE(NULLIF(TRIM(os_login), ''), login)"
+
+
+def login_of_os_login(r: Reader, os_login: str) -> str | None:
+    """The person whose OS login ``os_login`` is (an active one first, then by login)."""
+    return r.scalar(f"SELECT login FROM people WHERE {OS_LOGIN} = ? ORDER BY active DESC, login LIMIT 1",
+                    [os_login])
+
+
+def os_login_of(r: Reader, login: str) -> str | None:
+    """The OS login of the person ``login`` (None when nobody has that login)."""
+    return r.scalar(f"SELECT {OS_LOGIN} FROM people WHERE login = ?", [login])

@@ -56,7 +56,7 @@ def demo(state: CliState, click_ctx: click.Context, no_tui: bool, seed: int | No
     click.echo(f"  {summary['queued']} children in the sample queue"
                f" ({summary['queued_for_demo_user']} for {DEMO_USER}); audits: {audits};"
                f" {summary['escalations_open']} open escalations")
-    click.echo(f"  acting as {state.user}; try --user {DEMO_PDT} (PDT) or --user {DEMO_ADMIN} (admin)")
+    click.echo(f"  acting as {state.user or os_login()}; try --user {DEMO_PDT} (PDT) or --user {DEMO_ADMIN} (admin)")
     if not no_tui:
         from .misc import run_tui
 

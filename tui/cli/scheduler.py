@@ -20,7 +20,7 @@ from . import INT, CliState, cli, emit_json, pass_state, table
 @pass_state
 def tick_cmd(state: CliState, no_send: bool, as_json: bool) -> None:
     """All due work, safe to run every few minutes from cron or a systemd timer."""
-    done = run_scheduler(state.context(), deliver=not no_send)
+    done = run_scheduler(state.context(for_scheduler=True), deliver=not no_send)
     if as_json:
         emit_json(done)
         return

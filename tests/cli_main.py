@@ -7,6 +7,9 @@ exit statuses, exactly as the installed script), optionally as another OS login.
 
 from __future__ import annotations
 
+import json
+import os
+import pwd
 import sys
 from dataclasses import dataclass
 from unittest import mock
@@ -47,3 +50,31 @@ def run_main(args: list[str], *, login: str | None = None, env: dict | None = No
                 p.stop()
         out, err = streams[0].getvalue().decode(), streams[1].getvalue().decode()
     return Ran(code, out, err, escaped)
+
+
+def as_os_user(name: str, fn) -> tuple[int, str]:
+    """Run ``fn()`` (returning (code, text)) in a forked child that has really become the OS
+    user ``name`` (setgid, setuid): not a patched login. The child needs no file outside what
+    the parent has already imported."""
+    entry = pwd.getpwnam(name)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        try:
+            os.close(read)
+            os.setgroups([])
+            os.setgid(entry.pw_gid)
+            os.setuid(entry.pw_uid)
+            try:
+                code, text = fn()
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent as a failure
+                code, text = -1, repr(exc)
+            os.write(write, json.dumps([code, text]).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    code, text = json.loads(data)
+    return code, text

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from cli_main import run_main
+from cli_main import as_os_user, run_main
 from conftest import FIXTURES, add_people
 
 from core.context import os_login
@@ -180,31 +180,6 @@ def test_the_rule_itself(store):
     assert (who.user, who.acting_as, who.clock_moved, who.authority) == ("bob", True, True, "act_as")
 
 
-def _as_os_user(name: str, fn) -> tuple[int, str]:
-    """Run ``fn()`` (returning (code, text)) in a forked child that has really become the OS
-    user ``name`` (setgid, setuid): not a patched login. The child needs no file outside what
-    the parent has already imported."""
-    entry = pwd.getpwnam(name)
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child
-        try:
-            os.close(read)
-            os.setgroups([])
-            os.setgid(entry.pw_gid)
-            os.setuid(entry.pw_uid)
-            code, text = fn()
-            os.write(write, json.dumps([code, text]).encode())
-        finally:
-            os._exit(0)
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        data = pipe.read()
-    os.waitpid(pid, 0)
-    code, text = json.loads(data)
-    return code, text
-
-
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become another real OS login")
 def test_a_real_other_os_login_is_refused(monkeypatch):
     """The command really runs as the OS user 'nobody', claiming admin.robin in USER too."""
@@ -230,7 +205,7 @@ def test_a_real_other_os_login_is_refused(monkeypatch):
             r = run_main(["--db", str(db), "--user", "admin.robin", "import", "people", str(evil)])
             return r.code, r.err + (repr(r.exception) if r.exception else "")
 
-        code, err = _as_os_user("nobody", attempt)
+        code, err = as_os_user("nobody", attempt)
         assert code == 3, err
         assert "OS login nobody may not act as admin.robin" in err and err.count("\n") == 1
         assert _trail(db) == []

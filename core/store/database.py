@@ -21,6 +21,7 @@ from sqlite_utils import Database
 
 from ..clock import iso
 from ..errors import DatabaseError
+from ..files import IsALinkError, create_private, make_private_dir
 from . import events, outbox
 from .schema import APP_ID, MIGRATION_NAMES, MIGRATIONS
 
@@ -128,12 +129,17 @@ class Store:
     def open(cls, path: str | Path, *, create: bool = True, migrate: bool = True) -> Store:
         """Open (and create or migrate) a dipaudit database, with clear refusals."""
         path = Path(path)
+        if path.is_symlink() and (not path.exists() or path.stat().st_size == 0):
+            # A link planted where the database would be made: SQLite would follow it and
+            # make (or fill) a file wherever it points.
+            raise DatabaseError(f"{path}: is a symbolic link to nothing usable; refusing to create the"
+                                " database through it (give another path)")
         if not path.exists():
             if not create:
                 raise DatabaseError(
                     f"{path}: no database here; create one with 'dipaudit init' or 'dipaudit demo'"
                 )
-            path.parent.mkdir(parents=True, exist_ok=True)
+            cls._create_file(path)
         elif path.is_dir():
             raise DatabaseError(f"{path}: is a directory, not a database file")
         elif not create and path.stat().st_size == 0:
@@ -150,6 +156,21 @@ class Store:
             store.close()
             raise
         return store
+
+    @staticmethod
+    def _create_file(path: Path) -> None:
+        """Make the new database file before SQLite does, private whatever the umask (0600,
+        or 0660 in a setgid group folder; SQLite gives its -wal and -shm the same mode), in
+        a folder made private if it is new (0700, or 2770 in a setgid folder)."""
+        try:
+            make_private_dir(path.parent if str(path.parent) else Path("."))
+            create_private(path)
+        except IsALinkError:
+            raise DatabaseError(f"{path}: is a symbolic link; refusing to create the database through it"
+                                " (give another path)") from None
+        except OSError as exc:
+            raise DatabaseError(f"{path}: cannot create the database here ({exc.strerror or exc});"
+                                " nothing was written") from None
 
     def _check_identity(self) -> None:
         try:

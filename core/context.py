@@ -47,8 +47,10 @@ class Context:
         return self.clock.now()
 
     @contextmanager
-    def tx(self) -> Iterator[Tx]:
-        """A write transaction stamped with this context's user and the clock's now."""
-        with self.store.write(now=self.now(), actor=self.user, os_login=self.os_login) as tx:
+    def tx(self, *, durable: bool = True) -> Iterator[Tx]:
+        """A write transaction stamped with this context's user and the clock's now
+        (``durable=False``: see ``Store.write``; bookkeeping only, never a change)."""
+        with self.store.write(now=self.now(), actor=self.user, os_login=self.os_login,
+                              durable=durable) as tx:
             yield tx
 

@@ -14,33 +14,23 @@ Verifying recomputes the chain in event order:
   the links its checkpoints recorded.
 
 ``dipaudit tick`` checkpoints the head (``checkpoint_trail``), verifying only the
-events since the last checkpoint, so a quiet tick reads two rows and writes nothing.
+events since the last checkpoint (and that checkpointed event), so a quiet tick reads
+a few rows and writes nothing; once a day it verifies the whole chain.
 ``dipaudit log verify`` and ``dipaudit doctor`` verify the whole chain.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from datetime import timedelta
 
-from .clock import show
+from .clock import from_iso, show
 from .context import Context
+from .models import TrailVerdict
 from .store import events
 
 BATCH = 5000
-
-
-class TrailVerdict(BaseModel):
-    """What a verification found. ``first_broken``: the event id where the chain first
-    fails (the first missing id for a deletion or truncation); ``problem``: one line."""
-
-    intact: bool
-    events: int  # events verified by this check
-    first_broken: int | None = None
-    problem: str | None = None
-    head: int | None = None  # the newest event id verified (None: an empty trail)
-    head_hash: str | None = None
-    after: int = 0  # verified the events after this id (0: the whole trail)
-    checkpoint_at: str | None = None  # the checkpoint it started from or checked against
+WHOLE_EVERY = timedelta(hours=24)  # the scheduler verifies the whole chain this often
+__all__ = ["TrailVerdict", "checkpoint_trail", "verify_trail"]
 
 
 def _broken(n: int, event_id: int, problem: str, **kw) -> TrailVerdict:
@@ -51,8 +41,11 @@ def verify_trail(ctx: Context, *, since_checkpoint: bool = False) -> TrailVerdic
     """Verify the trail: the whole chain, or with ``since_checkpoint`` only the events
     after the last checkpoint (whose event must still be there, unchanged)."""
     store = ctx.store
-    kept = {cp["event_id"]: cp for cp in _checkpoints(ctx)}
-    last = max(kept.values(), key=lambda cp: cp["checkpoint_id"]) if kept else None
+    if since_checkpoint:
+        last, kept = events.last_checkpoint(store), {}
+    else:
+        kept = {cp["event_id"]: cp for cp in events.checkpoints(store)}
+        last = max(kept.values(), key=lambda cp: cp["checkpoint_id"]) if kept else None
     after, prev, checked_at = 0, events.GENESIS, None
     if since_checkpoint and last:
         checked_at = last["at"]
@@ -61,12 +54,11 @@ def verify_trail(ctx: Context, *, since_checkpoint: bool = False) -> TrailVerdic
         if row is None:
             return _broken(0, last["event_id"], f"event {last['event_id']} is missing: it was in the trail"
                            f" at the checkpoint of {when} (events deleted)", checkpoint_at=checked_at)
-        if row[-1] != last["hash"]:
+        prev_link = events.hash_of(store, last["event_id"] - 1) if last["event_id"] > 1 else events.GENESIS
+        if row[-1] != last["hash"] or events.link(prev_link or "", row[:-1]) != last["hash"]:
             return _broken(0, last["event_id"], f"event {last['event_id']} is not the one checkpointed at"
-                           f" {when} (its link changed: edited behind dipaudit's back)",
-                           checkpoint_at=checked_at)
+                           f" {when} (edited behind dipaudit's back)", checkpoint_at=checked_at)
         after, prev = last["event_id"], last["hash"]
-        kept = {}
     n, expected, head = 0, after + 1, None
     while True:
         rows = events.linked_rows(store, after_id=expected - 1, limit=BATCH)
@@ -104,17 +96,18 @@ def verify_trail(ctx: Context, *, since_checkpoint: bool = False) -> TrailVerdic
                         checkpoint_at=last["at"] if last else None)
 
 
-def _checkpoints(ctx: Context) -> list[dict]:
-    return events.checkpoints(ctx.store)
-
-
 def checkpoint_trail(ctx: Context) -> TrailVerdict:
-    """The scheduler's part: verify the events since the last checkpoint and, when the
-    trail is intact and has grown, record its head as the new checkpoint. A quiet
-    trail (nothing new) is read, not written."""
-    verdict = verify_trail(ctx, since_checkpoint=True)
-    if verdict.intact and verdict.events and verdict.head is not None:
+    """The scheduler's part: verify the events since the last checkpoint (and the
+    checkpointed event itself) and, when the trail is intact and has grown, record its
+    head as the new checkpoint. Once every ``WHOLE_EVERY`` the whole chain is verified
+    instead, so an edit to an older event is found within a day by the scheduler too,
+    not only by ``dipaudit log verify`` and ``dipaudit doctor``. A quiet trail (nothing
+    new, whole check done) is read, not written: two rows."""
+    last_whole = events.last_whole_check(ctx.store)
+    whole = last_whole is None or ctx.now() - from_iso(last_whole) >= WHOLE_EVERY
+    verdict = verify_trail(ctx, since_checkpoint=not whole)
+    if verdict.intact and verdict.head is not None and (verdict.events or whole):
         with ctx.tx() as tx:
             events.add_checkpoint(tx, event_id=verdict.head, hash=verdict.head_hash or "",
-                                  verified=verdict.events)
+                                  verified=verdict.events, whole=whole)
     return verdict

@@ -160,3 +160,19 @@ def test_the_migration_links_the_events_already_written(tmp_path):
     triggers = {r[0] for r in store.rows("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     assert {"events_no_update", "events_no_delete", "events_need_hash"} <= triggers
     store.close()
+
+
+def test_the_scheduler_checks_the_whole_chain_once_a_day(ctx, clock, db_path):
+    """Between whole checks a tick verifies what is new and the checkpointed event; an
+    edit to an older event is found by the first tick a day after the last whole check."""
+    _history(ctx)
+    assert checkpoint_trail(ctx).after == 0  # the first check is of the whole chain
+    _tamper(db_path, "DROP TRIGGER events_no_update", "UPDATE events SET actor = 'x' WHERE event_id = 2")
+    clock.advance(hours=23)
+    assert checkpoint_trail(ctx).intact  # only what is new: the old edit is not looked at yet
+    _tamper(db_path, "UPDATE events SET actor = 'y' WHERE event_id = 6")  # the checkpointed one
+    assert checkpoint_trail(ctx).first_broken == 6
+    _tamper(db_path, "UPDATE events SET actor = 'admin1' WHERE event_id = 6")
+    clock.advance(hours=1)
+    late = checkpoint_trail(ctx)
+    assert not late.intact and late.first_broken == 2 and late.after == 0

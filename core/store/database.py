@@ -274,12 +274,25 @@ class Store:
 
     # -- writing -----------------------------------------------------------
     @contextmanager
-    def write(self, *, now: datetime, actor: str, os_login: str) -> Iterator[Tx]:
-        """One write transaction (``BEGIN IMMEDIATE``): all of it commits, or none of it."""
+    def write(self, *, now: datetime, actor: str, os_login: str, durable: bool = True) -> Iterator[Tx]:
+        """One write transaction (``BEGIN IMMEDIATE``): all of it commits, or none of it.
+
+        ``durable=False``: the commit skips its fsync (``synchronous = NORMAL``, WAL): still
+        atomic and never lost to a killed process, but a power cut may take it back. For
+        bookkeeping a quiet scheduler run writes (its own record), never for a change."""
         with self.lock:
             conn = self.db.conn
             if conn.in_transaction:
                 raise RuntimeError("nested write transaction")
+            if not durable:
+                was = conn.execute("PRAGMA synchronous").fetchone()[0]
+                conn.execute("PRAGMA synchronous = NORMAL")
+                try:
+                    with self.write(now=now, actor=actor, os_login=os_login) as tx:
+                        yield tx
+                finally:
+                    conn.execute(f"PRAGMA synchronous = {int(was)}")
+                return
             self._begin_immediate()
             tx = Tx(self.db, now, actor, os_login)
             try:

@@ -82,6 +82,10 @@ def linked_row(r: Reader, event_id: int) -> tuple | None:
     return rows[0] if rows else None
 
 
+def hash_of(r: Reader, event_id: int) -> str | None:
+    return r.scalar("SELECT hash FROM events WHERE event_id = ?", [event_id])
+
+
 def count(r: Reader) -> int:
     return r.scalar("SELECT count(*) FROM events")
 
@@ -91,16 +95,22 @@ def last_checkpoint(r: Reader) -> dict | None:
     return r.one("SELECT * FROM trail_checkpoints ORDER BY checkpoint_id DESC LIMIT 1")
 
 
+def last_whole_check(r: Reader) -> str | None:
+    """When the whole chain was last verified by a checkpoint (None: never)."""
+    return r.scalar("SELECT max(at) FROM trail_checkpoints WHERE whole = 1")
+
+
 def checkpoints(r: Reader) -> list[dict]:
     """The checkpoints kept, oldest first."""
     return r.query("SELECT * FROM trail_checkpoints ORDER BY checkpoint_id")
 
 
-def add_checkpoint(tx: Tx, *, event_id: int, hash: str, verified: int, keep: int = 100) -> None:
-    """Record the verified head; only the newest ``keep`` checkpoints are kept (the
-    newest one commits to the whole chain before it)."""
-    tx.execute("INSERT INTO trail_checkpoints (at, event_id, hash, verified, os_login) VALUES (?, ?, ?, ?, ?)",
-               [tx.at, event_id, hash, verified, tx.os_login])
+def add_checkpoint(tx: Tx, *, event_id: int, hash: str, verified: int, whole: bool,
+                   keep: int = 100) -> None:
+    """Record the verified head (``whole``: the whole chain was verified); only the newest
+    ``keep`` checkpoints are kept (the newest one commits to the whole chain before it)."""
+    tx.execute("INSERT INTO trail_checkpoints (at, event_id, hash, verified, whole, os_login)"
+               " VALUES (?, ?, ?, ?, ?, ?)", [tx.at, event_id, hash, verified, int(whole), tx.os_login])
     tx.execute("DELETE FROM trail_checkpoints WHERE checkpoint_id <= (SELECT max(checkpoint_id) - ?"
                " FROM trail_checkpoints)", [keep])
 

@@ -67,3 +67,9 @@ def login_of_os_login(r: Reader, os_login: str) -> str | None:
 def os_login_of(r: Reader, login: str) -> str | None:
     """The OS login of the person ``login`` (None when nobody has that login)."""
     return r.scalar(f"SELECT {OS_LOGIN} FROM people WHERE login = ?", [login])
+
+
+def teams_addresses(r: Reader) -> list[tuple[str, str]]:
+    """(login, Teams address) of the active people who have one."""
+    return r.rows("SELECT login, teams_address FROM people WHERE active = 1 AND teams_address IS NOT NULL"
+                  " AND TRIM(teams_address) != '' ORDER BY login")

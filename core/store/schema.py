@@ -404,6 +404,7 @@ def m006_trail(db: Database) -> None:
             event_id INTEGER NOT NULL,             -- the newest event verified
             hash TEXT NOT NULL,                    -- its link
             verified INTEGER NOT NULL,             -- events this check verified
+            whole INTEGER NOT NULL DEFAULT 0,      -- 1: it verified the whole chain, not just what was new
             os_login TEXT NOT NULL
         );
 

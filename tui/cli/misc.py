@@ -71,3 +71,22 @@ def log_verify(state: CliState, as_json: bool) -> None:
         click.echo(f"broken at event {verdict.first_broken}: {verdict.problem}", err=True)
     if not verdict.intact:
         raise click.exceptions.Exit(1)
+
+
+@cli.command("doctor")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_state
+def doctor_cmd(state: CliState, as_json: bool) -> None:
+    """Check the deployment: file modes, config and act_as, the mail and Teams URLs, the last
+    delivering tick, the trail. One line each, ok|warning|fail; exit 0 ok, 1 warning, 2 fail."""
+    from notify.doctor import run_doctor
+
+    report = run_doctor(state.db, state.context)
+    if as_json:
+        emit_json({"status": report.status, "checks": report.checks})
+    else:
+        width = max((len(c.what) for c in report.checks), default=0)
+        for c in report.checks:
+            click.echo(f"{c.status:<8} {c.what:<{width}}  {c.detail}")
+    if report.exit_code:
+        raise click.exceptions.Exit(report.exit_code)

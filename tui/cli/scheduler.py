@@ -28,6 +28,9 @@ def tick_cmd(state: CliState, no_send: bool, as_json: bool) -> None:
                f" reminders {len(done.reminders)}, escalations overdue {len(done.escalations_overdue)},"
                f" referred {len(done.referred)}, reports {len([r for r in done.reports if r.report_id])};"
                f" delivered {done.delivered}, failed {done.failed}")
+    if done.trail is not None and not done.trail.intact:  # said every run until it is looked into
+        click.echo(f"trail broken at event {done.trail.first_broken}: {done.trail.problem}"
+                   " (dipaudit log verify)", err=True)
     for r in done.reports:
         if r.error:  # a council's broken report template: said every run until it is fixed
             click.echo(f"{r.kind} report for {show(r.slot)} not sent: {r.error}", err=True)

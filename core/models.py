@@ -46,6 +46,25 @@ class Person(Row):
         return json.loads(v) if isinstance(v, str) else v
 
 
+class OpenItem(BaseModel):
+    """A piece of work a person holds (``core.people.list_people``)."""
+
+    kind: Literal["queue_item", "draft_audit", "action", "escalation", "escalation_raised"]
+    id: int
+    child_id: str | None = None
+    status: str  # the item's status (an escalation waiting on them: its level)
+    due: str | None = None  # an action's due date; an escalation's respond-by
+
+
+class PersonWork(Person):
+    """A person in the directory with what they hold: ``active`` is False once a people
+    import left them out (shown as 'left'); ``open_items`` is what must move if so."""
+
+    os_login: str | None = None
+    left_at: str | None = None
+    open_items: list[OpenItem] = Field(default_factory=list)
+
+
 class Child(Row):
     child_id: str
     name: str | None = None

@@ -153,6 +153,7 @@ from . import (  # noqa: E402,F401
     escalations,
     imports,
     misc,
+    people,
     reports,
     sampling,
     scheduler,

@@ -108,3 +108,10 @@ def open_work(r: Reader) -> list[dict]:
          WHERE status != 'closed'
         ORDER BY 1, 2, 3
         """)
+
+
+def active_workers(r: Reader) -> list[tuple[str, str, str | None]]:
+    """(login, name, team) of the active people with the worker role, by login."""
+    return r.rows(
+        "SELECT login, name, team FROM people WHERE active = 1 AND EXISTS"
+        " (SELECT 1 FROM json_each(people.roles) WHERE value = 'worker') ORDER BY login")

@@ -70,7 +70,7 @@ class SqliteInt(click.types.IntParamType):
         if self.minimum is not None and n < self.minimum:
             self.fail(f"{n} is not in the range x>={self.minimum}.", param, ctx)
         if not -(2**63) <= n < 2**63:
-            self.fail(f"{value!r} is too large.", param, ctx)
+            self.fail(f"{value!r} is too large (at most 19 digits).", param, ctx)
         return n
 
 
@@ -118,13 +118,24 @@ def cli(click_ctx: click.Context, db: Path | None, user: str | None, now: str | 
         run_tui(click_ctx.obj, create=False)
 
 
+# Control characters a message may carry from what a person typed or a file held (ESC
+# sequences rewrite a terminal's title or screen): shown escaped. Newlines stay: a
+# message of several faults is one line per fault.
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0b, 0x20), 0x7f)}
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (all but newline and tab) shown as ``\\xNN``."""
+    return text.translate(_CONTROL)
+
+
 def main() -> None:
     try:
         code = cli.main(standalone_mode=False, prog_name="dipaudit")
         if isinstance(code, int) and code:  # a command's click.exceptions.Exit(n)
             sys.exit(code)
     except DipauditError as exc:
-        click.echo(str(exc), err=True)
+        click.echo(printable(str(exc)), err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

@@ -10,14 +10,14 @@ from core.clock import clock_from
 from core.config import load_settings
 from core.context import os_login
 
-from . import CliState, cli, emit_json, pass_state
+from . import CliState, SqliteInt, cli, emit_json, pass_state
 
 EXPLICIT = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
 
 
 @cli.command()
 @click.option("--no-tui", is_flag=True, help="Build (or reuse) the demo database, print its summary, do not open the TUI.")
-@click.option("--seed", type=int, default=None, help="Seed of the synthetic council (default 2020); another seed needs --force on an existing demo.")
+@click.option("--seed", type=SqliteInt(minimum=0), default=None, help="Seed of the synthetic council (default 2020); another seed needs --force on an existing demo.")
 @click.option("--force", is_flag=True, help="Rebuild the demo database from scratch.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON only (implies --no-tui).")
 @click.pass_context

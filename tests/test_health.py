@@ -79,6 +79,13 @@ def test_tick_checkpoints_the_trail_and_a_broken_trail_is_recorded_but_the_clock
     assert "does not match its link" in _runs(ctx)[-1][-1]
 
 
+def test_the_tick_line_names_the_trails_head_for_the_service_accounts_log(ctx, db_path):
+    submitted_audit(ctx)
+    r = run_main(["--db", str(db_path), "tick", "--no-send"])
+    head, link = ctx.store.one("SELECT event_id, hash FROM events ORDER BY event_id DESC LIMIT 1").values()
+    assert r.code == 0 and r.out.rstrip().endswith(f"; trail intact to event {head} ({link[:16]})")
+
+
 def test_a_demo_database_is_not_watched(tmp_path):
     db = tmp_path / "demo.db"
     assert run_main(["--db", str(db), "demo", "--no-tui"]).code == 0

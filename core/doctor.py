@@ -112,8 +112,8 @@ def _acted_as(ctx: Context) -> Check:
     if not odd:
         return Check(status="ok", what="acting as", detail="no event was written as someone else by an OS login"
                      " outside act_as")
-    shown = "; ".join(f"{r['os_login']} as {r['actor']} ({r['events']} events, last {show(r['last_at'])})"
-                      for r in odd[:5])
+    shown = "; ".join(f"{r['os_login']} as {r['actor']} ({r['events']} event{'' if r['events'] == 1 else 's'},"
+                      f" last {show(r['last_at'])})" for r in odd[:5])
     more = f"; and {len(odd) - 5} more" if len(odd) > 5 else ""
     return Check(status="warning", what="acting as", detail=f"events written as someone else by OS logins not in"
                  f" {SETTING}: {shown}{more} (dipaudit log)")

@@ -164,7 +164,7 @@ def test_doctor_warns_of_act_as_listing_a_person_and_of_acting_as_from_outside_a
     assert code == 1
     assert checks["act_as"]["status"] == "warning" and "admin.robin" in checks["act_as"]["detail"]
     assert checks["acting as"]["status"] == "warning"
-    assert "mallory as admin.robin (1 events" in checks["acting as"]["detail"]
+    assert "mallory as admin.robin (1 event," in checks["acting as"]["detail"]
 
 
 def test_doctor_on_a_config_that_does_not_load_is_a_failed_line_not_a_traceback(healthy, tmp_path, monkeypatch):

@@ -66,7 +66,8 @@ def log_verify(state: CliState, as_json: bool) -> None:
     if as_json:
         emit_json(verdict)
     elif verdict.intact:
-        click.echo(f"intact: {verdict.events} events" + (f", newest {verdict.head}" if verdict.head else ""))
+        click.echo(f"intact: {verdict.events} event{'' if verdict.events == 1 else 's'}"
+                   + (f", newest {verdict.head}" if verdict.head else ""))
     else:
         click.echo(f"broken at event {verdict.first_broken}: {verdict.problem}", err=True)
     if not verdict.intact:

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from .config import Settings
 from .errors import PermissionDenied, StateError
-from .store import Reader, meta, people
+from .store import Reader, events, meta, people
 from .vocabulary import SYSTEM
 
 DEMO_KEY = "demo"  # the meta row core.demo writes when it has built a demo database
@@ -42,8 +42,10 @@ class Identity(BaseModel):
 
 
 def is_demo(r: Reader | None) -> bool:
-    """Whether the database was built by ``dipaudit demo`` (fictional people only)."""
-    return r is not None and meta.get(r, DEMO_KEY) is not None
+    """Whether the database was built by ``dipaudit demo`` (fictional people only): its
+    marker, and the trail's record of the build (a marker written into a live database
+    with ``sqlite3`` alone opens nothing; one with a forged event breaks the chain)."""
+    return r is not None and meta.get(r, DEMO_KEY) is not None and events.demo_built(r)
 
 
 def own_login(r: Reader | None, os_login: str) -> str:

@@ -119,3 +119,14 @@ def test_a_read_only_folder_is_one_line_and_nothing_is_made():
         assert list(folder.iterdir()) == []
     finally:
         shutil.rmtree(folder)
+
+
+def test_a_link_planted_as_the_wal_is_refused_in_one_line_and_followed_nowhere(tmp_path):
+    db = tmp_path / "d.db"
+    Store.open(db).close()
+    victim = tmp_path / "victim"
+    db.with_name("d.db-wal").symlink_to(victim)
+    r = run_main(["--db", str(db), "log"])
+    assert r.code == 1 and r.err == f"{db}-wal: is a symbolic link where SQLite keeps its journal; refusing to" \
+        " open the database through it (remove the link)\n"
+    assert not victim.exists()

@@ -8,6 +8,7 @@ import json
 import os
 import pwd
 import shutil
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -211,3 +212,12 @@ def test_a_real_other_os_login_is_refused(monkeypatch):
         assert _trail(db) == []
     finally:
         shutil.rmtree(shared)
+
+
+def test_a_demo_marker_written_into_a_live_database_opens_nothing(live):
+    conn = sqlite3.connect(live)
+    conn.execute("INSERT INTO meta (key, value) VALUES ('demo', '{}')")
+    conn.commit()
+    conn.close()
+    r = run_main(["--db", str(live), "--user", "admin.robin", "queue"], login="mallory")
+    assert r.code == 3 and "may not act as admin.robin" in r.err

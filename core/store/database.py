@@ -134,6 +134,10 @@ class Store:
             # make (or fill) a file wherever it points.
             raise DatabaseError(f"{path}: is a symbolic link to nothing usable; refusing to create the"
                                 " database through it (give another path)")
+        for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if companion.is_symlink():  # SQLite would refuse it with a misleading "unable to open"
+                raise DatabaseError(f"{companion}: is a symbolic link where SQLite keeps its journal;"
+                                    " refusing to open the database through it (remove the link)")
         if not path.exists():
             if not create:
                 raise DatabaseError(

@@ -86,6 +86,11 @@ def hash_of(r: Reader, event_id: int) -> str | None:
     return r.scalar("SELECT hash FROM events WHERE event_id = ?", [event_id])
 
 
+def demo_built(r: Reader) -> bool:
+    """Whether the trail records that ``dipaudit demo`` built this database."""
+    return bool(r.scalar("SELECT 1 FROM events WHERE entity = 'demo' AND action = 'built' LIMIT 1"))
+
+
 def count(r: Reader) -> int:
     return r.scalar("SELECT count(*) FROM events")
 

@@ -130,3 +130,31 @@ def test_a_link_planted_as_the_wal_is_refused_in_one_line_and_followed_nowhere(t
     assert r.code == 1 and r.err == f"{db}-wal: is a symbolic link where SQLite keeps its journal; refusing to" \
         " open the database through it (remove the link)\n"
     assert not victim.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become a login the file refuses")
+def test_a_database_you_may_not_read_is_one_line():
+    folder = Path(tempfile.mkdtemp(prefix="dipaudit-private-"))
+    try:
+        os.chmod(folder, 0o755)
+        db = folder / "d.db"
+        Store.open(db).close()  # root's, 0600
+
+        def attempt():
+            r = run_main(["--db", str(db), "queue"], env={"DIPAUDIT_CONFIG_DIR": str(folder / "config")})
+            return r.code, r.err + (repr(r.exception) if r.exception else "")
+
+        def open_it():
+            try:
+                Store.open(db)
+            except DatabaseError as exc:
+                return 1, str(exc)
+            return 0, "opened"
+
+        code, err = as_os_user("nobody", attempt)
+        assert code == 2 and err == f"dipaudit: Invalid value for '--db': File '{db}' is not readable. (see --help)\n"
+        code, err = as_os_user("nobody", open_it)  # the store says the same to any other caller
+        assert (code, err) == (1, f"{db}: you may not read it (its group is the team's: ask to join it);"
+                                  " nothing was written")
+    finally:
+        shutil.rmtree(folder)

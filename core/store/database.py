@@ -8,6 +8,7 @@ Every change is written with its event, and its outbox rows, in one transaction.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -146,6 +147,9 @@ class Store:
             cls._create_file(path)
         elif path.is_dir():
             raise DatabaseError(f"{path}: is a directory, not a database file")
+        elif not os.access(path, os.R_OK):
+            raise DatabaseError(f"{path}: you may not read it (its group is the team's: ask to join it);"
+                                " nothing was written")
         elif not create and path.stat().st_size == 0:
             # An empty file (a typo'd touch, a failed copy) is not silently made a database.
             raise DatabaseError(

@@ -32,8 +32,10 @@ lint: $(TSTAMP)
 	$(BIN)/ruff check core notify tui tests bench
 	$(BIN)/lint-imports
 
+## make bench [BENCH=import,growth]: every bench/bench_*.py (or those named) against its
+## in-run baseline; exits non-zero when a goal is missed (never part of make test)
 bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(if $(BENCH),--only $(BENCH))
 
 clean:
 	rm -rf $(VENV) .pytest_cache $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm

@@ -23,6 +23,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _bench import Goals  # noqa: E402
 
 from core.clock import FixedClock  # noqa: E402
 from core.config import Settings  # noqa: E402
@@ -153,6 +156,14 @@ def main() -> None:
     print(f"draw_sample stored            : {fmt(stored)}   ({ratio(stored, base)} of baseline)")
     store.close()
     tmp.cleanup()
+    # Issue 10 item 2 (the in-process baseline here; the whole-process select-and-group
+    # baseline comes with the draw work).
+    goals = Goals("bench_draw")
+    goals.value("draw dry run, median wall / baseline", statistics.median(dry[0]) / statistics.median(base[0]),
+                at_most=2.0, unit="x")
+    goals.value("stored draw, median wall / baseline", statistics.median(stored[0]) / statistics.median(base[0]),
+                at_most=3.0, unit="x")
+    goals.finish()
 
 
 if __name__ == "__main__":

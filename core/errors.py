@@ -36,6 +36,23 @@ class DatabaseError(DipauditError):
     """The file is not a dipaudit database, or is from a newer version."""
 
 
+# Characters a terminal acts on instead of showing: C0/C1 controls (newline, ESC starting
+# an escape sequence, ...), DEL, the Unicode line and paragraph separators and the
+# bidirectional overrides. In a message they are shown escaped (\n, \x1b, \u202e), so a
+# cell can neither split a fault over two lines nor rewrite the terminal.
+_SHOWN = {
+    **{c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))},
+    ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t",
+    **{c: f"\\u{c:04x}" for c in (0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F),
+                                 *range(0x2066, 0x206A))},
+}
+
+
+def escape_controls(text: str) -> str:
+    """``text`` on one line with every control character shown escaped (see ``_SHOWN``)."""
+    return text.translate(_SHOWN)
+
+
 @dataclass(frozen=True)
 class Fault:
     row: int | None  # 1-based line number in the file as a person sees it (header = 1)
@@ -43,12 +60,13 @@ class Fault:
     message: str
 
     def render(self, file: str) -> str:
+        """One line: file, row and column, message; control characters shown escaped."""
         where = file
         if self.row is not None:
             where += f": row {self.row}"
         if self.column:
             where += f", column '{self.column}'"
-        return f"{where}: {self.message}"
+        return escape_controls(f"{where}: {self.message}")
 
 
 class InputError(DipauditError):
@@ -72,7 +90,7 @@ class InputError(DipauditError):
         lines = self.lines()
         if len(lines) == 1:
             return lines[0]
-        return "\n".join(lines) + f"\n{self.file}: {len(lines)} faults; nothing was written"
+        return "\n".join(lines) + f"\n{escape_controls(self.file)}: {len(lines)} faults; nothing was written"
 
 
 def key_path(loc: tuple) -> str:

@@ -171,6 +171,7 @@ def test_skip_invalid_writes_the_rejects_file(ctx, tmp_path):
     assert child(ctx, "K009") is None
 
     elsewhere = tmp_path / "out" / "rejected.csv"
+    elsewhere.parent.mkdir()  # rejects go only into a folder that exists (core.files)
     again = import_caseload(ctx, path, skip_invalid=True, rejects_path=elsewhere)
     assert (again.rejects_file, again.unchanged) == (str(elsewhere), 1)
     assert elsewhere.exists()
@@ -247,3 +248,54 @@ def test_skip_invalid_never_imports_a_file_whose_every_row_is_bad(ctx, tmp_path)
     with pytest.raises(InputError, match="'nonsense' is not a cohort"):
         import_caseload(ctx, path, skip_invalid=True)
     assert ctx.store.scalar("SELECT COUNT(*) FROM children WHERE is_open = 1") == 4
+
+
+def test_a_bulk_import_rebuilds_the_indexes_it_set_aside(ctx, monkeypatch):
+    from core.importers import caseload
+
+    def indexes():
+        return ctx.store.rows("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'children'"
+                              " ORDER BY name")
+
+    before = indexes()
+    monkeypatch.setattr(caseload, "BULK_ROWS", 1)
+    assert import_caseload(ctx, F / "canonical.csv").added == 5
+    assert indexes() == before and len(before) >= 3
+    plan = ctx.store.rows("EXPLAIN QUERY PLAN SELECT child_id FROM children WHERE is_open = 1 AND worker = 'w1'")
+    assert "children_open_worker" in " ".join(str(r) for r in plan)
+
+
+def test_the_same_file_again_applies_new_tiers_and_the_passing_of_time(ctx, clock, tmp_path):
+    """Unchanged rows are not re-read, but what they make of a child still follows the
+    settings and the date: the tiers in config, an episode whose end date has come."""
+    from dataclasses import replace
+
+    path = write_csv(tmp_path / "c.csv", [
+        ["T1", "Ann", "2012-01-01", "", "cla", "w1", "T", "", ""],
+        ["T2", "Bea", "2012-01-01", "", "cin", "w1", "T", "", "2020-05-01"],  # ends next week
+    ])
+    assert import_caseload(ctx, path).added == 2
+    assert (child(ctx, "T1")["tier"], child(ctx, "T2")["is_open"]) == (2, 1)
+    settings = ctx.settings.model_copy(deep=True)
+    settings.sampling.tiers["cla"] = 1
+    again = import_caseload(replace(ctx, settings=settings), path)
+    assert (again.updated, again.unchanged) == (1, 1)
+    assert child(ctx, "T1")["tier"] == 1
+    clock.advance(days=7)
+    later = import_caseload(replace(ctx, settings=settings), path)
+    assert (later.closed, later.unchanged) == (1, 1)
+    assert (child(ctx, "T2")["is_open"], child(ctx, "T2")["closed_on"]) == (0, "2020-05-01")
+
+
+def test_a_row_changed_among_unchanged_ones_is_the_only_write(ctx, clock, tmp_path):
+    rows = [[f"U{i}", f"Child {i}", "2012-01-01", "", "cin", "w1", "T", "", ""] for i in range(50)]
+    path = write_csv(tmp_path / "c.csv", rows)
+    import_caseload(ctx, path)
+    stamps = dict(ctx.store.rows("SELECT child_id, updated_at FROM child_sources"))
+    clock.advance(hours=1)
+    rows[17][5] = "w2"
+    result = import_caseload(ctx, write_csv(path, rows))
+    assert (result.updated, result.unchanged) == (1, 49)
+    after = dict(ctx.store.rows("SELECT child_id, updated_at FROM child_sources"))
+    assert [cid for cid in after if after[cid] != stamps[cid]] == ["U17"]
+    assert child(ctx, "U17")["worker"] == "w2"

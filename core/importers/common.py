@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
+import gc
 import hashlib
 import io
+import math
 import re
-from collections.abc import Callable, Iterable
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -24,6 +28,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import Fault, InputError
+from ..files import check_target, safe_cell, write_private
 
 Progress = Callable[[int, int], None]
 
@@ -49,54 +54,156 @@ class ImportResult(BaseModel):
 
 
 # -- reading -------------------------------------------------------------------
+# The reader is chosen by the file's extension, never by its first bytes.
+CSV_SUFFIXES = (".csv", ".txt")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+OTHER_FORMATS = {
+    ".xls": "an old .xls workbook: save it as .xlsx or CSV UTF-8",
+    ".xlsb": "a binary .xlsb workbook: save it as .xlsx or CSV UTF-8",
+    ".ods": "an OpenDocument spreadsheet: save it as .xlsx or CSV UTF-8",
+    ".numbers": "a Numbers spreadsheet: export it as .xlsx or CSV UTF-8",
+}
+# The longest cell read (Python's csv default; Excel's own limit is 32,767 characters).
+# A longer one is a fault on its row and column, never the whole file refused.
+MAX_CELL = 131_072
+# A workbook member larger than this once unpacked is refused (a damaged or hostile zip).
+MAX_UNPACKED = 2 * 1024**3
+# Rows are read in chunks: each column of a chunk is converted at once.
+CHUNK = 20_000
+# What a workbook (a zip) or an encrypted workbook / old .xls (OLE2) starts with.
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+Row = tuple[int, list[Any]]  # (row number as a person sees it, header = 1; cells)
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A cell's value as a message quotes it: clipped, so one huge cell makes no huge message."""
+    s = str(value)
+    return s if len(s) <= limit else f"{s[:limit]}... ({len(s):,} characters)"
+
+
 @dataclass
 class Table:
-    """One table of a file: a CSV, or one sheet of a workbook."""
+    """One table of a file: a CSV, or one sheet of a workbook.
+
+    ``rows`` holds a CSV's rows; a sheet streams its rows from the workbook
+    (``iter_rows``), so a large workbook is never held in memory whole.
+    ``oversized``: rows with a cell over MAX_CELL characters, {row: [column index]};
+    those rows are faults, never read (see ``Faults.reject_oversized``).
+    """
 
     file: str
     sheet: str | None
     headings: list[str]
-    rows: list[tuple[int, list[Any]]]  # (row number as a person sees it; header is row 1, cells)
+    rows: list[Row] | None = None
+    stream: Callable[[], Iterator[Row]] | None = None
+    estimated_rows: int = 0
+    oversized: dict[int, list[int]] = field(default_factory=dict)
+    # No cell holds a NUL or a unit separator (a workbook's XML cannot; a CSV is checked).
+    separators_free: bool = True
 
     def where(self, message: str) -> str:
         return message if self.sheet is None else f"{message} (sheet '{self.sheet}')"
 
+    def iter_rows(self) -> Iterator[Row]:
+        """The non-blank data rows, in order."""
+        if self.rows is not None:
+            return iter(self.rows)
+        assert self.stream is not None
+        return self.stream()
+
+    def chunks(self, size: int = CHUNK) -> Iterator[list[Row]]:
+        if self.rows is not None:
+            for i in range(0, len(self.rows), size):
+                yield self.rows[i : i + size]
+            return
+        chunk: list[Row] = []
+        for row in self.iter_rows():
+            chunk.append(row)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def all_rows(self) -> list[Row]:
+        """Every row in memory (the small files: people, notes)."""
+        if self.rows is None:
+            self.rows = list(self.iter_rows())
+            self.stream = None
+        return self.rows
+
+    @property
+    def row_count(self) -> int:
+        """Rows to read: exact for a CSV, the workbook's own count for a sheet (for progress)."""
+        return len(self.rows) if self.rows is not None else self.estimated_rows
+
 
 @dataclass
 class Source:
-    """A file read into memory, with its content hash (recorded in ``imports``)."""
+    """A file opened for reading, with its content hash (recorded in ``imports``).
+
+    Use it as a context manager (``with read_source(path) as src``): a workbook stays
+    open while its rows stream, and is closed at the end."""
 
     path: Path
     sha256: str
     tables: list[Table]
+    _close: Callable[[], None] | None = None
 
     @property
     def name(self) -> str:
         return str(self.path)
 
+    def close(self) -> None:
+        if self._close:
+            self._close()
+            self._close = None
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
 
 def read_source(path: str | Path) -> Source:
-    """Read a CSV (UTF-8, with or without BOM) or an .xlsx workbook, or raise a clear InputError."""
+    """Open a CSV (UTF-8, with or without BOM) or an .xlsx workbook, chosen by its
+    extension, or raise a clear one-line InputError (never a traceback)."""
     path = Path(path)
     name = str(path)
-    if not path.exists():
-        raise InputError(name, "file not found")
-    if path.is_dir():
-        raise InputError(name, "is a directory, not a file")
     try:
-        data = path.read_bytes()
+        if not path.exists():
+            raise InputError(name, "file not found")
+        if path.is_dir():
+            raise InputError(name, "is a directory, not a file")
+    except OSError as exc:  # a name too long, a loop of links
+        raise InputError(name, f"cannot read the file ({exc.strerror or exc})") from None
+    suffix = path.suffix.casefold()
+    if suffix in OTHER_FORMATS:
+        raise InputError(name, OTHER_FORMATS[suffix])
+    if suffix in XLSX_SUFFIXES:
+        return _open_xlsx(path, name)
+    if suffix not in CSV_SUFFIXES:
+        what = f"'{path.suffix}'" if path.suffix else "no extension"
+        raise InputError(name, f"unknown kind of file ({what}): dipaudit reads CSV UTF-8 (.csv, .txt) and "
+                               ".xlsx workbooks; name the file for what it holds")
+    data = _read_bytes(path, name)
+    return Source(path, hashlib.sha256(data).hexdigest(), [_read_csv(name, data)])
+
+
+def _read_bytes(path: Path, name: str) -> bytes:
+    try:
+        return path.read_bytes()
     except OSError as exc:
         raise InputError(name, f"cannot read the file ({exc.strerror or exc})") from exc
-    digest = hashlib.sha256(data).hexdigest()
-    suffix = path.suffix.casefold()
-    if suffix == ".xls":
-        raise InputError(name, "an old .xls workbook: save it as .xlsx or CSV UTF-8")
-    if suffix in (".xlsx", ".xlsm") or data[:2] == b"PK":
-        return Source(path, digest, _read_xlsx(name, data))
-    return Source(path, digest, [_read_csv(name, data)])
 
 
 def _read_csv(name: str, data: bytes) -> Table:
+    if data.startswith(_ZIP_MAGIC) or data.startswith(_OLE_MAGIC):
+        raise InputError(name, "a workbook or other binary file, not CSV text: "
+                               "if it is an .xlsx workbook, name it .xlsx")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -105,41 +212,143 @@ def _read_csv(name: str, data: bytes) -> Table:
             name,
             Fault(line, None, f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as CSV UTF-8"),
         ) from exc
-    try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise InputError(name, f"not a readable CSV file ({exc})") from exc
-    if not records or not any(c.strip() for c in records[0]):
+    records, huge = _parse_csv(name, text)
+    if not records or not "".join(records[0]).strip():
         raise InputError(name, "no headings on row 1 (the file is empty or starts with a blank line)")
+    oversized = _oversized(records) if huge else {}
+    if 1 in oversized:
+        raise InputError(name, Fault(1, None, f"a heading is longer than {MAX_CELL:,} characters; "
+                                              "row 1 must hold the column headings"))
     headings = [h.strip() for h in records[0]]
-    rows = [(i, r) for i, r in enumerate(records[1:], start=2) if any(c.strip() for c in r)]
-    return Table(name, None, headings, rows)
+    rows = [(i, r) for i, r in enumerate(records[1:], start=2) if "".join(r).strip()]
+    return Table(name, None, headings, rows, oversized=oversized,
+                 separators_free="\x00" not in text and "\x1f" not in text)
 
 
-def _read_xlsx(name: str, data: bytes) -> list[Table]:
+def _parse_csv(name: str, text: str) -> tuple[list[list[str]], bool]:
+    """Every record, and whether some field is over MAX_CELL characters (then it is read
+    whole, in a second pass, and its row faulted later)."""
+    old = csv.field_size_limit()
+    try:
+        for limit in (MAX_CELL, max(len(text), MAX_CELL) + 1):
+            csv.field_size_limit(limit)
+            reader = csv.reader(io.StringIO(text, newline=""))
+            try:
+                return list(reader), limit != MAX_CELL
+            except csv.Error as exc:
+                if "field larger than field limit" in str(exc) and limit == MAX_CELL:
+                    continue
+                raise InputError(name, Fault(reader.line_num or None, None,
+                                             f"not a readable CSV file ({exc})")) from None
+    finally:
+        csv.field_size_limit(old)
+    raise AssertionError("unreachable")
+
+
+def _oversized(records: list[list[str]]) -> dict[int, list[int]]:
+    """{row: [column index]} of cells over MAX_CELL characters."""
+    found: dict[int, list[int]] = {}
+    for number, record in enumerate(records, start=1):
+        cols = [i for i, c in enumerate(record) if len(c) > MAX_CELL]
+        if cols:
+            found[number] = cols
+    return found
+
+
+def _open_xlsx(path: Path, name: str) -> Source:
     import zipfile
 
-    from openpyxl import load_workbook
+    try:
+        with path.open("rb") as f:
+            head = f.read(8)
+            digest = hashlib.sha256(head)
+            while block := f.read(1 << 20):
+                digest.update(block)
+    except OSError as exc:
+        raise InputError(name, f"cannot read the file ({exc.strerror or exc})") from exc
+    if head.startswith(_OLE_MAGIC):
+        raise InputError(name, "a password-protected (encrypted) workbook, or an old .xls renamed .xlsx: "
+                               "save it as .xlsx without a password")
+    if not head.startswith(_ZIP_MAGIC):
+        raise InputError(name, "not a readable .xlsx workbook (not a zip file); if it is CSV text, name it .csv")
+    try:
+        with zipfile.ZipFile(path) as z:
+            members = z.infolist()
+            for m in members:
+                if m.flag_bits & 0x1:
+                    raise InputError(name, "a password-protected (encrypted) workbook: save it without a password")
+                if m.file_size > MAX_UNPACKED:
+                    raise InputError(name, f"not a readable .xlsx workbook ({shown(m.filename)} would unpack "
+                                           f"to {m.file_size:,} bytes)")
+    except InputError:
+        raise
+    except Exception as exc:  # zipfile raises many kinds on a damaged file
+        raise InputError(name, f"not a readable .xlsx workbook ({_why(exc)})") from None
+    book = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl's notes on styles and extensions it skips
+            from openpyxl import load_workbook
 
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise InputError(name, f"not a readable .xlsx workbook ({exc})") from exc
-    tables = []
-    try:
-        for sheet in book.worksheets:
-            it = sheet.iter_rows(values_only=True)
-            header = next(it, None)
-            if not header or not any(_present(c) for c in header):
-                continue
-            headings = ["" if h is None else str(h).strip() for h in header]
-            rows = [(i, list(r)) for i, r in enumerate(it, start=2) if any(_present(c) for c in r)]
-            tables.append(Table(name, sheet.title, headings, rows))
-    finally:
-        book.close()
+            book = load_workbook(path, read_only=True, data_only=True)
+            tables = [t for sheet in book.worksheets if (t := _sheet_table(name, sheet)) is not None]
+    except InputError:
+        if book is not None:
+            book.close()
+        raise
+    except Exception as exc:  # openpyxl, zipfile, zlib and XML parsers all raise on damaged files
+        if book is not None:
+            book.close()
+        raise InputError(name, f"not a readable .xlsx workbook ({_why(exc)})") from None
     if not tables:
+        book.close()
         raise InputError(name, "the workbook has no sheet with headings on row 1")
-    return tables
+    return Source(path, digest.hexdigest(), tables, book.close)
+
+
+def _sheet_table(name: str, sheet) -> Table | None:
+    """The sheet's headings, and a stream of its rows; None for a sheet without headings."""
+    if not hasattr(sheet, "iter_rows"):
+        return None  # a chart sheet
+    header = next(sheet.iter_rows(max_row=1, values_only=True), None)
+    if not header or not any(_present(c) for c in header):
+        return None
+    headings = ["" if h is None else str(h).strip() for h in header]
+    if any(len(h) > MAX_CELL for h in headings):
+        raise InputError(name, Fault(1, None, f"a heading is longer than {MAX_CELL:,} characters "
+                                              f"(sheet '{shown(sheet.title)}')"))
+    table = Table(name, str(sheet.title), headings, estimated_rows=max((sheet.max_row or 1) - 1, 0))
+
+    def stream() -> Iterator[Row]:
+        number = 1
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for number, cells in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
+                    for c in cells:  # the first present cell ends the check (usually the first cell)
+                        if c is not None and (c.__class__ is not str or c.strip()):
+                            break
+                    else:
+                        continue
+                    cells = list(cells)
+                    long = [i for i, c in enumerate(cells) if c.__class__ is str and len(c) > MAX_CELL]
+                    if long:
+                        table.oversized[number] = long
+                    yield number, cells
+        except InputError:
+            raise
+        except Exception as exc:
+            raise InputError(name, Fault(number + 1, None, table.where(
+                f"the workbook is damaged past this row ({_why(exc)})"))) from None
+
+    table.stream = stream
+    return table
+
+
+def _why(exc: BaseException) -> str:
+    """An exception as a short reason on one line."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return shown(text, 160)
 
 
 def _present(cell: Any) -> bool:
@@ -273,19 +482,19 @@ def _parse_text(s: str) -> date | None:
         return _ymd(s, int(m[1]), int(m[2]), int(m[3]))
     if _SERIAL.match(s):
         return _serial(float(s), s)
-    raise ValueError(f"'{s}' is not a date ({DATE_HELP})")
+    raise ValueError(f"'{shown(s)}' is not a date ({DATE_HELP})")
 
 
 def _ymd(raw: str, y: int, m: int, d: int) -> date:
     try:
         return date(y, m, d)
     except ValueError:
-        raise ValueError(f"'{raw}' is not a date ({DATE_HELP})") from None
+        raise ValueError(f"'{shown(raw)}' is not a date ({DATE_HELP})") from None
 
 
 def _serial(n: float, raw: Any) -> date:
-    if n != int(n) or int(n) not in EXCEL_SERIALS:
-        raise ValueError(f"'{raw}' is not a date ({DATE_HELP})")
+    if not math.isfinite(n) or n != int(n) or int(n) not in EXCEL_SERIALS:
+        raise ValueError(f"'{shown(raw)}' is not a date ({DATE_HELP})")
     return EXCEL_EPOCH + timedelta(days=int(n))
 
 
@@ -300,9 +509,9 @@ def parse_int(cell: Any) -> int | None:
     try:
         f = float(s)
     except ValueError:
-        raise ValueError(f"'{s}' is not a whole number") from None
+        raise ValueError(f"'{shown(s)}' is not a whole number") from None
     if not f.is_integer():
-        raise ValueError(f"'{s}' is not a whole number")
+        raise ValueError(f"'{shown(s)}' is not a whole number")
     return int(f)
 
 
@@ -311,19 +520,104 @@ def row_hash(*parts: Any) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
+# -- converting a column at once ----------------------------------------------------
+class Bad:
+    """A cell that could not be read: the fault's message (a column converter's result)."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+class Memo:
+    """Converted values of one column by cell value, with the cells that failed."""
+
+    __slots__ = ("values", "bad")
+
+    def __init__(self) -> None:
+        self.values: dict[Any, Any] = {}
+        self.bad: set[Any] = set()
+
+
+def convert(values: Sequence[Any], fn: Callable[[Any], Any], memo: Memo | None = None, *,
+            plain: bool = False) -> tuple[list[Any], list[int]]:
+    """``fn`` over a column: (results, positions of Bad results). A ValueError from ``fn``
+    becomes ``Bad(message)``. ``memo``: for columns that repeat values (dates, workers,
+    teams, codes): each distinct cell is converted once per import, the rest is a lookup.
+    ``plain``: every cell is text or None (a CSV), so cells are their own memo keys."""
+
+    def safe(v: Any) -> Any:
+        try:
+            return fn(v)
+        except ValueError as exc:
+            return Bad(str(exc))
+
+    if memo is None:
+        out = [safe(v) for v in values]
+        return out, [k for k, r in enumerate(out) if r.__class__ is Bad]
+    keys: Sequence[Any] = values
+    if not plain and not set(map(type, values)) <= _PLAIN:
+        # Workbook cells: 1 == 1.0 == True hash alike but read differently; key on the type too.
+        keys = list(zip(map(type, values), values, strict=True))
+    known = memo.values
+    try:
+        out = list(map(known.__getitem__, keys))  # every value seen before (most chunks)
+    except KeyError:
+        for key in set(keys).difference(known):
+            r = known[key] = safe(key[1] if keys is not values else key)
+            if r.__class__ is Bad:
+                memo.bad.add(key)
+        out = list(map(known.__getitem__, keys))
+    if memo.bad and not memo.bad.isdisjoint(keys):
+        return out, [k for k, r in enumerate(out) if r.__class__ is Bad]
+    return out, []
+
+
+_PLAIN = frozenset({str, type(None)})
+
+
+def text_column(values: Sequence[Any], *, plain: bool = False) -> list[str | None]:
+    """``text`` over a column of mostly distinct values (ids, names)."""
+    if plain or all(v.__class__ is str for v in values):
+        if None in values:  # a short row padded out
+            values = ["" if v is None else v for v in values]
+        stripped = list(map(str.strip, values))
+        if stripped and min(map(len, stripped)) > 4:
+            return stripped  # nothing this long is a blank or #N/A
+        return [None if len(s) <= 4 and s.casefold() in BLANKS else s for s in stripped]
+    return [text(v) for v in values]
+
+
 # -- faults and rejects ----------------------------------------------------------
 @dataclass
 class Faults:
-    """Every fault of a file, grouped by the row it rejects (None: the file as a whole)."""
+    """Every fault of a file, grouped by the row it rejects (None: the file as a whole),
+    with the rejected rows' cells for the rejects file."""
 
     file: str
     faults: list[Fault] = field(default_factory=list)
     rejected: dict[tuple[str | None, int], list[str]] = field(default_factory=dict)
+    cells: dict[tuple[str | None, int], list[Any]] = field(default_factory=dict)
 
-    def add(self, table: Table, row: int, column: str | None, message: str) -> None:
+    def add(self, table: Table, row: int, column: str | None, message: str, cells: list | None = None) -> None:
         self.faults.append(Fault(row, column, table.where(message)))
         reason = f"{column}: {message}" if column else message
-        self.rejected.setdefault((table.sheet, row), []).append(reason)
+        key = (table.sheet, row)
+        self.rejected.setdefault(key, []).append(reason)
+        if cells is not None:
+            self.cells[key] = cells
+
+    def reject_oversized(self, table: Table, row: int, cells: list) -> bool:
+        """Fault a row holding a cell over MAX_CELL characters (True: the row is not to be read)."""
+        columns = table.oversized.get(row)
+        if not columns:
+            return False
+        for i in columns:
+            heading = table.headings[i] if i < len(table.headings) and table.headings[i] else f"column {i + 1}"
+            self.add(table, row, heading, f"the cell holds {len(cells[i]):,} characters (at most {MAX_CELL:,})",
+                     cells)
+        return True
 
     def is_rejected(self, table: Table, row: int) -> bool:
         return (table.sheet, row) in self.rejected
@@ -336,48 +630,91 @@ class Faults:
 
 
 def settle_faults(
-    source: Source, faults: Faults, *, skip_invalid: bool, dry_run: bool, rejects_path: str | Path | None
+    source: Source, faults: Faults, *, skip_invalid: bool, dry_run: bool, rejects_path: str | Path | None,
+    inputs: Iterable[str | Path] = (),
 ) -> tuple[int, str | None]:
     """All-or-nothing unless ``skip_invalid``: raise every fault, or write the rejects file.
 
     Returns (rows rejected, rejects file written or None). A dry run writes no file.
+    ``inputs``: files the import reads besides the source (the database); the rejects
+    file may not be any of them.
     """
     if not faults:
         return 0, None
     if not skip_invalid:
         raise faults.error()
     count = len(faults.rejected)
-    if dry_run:
-        return count, None
     target = Path(rejects_path) if rejects_path else source.path.with_name(f"{source.path.stem}.rejects.csv")
-    write_rejects(target, source, faults)
+    inputs = [source.path, *inputs]
+    if dry_run:
+        check_target(target, inputs=inputs)  # say now what the real run would refuse
+        return count, None
+    write_rejects(target, source, faults, inputs=inputs)
     return count, str(target)
 
 
-def write_rejects(target: Path, source: Source, faults: Faults) -> None:
-    """The rejected rows as they were, with their row number and reasons."""
+# A rejected cell longer than this is cut in the rejects file (it says where and how long).
+REJECT_CELL = 1000
+
+
+def write_rejects(target: Path, source: Source, faults: Faults, *, inputs: Iterable[str | Path] = ()) -> None:
+    """The rejected rows as they were, with their row number and reasons: a private file
+    (``core.files.write_private``), every cell spreadsheet-safe (``safe_cell``)."""
     multi = len(source.tables) > 1
     headings: list[str] = []
     for t in source.tables:
         headings += [h for h in t.headings if h and h not in headings]
     fields = (["sheet"] if multi else []) + ["row", *headings, "reasons"]
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
-            w.writeheader()
-            for t in source.tables:
-                for number, cells in t.rows:
-                    reasons = faults.rejected.get((t.sheet, number))
-                    if not reasons:
-                        continue
-                    out = {h: (text(cells[i]) if i < len(cells) else None) for i, h in enumerate(t.headings) if h}
-                    out.update(row=number, reasons="; ".join(reasons))
-                    if multi:
-                        out["sheet"] = t.sheet
-                    w.writerow(out)
-    except OSError as exc:
-        raise InputError(str(target), f"cannot write the rejects file ({exc.strerror or exc})") from exc
+    order = {t.sheet: i for i, t in enumerate(source.tables)}
+    by_table = {t.sheet: t for t in source.tables}
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow([safe_cell(f) for f in fields])
+    for key in sorted(faults.rejected, key=lambda k: (order.get(k[0], 0), k[1])):
+        sheet, number = key
+        t = by_table.get(sheet)
+        cells = faults.cells.get(key)
+        if t is None or cells is None:
+            continue  # a fault of the file as a whole, not of a row
+        row = {h: _reject_cell(cells[i]) if i < len(cells) else None for i, h in enumerate(t.headings) if h}
+        row.update(row=number, reasons="; ".join(faults.rejected[key]))
+        if multi:
+            row["sheet"] = sheet
+        w.writerow([safe_cell(row.get(f)) for f in fields])
+    write_private(target, out.getvalue(), inputs=inputs)
+
+
+def _reject_cell(cell: Any) -> str | None:
+    s = text(cell)
+    if s is not None and len(s) > REJECT_CELL:
+        return f"{s[:REJECT_CELL]}... (cut: {len(s):,} characters)"
+    return s
+
+
+def without_gc(fn: Callable) -> Callable:
+    """Run ``fn`` with Python's cyclic garbage collector paused (an importer).
+
+    Reading 100,000 rows makes millions of objects and no reference cycles; the
+    collector would walk them all again and again (half the time of parsing a CSV).
+    Reference counting still frees everything; the collector resumes afterwards."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was:
+                gc.enable()
+
+    return run
+
+
+def database_files(store) -> list[Path]:
+    """The database and its -wal/-shm: files no import may write its rejects onto."""
+    path = Path(store.path)
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
 
 
 def cell(cells: list[Any], index: int | None) -> Any:

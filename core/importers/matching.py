@@ -6,7 +6,6 @@ and the one UPDATE that re-matches every child after a people import.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 
 
@@ -16,9 +15,10 @@ class Workers:
     by_name: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, conn: sqlite3.Connection) -> Workers:
+    def load(cls, db) -> Workers:
+        """``db``: the store or the open transaction (anything with ``rows``)."""
         w = cls()
-        for login, name in conn.execute("SELECT login, name FROM people ORDER BY login"):
+        for login, name in db.rows("SELECT login, name FROM people ORDER BY login"):
             w.by_login.add(login)
             w.by_name.setdefault(name.strip().casefold(), login)
         return w
@@ -47,6 +47,7 @@ WHERE children.child_id = m.child_id AND children.worker_login IS NOT m.login
 """
 
 
-def rematch_workers(conn: sqlite3.Connection) -> int:
-    """Re-match every child's worker to the people directory; returns children changed."""
-    return conn.execute(REMATCH_SQL).rowcount
+def rematch_workers(tx) -> int:
+    """Re-match every child's worker to the people directory (in the open transaction
+    ``tx``); returns children changed."""
+    return tx.execute(REMATCH_SQL).rowcount

@@ -21,13 +21,16 @@ from .common import (
     Progress,
     cell,
     col,
+    database_files,
     match_columns,
     missing_columns,
     parse_date,
     read_source,
     report_progress,
     settle_faults,
+    shown,
     text,
+    without_gc,
 )
 
 COLUMNS = (
@@ -46,6 +49,7 @@ def note_key(child_id: str, day: str, type_: str, author: str | None, summary: s
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+@without_gc
 def import_notes(
     ctx: Context,
     path: str | Path,
@@ -60,66 +64,74 @@ def import_notes(
     Every note must name a child already imported; a note already held counts as unchanged.
     """
     require_role(ctx, "admin", doing="import case notes", bootstrap=True)
-    src = read_source(path)
-    table = src.tables[0]
-    at = match_columns(table.headings, COLUMNS)
-    if missing := missing_columns(at, REQUIRED):
-        raise InputError(src.name, [Fault(1, m, "missing column (notes need child_id, date and type)")
-                                    for m in missing])
-    children = {r[0] for r in ctx.store.db.conn.execute("SELECT child_id FROM children")}
-    kind_of_cache: dict[str, str] = {}
-    faults = Faults(src.name)
-    notes: dict[str, tuple] = {}
-    total = len(table.rows)
-    for done, (number, cells) in enumerate(table.rows, start=1):
-        report_progress(progress, done, total)
-        child_id = text(cell(cells, at["child_id"]))
-        type_ = text(cell(cells, at["type"]))
-        ok = True
-        if not child_id:
-            faults.add(table, number, table.headings[at["child_id"]], "child id is blank")
-            ok = False
-        elif child_id not in children:
-            faults.add(table, number, table.headings[at["child_id"]],
-                       f"unknown child id '{child_id}' (import the caseload first)")
-            ok = False
-        try:
-            day = parse_date(cell(cells, at["date"]))
-            if day is None:
-                faults.add(table, number, table.headings[at["date"]], "date is blank")
-                ok = False
-        except ValueError as exc:
-            faults.add(table, number, table.headings[at["date"]], str(exc))
-            ok = False
-        if not type_:
-            faults.add(table, number, table.headings[at["type"]], "note type is blank")
-            ok = False
-        if not ok:
-            continue
-        author = text(cell(cells, at.get("author")))
-        summary = text(cell(cells, at.get("summary")))
-        if type_ not in kind_of_cache:
-            kind_of_cache[type_] = ctx.settings.note_types.kind_of(type_)
-        key = note_key(child_id, day.isoformat(), type_, author, summary)
-        notes.setdefault(key, (child_id, day.isoformat(), kind_of_cache[type_], type_, author, summary, key))
-    rejected, rejects_file = settle_faults(
-        src, faults, skip_invalid=skip_invalid, dry_run=dry_run, rejects_path=rejects_path
-    )
+    with read_source(path) as src:
+        table = src.tables[0]
+        at = match_columns(table.headings, COLUMNS)
+        if missing := missing_columns(at, REQUIRED):
+            raise InputError(src.name, [Fault(1, m, "missing column (notes need child_id, date and type)")
+                                        for m in missing])
+        rows = table.all_rows()
+        children = {r[0] for r in ctx.store.rows("SELECT child_id FROM children")}
+        kind_of_cache: dict[str, str] = {}
+        faults = Faults(src.name)
+        notes: dict[str, tuple] = {}
+        total = len(rows)
+        for done, (number, cells) in enumerate(rows, start=1):
+            report_progress(progress, done, total)
+            if faults.reject_oversized(table, number, cells):
+                continue
+            child_id = text(cell(cells, at["child_id"]))
+            type_ = text(cell(cells, at["type"]))
+            ok = True
 
-    def count() -> ImportResult:
+            def fault(key: str, message: str, number=number, cells=cells) -> None:
+                faults.add(table, number, table.headings[at[key]], message, cells)
+
+            if not child_id:
+                fault("child_id", "child id is blank")
+                ok = False
+            elif child_id not in children:
+                fault("child_id", f"unknown child id '{shown(child_id)}' (import the caseload first)")
+                ok = False
+            try:
+                day = parse_date(cell(cells, at["date"]))
+                if day is None:
+                    fault("date", "date is blank")
+                    ok = False
+            except ValueError as exc:
+                fault("date", str(exc))
+                ok = False
+            if not type_:
+                fault("type", "note type is blank")
+                ok = False
+            if not ok:
+                continue
+            author = text(cell(cells, at.get("author")))
+            summary = text(cell(cells, at.get("summary")))
+            if type_ not in kind_of_cache:
+                kind_of_cache[type_] = ctx.settings.note_types.kind_of(type_)
+            key = note_key(child_id, day.isoformat(), type_, author, summary)
+            notes.setdefault(key, (child_id, day.isoformat(), kind_of_cache[type_], type_, author, summary, key))
+        rejected, rejects_file = settle_faults(
+            src, faults, skip_invalid=skip_invalid, dry_run=dry_run, rejects_path=rejects_path,
+            inputs=database_files(ctx.store),
+        )
+
+    def count() -> tuple[ImportResult, list[tuple]]:
         held = _held(ctx, list(notes))
-        return ImportResult(added=len(notes) - len(held), unchanged=len(held),
-                            rejected=rejected, rejects_file=rejects_file)
+        new = [n for k, n in notes.items() if k not in held]
+        return ImportResult(added=len(new), unchanged=len(held), rejected=rejected,
+                            rejects_file=rejects_file), new
 
     if dry_run:
         with ctx.store.lock:
-            return count()
+            return count()[0]
     with ctx.tx() as tx:
-        result = count()
-        tx.db.conn.executemany(
+        result, new = count()
+        tx.executemany(
             "INSERT OR IGNORE INTO case_notes (child_id, date, kind, type, author, summary, note_key,"
             " imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(*n, tx.at) for n in notes.values()],
+            [(*n, tx.at) for n in new],
         )
         counts = result.model_dump(exclude={"rejects_file"})
         cur = tx.execute(
@@ -128,7 +140,7 @@ def import_notes(
         )
         tx.event("import", cur.lastrowid, "notes",
                  after={"file": src.name, "sha256": src.sha256, "rows": total, "counts": counts,
-                        "rejects_file": rejects_file})
+                        "children": sorted({n[0] for n in new}), "rejects_file": rejects_file})
     return result
 
 

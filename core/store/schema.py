@@ -360,24 +360,29 @@ def m004_reports(db: Database) -> None:
     )
 
 
+# --- m005: the people directory as a snapshot (issue 9: identity, leavers) -----------
+@migration
+def m005_people_directory(db: Database) -> None:
+    """``os_login``: the OS login that acts as this person (default: their login; NULL
+    in rows written before, or by other writers, means the same). ``left_at``: when
+    a newer people import no longer listed them (``active`` 0, roles cleared); NULL
+    while they are in the directory. One active person per OS login."""
+    db.executescript(
+        """
+        ALTER TABLE people ADD COLUMN os_login TEXT;
+        ALTER TABLE people ADD COLUMN left_at TEXT;
+        UPDATE people SET os_login = login WHERE os_login IS NULL;
+        CREATE UNIQUE INDEX people_active_os_login ON people(COALESCE(os_login, login)) WHERE active = 1;
+        """
+    )
+
+
 # --- m006: the tamper-evident trail, the scheduler's watch (issue 9) -----------------------
-def _columns(db: Database, table: str) -> set[str]:
-    return {row[1] for row in db.execute(f"PRAGMA table_info({table})").fetchall()}
-
-
 @migration
 def m006_trail(db: Database) -> None:
     """Chain every event to the one before it (``events.hash``, backfilled here), keep the
-    trail's checkpoints and the scheduler's runs; and, unless ``m005_people_directory``
-    added them already, the people directory's ``os_login`` and ``left_at``."""
+    trail's checkpoints and the scheduler's runs."""
     from .events import GENESIS, link  # the one definition of a link, shared with the writer
-
-    people = _columns(db, "people")
-    if "os_login" not in people:
-        db.execute("ALTER TABLE people ADD COLUMN os_login TEXT")   # the OS login of this person
-    if "left_at" not in people:
-        db.execute("ALTER TABLE people ADD COLUMN left_at TEXT")    # when a people import dropped them
-    db.execute("CREATE INDEX IF NOT EXISTS people_os_login ON people(os_login)")
 
     db.execute("ALTER TABLE events ADD COLUMN hash TEXT")
     # The trail is append-only (m001's triggers): lifted for the backfill alone, in this

@@ -65,7 +65,8 @@ def import_notes_cmd(state: CliState, file: Path, dry_run: bool, skip_invalid: b
 @pass_state
 def import_people_cmd(state: CliState, file: Path, dry_run: bool, skip_invalid: bool,
                       rejects_path: Path | None, as_json: bool) -> None:
-    """Import the people directory: login,name,roles,team,email,teams,manager,head_of_service."""
+    """Import the people directory (the whole of it: people missing from it leave):
+    login,name,roles,team,email,teams,manager,head_of_service[,os_login]."""
     from core.importers import import_people
 
     _run(state, "people", import_people, file, as_json, dry_run=dry_run, skip_invalid=skip_invalid,
@@ -80,8 +81,9 @@ def _run(state: CliState, kind: str, service: Callable, file: Path, as_json: boo
         emit_json(result)
         return
     what = "children" if kind == "caseload" else kind
+    closed = "left" if kind == "people" else "closed"  # people missing from the directory have left
     line = (f"{file}: {what} {result.added} added, {result.updated} updated, {result.unchanged} unchanged, "
-            f"{result.closed} closed, {result.rejected} rejected")
+            f"{result.closed} {closed}, {result.rejected} rejected")
     if options.get("dry_run"):
         line += " (dry run: nothing written)"
     click.echo(line)

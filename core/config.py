@@ -199,6 +199,8 @@ def load_settings(**overrides) -> Settings:
         return Settings(**overrides)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(path, f"not valid TOML: {exc}") from exc
+    except RecursionError:  # the TOML parser recurses per level: a file nested thousands deep
+        raise InputError(path, "not a config file: lists or tables nested thousands deep") from None
     except PermissionError as exc:  # a config file (or its folder) this login may not read
         raise InputError(path, f"cannot read the config file ({exc.strerror}); set DIPAUDIT_CONFIG"
                          " to one you can read") from exc

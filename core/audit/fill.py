@@ -285,6 +285,10 @@ def _replace_actions(tx: Tx, audit: Audit, wanted: list[ActionFill], source: str
     return before, after
 
 
+# Python's parsers recurse per level of nesting; an audit has three levels at most.
+NESTED_TOO_DEEP = "nested too deeply to be an audit (lists or tables inside each other thousands deep)"
+
+
 def read_fill_file(path: str | Path) -> dict:
     """Fill data from a JSON or TOML file (by extension); syntax errors name the line."""
     path = Path(path)
@@ -300,8 +304,12 @@ def read_fill_file(path: str | Path) -> dict:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise InputError(source, toml_fault(exc)) from None
+        except RecursionError:
+            raise InputError(source, NESTED_TOO_DEEP) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(source, Fault(exc.lineno, f"character {exc.colno}",
                                        f"not valid JSON: {exc.msg}")) from None
+    except RecursionError:
+        raise InputError(source, NESTED_TOO_DEEP) from None

@@ -16,8 +16,7 @@ import io
 from datetime import date, time, timedelta
 from functools import lru_cache
 from pathlib import Path
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from .. import locations
 from ..clock import from_iso, local, show
@@ -25,6 +24,9 @@ from ..errors import DipauditError, StateError
 from ..files import safe_cell
 from .model import Report, StandardFigures
 from .periods import KIND_TITLES
+
+if TYPE_CHECKING:  # jinja2 loads when a report is rendered, not with every command
+    import jinja2
 
 FORMATS = ("txt", "md", "html", "csv", "json")
 EXTENSIONS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html",
@@ -267,6 +269,8 @@ def _environment() -> jinja2.Environment:
 
 @lru_cache(maxsize=4)
 def _environment_for(templates_dir: str, stamp: tuple) -> jinja2.Environment:
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader([
             jinja2.FileSystemLoader(templates_dir),
@@ -291,6 +295,8 @@ def _environment_for(templates_dir: str, stamp: tuple) -> jinja2.Environment:
 
 
 def _render_template(report: Report, fmt: str) -> str:
+    import jinja2
+
     name = f"{TEMPLATE_DIR}/report.{fmt}.j2"
     try:
         template = _environment().get_template(name)

@@ -83,7 +83,12 @@ def test_the_tick_line_names_the_trails_head_for_the_service_accounts_log(ctx, d
     submitted_audit(ctx)
     r = run_main(["--db", str(db_path), "tick", "--no-send"])
     head, link = ctx.store.one("SELECT event_id, hash FROM events ORDER BY event_id DESC LIMIT 1").values()
-    assert r.code == 0 and r.out.rstrip().endswith(f"; trail intact to event {head} ({link[:16]})")
+    assert r.code == 0 and r.out.rstrip().endswith(f"; trail intact to event {head} ({link[:16]})")  # whole
+    with ctx.tx() as tx:
+        tx.event("audit", 1, "noted")
+    again = run_main(["--db", str(db_path), "tick", "--no-send"])
+    newest = ctx.store.scalar("SELECT hash FROM events WHERE event_id = ?", [head + 1])
+    assert again.out.rstrip().endswith(f"; trail linked to event {head + 1} ({newest[:16]})")  # only what is new
 
 
 def test_a_demo_database_is_not_watched(tmp_path):

@@ -43,7 +43,10 @@ def _trail_words(trail) -> str:
         return ""
     if trail.head is None:
         return "; trail empty"
-    return f"; trail intact to event {trail.head} ({(trail.head_hash or '')[:16]})"
+    # 'intact': this run verified the whole chain (daily); 'linked': the events since the
+    # last checkpoint follow on from it (an older edit waits for the daily whole check).
+    word = "intact" if trail.after == 0 else "linked"
+    return f"; trail {word} to event {trail.head} ({(trail.head_hash or '')[:16]})"
 
 
 @cli.group("notify")

@@ -43,6 +43,7 @@ from core.programme import load_programme  # noqa: E402
 from core.reports import build_report, default_period, slot_period  # noqa: E402
 from core.reports.periods import Period  # noqa: E402
 from core.store import Store  # noqa: E402
+from core.store import events as trail  # noqa: E402
 
 NOW = datetime(2020, 4, 30, 7, 5, tzinfo=UTC)  # Thu 08:05 BST, just after an SMT slot
 YEARS = 2
@@ -190,8 +191,9 @@ def build(store: Store, n_audits: int, seed: int = 2020) -> dict:
     conn.executemany("INSERT INTO comments (audit_id, author, recorded_by, text, is_query, status, created_at,"
                      " resolved_at) VALUES (?,?,?,?,?,?,?,?)", comments)
     events.sort()
-    conn.executemany("INSERT INTO events (at, actor, os_login, entity, entity_id, action, before, after)"
-                     " VALUES (?,?,?,?,?,?,?,?)", events)
+    # Each event linked into the tamper-evident chain, as Tx.event writes it.
+    conn.executemany("INSERT INTO events (event_id, at, actor, os_login, entity, entity_id, action, before, after,"
+                     " hash) VALUES (?,?,?,?,?,?,?,?,?,?)", list(trail.chained(events, after=trail.head(store))))
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     open_actions = sum(1 for x in actions if x[7] == "open")

@@ -16,7 +16,7 @@ from .clock import iso, parse_when, today
 from .context import Context, in_batches
 from .errors import NotFound, StateError
 from .models import ActionForReview, Reminder
-from .people import require_role
+from .people import require_colleague, require_role
 from .store import actions, audits, events, people
 from .vocabulary import ACTION_STATUS_LABELS, OUTCOMES, SYSTEM
 from .workdays import suggest_due
@@ -113,6 +113,30 @@ def review_action(ctx: Context, action_id: int, outcome: str, *, new_due: date |
         tx.event("action", action_id, "reviewed",
                  before={"status": "open", "due": action.due},
                  after={**after, "outcome": outcome, "note": note})
+    return get_action(ctx, action_id)
+
+
+def reassign(ctx: Context, action_id: int, to: str) -> ActionForReview:
+    """Give an open action to another owner (admins only): a leaver's, or a mover's. ``to``
+    must still be here and hold the action's owner role (worker or manager); they are told
+    (outbox ``action_reassigned``), and the reminders follow the action to them."""
+    require_role(ctx, "admin", doing="reassign an action")
+    action = get_action(ctx, action_id)
+    require_colleague(ctx, to, action.owner_role, doing="reassign an action")
+    with ctx.tx() as tx:
+        if actions.status_of(tx, action_id) != "open":
+            raise StateError(f"action {action_id} is closed ({ACTION_STATUS_LABELS.get(action.status, action.status)});"
+                             " only an open action can be reassigned")
+        if action.owner == to:
+            raise StateError(f"action {action_id} is already {to}'s")
+        actions.set_owner(tx, action_id, to)
+        tx.outbox(to, "action_reassigned", {
+            "action_id": action_id, "audit_id": action.audit_id, "child_id": action.child_id,
+            "description": action.description, "due": action.due, "previous_owner": action.owner,
+        }, f"action:{action_id}:reassigned:{to}:{tx.at}", recipient_role=action.owner_role,
+            entity="action", entity_id=action_id)
+        tx.event("action", action_id, "reassigned", before={"owner": action.owner},
+                 after={"owner": to, "owner_role": action.owner_role})
     return get_action(ctx, action_id)
 
 

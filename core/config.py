@@ -15,6 +15,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -68,6 +69,35 @@ class NotifySettings(BaseModel):
     email_url: str | None = None
     # Send to a person's Teams address (a Power Automate Workflows URL, workflows://...) when they have one.
     teams: bool = True
+
+
+class SecuritySettings(BaseModel):
+    """Who may act as someone else. Identity is the OS login (``core.identity``)."""
+
+    # OS logins allowed to name another person with --user / DIPAUDIT_USER and to move the
+    # clock with --now / DIPAUDIT_NOW (a service account, the test suite). Default: nobody.
+    act_as: list[str] = Field(default_factory=list, description="OS logins that may act as anyone")
+
+    @field_validator("act_as", mode="before")
+    @classmethod
+    def _logins(cls, v):
+        if isinstance(v, str):
+            v = [v] if v.strip() else []  # DIPAUDIT_SECURITY__ACT_AS= (blank): nobody
+        logins = list(v or [])
+        out = []
+        for login in logins:
+            text = str(login).strip()
+            if not text or any(c.isspace() for c in text):
+                raise ValueError(f"{login!r} is not an OS login")
+            if text not in out:
+                out.append(text)
+        return out
+
+
+class SchedulerSettings(BaseModel):
+    """The scheduler's watch: when the silence of ``dipaudit tick`` is reported."""
+
+    stale_minutes: int = Field(30, ge=1, description="no delivering tick for this long: say so")
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -142,6 +172,8 @@ class Settings(BaseSettings):
     workflow: WorkflowSettings = WorkflowSettings()
     notify: NotifySettings = NotifySettings()
     reports: ReportSettings = ReportSettings()
+    security: SecuritySettings = SecuritySettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
     keys: dict[str, str] = Field(default_factory=dict, description="binding id -> key(s)")
 
     @classmethod
@@ -169,6 +201,12 @@ def load_settings(**overrides) -> Settings:
         raise InputError(path, f"not valid TOML: {exc}") from exc
     except RecursionError:  # the TOML parser recurses per level: a file nested thousands deep
         raise InputError(path, "not a config file: lists or tables nested thousands deep") from None
+    except PermissionError as exc:  # a config file (or its folder) this login may not read
+        raise InputError(path, f"cannot read the config file ({exc.strerror}); set DIPAUDIT_CONFIG"
+                         " to one you can read") from exc
+    except SettingsError as exc:  # a DIPAUDIT_* list or table that is not JSON
+        raise InputError("environment", f"{exc}: a list or table setting is JSON there,"
+                         " e.g. DIPAUDIT_SECURITY__ACT_AS='[\"dipaudit\"]'") from exc
     except ValidationError as exc:
         faults = []
         for err in exc.errors():

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import getpass
 import os
+import pwd
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,10 +25,14 @@ def in_batches(items: Sequence, size: int = TICK_BATCH) -> Iterator[Sequence]:
 
 
 def os_login() -> str:
+    """The OS login this process runs as, from its effective uid: never from ``USER``,
+    ``LOGNAME`` or any other variable a person can set (``getpass.getuser`` reads those
+    first, so ``USER=admin.robin dipaudit ...`` would claim another login)."""
+    uid = os.geteuid()
     try:
-        return getpass.getuser()
-    except Exception:  # no login name (containers): fall back to the uid
-        return f"uid{os.getuid()}"
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:  # no passwd entry (some containers): the uid itself
+        return f"uid{uid}"
 
 
 @dataclass
@@ -43,8 +47,10 @@ class Context:
         return self.clock.now()
 
     @contextmanager
-    def tx(self) -> Iterator[Tx]:
-        """A write transaction stamped with this context's user and the clock's now."""
-        with self.store.write(now=self.now(), actor=self.user, os_login=self.os_login) as tx:
+    def tx(self, *, durable: bool = True) -> Iterator[Tx]:
+        """A write transaction stamped with this context's user and the clock's now
+        (``durable=False``: see ``Store.write``; bookkeeping only, never a change)."""
+        with self.store.write(now=self.now(), actor=self.user, os_login=self.os_login,
+                              durable=durable) as tx:
             yield tx
 

@@ -30,6 +30,7 @@ from .comments import add_comment, resolve_comment
 from .config import Settings
 from .context import Context
 from .errors import StateError
+from .identity import DEMO_KEY
 from .importers import import_caseload, import_notes, import_people
 from .programme import load_programme
 from .sampling import draw_sample
@@ -44,7 +45,7 @@ DEMO_USER = "qa.alex"  # the demo opens the TUI as this auditor
 DEMO_ADMIN = "admin.robin"  # who runs the demo's imports
 DEMO_PDT = "pdt.dot"  # who records the demo's action review
 DOMAIN = "example.org"
-META_KEY = "demo"
+META_KEY = DEMO_KEY  # the marker core.identity reads: anyone may act as anyone here
 
 
 @dataclass(frozen=True)

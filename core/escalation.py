@@ -62,22 +62,39 @@ def escalation_timeline(ctx: Context, escalation_id: int) -> list[EscalationStep
 
 
 # --- who ------------------------------------------------------------------------
-def head_of_service_for(ctx: Context, audit: dict) -> str | None:
-    """The Head of Service for the child's team: the manager's or worker's, else the team's."""
-    for login in (audit.get("manager"), audit.get("worker")):
-        person = get_person(ctx, login) if login else None
-        if person and person.get("head_of_service"):
-            return person["head_of_service"]
-    if audit.get("team"):
-        return people.head_of_service_of_team(ctx.store, audit["team"])
+def _first_here(ctx: Context, candidates: list[str | None], what: str) -> str | None:
+    """The first of ``candidates`` who has not left; StateError naming the leavers when
+    every one named has left (a risk of harm never goes to someone who is not there)."""
+    gone = []
+    for login in dict.fromkeys(c for c in candidates if c):
+        if people.has_left(ctx.store, login):
+            gone.append(login)
+            continue
+        return login
+    if gone:
+        raise StateError(f"{what} {' and '.join(gone)} {'has' if len(gone) == 1 else 'have'} left;"
+                         " an admin updates the people directory (dipaudit import people)")
     return None
 
 
+def head_of_service_for(ctx: Context, audit: dict) -> str | None:
+    """The Head of Service for the child's team: the manager's or worker's, else the team's;
+    one who has left is passed over (StateError when all those named have left)."""
+    named = []
+    for login in (audit.get("manager"), audit.get("worker")):
+        person = get_person(ctx, login) if login else None
+        if person and person.get("head_of_service"):
+            named.append(person["head_of_service"])
+    if audit.get("team"):
+        named.append(people.head_of_service_of_team(ctx.store, audit["team"]))
+    return _first_here(ctx, named, "the Head of Service")
+
+
 def _manager_for(ctx: Context, audit: dict) -> str | None:
-    if audit.get("manager"):
-        return audit["manager"]
+    """The supervising manager: the audit's, else (or when they have left) the worker's now."""
     worker = get_person(ctx, audit["worker"]) if audit.get("worker") else None
-    return worker.get("manager") if worker else None
+    return _first_here(ctx, [audit.get("manager"), worker.get("manager") if worker else None],
+                       "the supervising manager")
 
 
 def _default_respond_by(ctx: Context, now: datetime) -> datetime:

@@ -24,6 +24,7 @@ from .errors import InputError
 PRIVATE = 0o600
 GROUP_SHARED = 0o660
 PRIVATE_DIR = 0o700
+GROUP_SHARED_DIR = 0o2770
 
 
 def private_mode(directory: str | Path) -> int:
@@ -33,6 +34,52 @@ def private_mode(directory: str | Path) -> int:
     except OSError:
         return PRIVATE
     return GROUP_SHARED if st.st_mode & stat.S_ISGID else PRIVATE
+
+
+def private_dir_mode(parent: str | Path) -> int:
+    """A folder dipaudit makes: 0700, or 2770 inside a setgid (group-shared) folder."""
+    return GROUP_SHARED_DIR if private_mode(parent) == GROUP_SHARED else PRIVATE_DIR
+
+
+def make_private_dir(path: str | Path) -> Path:
+    """Create ``path`` (and any missing parents, as ``mkdir -p`` would) with the folder
+    itself private (``private_dir_mode`` of its parent) whatever the umask. An existing
+    folder is left as it is."""
+    path = Path(path)
+    if path.is_dir():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = private_dir_mode(path.parent)
+    try:
+        path.mkdir(mode=mode & 0o777)
+    except FileExistsError:
+        return path  # made meanwhile by another process
+    os.chmod(path, mode)  # mkdir's mode passes through the umask, and never sets setgid
+    return path
+
+
+def create_private(path: str | Path) -> bool:
+    """Create an empty file at ``path`` with a private mode (``private_mode`` of its
+    folder) whatever the umask, for a program (SQLite) that then opens it. Never through
+    a symbolic link (raises ``IsALinkError``). False if the file exists already."""
+    path = Path(path)
+    mode = private_mode(path.parent if str(path.parent) else ".")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, mode)
+    except FileExistsError:
+        if os.path.islink(path):
+            raise IsALinkError(str(path)) from None
+        return False
+    try:
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+    return True
+
+
+class IsALinkError(OSError):
+    """A symbolic link where dipaudit would create a file."""
 
 
 def _same_file(a: os.stat_result, b: os.stat_result) -> bool:

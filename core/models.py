@@ -46,6 +46,25 @@ class Person(Row):
         return json.loads(v) if isinstance(v, str) else v
 
 
+class OpenItem(BaseModel):
+    """A piece of work a person holds (``core.people.list_people``)."""
+
+    kind: Literal["queue_item", "draft_audit", "action", "escalation", "escalation_raised"]
+    id: int
+    child_id: str | None = None
+    status: str  # the item's status (an escalation waiting on them: its level)
+    due: str | None = None  # an action's due date; an escalation's respond-by
+
+
+class PersonWork(Person):
+    """A person in the directory with what they hold: ``active`` is False once a people
+    import left them out (shown as 'left'); ``open_items`` is what must move if so."""
+
+    os_login: str | None = None
+    left_at: str | None = None
+    open_items: list[OpenItem] = Field(default_factory=list)
+
+
 class Child(Row):
     child_id: str
     name: str | None = None
@@ -295,6 +314,20 @@ class ScheduledReport(BaseModel):
     error: str | None = None
 
 
+class TrailVerdict(BaseModel):
+    """What a verification found. ``first_broken``: the event id where the chain first
+    fails (the first missing id for a deletion or truncation); ``problem``: one line."""
+
+    intact: bool
+    events: int  # events verified by this check
+    first_broken: int | None = None
+    problem: str | None = None
+    head: int | None = None  # the newest event id verified (None: an empty trail)
+    head_hash: str | None = None
+    after: int = 0  # verified the events after this id (0: the whole trail)
+    checkpoint_at: str | None = None  # the checkpoint it started from or checked against
+
+
 class TickResult(BaseModel):
     """What one run of the scheduler's rules did."""
 
@@ -305,6 +338,40 @@ class TickResult(BaseModel):
     escalations_overdue: list[int] = []
     referred: list[int] = []
     reports: list[ScheduledReport] = []
+    trail: TrailVerdict | None = None  # the checkpoint's verification (core.trail.checkpoint_trail)
+
+
+class SchedulerHealth(BaseModel):
+    """Whether the scheduler is delivering (``core.health.scheduler_health``). ``stale``: no
+    delivering run for ``stale_minutes``; ``message`` is the TUI banner's text then."""
+
+    stale: bool
+    message: str | None = None
+    last_delivered_at: str | None = None  # the last run that delivered the outbox (dipaudit tick)
+    last_run_at: str | None = None  # the last run of any kind (the TUI's timer too)
+    stale_minutes: int
+    demo: bool = False  # a demo database: nobody to alert, not watched
+
+
+class Check(BaseModel):
+    """One line of ``dipaudit doctor``."""
+
+    status: Literal["ok", "warning", "fail"]
+    what: str
+    detail: str
+
+
+class DoctorReport(BaseModel):
+    checks: list[Check]
+
+    @property
+    def status(self) -> str:
+        found = {c.status for c in self.checks}
+        return "fail" if "fail" in found else "warning" if "warning" in found else "ok"
+
+    @property
+    def exit_code(self) -> int:
+        return {"ok": 0, "warning": 1, "fail": 2}[self.status]
 
 
 class OutboxMessage(Row):
@@ -334,6 +401,7 @@ class Event(Row):
     action: str
     before: Any = None
     after: Any = None
+    hash: str | None = None  # the event's link in the tamper-evident chain (core.trail)
 
 
 def initials(name: str | None) -> str:

@@ -63,6 +63,14 @@ def mark_failed(ctx: Context, outbox_id: int, error: str) -> str:
     return status
 
 
+def give_up(ctx: Context, outbox_id: int, reason: str) -> None:
+    """Mark a claimed row 'dead' at once (its recipient has left): no retries."""
+    with ctx.tx() as tx:
+        outbox.mark_failed(tx, outbox_id, status="dead", error=reason[:500], next_attempt_at=None)
+        tx.event("outbox", outbox_id, "gave_up", after={"attempts": outbox.attempts(tx, outbox_id),
+                                                         "error": reason[:500]})
+
+
 def retry_now(ctx: Context, *, include_dead: bool = False) -> int:
     """Make failed (and optionally dead) rows due at once (``dipaudit notify flush``)."""
     with ctx.tx() as tx:

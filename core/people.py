@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from .context import Context
-from .errors import NotFound, PermissionDenied
+from .errors import NotFound, PermissionDenied, StateError
+from .identity import refuse_import_into_demo
+from .models import OpenItem, PersonWork
 from .store import people
 from .vocabulary import ROLES
 
-__all__ = ["ROLES", "display_name", "find_person", "get_person", "has_directory", "list_teams",
-           "require_person", "require_role", "roles_of"]
+__all__ = ["ROLES", "alert_problem", "display_name", "find_person", "get_person", "has_directory",
+           "has_left", "list_people", "list_teams", "require_colleague", "require_person", "require_role", "roles_of"]
 
 
 def has_directory(ctx: Context) -> bool:
@@ -35,9 +37,12 @@ def roles_of(ctx: Context, login: str) -> set[str]:
 def require_role(ctx: Context, *roles: str, doing: str, bootstrap: bool = False) -> None:
     """Refuse unless the acting user holds one of ``roles``.
 
-    ``bootstrap``: while no people directory exists, anyone who can open the
-    database may do this (the first import has to come from somewhere).
+    ``bootstrap`` (the importers): while no people directory exists, anyone who can open
+    the database may do this (the first import has to come from somewhere); never into
+    a demo database, whose people are fictional (``core.identity``).
     """
+    if bootstrap:
+        refuse_import_into_demo(ctx.store, doing)
     if bootstrap and not has_directory(ctx):
         return
     held = roles_of(ctx, ctx.user)
@@ -72,3 +77,50 @@ def list_teams(ctx: Context) -> list[str]:
     """Team names a draw can be limited to: the directory's teams and the teams open
     cases are allocated to (a caseload may name a team the directory lacks)."""
     return people.team_names(ctx.store)
+
+
+# --- leavers and movers ---------------------------------------------------------------
+VIEW_PEOPLE = ("admin", "auditor", "pdt")
+
+
+def list_people(ctx: Context) -> list[PersonWork]:
+    """The people directory, those still here first, each with the work they hold: queue
+    items, draft audits, open actions they own, open escalations waiting on them and
+    those they raised. A person a newer people import left out is ``active`` False
+    (shown as 'left'): their work is what an admin reassigns (``core.queue.reassign``,
+    ``core.actions.reassign``). Admins, auditors and the PDT."""
+    require_role(ctx, *VIEW_PEOPLE, doing="list the people directory")
+    held: dict[str, list[OpenItem]] = {}
+    for row in people.open_work(ctx.store):
+        held.setdefault(row.pop("login"), []).append(OpenItem.model_validate(row))
+    return [PersonWork.model_validate(p | {"open_items": held.get(p["login"], [])})
+            for p in people.directory(ctx.store)]
+
+
+def has_left(ctx: Context, login: str) -> bool:
+    """Whether ``login`` is a person who has left (a newer people import left them out)."""
+    return people.has_left(ctx.store, login)
+
+
+def alert_problem(ctx: Context, login: str, what: str) -> str | None:
+    """Why ``login`` (named as ``what``: 'the worker', 'the Head of Service') cannot be
+    alerted, or None when they can: not in the directory, or left."""
+    person = get_person(ctx, login)
+    if person is None:
+        return f"{what} '{login}' is not in the people directory"
+    if not person.get("active", 1):
+        return f"{what} '{login}' has left (not alerted: reassign their work, dipaudit people)"
+    return None
+
+
+def require_colleague(ctx: Context, login: str, role: str, *, doing: str) -> dict:
+    """The person work is moved to: in the directory, still here and holding ``role``."""
+    person = get_person(ctx, login)
+    if person is None:
+        raise NotFound(f"no person with login '{login}' in the people directory")
+    if not person.get("active", 1):
+        left = f" on {person['left_at'][:10]}" if person.get("left_at") else ""
+        raise StateError(f"{login} has left{left}; {doing} to someone who is still here")
+    if role not in person["roles"]:
+        raise StateError(f"{login} is not a {role.replace('_', ' ')}; {doing} to a {role.replace('_', ' ')}")
+    return person

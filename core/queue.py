@@ -11,9 +11,9 @@ from .clock import show
 from .context import Context
 from .errors import Conflict, NotFound, PermissionDenied, StateError
 from .models import QueueItem
-from .people import find_person, get_person, require_role, roles_of
+from .people import find_person, get_person, require_colleague, require_role, roles_of
 from .sampling import last_audit_of
-from .store import Reader, children, queue
+from .store import Reader, audits, children, queue
 from .vocabulary import HELD
 
 RECENT_NOTES = 15  # case notes shown in a child's detail pane
@@ -100,6 +100,33 @@ def release(ctx: Context, queue_id: int) -> QueueItem:
         tx.event("queue_item", queue_id, "released",
                  before={"status": "claimed", "claimed_by": row["claimed_by"]},
                  after={"status": "queued", "child_id": row["child_id"]})
+    return get_item(ctx, queue_id)
+
+
+def reassign(ctx: Context, queue_id: int, to: str) -> QueueItem:
+    """Move a live queue item to another auditor (admins only): a leaver's, or anyone's.
+    It becomes ``to``'s: assigned to them and, when claimed or in progress, held by them;
+    an audit in progress (a draft) moves with it. ``to`` must still be here and an auditor."""
+    require_role(ctx, "admin", doing="reassign a queue item")
+    require_colleague(ctx, to, "auditor", doing="reassign a queue item")
+    with ctx.tx() as tx:
+        row = _row(tx, queue_id)
+        if row["status"] not in HELD and row["status"] != "queued":
+            raise StateError(f"queue item {queue_id} is {row['status']}; only a live item can be reassigned")
+        holder = row["claimed_by"] if row["status"] in HELD else row["auditor"]
+        if holder == to and row["auditor"] == to:
+            raise StateError(f"queue item {queue_id} is already {to}'s")
+        queue.reassign(tx, queue_id, to=to)
+        tx.event("queue_item", queue_id, "reassigned",
+                 before={"auditor": row["auditor"], "claimed_by": row["claimed_by"], "status": row["status"]},
+                 after={"auditor": to, "claimed_by": to if row["status"] in HELD else row["claimed_by"],
+                        "child_id": row["child_id"]})
+        if row["status"] == "in_progress" and row["audit_id"]:
+            audit = audits.get(tx, row["audit_id"])
+            if audit and audit["status"] == "draft":
+                audits.set_auditor(tx, audit["audit_id"], to, by=ctx.user)
+                tx.event("audit", audit["audit_id"], "reassigned", before={"auditor": audit["auditor"]},
+                         after={"auditor": to, "queue_id": queue_id})
     return get_item(ctx, queue_id)
 
 

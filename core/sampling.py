@@ -18,7 +18,9 @@ The rules, each in one place below:
 - Reproducible: children are sorted before a ``random.Random(seed)`` shuffles them,
   and the seed, parameters, eligible population and every reason are stored.
 - Workers who could not be given ``per_worker`` children are reported with the reason
-  (``_unfilled_reason``).
+  (``_unfilled_reason``); so is every worker in scope with no open case at all (a
+  caseload worker whose children are all closed, a directory worker in the teams drawn
+  with none allocated: ``_without_open_cases``).
 
 The whole draw runs inside one ``BEGIN IMMEDIATE`` transaction so two concurrent
 draws serialise; the unique index ``queue_items_one_live_per_child`` is the last guard.
@@ -49,7 +51,7 @@ from .models import (
     Unfilled,
 )
 from .people import get_person, require_role
-from .store import Reader, audits, children, queue, samples
+from .store import Reader, audits, children, people, queue, samples
 
 # Exclusion reason codes (the stored log counts them; the text says why for each child).
 CLOSED = "closed"
@@ -259,7 +261,7 @@ def _check_params(ctx: Context, *, per_worker, tiers, teams, auditors, seed) -> 
 
 def _exclude_closed(ledger: _Ledger, shut: list[tuple], day: date) -> None:
     """Closed cases (an episode ended on or before the draw date) and unallocated ones."""
-    for child_id, tier, cohort, worker, team, is_open, closed_on in shut:
+    for child_id, tier, cohort, worker, team, is_open, closed_on, _spelling in shut:
         if is_open and closed_on is not None and closed_on != "" and closed_on[:10] <= day.isoformat():
             ledger.exclude(child_id, worker, team, tier, cohort, CLOSED, f"case closed on {closed_on[:10]}")
         elif not is_open:
@@ -339,6 +341,32 @@ def _pick_per_worker(ledger: _Ledger, pools: dict[str, dict[int, list[tuple]]],
     return picks, unfilled, population
 
 
+def _without_open_cases(r: Reader, rows: list[tuple], shut: list[tuple], teams_of: dict[str, Counter],
+                        p: DrawParams) -> list[Unfilled]:
+    """Workers in scope with no open case at all: allocated children in the caseload who are
+    all closed, or people with the worker role in the directory, in the teams drawn, with
+    no child allocated. (Workers with open cases are reported by ``_pick_per_worker``.)"""
+    closed: dict[str, Counter] = defaultdict(Counter)  # worker -> team -> closed children
+    spelt: dict[str, str] = {}
+    for _child, _tier, _cohort, worker, team, _open, _closed_on, spelling in shut:
+        if worker and worker not in teams_of:
+            closed[worker][team] += 1
+            spelt.setdefault(worker, spelling or worker)
+    out = []
+    for worker in sorted(closed):
+        n = sum(closed[worker].values())
+        team = min(closed[worker].items(), key=lambda kv: (-kv[1], kv[0] or ""))[0]
+        out.append(Unfilled(worker=spelt[worker], team=team, reason=f"no open cases: {n} closed"))
+    idle = [(login, name, team) for login, name, team in people.active_workers(r)
+            if team and login not in teams_of and login not in closed and (name or "").strip() not in teams_of]
+    if idle:  # rare: worth a pass over the population only then
+        drawn = ({t.casefold() for t in p.teams} if p.teams else
+                 {str(row[4]).strip().casefold() for part in (rows, shut) for row in part if row[4]})
+        out += [Unfilled(worker=name or login, team=team, reason="no open cases: none allocated in the caseload")
+                for login, name, team in idle if team.strip().casefold() in drawn]
+    return out
+
+
 def _draw(ctx: Context, r: Reader, p: DrawParams) -> Draw:
     """Compute a draw from the current data (read through ``r``); pure apart from its reads."""
     day = london_today(ctx.clock)
@@ -361,6 +389,8 @@ def _draw(ctx: Context, r: Reader, p: DrawParams) -> Draw:
     _exclude_closed(ledger, shut, day)
     pools = _eligible_pools(ctx, ledger, rows, p.tiers, day)
     picks, unfilled, population = _pick_per_worker(ledger, pools, teams_of, p, days)
+    unfilled = sorted(unfilled + _without_open_cases(r, rows, shut, teams_of, p),
+                      key=lambda u: u.worker.casefold())
     in_scope = len(rows) + len(shut)
     if not picks:
         summary = ", ".join(f"{n} {code.replace('_', ' ')}" for code, n in sorted(ledger.counts.items()))

@@ -20,13 +20,15 @@ from .context import Context
 from .escalation import flag_overdue
 from .models import TickResult
 from .reports import queue_due_reports
+from .trail import checkpoint_trail
 
 
 def tick(ctx: Context) -> TickResult:
     """Finalise audits whose comment window closed, flag action reviews due (PDT alerted
     once per audit), remind action owners, flag overdue escalations (auditor alerted)
     and refer them to the Head of Service when configured; then queue the SMT and weekly
-    reports whose slot has come (after the rest, so they count its changes). Returns
+    reports whose slot has come (after the rest, so they count its changes); then verify
+    the trail since its last checkpoint and checkpoint its head (``core.trail``). Returns
     what it did."""
     at = iso(ctx.now())
     finalised = finalise_due(ctx)
@@ -34,5 +36,6 @@ def tick(ctx: Context) -> TickResult:
     reminders = send_reminders(ctx)
     overdue, referred = flag_overdue(ctx)
     reports = queue_due_reports(ctx)
+    trail = checkpoint_trail(ctx)  # last, so the checkpoint covers this tick's own events
     return TickResult(at=at, finalised=finalised, reviews_due=reviews_due, reminders=reminders,
-                      escalations_overdue=overdue, referred=referred, reports=reports)
+                      escalations_overdue=overdue, referred=referred, reports=reports, trail=trail)

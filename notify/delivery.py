@@ -10,7 +10,8 @@ Teams address (a Power Automate Workflows URL) when ``settings.notify.teams``; a
 any URL in ``settings.notify.apprise_config`` tagged with their login.
 
 A failed send stays in the outbox as 'failed' with the error (secrets masked) and
-an exponential-backoff retry time; after ``max_attempts`` it is 'dead'. A message
+an exponential-backoff retry time; after ``max_attempts`` it is 'dead'. A message to
+someone who has left is 'dead' at once, with the reason. A message
 is claimed before sending, so two deliverers (cron's tick and an open TUI) never
 send the same row twice.
 """
@@ -27,7 +28,7 @@ from jinja2 import TemplateError
 from core import outbox
 from core.context import Context
 from core.errors import DipauditError
-from core.people import get_person, require_person
+from core.people import get_person, has_left, require_person
 
 from .render import REPORT_TEMPLATES, MissingTemplate, render, render_report_message
 
@@ -116,7 +117,9 @@ def send(ctx: Context, row: dict) -> tuple[bool, str | None]:
     the person was reached, and resending would duplicate on the channel that worked."""
     login = row["recipient"]
     person = get_person(ctx, login)
-    if not person or not person.get("active", 1):
+    if person and not person.get("active", 1):
+        return False, f"{login} has left: not sent (their work: dipaudit people)"
+    if not person:
         return False, f"no active person '{login}' in the people directory"
     if row["template"] in REPORT_TEMPLATES:
         return _send_report(ctx, row, person)
@@ -182,6 +185,9 @@ def deliver_pending(ctx: Context, *, limit: int | None = None) -> dict:
         if ok:
             outbox.mark_sent(ctx, row["outbox_id"], error)
             counts["delivered"] += 1
+        elif has_left(ctx, row["recipient"]):  # retrying for hours would reach nobody
+            outbox.give_up(ctx, row["outbox_id"], error or "left")
+            counts["dead"] += 1
         else:
             counts[outbox.mark_failed(ctx, row["outbox_id"], error or "failed")] += 1
     return counts

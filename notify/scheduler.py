@@ -3,12 +3,14 @@
 ``dipaudit tick`` (cron or a systemd timer, as the service account that holds the
 mail credentials) runs it with ``deliver=True``; the TUI's timer runs it with
 ``deliver=False``, so open screens stay current while sending stays with the service
-account. Apprise is imported only when delivering.
+account. Apprise is imported only when delivering. Every run is recorded
+(``core.health.record_run``): a database no run has delivered for a while says so.
 """
 
 from __future__ import annotations
 
 from core.context import Context
+from core.health import record_run
 from core.models import TickResult
 from core.tick import tick
 
@@ -27,7 +29,10 @@ def run_scheduler(ctx: Context, *, deliver: bool) -> SchedulerRun:
     """Everything due now; with ``deliver``, then send (and retry) the outbox."""
     done = tick(ctx)
     if not deliver:
+        record_run(ctx, delivered=False, trail=done.trail)
         return SchedulerRun(**dict(done))
     from .delivery import deliver_pending  # Apprise is loaded only when sending
 
-    return SchedulerRun(**dict(done), **deliver_pending(ctx), sent=True)
+    counts = deliver_pending(ctx)
+    record_run(ctx, delivered=True, counts=counts, trail=done.trail)  # the watch: core.health
+    return SchedulerRun(**dict(done), **counts, sent=True)

@@ -11,7 +11,7 @@ import pytest
 
 from core.clock import FixedClock
 from core.config import Settings
-from core.context import Context
+from core.context import Context, os_login
 from core.store import Store
 
 
@@ -24,6 +24,10 @@ def _isolated_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("DIPAUDIT_CONFIG", raising=False)
     for var in ("DIPAUDIT_DB", "DIPAUDIT_USER", "DIPAUDIT_NOW"):
         monkeypatch.delenv(var, raising=False)
+    # The suite acts as its made-up people and moves the clock (--user, --now): it is
+    # listed in [security] act_as, as a council lists its tick's service account.
+    # Tests of the refusals take it away (tests/test_identity.py).
+    monkeypatch.setenv("DIPAUDIT_SECURITY__ACT_AS", json.dumps([os_login()]))
 
 
 @pytest.fixture

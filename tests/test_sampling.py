@@ -154,8 +154,10 @@ def test_closed_and_unallocated_children_are_never_drawn_and_are_logged(people):
         "BLANK": "no allocated worker",
     }
     assert log.exclusions.counts == {"closed": 2, "unallocated": 2}
-    # A worker whose only child has closed is not a worker with a caseload to sample.
-    assert [u.worker for u in result.unfilled] == ["w1", "w3"]  # each had one child of five wanted
+    # w1 and w3 each had one child of five wanted; w2, whose only child has closed, is
+    # reported too (issue 9, item 6: it used to be skipped silently).
+    assert [u.worker for u in result.unfilled] == ["w1", "w2", "w3"]
+    assert result.unfilled[1].reason == "no open cases: 1 closed"
 
 
 # --- tiers -------------------------------------------------------------------------------

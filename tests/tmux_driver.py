@@ -56,7 +56,11 @@ class Tmux:
     def dipaudit(cls, db: Path, *, user: str, now: str | None = None, args: str = "",
                  size: tuple[int, int] = (120, 40), env: dict | None = None) -> Tmux:
         """A session running ``dipaudit --db DB --user USER [--now NOW] [ARGS]``."""
-        cmd = f"{shlex.quote(str(DIPAUDIT))} --db {shlex.quote(str(db))} --user {shlex.quote(user)}"
+        # Given on the command line: a tmux server started earlier (another test, another run)
+        # hands its panes its own environment, which may lack the suite's act_as.
+        act_as = os.environ.get("DIPAUDIT_SECURITY__ACT_AS")
+        cmd = f"DIPAUDIT_SECURITY__ACT_AS={shlex.quote(act_as)} " if act_as is not None else ""
+        cmd += f"{shlex.quote(str(DIPAUDIT))} --db {shlex.quote(str(db))} --user {shlex.quote(user)}"
         if now:
             cmd += f" --now {shlex.quote(now)}"
         if args:

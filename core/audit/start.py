@@ -19,7 +19,8 @@ from .record import Audit, get_audit, programme_of, require_auditor_of
 def _resolve(ctx: Context, ref: str) -> str:
     """The child a ref names: a queue id (digits, when such a queue item exists) or a child id."""
     ref = str(ref).strip()
-    if ref.isdigit():
+    # ASCII digits only ('٣' is a digit to str.isdigit), and no more than a SQLite integer holds.
+    if ref.isascii() and ref.isdigit() and int(ref) < 2**63:
         item = queue.get(ctx.store, int(ref))
         if item:
             if item["status"] not in LIVE_QUEUE and not queue.live_of_child(ctx.store, item["child_id"]):
@@ -27,7 +28,7 @@ def _resolve(ctx: Context, ref: str) -> str:
                 raise StateError(f"queue item {ref} is {item['status']}{done}")
             return item["child_id"]
     if not children.exists(ctx.store, ref):
-        raise NotFound(f"no queue item or child '{ref}'")
+        raise NotFound(f"no queue item or child {ref!r}")  # repr: a control character shows escaped
     return ref
 
 

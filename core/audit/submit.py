@@ -8,6 +8,7 @@ from ..clock import iso, show
 from ..context import Context
 from ..errors import StateError
 from ..models import initials
+from ..people import alert_problem
 from ..store import actions, audits, children, people, queue
 from ..vocabulary import NEEDS_EVIDENCE, OWNER_ROLE_LABELS, RATING_LABELS
 from .record import Audit, RatingEntry, get_audit, require_auditor_of
@@ -46,9 +47,10 @@ def submission_gaps(audit: Audit) -> list[str]:
 
 def submission_recipients(ctx: Context, audit: Audit) -> list[dict]:
     """Who a submission alerts: the worker and the supervising manager. Each entry has
-    login, role, name, ``alerted`` (in the people directory, so a message can reach
-    them) and ``problem`` (why not), so the auditor knows before submitting when
-    someone cannot be told and must be contacted another way."""
+    login, role, name, ``alerted`` (in the people directory and still here, so a message
+    can reach them) and ``problem`` (why not: not in the directory, or left), so the
+    auditor knows before submitting when someone cannot be told and must be contacted
+    another way."""
     out: list[dict] = []
     for login, role in ((audit.worker, "worker"), (audit.manager, "manager")):
         label = OWNER_ROLE_LABELS[role]
@@ -61,10 +63,11 @@ def submission_recipients(ctx: Context, audit: Audit) -> list[dict]:
             continue  # the worker is their own manager: one message
         else:
             name = people.name_of(ctx.store, login)
-            if name is not None:
+            problem = alert_problem(ctx, login, f"the {label}")
+            if problem is None:
                 entry.update(name=name, alerted=True)
             else:
-                entry["problem"] = f"the {label} '{login}' is not in the people directory"
+                entry.update(name=name, problem=problem)
         out.append(entry)
     return out
 

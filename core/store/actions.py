@@ -85,9 +85,11 @@ def follow_up(r: Reader, *, include_closed: bool = False, audit_id: int | None =
 def reminders_due(r: Reader, *, due_by: str, today: str) -> list[dict]:
     """Open, owned actions due on or before ``due_by`` whose reminder (or, past ``today``,
     overdue notice) for that due date has not been queued: the idempotency key is in the
-    outbox once it has, so a quiet tick over many overdue actions stays cheap."""
+    outbox once it has, so a quiet tick over many overdue actions stays cheap. An owner
+    who has left is not reminded (their actions wait in ``dipaudit people`` to be reassigned)."""
     return [_decoded(row) for row in r.query(
         _FOLLOW_UP + " AND ac.status = 'open' AND ac.owner IS NOT NULL AND ac.due <= ?"
+        " AND NOT EXISTS (SELECT 1 FROM people p WHERE p.login = ac.owner AND p.active = 0)"
         " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = 'action:' || ac.action_id"
         "   || CASE WHEN ac.due < ? THEN ':overdue:' ELSE ':reminder:' END || ac.due)"
         " ORDER BY ac.due, ac.action_id", [due_by, today])]
@@ -110,3 +112,7 @@ def set_new_due(tx: Tx, action_id: int, *, due: str, review_due_at: str) -> None
 
 def set_status(tx: Tx, action_id: int, status: str) -> None:
     tx.execute("UPDATE actions SET status = ?, updated_at = ? WHERE action_id = ?", [status, tx.at, action_id])
+
+
+def set_owner(tx: Tx, action_id: int, owner: str) -> None:
+    tx.execute("UPDATE actions SET owner = ?, updated_at = ? WHERE action_id = ?", [owner, tx.at, action_id])

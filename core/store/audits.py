@@ -203,3 +203,9 @@ def insert_addendum(tx: Tx, audit_id: int, text: str, *, by: str) -> int:
 
 def get_addendum(r: Reader, addendum_id: int) -> dict | None:
     return r.one("SELECT * FROM addenda WHERE addendum_id = ?", [addendum_id])
+
+
+def set_auditor(tx: Tx, audit_id: int, auditor: str, *, by: str) -> None:
+    """A draft audit moves to another auditor (a new version: an old screen cannot save over it)."""
+    tx.execute("UPDATE audits SET auditor = ?, version = version + 1, updated_at = ?, updated_by = ?"
+               " WHERE audit_id = ?", [auditor, tx.at, by, audit_id])

@@ -102,7 +102,7 @@ def draw_population(r: Reader, *, day: date, tiers: dict[str, int],
     - open and allocated, by child id: (child_id, tier, cohort, worker, team,
       family_id, worker as spelt);
     - the rest (closed on or before ``day``, or no allocated worker): (child_id, tier,
-      cohort, worker or None, team, is_open, closed_on).
+      cohort, worker or None, team, is_open, closed_on, worker as spelt).
 
     The tier is computed in SQL from the cohort -> tier map (a cohort missing from it
     is tier 3, as ``Settings.tier_of``). ``teams`` limits both to those teams.
@@ -125,5 +125,5 @@ def draw_population(r: Reader, *, day: date, tiers: dict[str, int],
         f" WHERE {open_case}{in_team} ORDER BY child_id", params)
     shut = r.rows(
         f"SELECT child_id, {tier_sql}, cohort, NULLIF({WORKER_KEY}, ''), team,"
-        f" is_open, closed_on FROM children WHERE NOT ({open_case}){in_team}", params)
+        f" is_open, closed_on, TRIM(worker) FROM children WHERE NOT ({open_case}){in_team}", params)
     return eligible, shut

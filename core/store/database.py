@@ -8,6 +8,7 @@ Every change is written with its event, and its outbox rows, in one transaction.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -21,6 +22,7 @@ from sqlite_utils import Database
 
 from ..clock import iso
 from ..errors import DatabaseError
+from ..files import IsALinkError, create_private, make_private_dir
 from . import events, outbox
 from .schema import APP_ID, MIGRATION_NAMES, MIGRATIONS
 
@@ -43,6 +45,8 @@ class Tx:
     actor: str
     os_login: str
     events: list[int] = field(default_factory=list)
+    # (event_id, hash) of the newest event once this transaction has read or written it.
+    trail_head: tuple[int, str | None] | None = None
 
     @property
     def at(self) -> str:
@@ -126,14 +130,26 @@ class Store:
     def open(cls, path: str | Path, *, create: bool = True, migrate: bool = True) -> Store:
         """Open (and create or migrate) a dipaudit database, with clear refusals."""
         path = Path(path)
+        if path.is_symlink() and (not path.exists() or path.stat().st_size == 0):
+            # A link planted where the database would be made: SQLite would follow it and
+            # make (or fill) a file wherever it points.
+            raise DatabaseError(f"{path}: is a symbolic link to nothing usable; refusing to create the"
+                                " database through it (give another path)")
+        for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if companion.is_symlink():  # SQLite would refuse it with a misleading "unable to open"
+                raise DatabaseError(f"{companion}: is a symbolic link where SQLite keeps its journal;"
+                                    " refusing to open the database through it (remove the link)")
         if not path.exists():
             if not create:
                 raise DatabaseError(
                     f"{path}: no database here; create one with 'dipaudit init' or 'dipaudit demo'"
                 )
-            path.parent.mkdir(parents=True, exist_ok=True)
+            cls._create_file(path)
         elif path.is_dir():
             raise DatabaseError(f"{path}: is a directory, not a database file")
+        elif not os.access(path, os.R_OK):
+            raise DatabaseError(f"{path}: you may not read it (its group is the team's: ask to join it);"
+                                " nothing was written")
         elif not create and path.stat().st_size == 0:
             # An empty file (a typo'd touch, a failed copy) is not silently made a database.
             raise DatabaseError(
@@ -148,6 +164,21 @@ class Store:
             store.close()
             raise
         return store
+
+    @staticmethod
+    def _create_file(path: Path) -> None:
+        """Make the new database file before SQLite does, private whatever the umask (0600,
+        or 0660 in a setgid group folder; SQLite gives its -wal and -shm the same mode), in
+        a folder made private if it is new (0700, or 2770 in a setgid folder)."""
+        try:
+            make_private_dir(path.parent if str(path.parent) else Path("."))
+            create_private(path)
+        except IsALinkError:
+            raise DatabaseError(f"{path}: is a symbolic link; refusing to create the database through it"
+                                " (give another path)") from None
+        except OSError as exc:
+            raise DatabaseError(f"{path}: cannot create the database here ({exc.strerror or exc});"
+                                " nothing was written") from None
 
     def _check_identity(self) -> None:
         try:
@@ -251,12 +282,25 @@ class Store:
 
     # -- writing -----------------------------------------------------------
     @contextmanager
-    def write(self, *, now: datetime, actor: str, os_login: str) -> Iterator[Tx]:
-        """One write transaction (``BEGIN IMMEDIATE``): all of it commits, or none of it."""
+    def write(self, *, now: datetime, actor: str, os_login: str, durable: bool = True) -> Iterator[Tx]:
+        """One write transaction (``BEGIN IMMEDIATE``): all of it commits, or none of it.
+
+        ``durable=False``: the commit skips its fsync (``synchronous = NORMAL``, WAL): still
+        atomic and never lost to a killed process, but a power cut may take it back. For
+        bookkeeping a quiet scheduler run writes (its own record), never for a change."""
         with self.lock:
             conn = self.db.conn
             if conn.in_transaction:
                 raise RuntimeError("nested write transaction")
+            if not durable:
+                was = conn.execute("PRAGMA synchronous").fetchone()[0]
+                conn.execute("PRAGMA synchronous = NORMAL")
+                try:
+                    with self.write(now=now, actor=actor, os_login=os_login) as tx:
+                        yield tx
+                finally:
+                    conn.execute(f"PRAGMA synchronous = {int(was)}")
+                return
             self._begin_immediate()
             tx = Tx(self.db, now, actor, os_login)
             try:

@@ -1,8 +1,17 @@
-"""The append-only event trail: who did what, when (written in each change's transaction)."""
+"""The append-only event trail: who did what, when (written in each change's transaction).
+
+Tamper-evident: each event carries ``hash``, its link in a chain, sha256 over the link
+of the event before it and the row's canonical form (``link``), so an event edited,
+deleted or inserted behind dipaudit's back breaks the chain from that row on
+(``core.trail.verify_trail``). ``trail_checkpoints`` remember the head as a
+verification found it.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -16,14 +25,110 @@ def as_json(value: Any) -> str | None:
     return json.dumps(value, default=str, sort_keys=True, ensure_ascii=False)
 
 
+# The link before the first event.
+GENESIS = "0" * 64
+# A row's columns in its canonical form, in this order (``hash`` is the link itself).
+LINKED = ("event_id", "at", "actor", "os_login", "entity", "entity_id", "action", "before", "after")
+_SELECT_LINKED = "SELECT " + ", ".join(LINKED) + ", hash FROM events"
+
+
+def link(prev: str, row: Sequence) -> str:
+    """The link of ``row`` (its ``LINKED`` values, as stored) after the link ``prev``."""
+    canonical = json.dumps(list(row), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{prev}\n{canonical}".encode()).hexdigest()
+
+
+def head(r: Reader) -> tuple[int, str | None] | None:
+    """(event_id, hash) of the newest event, or None for an empty trail."""
+    row = r.rows("SELECT event_id, hash FROM events ORDER BY event_id DESC LIMIT 1")
+    return (row[0][0], row[0][1]) if row else None
+
+
 def insert(tx: Tx, entity: str, entity_id: Any, action: str, *, actor: str,
            before: Any = None, after: Any = None) -> int:
-    cur = tx.execute(
-        "INSERT INTO events (at, actor, os_login, entity, entity_id, action, before, after)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [tx.at, actor, tx.os_login, entity, None if entity_id is None else str(entity_id), action,
-         as_json(before), as_json(after)])
-    return cur.lastrowid
+    """Append one event, linked to the newest one. The transaction holds the write lock
+    (``BEGIN IMMEDIATE``), so the newest event cannot change under it; it is read once
+    per transaction and then carried on the ``Tx``."""
+    if tx.trail_head is None:
+        tx.trail_head = head(tx) or (0, GENESIS)
+    last_id, last_hash = tx.trail_head
+    row = (last_id + 1, tx.at, actor, tx.os_login, entity, None if entity_id is None else str(entity_id),
+           action, as_json(before), as_json(after))
+    digest = link(last_hash or "", row)
+    tx.execute("INSERT INTO events (" + ", ".join(LINKED) + ", hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               [*row, digest])
+    tx.trail_head = (row[0], digest)
+    return row[0]
+
+
+def chained(rows: Sequence[Sequence], *, after: tuple[int, str] | None = None) -> Iterator[tuple]:
+    """Bulk rows ``(at, actor, os_login, entity, entity_id, action, before, after)`` as
+    whole events with their ids and links, following ``after`` (the head: ``head()``)."""
+    last_id, prev = after or (0, GENESIS)
+    for values in rows:
+        last_id += 1
+        row = (last_id, *values)
+        prev = link(prev, row)
+        yield (*row, prev)
+
+
+def linked_rows(r: Reader, *, after_id: int = 0, limit: int = 5000) -> list[tuple]:
+    """Events after ``after_id``, oldest first, as (``LINKED`` values..., hash) tuples."""
+    return r.rows(_SELECT_LINKED + " WHERE event_id > ? ORDER BY event_id LIMIT ?", [after_id, limit])
+
+
+def linked_row(r: Reader, event_id: int) -> tuple | None:
+    rows = r.rows(_SELECT_LINKED + " WHERE event_id = ?", [event_id])
+    return rows[0] if rows else None
+
+
+def hash_of(r: Reader, event_id: int) -> str | None:
+    return r.scalar("SELECT hash FROM events WHERE event_id = ?", [event_id])
+
+
+def demo_built(r: Reader) -> bool:
+    """Whether the trail records that ``dipaudit demo`` built this database."""
+    return bool(r.scalar("SELECT 1 FROM events WHERE entity = 'demo' AND action = 'built' LIMIT 1"))
+
+
+def count(r: Reader) -> int:
+    return r.scalar("SELECT count(*) FROM events")
+
+
+# --- checkpoints ---------------------------------------------------------------------
+def last_checkpoint(r: Reader) -> dict | None:
+    return r.one("SELECT * FROM trail_checkpoints ORDER BY checkpoint_id DESC LIMIT 1")
+
+
+def last_whole_check(r: Reader) -> str | None:
+    """When the whole chain was last verified by a checkpoint (None: never)."""
+    return r.scalar("SELECT max(at) FROM trail_checkpoints WHERE whole = 1")
+
+
+def checkpoints(r: Reader) -> list[dict]:
+    """The checkpoints kept, oldest first."""
+    return r.query("SELECT * FROM trail_checkpoints ORDER BY checkpoint_id")
+
+
+def add_checkpoint(tx: Tx, *, event_id: int, hash: str, verified: int, whole: bool,
+                   keep: int = 100) -> None:
+    """Record the verified head (``whole``: the whole chain was verified); only the newest
+    ``keep`` checkpoints are kept (the newest one commits to the whole chain before it)."""
+    tx.execute("INSERT INTO trail_checkpoints (at, event_id, hash, verified, whole, os_login)"
+               " VALUES (?, ?, ?, ?, ?, ?)", [tx.at, event_id, hash, verified, int(whole), tx.os_login])
+    tx.execute("DELETE FROM trail_checkpoints WHERE checkpoint_id <= (SELECT max(checkpoint_id) - ?"
+               " FROM trail_checkpoints)", [keep])
+
+
+def acted_as(r: Reader, *, system: str) -> list[dict]:
+    """Per OS login, the events written as another person: the actor is neither
+    ``system``, nor the OS login itself, nor the person whose OS login it is.
+    (os_login, actor, events, last_at), most recent first."""
+    return r.query(
+        "SELECT e.os_login, e.actor, count(*) AS events, max(e.at) AS last_at FROM events e"
+        " WHERE e.actor != ? AND e.actor != e.os_login AND NOT EXISTS (SELECT 1 FROM people p"
+        "   WHERE p.login = e.actor AND COALESCE(NULLIF(p.os_login, ''), p.login) = e.os_login)"
+        " GROUP BY e.os_login, e.actor ORDER BY last_at DESC", [system])
 
 
 def recent(r: Reader, *, entity: str | None = None, entity_id: str | None = None,

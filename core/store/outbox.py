@@ -88,3 +88,7 @@ def retry_now(tx: Tx, statuses: tuple[str, ...]) -> int:
         [tx.at, *statuses])
     return cur.rowcount
 
+
+
+def count_status(r: Reader, status: str) -> int:
+    return r.scalar("SELECT count(*) FROM outbox WHERE status = ?", [status])

@@ -52,3 +52,66 @@ def team_names(r: Reader) -> list[str]:
 
 def head_of_service_of_team(r: Reader, team: str) -> str | None:
     return r.scalar("SELECT head_of_service FROM teams WHERE name = ?", [team])
+
+
+# The OS login a person logs in with: their own column, blank meaning their login.
+OS_LOGIN = "COALESCE(NULLIF(TRIM(os_login), ''), login)"
+
+
+def login_of_os_login(r: Reader, os_login: str) -> str | None:
+    """The person whose OS login ``os_login`` is (an active one first, then by login)."""
+    return r.scalar(f"SELECT login FROM people WHERE {OS_LOGIN} = ? ORDER BY active DESC, login LIMIT 1",
+                    [os_login])
+
+
+def os_login_of(r: Reader, login: str) -> str | None:
+    """The OS login of the person ``login`` (None when nobody has that login)."""
+    return r.scalar(f"SELECT {OS_LOGIN} FROM people WHERE login = ?", [login])
+
+
+def teams_addresses(r: Reader) -> list[tuple[str, str]]:
+    """(login, Teams address) of the active people who have one."""
+    return r.rows("SELECT login, teams_address FROM people WHERE active = 1 AND teams_address IS NOT NULL"
+                  " AND TRIM(teams_address) != '' ORDER BY login")
+
+
+def directory(r: Reader) -> list[dict]:
+    """Everyone in the directory, those still here first, then by login (``roles`` a list)."""
+    return [_decoded(row) for row in r.query("SELECT * FROM people ORDER BY active DESC, login")]
+
+
+def has_left(r: Reader, login: str) -> bool:
+    """Whether ``login`` is a person a people import has marked as gone (active = 0)."""
+    return bool(r.scalar("SELECT 1 FROM people WHERE login = ? AND active = 0", [login]))
+
+
+def open_work(r: Reader) -> list[dict]:
+    """Work held by someone: live queue items (claimed, or assigned and still queued),
+    draft audits, open actions of submitted audits they own, open escalations waiting on
+    them, and open escalations they raised. (login, kind, id, child_id, status, due)."""
+    return r.query(
+        """
+        SELECT COALESCE(claimed_by, auditor) AS login, 'queue_item' AS kind, queue_id AS id, child_id,
+               status, NULL AS due FROM queue_items
+         WHERE status IN ('queued', 'claimed', 'in_progress') AND COALESCE(claimed_by, auditor) IS NOT NULL
+        UNION ALL
+        SELECT auditor, 'draft_audit', audit_id, child_id, status, NULL FROM audits WHERE status = 'draft'
+        UNION ALL
+        SELECT ac.owner, 'action', ac.action_id, a.child_id, ac.status, ac.due
+          FROM actions ac JOIN audits a ON a.audit_id = ac.audit_id
+         WHERE ac.status = 'open' AND a.status != 'draft' AND ac.owner IS NOT NULL
+        UNION ALL
+        SELECT recipient, 'escalation', escalation_id, child_id, level, respond_by FROM escalations
+         WHERE status = 'open' AND recipient IS NOT NULL
+        UNION ALL
+        SELECT raised_by, 'escalation_raised', escalation_id, child_id, status, respond_by FROM escalations
+         WHERE status != 'closed'
+        ORDER BY 1, 2, 3
+        """)
+
+
+def active_workers(r: Reader) -> list[tuple[str, str, str | None]]:
+    """(login, name, team) of the active people with the worker role, by login."""
+    return r.rows(
+        "SELECT login, name, team FROM people WHERE active = 1 AND EXISTS"
+        " (SELECT 1 FROM json_each(people.roles) WHERE value = 'worker') ORDER BY login")

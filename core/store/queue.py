@@ -112,3 +112,11 @@ def start(tx: Tx, queue_id: int, *, audit_id: int, by: str) -> None:
 def mark_done(tx: Tx, queue_id: int, *, audit_id: int) -> None:
     tx.execute("UPDATE queue_items SET status = 'done', audit_id = ?, updated_at = ? WHERE queue_id = ?",
                [audit_id, tx.at, queue_id])
+
+
+def reassign(tx: Tx, queue_id: int, *, to: str) -> None:
+    """The item is ``to``'s: assigned to them and, once claimed or in progress, held by them."""
+    tx.execute(
+        "UPDATE queue_items SET auditor = ?, claimed_by = CASE WHEN status = 'queued' THEN claimed_by ELSE ? END,"
+        " claimed_at = CASE WHEN status = 'queued' THEN claimed_at ELSE ? END, updated_at = ? WHERE queue_id = ?",
+        [to, to, tx.at, tx.at, queue_id])

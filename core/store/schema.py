@@ -375,3 +375,55 @@ def m005_people_directory(db: Database) -> None:
         CREATE UNIQUE INDEX people_active_os_login ON people(COALESCE(os_login, login)) WHERE active = 1;
         """
     )
+
+
+# --- m006: the tamper-evident trail, the scheduler's watch (issue 9) -----------------------
+@migration
+def m006_trail(db: Database) -> None:
+    """Chain every event to the one before it (``events.hash``, backfilled here), keep the
+    trail's checkpoints and the scheduler's runs."""
+    from .events import GENESIS, link  # the one definition of a link, shared with the writer
+
+    db.execute("ALTER TABLE events ADD COLUMN hash TEXT")
+    # The trail is append-only (m001's triggers): lifted for the backfill alone, in this
+    # migration's transaction, so no other writer ever sees it unguarded.
+    db.execute("DROP TRIGGER events_no_update")
+    prev, rows = GENESIS, []
+    for row in db.execute("SELECT event_id, at, actor, os_login, entity, entity_id, action, before, after"
+                          " FROM events ORDER BY event_id"):
+        prev = link(prev, row)
+        rows.append((prev, row[0]))
+    db.conn.executemany("UPDATE events SET hash = ? WHERE event_id = ?", rows)
+    db.executescript(
+        """
+        CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+            BEGIN SELECT RAISE(ABORT, 'the event trail is append-only'); END;
+        CREATE TRIGGER events_need_hash BEFORE INSERT ON events WHEN NEW.hash IS NULL
+            BEGIN SELECT RAISE(ABORT, 'an event needs its link in the trail: write it through dipaudit'); END;
+
+        -- The head of the trail as a verification found it: a later check starts here,
+        -- and an event missing at or before it means the newest rows were cut off.
+        CREATE TABLE trail_checkpoints (
+            checkpoint_id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            event_id INTEGER NOT NULL,             -- the newest event verified
+            hash TEXT NOT NULL,                    -- its link
+            verified INTEGER NOT NULL,             -- events this check verified
+            whole INTEGER NOT NULL DEFAULT 0,      -- 1: it verified the whole chain, not just what was new
+            os_login TEXT NOT NULL
+        );
+
+        -- Each scheduler run (dipaudit tick, the TUI's timer), the newest few hundred of each kind.
+        CREATE TABLE scheduler_runs (
+            run_id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            os_login TEXT NOT NULL,
+            delivered INTEGER NOT NULL,            -- 1: it delivered the outbox (dipaudit tick)
+            sent INTEGER NOT NULL DEFAULT 0,
+            failed INTEGER NOT NULL DEFAULT 0,
+            dead INTEGER NOT NULL DEFAULT 0,
+            trail TEXT                             -- NULL: intact; else the problem found
+        );
+        CREATE INDEX scheduler_runs_kind ON scheduler_runs(delivered, run_id);
+        """
+    )

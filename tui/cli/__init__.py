@@ -20,26 +20,39 @@ from core.clock import clock_from
 from core.config import load_settings
 from core.context import Context, os_login
 from core.errors import DipauditError
+from core.identity import establish
 from core.store import Store
 
 
 @dataclass
 class CliState:
     db: Path
-    user: str
+    user: str | None  # --user / DIPAUDIT_USER as given (None: the OS login's own person)
     now: str | None
     _ctx: Context | None = field(default=None, repr=False)
 
-    def context(self, *, create: bool = False) -> Context:
-        """Open the database and build the service context (once per command)."""
+    def context(self, *, create: bool = False, for_scheduler: bool = False) -> Context:
+        """Open the database and build the service context (once per command), acting as
+        ``core.identity.establish`` allows (a one-line refusal otherwise, nothing written).
+        ``for_scheduler``: the command is ``dipaudit tick`` (``--user system`` is accepted)."""
         if self._ctx is None:
             try:
                 clock = clock_from(self.now)
             except ValueError as exc:
                 raise click.BadParameter(f"'{self.now}' is not an ISO-8601 time", param_hint="--now") from exc
             settings = load_settings()
+            login = os_login()
+            ask = {"os_login": login, "user": self.user, "moves_clock": self.now is not None,
+                   "scheduler": for_scheduler}
+            if not self.db.exists():  # decided before the file is made: a refusal leaves nothing behind
+                establish(None, settings, **ask)
             store = Store.open(self.db, create=create)
-            self._ctx = Context(store=store, clock=clock, settings=settings, user=self.user, os_login=os_login())
+            try:
+                who = establish(store, settings, **ask)
+            except BaseException:
+                store.close()
+                raise
+            self._ctx = Context(store=store, clock=clock, settings=settings, user=who.user, os_login=login)
         return self._ctx
 
 
@@ -57,7 +70,7 @@ class SqliteInt(click.types.IntParamType):
         if self.minimum is not None and n < self.minimum:
             self.fail(f"{n} is not in the range x>={self.minimum}.", param, ctx)
         if not -(2**63) <= n < 2**63:
-            self.fail(f"{value!r} is too large.", param, ctx)
+            self.fail(f"{value!r} is too large (at most 19 digits).", param, ctx)
         return n
 
 
@@ -89,25 +102,40 @@ def table(rows: list, columns: list[str]) -> str:
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="DIPAUDIT_DB",
               default=None, help="Database file (env DIPAUDIT_DB; default in the user data dir).")
 @click.option("--user", envvar="DIPAUDIT_USER", default=None,
-              help="Acting user's login (env DIPAUDIT_USER; default the OS login).")
+              help="Act as this login (env DIPAUDIT_USER; default the person whose OS login you are;"
+                   " anyone else only for [security] act_as or on a demo database).")
 @click.option("--now", envvar="DIPAUDIT_NOW", default=None,
-              help="The clock, ISO-8601 (env DIPAUDIT_NOW); London time unless an offset is given.")
+              help="The clock, ISO-8601 (env DIPAUDIT_NOW; London time unless an offset is given;"
+                   " only for [security] act_as or on a demo database).")
 @click.version_option(package_name="dipaudit")
 @click.pass_context
 def cli(click_ctx: click.Context, db: Path | None, user: str | None, now: str | None) -> None:
     """dipaudit: dip sample audits for children's social care."""
-    click_ctx.obj = CliState(db=db or locations.default_db(), user=user or os_login(), now=now)
+    click_ctx.obj = CliState(db=db or locations.default_db(), user=user, now=now)
     if click_ctx.invoked_subcommand is None:
         from .misc import run_tui
 
         run_tui(click_ctx.obj, create=False)
 
 
+# Control characters a message may carry from what a person typed or a file held (ESC
+# sequences rewrite a terminal's title or screen): shown escaped. Newlines stay: a
+# message of several faults is one line per fault.
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0b, 0x20), 0x7f)}
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (all but newline and tab) shown as ``\\xNN``."""
+    return text.translate(_CONTROL)
+
+
 def main() -> None:
     try:
-        cli.main(standalone_mode=False, prog_name="dipaudit")
+        code = cli.main(standalone_mode=False, prog_name="dipaudit")
+        if isinstance(code, int) and code:  # a command's click.exceptions.Exit(n)
+            sys.exit(code)
     except DipauditError as exc:
-        click.echo(str(exc), err=True)
+        click.echo(printable(str(exc)), err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
@@ -136,6 +164,7 @@ from . import (  # noqa: E402,F401
     escalations,
     imports,
     misc,
+    people,
     reports,
     sampling,
     scheduler,

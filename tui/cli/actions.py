@@ -32,7 +32,7 @@ def actions_list(state: CliState, due_only: bool, include_closed: bool, as_json:
 
 @cli.group("action")
 def action_group() -> None:
-    """Review an action (Practice Development Team)."""
+    """Review an action (Practice Development Team); reassign one (admins)."""
 
 
 @action_group.command("review")
@@ -51,3 +51,17 @@ def action_review(state: CliState, action_id: int, outcome: str, new_due: str | 
     else:
         click.echo(f"action {action_id}: {OUTCOME_LABELS[outcome]}"
                    + (f", now due {action.due}" if outcome == "not_completed" else ""))
+
+
+@action_group.command("reassign")
+@click.argument("action_id", type=INT)
+@click.option("--to", "to", required=True, help="The new owner (still here, with the action's owner role).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_state
+def action_reassign(state: CliState, action_id: int, to: str, as_json: bool) -> None:
+    """Give an open action to another owner (admins); they are told."""
+    action = actions_svc.reassign(state.context(), action_id, to)
+    if as_json:
+        emit_json(action)
+    else:
+        click.echo(f"action {action_id}: now {to}'s, due {action.due}")

@@ -10,14 +10,14 @@ from core.clock import clock_from
 from core.config import load_settings
 from core.context import os_login
 
-from . import CliState, cli, emit_json, pass_state
+from . import CliState, SqliteInt, cli, emit_json, pass_state
 
 EXPLICIT = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
 
 
 @cli.command()
 @click.option("--no-tui", is_flag=True, help="Build (or reuse) the demo database, print its summary, do not open the TUI.")
-@click.option("--seed", type=int, default=None, help="Seed of the synthetic council (default 2020); another seed needs --force on an existing demo.")
+@click.option("--seed", type=SqliteInt(minimum=0), default=None, help="Seed of the synthetic council (default 2020); another seed needs --force on an existing demo.")
 @click.option("--force", is_flag=True, help="Rebuild the demo database from scratch.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON only (implies --no-tui).")
 @click.pass_context
@@ -56,7 +56,7 @@ def demo(state: CliState, click_ctx: click.Context, no_tui: bool, seed: int | No
     click.echo(f"  {summary['queued']} children in the sample queue"
                f" ({summary['queued_for_demo_user']} for {DEMO_USER}); audits: {audits};"
                f" {summary['escalations_open']} open escalations")
-    click.echo(f"  acting as {state.user}; try --user {DEMO_PDT} (PDT) or --user {DEMO_ADMIN} (admin)")
+    click.echo(f"  acting as {state.user or os_login()}; try --user {DEMO_PDT} (PDT) or --user {DEMO_ADMIN} (admin)")
     if not no_tui:
         from .misc import run_tui
 

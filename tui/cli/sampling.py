@@ -141,3 +141,16 @@ def queue_release(state: CliState, queue_id: int, as_json: bool) -> None:
 
     item = release(state.context(), queue_id)
     _show_item(item, as_json, "released back to the queue")
+
+
+@queue_cmd.command("reassign")
+@click.argument("queue_id", type=INT)
+@click.option("--to", "to", required=True, help="The auditor who takes it (still here, with the auditor role).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@pass_state
+def queue_reassign(state: CliState, queue_id: int, to: str, as_json: bool) -> None:
+    """Give a live queue item (and an audit in progress from it) to another auditor (admins)."""
+    from core.queue import reassign
+
+    item = reassign(state.context(), queue_id, to)
+    _show_item(item, as_json, f"reassigned to {to}")

@@ -20,17 +20,33 @@ from . import INT, CliState, cli, emit_json, pass_state, table
 @pass_state
 def tick_cmd(state: CliState, no_send: bool, as_json: bool) -> None:
     """All due work, safe to run every few minutes from cron or a systemd timer."""
-    done = run_scheduler(state.context(), deliver=not no_send)
+    done = run_scheduler(state.context(for_scheduler=True), deliver=not no_send)
     if as_json:
         emit_json(done)
         return
     click.echo(f"finalised {len(done.finalised)}, reviews due {len(done.reviews_due)},"
                f" reminders {len(done.reminders)}, escalations overdue {len(done.escalations_overdue)},"
                f" referred {len(done.referred)}, reports {len([r for r in done.reports if r.report_id])};"
-               f" delivered {done.delivered}, failed {done.failed}")
+               f" delivered {done.delivered}, failed {done.failed}" + _trail_words(done.trail))
+    if done.trail is not None and not done.trail.intact:  # said every run until it is looked into
+        click.echo(f"trail broken at event {done.trail.first_broken}: {done.trail.problem}"
+                   " (dipaudit log verify)", err=True)
     for r in done.reports:
         if r.error:  # a council's broken report template: said every run until it is fixed
             click.echo(f"{r.kind} report for {show(r.slot)} not sent: {r.error}", err=True)
+
+
+def _trail_words(trail) -> str:
+    """The trail's head as this tick verified it: a log kept out of the group's reach (the
+    service account's) then holds the chain's links, to compare with `dipaudit log --json`."""
+    if trail is None or not trail.intact:
+        return ""
+    if trail.head is None:
+        return "; trail empty"
+    # 'intact': this run verified the whole chain (daily); 'linked': the events since the
+    # last checkpoint follow on from it (an older edit waits for the daily whole check).
+    word = "intact" if trail.after == 0 else "linked"
+    return f"; trail {word} to event {trail.head} ({(trail.head_hash or '')[:16]})"
 
 
 @cli.group("notify")

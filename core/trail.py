@@ -1,0 +1,113 @@
+"""The tamper-evident trail: verify the chain of event links, and checkpoint its head.
+
+Every event carries ``hash``, sha256 over the previous event's link and the row's
+canonical form (``core.store.events.link``), written in the event's own transaction.
+Verifying recomputes the chain in event order:
+
+- an **edited** row no longer matches its link;
+- a **deleted** row leaves a gap in the event ids (ids are given in sequence, one
+  transaction at a time), and the next row no longer follows;
+- an **inserted** row (``sqlite3`` with the triggers dropped) has no link, or one that
+  does not follow from the row before;
+- **truncation** of the newest rows: the trail ends before a checkpoint's event;
+- a chain **rewritten** end to end (every link recomputed) no longer passes through
+  the links its checkpoints recorded.
+
+``dipaudit tick`` checkpoints the head (``checkpoint_trail``), verifying only the
+events since the last checkpoint (and that checkpointed event), so a quiet tick reads
+a few rows and writes nothing; once a day it verifies the whole chain.
+``dipaudit log verify`` and ``dipaudit doctor`` verify the whole chain.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from .clock import from_iso, show
+from .context import Context
+from .models import TrailVerdict
+from .store import events
+
+BATCH = 5000
+WHOLE_EVERY = timedelta(hours=24)  # the scheduler verifies the whole chain this often
+__all__ = ["TrailVerdict", "checkpoint_trail", "verify_trail"]
+
+
+def _broken(n: int, event_id: int, problem: str, **kw) -> TrailVerdict:
+    return TrailVerdict(intact=False, events=n, first_broken=event_id, problem=problem, **kw)
+
+
+def verify_trail(ctx: Context, *, since_checkpoint: bool = False) -> TrailVerdict:
+    """Verify the trail: the whole chain, or with ``since_checkpoint`` only the events
+    after the last checkpoint (whose event must still be there, unchanged)."""
+    store = ctx.store
+    if since_checkpoint:
+        last, kept = events.last_checkpoint(store), {}
+    else:
+        kept = {cp["event_id"]: cp for cp in events.checkpoints(store)}
+        last = max(kept.values(), key=lambda cp: cp["checkpoint_id"]) if kept else None
+    after, prev, checked_at = 0, events.GENESIS, None
+    if since_checkpoint and last:
+        checked_at = last["at"]
+        row = events.linked_row(store, last["event_id"])
+        when = show(last["at"])
+        if row is None:
+            return _broken(0, last["event_id"], f"event {last['event_id']} is missing: it was in the trail"
+                           f" at the checkpoint of {when} (events deleted)", checkpoint_at=checked_at)
+        prev_link = events.hash_of(store, last["event_id"] - 1) if last["event_id"] > 1 else events.GENESIS
+        if row[-1] != last["hash"] or events.link(prev_link or "", row[:-1]) != last["hash"]:
+            return _broken(0, last["event_id"], f"event {last['event_id']} is not the one checkpointed at"
+                           f" {when} (edited behind dipaudit's back)", checkpoint_at=checked_at)
+        after, prev = last["event_id"], last["hash"]
+    n, expected, head = 0, after + 1, None
+    while True:
+        rows = events.linked_rows(store, after_id=expected - 1, limit=BATCH)
+        if not rows:
+            break
+        for row in rows:
+            event_id, stored = row[0], row[-1]
+            if event_id != expected:
+                gap = (f"event {expected} is missing" if event_id == expected + 1
+                       else f"events {expected} to {event_id - 1} are missing")
+                return _broken(n, expected, f"{gap} (deleted from the trail)", head=head, after=after,
+                               checkpoint_at=checked_at)
+            computed = events.link(prev, row[:-1])
+            if stored is None:
+                return _broken(n, event_id, f"event {event_id} has no link: written outside dipaudit",
+                               head=head, after=after, checkpoint_at=checked_at)
+            if stored != computed:
+                return _broken(n, event_id, f"event {event_id} does not match its link: edited, or"
+                               " inserted, behind dipaudit's back", head=head, after=after,
+                               checkpoint_at=checked_at)
+            cp = kept.get(event_id)
+            if cp is not None and cp["hash"] != computed:
+                return _broken(n, event_id, f"event {event_id} is not the one checkpointed at"
+                               f" {show(cp['at'])}: the trail was rewritten", head=head, after=after,
+                               checkpoint_at=cp["at"])
+            prev, head, expected, n = computed, event_id, event_id + 1, n + 1
+    if last and (head or after) < last["event_id"]:
+        end = head or after
+        return _broken(n, end + 1, f"the trail ends at event {end} but event {last['event_id']} was in it"
+                       f" at the checkpoint of {show(last['at'])} (newest events deleted)",
+                       head=head, after=after, checkpoint_at=last["at"])
+    if head is None and after:
+        head = after  # nothing new since the checkpoint
+    return TrailVerdict(intact=True, events=n, head=head, head_hash=prev if head else None, after=after,
+                        checkpoint_at=last["at"] if last else None)
+
+
+def checkpoint_trail(ctx: Context) -> TrailVerdict:
+    """The scheduler's part: verify the events since the last checkpoint (and the
+    checkpointed event itself) and, when the trail is intact and has grown, record its
+    head as the new checkpoint. Once every ``WHOLE_EVERY`` the whole chain is verified
+    instead, so an edit to an older event is found within a day by the scheduler too,
+    not only by ``dipaudit log verify`` and ``dipaudit doctor``. A quiet trail (nothing
+    new, whole check done) is read, not written: two rows."""
+    last_whole = events.last_whole_check(ctx.store)
+    whole = last_whole is None or ctx.now() - from_iso(last_whole) >= WHOLE_EVERY
+    verdict = verify_trail(ctx, since_checkpoint=not whole)
+    if verdict.intact and verdict.head is not None and (verdict.events or whole):
+        with ctx.tx() as tx:
+            events.add_checkpoint(tx, event_id=verdict.head, hash=verdict.head_hash or "",
+                                  verified=verdict.events, whole=whole)
+    return verdict

@@ -14,8 +14,8 @@ from factories import full_audit_data
 from tui_helpers import SIZE, SIZE_SMALL, make_app, seed_queue, settle, toasts, tui_ctx, wait_until  # noqa: F401
 
 from core.audit import fill_audit, get_audit, start_audit, submit_audit
+from tui.dialogs.submit import ConflictDialog, GapsDialog, SubmitConfirm
 from tui.screens.checklist import ChecklistScreen
-from tui.screens.submit_confirm import ConflictDialog, GapsDialog, SubmitConfirm
 from tui.widgets.actions_editor import ActionsEditor
 from tui.widgets.standards_list import StandardsList
 
@@ -183,7 +183,7 @@ async def test_conflict_is_shown_and_never_overwrites(tui_ctx):
         assert "conflict" in str(screen.query_one("#save-state").render())
         await pilot.press("r")  # reload the saved audit
         await settle(pilot)
-        assert app.screen is screen and not screen._conflicted
+        assert app.screen is screen and screen.draft.conflict is None
         assert screen.query_one("#overview-text").text == "changed in the other session"
         await pilot.press("m")  # saving works again on the reloaded version
         await pilot.press("escape")
@@ -240,7 +240,7 @@ async def test_preview_timeline_and_copy(tui_ctx):
         preview = str(screen.query_one("#note-preview").render())
         assert "QA Audit" in preview and "Rating: Met" in preview and "fine" in preview
         await pilot.press("y")
-        assert app.clipboard == screen._preview_text()
+        assert app.clipboard == screen.preview_text()
         assert any("copied" in t for t in toasts(app))
         # Timeline: all four notes, then one type at a time.
         await pilot.press("t")

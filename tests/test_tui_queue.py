@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 from conftest import as_user
 from textual.widgets import DataTable, Static
 from tui_helpers import SIZE, SIZE_SMALL, make_app, seed_queue, settle, toasts, tui_ctx  # noqa: F401
 
-from tui.screens.draw import DrawScreen
-from tui.screens.help import HelpScreen
-from tui.widgets.confirm import ConfirmScreen
-from tui.widgets.error import ErrorScreen
+from tui.dialogs.confirm import ConfirmScreen
+from tui.dialogs.draw import DrawScreen
+from tui.dialogs.error import ErrorScreen
+from tui.dialogs.help import HelpScreen
 
 FIRST_OF_EACH_WORKER = ["C001", "C005", "C009", "C013", "C017", "C021"]
 
@@ -261,20 +260,6 @@ async def test_detail_pane_follows_the_highlighted_row(tui_ctx):
         await pilot.press("down")
         await settle(pilot)
         assert "C005" in text_of(app.screen, "#child-detail-body")
-
-
-async def test_enter_without_audits_in_this_build_is_a_toast(tui_ctx, monkeypatch):
-    # Simulate a build without the audit modules (None in sys.modules makes import fail).
-    monkeypatch.setitem(sys.modules, "core.audit", None)
-    monkeypatch.setitem(sys.modules, "tui.screens.checklist", None)
-    seed_queue(tui_ctx)
-    app = make_app(tui_ctx)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        assert "Audits are not available in this build" in toasts(app)
-        assert queue_row(tui_ctx, "C001")["status"] == "queued"
 
 
 async def test_unexpected_failure_is_a_modal_not_a_traceback(tui_ctx):

@@ -265,4 +265,6 @@ def steady_cursors(app) -> None:
 
 def toasts(app) -> list[str]:
     """Messages of the notifications (toasts) currently shown."""
-    return [str(n.message) for n in app._notifications]
+    from tui.compat import notifications
+
+    return [str(n.message) for n in notifications(app)]

@@ -18,8 +18,8 @@ from textual.widgets import DataTable, Footer, Header, Static
 from core import actions as action_service
 from core.clock import show, today
 
-from ..widgets.date_prompt import DatePrompt
-from ..widgets.text_prompt import TextPrompt
+from ..dialogs.date_prompt import DatePrompt
+from ..dialogs.text_prompt import TextPrompt
 from .followup_base import FollowupScreen, plain, refill, selected_key, short_time
 
 OUTCOME_LABELS = {"open": "open", "completed": "completed", "not_completed": "not completed",

@@ -23,9 +23,9 @@ from core.clock import span
 from core.comments import list_comments
 from core.review_views import audits_in_window
 
-from ..widgets.comment_form import CommentDraft, CommentForm
-from ..widgets.confirm import ConfirmScreen
-from ..widgets.text_prompt import TextPrompt
+from ..dialogs.comment_form import CommentDraft, CommentForm
+from ..dialogs.confirm import ConfirmScreen
+from ..dialogs.text_prompt import TextPrompt
 from .followup_base import FollowupScreen, refill, selected_key, short_time
 
 STATUS_LABELS = {"noted": "comment", "open": "QUERY open", "resolved": "query resolved"}

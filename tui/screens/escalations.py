@@ -18,9 +18,9 @@ from textual.worker import get_current_worker
 from core import escalation as escalation_service
 from core.clock import from_iso, span
 
-from ..widgets.confirm import ConfirmScreen
+from ..dialogs.confirm import ConfirmScreen
+from ..dialogs.text_prompt import TextPrompt
 from ..widgets.escalation_timeline import EscalationTimeline
-from ..widgets.text_prompt import TextPrompt
 from .followup_base import FollowupScreen, plain, refill, selected_key, short_time
 
 LEVEL_LABELS = {"manager": "Manager", "head_of_service": "Head of Service"}

@@ -12,10 +12,9 @@ from datetime import date, datetime
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.widgets import Button, Input, Static
 
-from .type_ahead import Field
+from ..messages import DraftEdited
 
 OWNER_LABELS = {"worker": "Worker", "manager": "Manager"}
 
@@ -53,9 +52,9 @@ class ActionRow(Horizontal):
     def compose(self) -> ComposeResult:
         yield Button(OWNER_LABELS[self.owner_role], classes="owner", compact=True,
                      disabled=self.read_only, tooltip="Owner: enter toggles worker / manager")
-        yield Field(self._description, placeholder="What must be done", classes="description",
+        yield Input(self._description, placeholder="What must be done", classes="description",
                     disabled=self.read_only)
-        yield Field(str(self._due), placeholder="YYYY-MM-DD", classes="due", disabled=self.read_only)
+        yield Input(str(self._due), placeholder="YYYY-MM-DD", classes="due", disabled=self.read_only)
 
     def toggle_owner(self) -> None:
         self.owner_role = "manager" if self.owner_role == "worker" else "worker"
@@ -89,15 +88,12 @@ class ActionRow(Horizontal):
 
 
 class ActionsEditor(VerticalScroll):
-    """The list of action rows; posts ``Changed`` on every edit."""
+    """The list of action rows; posts ``DraftEdited`` on every edit."""
 
     DEFAULT_CSS = """
     ActionsEditor { height: 1fr; }
     ActionsEditor .empty { color: $text-muted; padding: 0 1; }
     """
-
-    class Changed(Message):
-        pass
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -127,7 +123,7 @@ class ActionsEditor(VerticalScroll):
         # At once, so the words typed straight after ctrl+n land in the description.
         self.screen.set_focus(row.query_one(".description", Input))
         row.scroll_visible()
-        self.post_message(self.Changed())
+        self.post_message(DraftEdited())
         return row
 
     def focused_row(self) -> ActionRow | None:
@@ -148,7 +144,7 @@ class ActionsEditor(VerticalScroll):
             target = rest[min(index, len(rest) - 1)]
             self.call_after_refresh(target.query_one(".description", Input).focus)
         self._empty_hint(not rest)
-        self.post_message(self.Changed())
+        self.post_message(DraftEdited())
         return True
 
     def all_dates_ok(self) -> bool:
@@ -162,11 +158,11 @@ class ActionsEditor(VerticalScroll):
         if isinstance(row, ActionRow):
             event.stop()
             row.toggle_owner()
-            self.post_message(self.Changed())
+            self.post_message(DraftEdited())
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         row = event.input.parent
         if isinstance(row, ActionRow) and event.input.has_class("due"):
             event.input.set_class(not row.due_ok, "-invalid")
-        self.post_message(self.Changed())
+        self.post_message(DraftEdited())

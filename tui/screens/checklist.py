@@ -21,18 +21,16 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static, TabbedContent, Tabs, TextArea
+from textual.widgets import Footer, Header, OptionList, TabbedContent, Tabs, TextArea
 
 from core import audit as audits
 from core import casenote, timeline
 from core.audit import RATINGS, RatingEntry
-from core.clock import from_iso, local
+from core.clock import local
 from core.context import Context
 from core.draft import Draft, Form, Save
 from core.workdays import suggest_due
@@ -51,6 +49,7 @@ from ..messages import (
 from ..widgets.actions_editor import ActionsEditor
 from ..widgets.checklist_panes import (
     ActionsPane,
+    AuditHeader,
     CaseNotePane,
     OverviewPane,
     StandardsPane,
@@ -94,17 +93,6 @@ def recipient_lines(recipients: list[dict]) -> list[str]:
     """'Wendy Worker (w1), worker' for each person a submission alerts."""
     return [f"{r['name']} ({r['login']}), {ROLE_NAMES[r['role']]}" if r["name"] != r["login"]
             else f"{r['login']}, {ROLE_NAMES[r['role']]}" for r in recipients if r["alerted"]]
-
-
-def local_time(iso_text: str) -> str:
-    return local(from_iso(iso_text)).strftime("%H:%M:%S")
-
-
-SAVE_STATES = {  # the draft's state -> what the indicator top right says, and its style
-    "read-only": ("read-only", "bold"),
-    "conflict": ("NOT SAVED: conflict", "bold red"),
-    "saving": ("saving…", "yellow"),
-}
 
 
 class ChecklistScreen(Screen):
@@ -171,11 +159,7 @@ class ChecklistScreen(Screen):
     # -- layout and loading -----------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header()
-        with Horizontal(id="checklist-top"):
-            yield Static(f"Loading audit {self.audit_id}…", id="child-header")
-            yield Static("", id="save-state")
-        yield Static("", id="child-people")
-        yield Static("", id="readonly-banner")
+        yield AuditHeader(self.audit_id)
         with TabbedContent(initial="standards", id="checklist-tabs"):
             yield StandardsPane()
             yield OverviewPane()
@@ -220,45 +204,16 @@ class ChecklistScreen(Screen):
     def _set_editable(self, editable: bool) -> None:
         for area in self.query(TextArea):
             area.read_only = not editable
-        banner = self.query_one("#readonly-banner", Static)
-        status = self.audit.status if self.audit else None
-        banner.display = not editable and status not in (None, "draft")
-        if banner.display:
-            banner.update(f"READ-ONLY: this audit is {status}; it cannot be changed here.")
+        self.query_one(AuditHeader).show_read_only(None if editable or self.audit is None else self.audit.status)
 
     # -- header, save state, preview --------------------------------------------
     def _show_header(self) -> None:
-        """Who the child is, who works with them, the dates that matter (three lines)."""
-        h, a = self.header_info, self.audit
-
-        def who(name, login):
-            return f"{name} ({login})" if name and login and name != login else (login or "not known")
-
-        line1 = Text.assemble(
-            (f"{h.get('child_id', '')} {h.get('initials', '')}".strip(), "bold"),
-            f"  {h.get('cohort_label', '')}  ", (h.get("team") or "", ""),
-        )
-        line2 = Text.assemble(("Worker ", "dim"), who(h.get("worker_name"), h.get("worker")),
-                              ("  Supervising manager ", "dim"), who(h.get("manager_name"), h.get("manager")))
-        line3 = Text.assemble(
-            ("Audit ", "dim"), f"{self.audit_id} {a.status} {a.audit_date or ''}  ",
-            ("  ".join(f"{label} {value}" for label, value in h.get("key_dates", [])), "dim"))
-        self.query_one("#child-header", Static).update(line1)
-        self.query_one("#child-people", Static).update(Text("\n").join([line2, line3]))
+        self.query_one(AuditHeader).show(self.header_info, self.audit.status, self.audit.audit_date)
         self._show_save_state()
 
     def _show_save_state(self) -> None:
-        draft = self.draft
-        if draft is None:
-            return
-        state = draft.state
-        if state == "failed":
-            text, style = f"NOT SAVED: {draft.failure}", "bold red"
-        elif state == "saved":
-            text, style = (f"saved {local_time(draft.saved_at)}" if draft.saved_at else "saved"), "dim"
-        else:
-            text, style = SAVE_STATES[state]
-        self.query_one("#save-state", Static).update(Text(text, style=style))
+        if self.draft is not None:
+            self.query_one(AuditHeader).show_save_state(self.draft)
 
     def preview_text(self) -> str:
         """The QA Audit case note as it reads now: the stored one once submitted."""

@@ -1,6 +1,7 @@
-"""The tabs of the audit checklist, one widget each. They show what the screen gives
-them and say when the auditor changed something (``DraftEdited``); the screen owns the
-draft, the keys and the saving (tui/screens/checklist.py). Styles: tui/checklist.tcss.
+"""The parts of the audit checklist: its header and its five tabs, one widget each.
+They show what the screen gives them and say when the auditor changed something
+(``DraftEdited``); the screen owns the draft, the keys and the saving
+(tui/screens/checklist.py). Styles: tui/checklist.tcss.
 """
 
 from __future__ import annotations
@@ -8,14 +9,75 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Label, OptionList, Static, TabPane, TextArea
 
+from core.clock import from_iso, local
+from core.draft import Draft
 from core.timeline import KIND_LABELS
 
 from ..messages import DraftEdited
 from .actions_editor import ActionsEditor
 from .standards_list import StandardsList, rating_label
+
+SAVE_STATES = {  # the draft's state -> what the save indicator says, and its style
+    "read-only": ("read-only", "bold"),
+    "conflict": ("NOT SAVED: conflict", "bold red"),
+    "saving": ("saving…", "yellow"),
+}
+
+
+class AuditHeader(Vertical):
+    """Three lines: the child (id and initials), cohort and team, with the save
+    indicator; the worker and manager; the audit and the child's key dates. Below them
+    a banner while the audit is read-only."""
+
+    def __init__(self, audit_id: int) -> None:
+        super().__init__(id="audit-header")
+        self.audit_id = audit_id
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="checklist-top"):
+            yield Static(f"Loading audit {self.audit_id}…", id="child-header")
+            yield Static("", id="save-state")
+        yield Static("", id="child-people")
+        yield Static("", id="readonly-banner")
+
+    def show(self, header: dict, status: str, audit_date) -> None:
+        h = header
+
+        def who(name, login):
+            return f"{name} ({login})" if name and login and name != login else (login or "not known")
+
+        line1 = Text.assemble(
+            (f"{h.get('child_id', '')} {h.get('initials', '')}".strip(), "bold"),
+            f"  {h.get('cohort_label', '')}  ", (h.get("team") or "", ""),
+        )
+        line2 = Text.assemble(("Worker ", "dim"), who(h.get("worker_name"), h.get("worker")),
+                              ("  Supervising manager ", "dim"), who(h.get("manager_name"), h.get("manager")))
+        line3 = Text.assemble(
+            ("Audit ", "dim"), f"{self.audit_id} {status} {audit_date or ''}  ",
+            ("  ".join(f"{label} {value}" for label, value in h.get("key_dates", [])), "dim"))
+        self.query_one("#child-header", Static).update(line1)
+        self.query_one("#child-people", Static).update(Text("\n").join([line2, line3]))
+
+    def show_save_state(self, draft: Draft) -> None:
+        state = draft.state
+        if state == "failed":
+            text, style = f"NOT SAVED: {draft.failure}", "bold red"
+        elif state == "saved":
+            saved_at = local(from_iso(draft.saved_at)).strftime("%H:%M:%S") if draft.saved_at else None
+            text, style = (f"saved {saved_at}" if saved_at else "saved"), "dim"
+        else:
+            text, style = SAVE_STATES[state]
+        self.query_one("#save-state", Static).update(Text(text, style=style))
+
+    def show_read_only(self, status: str | None) -> None:
+        """The banner, for an audit past its draft (``status``), hidden otherwise."""
+        banner = self.query_one("#readonly-banner", Static)
+        banner.display = status not in (None, "draft")
+        if banner.display:
+            banner.update(f"READ-ONLY: this audit is {status}; it cannot be changed here.")
 
 
 def _text_box(box_id: str, placeholder: str = "") -> TextArea:

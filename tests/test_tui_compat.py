@@ -12,7 +12,7 @@ from tui_helpers import SIZE, settle
 from tui.compat import KeysAhead, notifications
 from tui.widgets.plain_table import PlainTable
 
-ROWS = [("C001", "Wendy Worker", None, "Ünïcode 名前"), ("C0002", "W", "x" * 17, "claimed")]
+ROWS = [("C001", "Wendy Worker", None, "Ünïcode 名前"), ("C0002", "W", "x" * 17, "")]
 
 
 class Tables(App):
@@ -24,6 +24,7 @@ class Tables(App):
 
 
 async def test_plain_table_override_runs_and_measures_as_datatable_does():
+    """(Moved here from tests/test_tui_queue.py, with its assertions, plus that the override runs.)"""
     calls = []
 
     class Counted(PlainTable):

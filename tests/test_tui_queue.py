@@ -376,32 +376,6 @@ async def test_enter_starts_the_audit_and_opens_the_checklist(tui_ctx):
         assert queue_row(tui_ctx, "C001")["claimed_by"] == "auditor1"
 
 
-async def test_plain_table_measures_columns_as_datatable_does():
-    from textual.app import App
-
-    from tui.widgets.plain_table import PlainTable
-
-    rows = [("C001", "Wendy Worker", None, "Ünïcode 名前"), ("C0002", "W", "x" * 17, "")]
-
-    class Both(App):
-        def compose(self):
-            yield DataTable(id="real")
-            yield PlainTable(id="plain")
-
-    app = Both()
-    async with app.run_test(size=SIZE) as pilot:
-        for table in app.query(DataTable):
-            for key in "abcd":
-                table.add_column(key, key=key)
-            for row in rows:
-                table.add_row(*row)
-        await pilot.pause()
-        real, plain = app.query_one("#real", DataTable), app.query_one("#plain", DataTable)
-        assert [c.content_width for c in plain.columns.values()] == [
-            c.content_width for c in real.columns.values()]
-        assert plain.virtual_size == real.virtual_size
-
-
 async def test_after_a_draw_the_form_comes_back_for_another(tui_ctx):
     app = make_app(tui_ctx)
     async with app.run_test(size=SIZE_SMALL) as pilot:

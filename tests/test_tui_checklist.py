@@ -119,12 +119,16 @@ async def test_typed_evidence_reaches_the_database_within_two_seconds(tui_ctx):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_checklist(pilot, audit_id)
         await pilot.press("e", *"seen", "space", *"alone")
-        assert rating(tui_ctx, audit_id, "covid_note")["evidence"] == ""  # not saved per keystroke
-        # No save key pressed: only the autosave timer runs (core/draft.py: due within
-        # SAVE_MAX_WAIT of the first change; tests/test_draft.py checks the timing).
-        await wait_until(pilot, lambda: rating(tui_ctx, audit_id, "covid_note")["evidence"] != "",
+        # No save key pressed: only the autosave timer runs (core/draft.py: due SAVE_DEBOUNCE
+        # after the last key, within SAVE_MAX_WAIT of the first; tests/test_draft.py checks
+        # the timing without a clock on the wall).
+        await wait_until(pilot, lambda: rating(tui_ctx, audit_id, "covid_note")["evidence"] == "seen alone",
                          what="the autosave wrote the evidence")
         assert rating(tui_ctx, audit_id, "covid_note")["evidence"] == "seen alone"
+        # Not saved per keystroke: ten keys, far fewer saves (on a loaded machine slow keys
+        # may outlast SAVE_MAX_WAIT and split the word over two saves, never ten).
+        saves = tui_ctx.store.scalar("SELECT COUNT(*) FROM events WHERE entity = 'audit' AND action = 'saved'")
+        assert 1 <= saves < len("seen alone")
         assert screen.version == get_audit(tui_ctx, audit_id).version
         assert "saved" in str(screen.query_one("#save-state").render())
 

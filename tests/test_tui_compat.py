@@ -3,24 +3,26 @@ upgrade breaks one, a test here fails and names it (Textual is pinned exactly)."
 
 from __future__ import annotations
 
+import pytest
 from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.widgets import Button, DataTable, Input
 from tui_helpers import SIZE, settle
 
-from tui.compat import KeysAhead, notifications
+from tui.compat import KeysAhead, notifications, redraw_rows_after_measuring
 from tui.widgets.plain_table import PlainTable
 
 ROWS = [("C001", "Wendy Worker", None, "Ünïcode 名前"), ("C0002", "W", "x" * 17, "")]
 
 
 class Tables(App):
-    # A fixed size, as the queue's table has: a new width then resizes nothing.
-    CSS = "PlainTable { width: 60; height: 10; }"
+    # A fixed size, as the screens' tables have: a new width then resizes nothing.
+    CSS = "DataTable { width: 60; height: 10; }"
 
     def compose(self):
         yield PlainTable(id="plain")
+        yield DataTable(id="real")
 
 
 async def test_plain_table_override_runs_and_measures_as_datatable_does():
@@ -53,18 +55,21 @@ async def test_plain_table_override_runs_and_measures_as_datatable_does():
         assert plain.virtual_size == real.virtual_size
 
 
-async def test_plain_table_rows_drawn_before_measuring_are_redrawn_at_full_width():
+@pytest.mark.parametrize("table_id", ["plain", "real"])
+async def test_rows_drawn_before_measuring_are_redrawn_at_full_width(table_id):
     """A frame can fall between adding rows and the idle measure (a loaded machine): the
-    rows drawn in it must not stay cut to the header's width (the queue snapshot flake)."""
+    rows drawn in it must not stay cut to the header's width (the flakes of the queue
+    snapshot and the tmux lifecycle test; Textual issue #4470)."""
+    redraw_rows_after_measuring()  # what the App does
     app = Tables()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        plain = app.query_one("#plain", PlainTable)
-        plain.add_column("Status", key="status")
-        plain.add_row("claimed")
-        assert plain.render_line(1).text.startswith(" claime ")  # drawn (and cached) before measuring
+        table = app.query_one(f"#{table_id}", DataTable)
+        table.add_column("Status", key="status")
+        table.add_row("claimed")
+        assert table.render_line(1).text.startswith(" claime ")  # drawn (and cached) before measuring
         await settle(pilot)
-        assert plain.render_line(1).text.startswith(" claimed ")
+        assert table.render_line(1).text.startswith(" claimed ")
 
 
 class Keys(App):

@@ -24,7 +24,7 @@ from textual.worker import Worker, WorkerState
 from core.context import Context
 
 from .commands import ScreenCommands
-from .compat import KeysAhead
+from .compat import KeysAhead, redraw_rows_after_measuring
 from .dialogs.help import HelpScreen
 from .messages import DataChanged, ServiceFailed
 
@@ -70,6 +70,7 @@ class DipauditApp(App[None]):
 
     def __init__(self, ctx: Context, *, tick_seconds: float | None = 60.0, **kwargs):
         super().__init__(**kwargs)
+        redraw_rows_after_measuring()  # Textual's DataTable cuts cells otherwise (tui/compat.py)
         self.ctx = ctx
         self.tick_seconds = tick_seconds
         self.tick_timer = None

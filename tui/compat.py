@@ -21,6 +21,41 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
 
+def _redraw_if_widths_changed(table: DataTable, before: list[int]) -> None:
+    """Rows drawn before the table measured them (a frame can fall between adding rows
+    and the idle measure) are cached under the table's update count, cut to the old
+    widths; a new count draws them again at the new ones."""
+    if [c.content_width for c in table.columns.values()] != before:
+        table._update_count += 1
+        table.refresh()
+
+
+def redraw_rows_after_measuring() -> None:
+    """Make every DataTable draw its rows again once it has measured their widths.
+
+    Why: Textual 8.2.8's DataTable measures new cells on idle, after a frame may already
+    have drawn (and cached) them at the header's widths, and keeps showing them cut
+    ("claime" for "claimed") until something else redraws the row (Textual issue #4470,
+    open). That made the queue snapshot and the tmux lifecycle test flaky under load,
+    and shows users cut cells. This wraps the private ``DataTable._update_dimensions``
+    and bumps the private ``_update_count`` (the key of its render caches) when a width
+    changed. Called once by the App; harmless to call again.
+
+    Tests: tests/test_tui_compat.py (rows drawn before measuring are drawn again in full).
+    """
+    original = DataTable._update_dimensions
+    if getattr(original, "redraws_after_measuring", False):
+        return
+
+    def _update_dimensions(self: DataTable, new_rows: Iterable[RowKey]) -> None:
+        before = [c.content_width for c in self.columns.values()]
+        original(self, new_rows)
+        _redraw_if_widths_changed(self, before)
+
+    _update_dimensions.redraws_after_measuring = True
+    DataTable._update_dimensions = _update_dimensions
+
+
 def measures_plain_text(cls: type[DataTable]) -> type[DataTable]:
     """Make a DataTable subclass measure its columns as plain one-line text.
 
@@ -29,16 +64,17 @@ def measures_plain_text(cls: type[DataTable]) -> type[DataTable]:
     strings measure as ``cell_len``, the same numbers in milliseconds. Textual has no
     public hook for this; the class decorated overrides the private
     ``DataTable._update_dimensions(new_rows)``, reads ``_data``, ``_total_row_height``
-    and ``_row_label_column_width``, and bumps ``_update_count`` (the key of its render
-    caches) when a width changes. Cells must be strings (or None).
+    and ``_row_label_column_width``, and redraws rows drawn before it measured (see
+    ``redraw_rows_after_measuring``). Cells must be strings (or None).
 
-    Tests: tests/test_tui_compat.py (the override still runs, and gives DataTable's own
-    widths and virtual size).
+    Tests: tests/test_tui_compat.py (the override still runs, gives DataTable's own
+    widths and virtual size, and redraws rows drawn before it measured).
     """
 
     def _update_dimensions(self: DataTable, new_rows: Iterable[RowKey]) -> None:
         columns = list(self.columns.values())
-        widths = [c.content_width for c in columns]
+        before = [c.content_width for c in columns]
+        widths = list(before)
         data = self._data
         for row_key in new_rows:
             cells = data.get(row_key)
@@ -50,15 +86,9 @@ def measures_plain_text(cls: type[DataTable]) -> type[DataTable]:
                     width = cell_len(str(value))
                     if width > widths[i]:
                         widths[i] = width
-        changed = False
         for column, width in zip(columns, widths, strict=True):
-            changed = changed or column.content_width != width
             column.content_width = width
-        if changed:
-            # Rows drawn before this ran (a frame can fall between adding rows and idle)
-            # are cached under the table's update count: a new count redraws them at the
-            # new widths instead of keeping them cut to the old ones.
-            self._update_count += 1
+        _redraw_if_widths_changed(self, before)
         total_width = sum(c.get_render_width(self) for c in columns) + self._row_label_column_width
         header_height = self.header_height if self.show_header else 0
         self.virtual_size = Size(total_width, self._total_row_height + header_height)

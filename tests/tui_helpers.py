@@ -218,18 +218,14 @@ async def _finished(workers, timeout: float) -> None:
 
 
 async def _handled(app, timeout: float) -> None:
-    """A barrier: a callback queued behind every message already waiting in the app and
-    every node of every screen on the stack, awaited until all have run."""
+    """A barrier: every message already waiting in the app and every node of every
+    screen on the stack has been handled."""
+    from tui.compat import messages_handled
+
     nodes = [app]
     for screen in app.screen_stack:
         nodes.extend(screen.walk_children(with_self=True))
-    flags = []
-    for node in nodes:
-        flag = asyncio.Event()
-        if node.call_later(flag.set):
-            flags.append(flag)
-    if flags:
-        await asyncio.wait([asyncio.ensure_future(f.wait()) for f in flags], timeout=max(timeout, 0.01))
+    await messages_handled(nodes, timeout)
 
 
 async def wait_until(pilot, check, timeout: float = DEADLINE, what: str = "") -> None:

@@ -166,18 +166,31 @@ class KeysAhead:
         return active.node, active.binding.action
 
     async def _drain(self) -> None:
-        """Wait until every widget given keys has handled them (a callback queued behind)."""
+        """Wait until every widget given keys has handled them."""
         nodes, self._queued_at = self._queued_at, []
-        flags = []
-        for node in nodes:
-            flag = asyncio.Event()
-            if node.call_later(flag.set):
-                flags.append(flag)
-        if flags:
-            waits = [asyncio.ensure_future(f.wait()) for f in flags]
-            _done, late = await asyncio.wait(waits, timeout=self.DRAIN_SECONDS)
-            for task in late:
-                task.cancel()
+        await messages_handled(nodes, self.DRAIN_SECONDS)
+
+
+async def messages_handled(nodes: Iterable[DOMNode], timeout: float) -> None:
+    """Wait (at most ``timeout`` seconds) until each node has handled every message
+    queued to it so far.
+
+    Why here: it relies on Textual handling a node's messages and its ``call_later``
+    callbacks in the order they were queued (public calls, but an order Textual does
+    not promise in writing). Used by ``KeysAhead`` and by the tests' ``settle``.
+
+    Tests: tests/test_tui_compat.py (KeysAhead), and every test using tests/tui_helpers.settle.
+    """
+    flags = []
+    for node in nodes:
+        flag = asyncio.Event()
+        if node.call_later(flag.set):
+            flags.append(flag)
+    if flags:
+        waits = [asyncio.ensure_future(f.wait()) for f in flags]
+        _done, late = await asyncio.wait(waits, timeout=max(timeout, 0.01))
+        for task in late:
+            task.cancel()
 
 
 def notifications(app: App) -> list[Notification]:

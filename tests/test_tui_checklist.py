@@ -310,3 +310,22 @@ async def test_enter_on_a_standard_edits_its_evidence_at_once(tui_ctx):
         await settle(pilot)
         assert screen.ratings["virtual_contact"] == {**screen.ratings["virtual_contact"],
                                                      "rating": None, "evidence": "no"}
+
+
+async def test_what_is_typed_is_saved_on_quit_before_the_screen_hears_of_it(tui_ctx):
+    """Keys the boxes took whose Changed messages had not reached the screen when the app
+    closed (a quit or a dropped line straight after typing): the save on unmount reads
+    the boxes themselves."""
+    audit_id = started(tui_ctx)
+    app = make_app(tui_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checklist(pilot, audit_id)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        [row] = screen.query_one(ActionsEditor).rows
+        row.description_box.value = "call"  # typed: the Changed message is still queued
+        screen.query_one("#positive-text").insert("kind")
+        app.exit()
+    audit = get_audit(tui_ctx, audit_id)
+    assert [a.description for a in audit.actions] == ["call"]
+    assert audit.positive_practice == "kind"

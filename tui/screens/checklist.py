@@ -46,7 +46,6 @@ from ..messages import (
     SubmissionChecked,
     save_outcome,
 )
-from ..widgets.actions_editor import ActionsEditor
 from ..widgets.checklist_panes import (
     ActionsPane,
     AuditHeader,
@@ -133,7 +132,9 @@ class ChecklistScreen(Screen):
         self.child: dict | None = None
         self.stored_note: str | None = None
         self.loaded = False
-        self._latest: Form | None = None  # the form at the last edit: the unmount save's, when widgets are gone
+        # The tabs that hold what is typed, kept by reference: on unmount (app closing,
+        # SIGHUP) the widgets are detached before this screen's last-chance save reads them.
+        self._standards, self._overview, self._actions = StandardsPane(), OverviewPane(), ActionsPane()
         self._timer = None
         self._after_save: list[Callable[[], None]] = []  # run once nothing is left to save
         self._save_lock = threading.Lock()  # one writer: a save in flight, or the one on unmount
@@ -150,7 +151,7 @@ class ChecklistScreen(Screen):
 
     @property
     def ratings(self) -> dict[str, dict]:
-        return self.query_one(StandardsPane).ratings
+        return self._standards.ratings
 
     @property
     def note_filter(self) -> str | None:
@@ -161,9 +162,9 @@ class ChecklistScreen(Screen):
         yield Header()
         yield AuditHeader(self.audit_id)
         with TabbedContent(initial="standards", id="checklist-tabs"):
-            yield StandardsPane()
-            yield OverviewPane()
-            yield ActionsPane()
+            yield self._standards
+            yield self._overview
+            yield self._actions
             yield CaseNotePane()
             yield TimelinePane()
         yield Footer()
@@ -181,16 +182,15 @@ class ChecklistScreen(Screen):
         audit = self.audit = message.audit
         self.header_info, self.child, self.stored_note = message.header, message.child, message.stored_note
         self.draft = Draft(audit)
-        self._latest = None
         standards = [s.model_dump(mode="json") for s in audit.standards]
         ratings = {}
         for s in standards:
             entry = audit.ratings.get(s["id"]) or RatingEntry()
             ratings[s["id"]] = {"rating": entry.rating, "evidence": entry.evidence,
                                 "suggested": entry.suggested.model_dump(mode="json") if entry.suggested else None}
-        self.query_one(StandardsPane).show(standards, ratings, read_only=self.read_only)
-        self.query_one(OverviewPane).show(audit.overview, audit.positive_practice)
-        await self.query_one(ActionsEditor).load([a.model_dump(mode="json") for a in audit.actions],
+        self._standards.show(standards, ratings, read_only=self.read_only)
+        self._overview.show(audit.overview, audit.positive_practice)
+        await self._actions.editor.load([a.model_dump(mode="json") for a in audit.actions],
                                                  read_only=self.read_only)
         self.query_one(TimelinePane).show(message.notes, message.note_kinds)
         self._set_editable(not self.read_only)
@@ -241,7 +241,7 @@ class ChecklistScreen(Screen):
         if action in self._IN_LIST and not isinstance(self.focused, StandardsList):
             return False
         if action in ("toggle_owner", "delete_action") and (
-                not self.is_mounted or self.query_one(ActionsEditor).focused_row() is None):
+                not self.is_mounted or self._actions.editor.focused_row() is None):
             return False
         return True
 
@@ -263,19 +263,19 @@ class ChecklistScreen(Screen):
         if not self._rating_keys_live() or self._refuse_if_read_only():
             return
         assert rating in RATINGS
-        self.query_one(StandardsPane).rate(rating)
+        self._standards.rate(rating)
 
     def action_accept(self) -> None:
         """Take the pre-check's suggestion: its rating, and its evidence (kept if already written)."""
         if not self._rating_keys_live() or self._refuse_if_read_only():
             return
-        if not self.query_one(StandardsPane).accept():
+        if not self._standards.accept():
             self.notify("No suggestion for this standard: rate it with m, p, n or x.")
 
     def action_edit_evidence(self) -> None:
         if not self.loaded:
             return
-        pane = self.query_one(StandardsPane)
+        pane = self._standards
         pane.show_standard()  # now, not when the highlight message arrives: typing follows at once
         self.query_one(TabbedContent).active = "standards"
         self.set_focus(pane.evidence)
@@ -293,8 +293,8 @@ class ChecklistScreen(Screen):
         # Focus at once (set_focus, not focus(), which waits for the queue): keys typed
         # straight after this one, or pasted with it, must land in the editor.
         if tab == "actions":
-            rows = self.query_one(ActionsEditor).rows
-            self.set_focus(rows[0].query_one(".description") if rows else tabs.query_one(Tabs))
+            rows = self._actions.editor.rows
+            self.set_focus(rows[0].description_box if rows else tabs.query_one(Tabs))
         elif target:
             self.set_focus(self.query_one(target))
         if tab == "note":
@@ -329,10 +329,10 @@ class ChecklistScreen(Screen):
             return
         self.query_one(TabbedContent).active = "actions"
         due = suggest_due(self._audit_date(), self.app.ctx.settings)
-        await self.query_one(ActionsEditor).add("worker", due)
+        await self._actions.editor.add("worker", due)
 
     def action_toggle_owner(self) -> None:
-        row = self.query_one(ActionsEditor).focused_row()
+        row = self._actions.editor.focused_row()
         if row is not None and not self.read_only:
             row.toggle_owner()
             self._changed()
@@ -340,7 +340,7 @@ class ChecklistScreen(Screen):
     def action_delete_action(self) -> None:
         if self.read_only:
             return
-        if not self.query_one(ActionsEditor).delete_focused():
+        if not self._actions.editor.delete_focused():
             self.notify("Put the cursor on an action to delete it.")
 
     # -- the case note -------------------------------------------------------------
@@ -353,10 +353,12 @@ class ChecklistScreen(Screen):
 
     # -- autosave ----------------------------------------------------------------------
     def _form(self) -> Form:
-        """What the auditor has on screen, in the terms the draft and ``fill_audit`` use."""
-        overview, positive = self.query_one(OverviewPane).values()
-        editor = self.query_one(ActionsEditor)
-        return Form(ratings=self.query_one(StandardsPane).values(), overview=overview,
+        """What the auditor has on screen, in the terms the draft and ``fill_audit`` use
+        (read from the widgets themselves, so also on unmount, and also keys whose
+        Changed message has not arrived yet)."""
+        overview, positive = self._overview.values()
+        editor = self._actions.editor
+        return Form(ratings=self._standards.values(), overview=overview,
                     positive_practice=positive, actions=editor.value(), actions_ready=editor.all_dates_ok())
 
     def on_draft_edited(self, message: DraftEdited) -> None:
@@ -367,7 +369,7 @@ class ChecklistScreen(Screen):
         """An edit: (re)start the save timer the draft asks for, and refresh the preview."""
         if not self.loaded or self.draft is None:
             return
-        form = self._latest = self._form()
+        form = self._form()
         delay = self.draft.edited(form, time.monotonic())
         if delay is not None:
             if self._timer is not None:
@@ -411,7 +413,7 @@ class ChecklistScreen(Screen):
             return
         ids = self.draft.finish(message.save)
         if ids is not None:
-            for row, action_id in zip(self.query_one(ActionsEditor).rows, ids, strict=False):
+            for row, action_id in zip(self._actions.editor.rows, ids, strict=False):
                 row.action_id = action_id
         saved = message.save.saved
         self.audit = self.audit.model_copy(update={"version": saved.version, "updated_at": saved.updated_at,
@@ -480,15 +482,15 @@ class ChecklistScreen(Screen):
         """Last chance (the app is closing or the screen is gone): wait for a save in
         flight, then save what is left, here and now. Typing is never dropped silently."""
         self._unmounting.set()
-        draft, form = self.draft, self._latest
-        if draft is None or form is None:
+        draft = self.draft
+        if draft is None or not self.loaded:
             return
         if not self._save_lock.acquire(timeout=self.app.ctx.store.busy_timeout_ms / 1000 + 1):
             return
         try:
             if draft.saving is not None:
                 draft.finish(draft.saving)  # the message with its outcome can no longer arrive
-            save = draft.next_save(form)
+            save = draft.next_save(self._form())
             if save is not None:
                 save.write(self.app.ctx, self.audit_id)
         finally:

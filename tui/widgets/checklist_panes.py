@@ -98,19 +98,17 @@ class StandardsPane(TabPane):
         self.ratings: dict[str, dict] = {}
         self.read_only = True
         self.evidence_for: str | None = None  # the standard the evidence box's text belongs to
+        # Held, not only found in the DOM: read by the save on unmount (see ActionRow).
+        self.evidence = _text_box("evidence", "Evidence for this standard (e edits; escape returns)")
 
     def compose(self) -> ComposeResult:
         yield StandardsList(id="standards-list")
         with VerticalScroll(id="standard-detail"):
             yield Static("", id="standard-text")
-        yield _text_box("evidence", "Evidence for this standard (e edits; escape returns)")
+        yield self.evidence
 
     def on_mount(self) -> None:
-        self.query_one("#evidence", TextArea).border_title = "Evidence"
-
-    @property
-    def evidence(self) -> TextArea:
-        return self.query_one("#evidence", TextArea)
+        self.evidence.border_title = "Evidence"
 
     def show(self, standards: list[dict], ratings: dict[str, dict], *, read_only: bool) -> None:
         self.standards, self.ratings, self.read_only = standards, ratings, read_only
@@ -218,24 +216,26 @@ class OverviewPane(TabPane):
 
     def __init__(self) -> None:
         super().__init__("Overview", id="overview")
+        self.overview = _text_box("overview-text")  # held: read by the save on unmount
+        self.positive = _text_box("positive-text")
 
     def compose(self) -> ComposeResult:
         yield Label("Objective, evidence based: were the standards met? (tab: next box)",
                     classes="field-label muted")
-        yield _text_box("overview-text")
-        yield _text_box("positive-text")
+        yield self.overview
+        yield self.positive
 
     def on_mount(self) -> None:
-        self.query_one("#overview-text", TextArea).border_title = "Overview of findings"
-        self.query_one("#positive-text", TextArea).border_title = "Positive practice"
+        self.overview.border_title = "Overview of findings"
+        self.positive.border_title = "Positive practice"
 
     def show(self, overview: str, positive_practice: str) -> None:
         # Loading posts Changed messages: they change nothing, since the draft compares.
-        self.query_one("#overview-text", TextArea).load_text(overview)
-        self.query_one("#positive-text", TextArea).load_text(positive_practice)
+        self.overview.load_text(overview)
+        self.positive.load_text(positive_practice)
 
     def values(self) -> tuple[str, str]:
-        return self.query_one("#overview-text", TextArea).text, self.query_one("#positive-text", TextArea).text
+        return self.overview.text, self.positive.text
 
     @on(TextArea.Changed)
     def _changed(self, event: TextArea.Changed) -> None:
@@ -248,11 +248,12 @@ class ActionsPane(TabPane):
 
     def __init__(self) -> None:
         super().__init__("Actions", id="actions")
+        self.editor = ActionsEditor(id="actions-editor")  # held: read by the save on unmount
 
     def compose(self) -> ComposeResult:
         yield Static("ctrl+n new action · enter on owner (or ctrl+o) toggles worker/manager"
                      " · F8 deletes · due dates skip weekends and bank holidays", classes="muted")
-        yield ActionsEditor(id="actions-editor")
+        yield self.editor
 
 
 class CaseNotePane(TabPane):

@@ -4,11 +4,14 @@ and find the draft in the database without ever pressing save."""
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
-from tmux_driver import Tmux, eventually, requires_tmux
+from tmux_driver import DEADLINE, Tmux, eventually, requires_tmux
 from tui_helpers import seed_queue, tui_ctx  # noqa: F401
+
+from tui.app import HANGUP_GRACE_SECONDS
 
 pytestmark = [pytest.mark.tmux, requires_tmux]
 
@@ -87,9 +90,20 @@ def test_hangup_straight_after_typing_still_saves(tui_ctx, db_path):
         term.press("o")
         term.type("Lost line")
         term.wait_for("Lost line")
+        pid = term.pid()
         term.kill()  # at once: well inside the one-second autosave delay
 
     def saved():
         return tui_ctx.store.scalar("SELECT overview FROM audits WHERE child_id = 'C001'")
 
     assert eventually(lambda: saved() == "Lost line")
+    # And the program is gone: never left asleep with the database open once its terminal is.
+    assert eventually(lambda: not running(pid), timeout=HANGUP_GRACE_SECONDS + 5 + DEADLINE)
+
+
+def running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -422,3 +422,23 @@ async def test_done_items_show_only_when_asked(tui_ctx):
         await settle(pilot)
         assert column(app, "child_id")[0] == "C001" and column(app, "status")[0] == "done"
         assert "1 done" in text_of(app.screen, "#queue-status")
+
+
+async def test_a_hang_up_closes_the_app_and_ends_it_if_closing_wedges(tui_ctx, monkeypatch):
+    """SIGHUP (the SSH line dropped) closes the app as a quit does; closing writes to a
+    terminal that is gone, which can wedge it, so after a grace time the process ends."""
+    from tmux_driver import eventually
+
+    import tui.app
+
+    ended: list[int] = []
+    monkeypatch.setattr(tui.app.os, "_exit", ended.append)
+    monkeypatch.setattr(tui.app, "HANGUP_GRACE_SECONDS", 0.0)
+    monkeypatch.setattr(tui_ctx.store, "busy_timeout_ms", 0)
+    app = make_app(tui_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.return_code is None
+        app._hang_up()
+        assert app.return_code == 0  # closing, as on quit (screens unmount: drafts saved)
+    assert eventually(lambda: ended) == [129]  # 128 + SIGHUP

@@ -148,6 +148,10 @@ class Tmux:
                 raise AssertionError(f"still running after {timeout}s; screen was:\n{self.capture()}")
             time.sleep(0.05)
 
+    def pid(self) -> int:
+        """The process id of the program in the pane."""
+        return int(self._tmux("display-message", "-p", "-t", self.name, "#{pane_pid}").stdout)
+
     def alive(self) -> bool:
         out = self._tmux("list-panes", "-t", self.name, "-F", "#{pane_dead}", check=False)
         return out.returncode == 0 and out.stdout.strip() == "0"

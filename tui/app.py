@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import signal
+import threading
 from collections.abc import Callable, Iterable
 from importlib import import_module
 
@@ -27,6 +29,10 @@ from .commands import ScreenCommands
 from .compat import KeysAhead, redraw_rows_after_measuring
 from .dialogs.help import HelpScreen
 from .messages import DataChanged, ServiceFailed
+
+# After a hang-up, how long closing may take beyond the database's busy timeout before
+# the process ends itself (see DipauditApp._hang_up).
+HANGUP_GRACE_SECONDS = 10.0
 
 
 def _screen(path: str) -> Callable[[], Screen]:
@@ -95,9 +101,21 @@ class DipauditApp(App[None]):
         """A dropped SSH session sends SIGHUP: close the app properly instead of dying,
         so open screens get their unmount and the checklist writes what was typed."""
         try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (tests) or no SIGHUP on this platform
+
+    def _hang_up(self) -> None:
+        """Close as on quit. Closing writes to the terminal, which is gone, and that can
+        wedge Textual's shutdown for good (seen under load: the output thread's queue
+        full, the process asleep forever with the database open). The screens' unmount
+        saves come first in the shutdown; so if the process is still here a grace time
+        after the longest such save can take, it ends (exit status 128 + SIGHUP)."""
+        grace = self.ctx.store.busy_timeout_ms / 1000 + HANGUP_GRACE_SECONDS
+        watchdog = threading.Timer(grace, os._exit, args=(128 + signal.SIGHUP,))
+        watchdog.daemon = True
+        watchdog.start()
+        self.exit()
 
     def run_tick(self) -> None:
         """Run core.tick once in a thread, then ask the active screen to re-read its rows."""

@@ -29,12 +29,13 @@ def draft(ctx) -> int:
 
 def opened(audit_id: int, *keys: str):
     async def run_before(pilot) -> None:
-        await freeze_header(pilot)
+        await settle(pilot)
         pilot.app.push_screen(ChecklistScreen(audit_id))
         await settle(pilot)
         if keys:
             await pilot.press(*keys)
             await settle(pilot)
+        await freeze_header(pilot)
 
     return run_before
 

@@ -43,9 +43,9 @@ def followup_world(ctx) -> None:
 
 def shot(mode_key: str):
     async def run_before(pilot) -> None:
-        await freeze_header(pilot)
-        await pilot.press(mode_key)
         await settle(pilot)
+        await pilot.press(mode_key)
+        await freeze_header(pilot)
 
     return run_before
 

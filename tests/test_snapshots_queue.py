@@ -27,14 +27,12 @@ def test_queue_80x24(snap_compare, tui_ctx):
 
 
 async def _draw_with_seed(pilot):
-    await freeze_header(pilot)
+    await settle(pilot)
     await pilot.press("d")
     await settle(pilot)
-    for box in pilot.app.screen.query(Input):
-        box.cursor_blink = False
     pilot.app.screen.query_one("#seed", Input).value = "42"
     await pilot.press("ctrl+s")
-    await settle(pilot)
+    await freeze_header(pilot)
 
 
 def test_draw_result_120x40(snap_compare, tui_ctx):
@@ -43,10 +41,8 @@ def test_draw_result_120x40(snap_compare, tui_ctx):
 
 def test_draw_form_80x24(snap_compare, tui_ctx):
     async def open_form(pilot):
-        await freeze_header(pilot)
-        await pilot.press("d")
         await settle(pilot)
-        for box in pilot.app.screen.query(Input):
-            box.cursor_blink = False
+        await pilot.press("d")
+        await freeze_header(pilot)
 
     assert snap_compare(make_app(tui_ctx), terminal_size=SIZE_SMALL, run_before=open_form)

@@ -4,24 +4,16 @@ and find the draft in the database without ever pressing save."""
 
 from __future__ import annotations
 
+import os
 import re
-import time
 
 import pytest
-from tmux_driver import Tmux, requires_tmux
+from tmux_driver import DEADLINE, Tmux, eventually, requires_tmux
 from tui_helpers import seed_queue, tui_ctx  # noqa: F401
 
+from tui.app import HANGUP_GRACE_SECONDS
+
 pytestmark = [pytest.mark.tmux, requires_tmux]
-
-
-def wait_until(check, timeout: float = 10.0):
-    """Poll ``check`` until it returns something truthy (a ceiling, not an expected time)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 def test_auditor_rates_types_and_previews_in_tmux(tui_ctx, db_path):
@@ -51,13 +43,13 @@ def test_auditor_rates_types_and_previews_in_tmux(tui_ctx, db_path):
                 " WHERE a.child_id = 'C001' AND r.standard_id = 'covid_note'"
                 " AND r.evidence = 'Seen alone on a video call'")
 
-        assert wait_until(saved) == {"rating": "met", "evidence": "Seen alone on a video call"}
+        assert eventually(saved) == {"rating": "met", "evidence": "Seen alone on a video call"}
         term.press("Escape")  # from the preview back home to the standards list...
         term.wait_for("Accept suggestion")
         term.press("Escape")  # ...and out to the queue
         term.wait_for("Sample queue")
         term.press("q")
-        wait_until(lambda: not term.alive(), timeout=5)
+        eventually(lambda: not term.alive())
         assert not term.alive()
 
 
@@ -76,7 +68,7 @@ def test_killed_terminal_keeps_the_draft(tui_ctx, db_path):
         def saved():
             return tui_ctx.store.scalar("SELECT overview FROM audits WHERE child_id = 'C001'")
 
-        assert wait_until(lambda: saved() == "Typed just before the line dropped")
+        assert eventually(lambda: saved() == "Typed just before the line dropped")
         term.kill()  # no escape, no quit
     with Tmux.dipaudit(db_path, user="auditor1", now="2020-04-27T10:05", size=(80, 24)) as term:
         term.wait_for("C001")
@@ -98,9 +90,20 @@ def test_hangup_straight_after_typing_still_saves(tui_ctx, db_path):
         term.press("o")
         term.type("Lost line")
         term.wait_for("Lost line")
+        pid = term.pid()
         term.kill()  # at once: well inside the one-second autosave delay
 
     def saved():
         return tui_ctx.store.scalar("SELECT overview FROM audits WHERE child_id = 'C001'")
 
-    assert wait_until(lambda: saved() == "Lost line")
+    assert eventually(lambda: saved() == "Lost line")
+    # And the program is gone: never left asleep with the database open once its terminal is.
+    assert eventually(lambda: not running(pid), timeout=HANGUP_GRACE_SECONDS + 5 + DEADLINE)
+
+
+def running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -10,19 +10,7 @@ from datetime import date
 
 import pytest
 from factories import add_audit_people, add_child, full_audit_data
-from tmux_driver import DIPAUDIT, Tmux, requires_tmux
-
-
-def eventually(check, timeout: float = 15.0) -> bool:
-    """Poll ``check`` until true (a ceiling, not an expected duration)."""
-    import time
-
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return True
-        time.sleep(0.1)
-    return check()
+from tmux_driver import DIPAUDIT, Tmux, eventually, requires_tmux
 
 pytestmark = [pytest.mark.tmux, requires_tmux]
 

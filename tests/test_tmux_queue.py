@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.tmux, requires_tmux]
 
 def test_auditor_draws_a_sample_and_claims_a_child(tui_ctx, db_path):
     with Tmux.dipaudit(db_path, user="auditor1", now="2020-04-27T10:00") as term:
-        term.wait_for("0 of 0 shown", timeout=30)  # first start imports textual: generous ceiling
+        term.wait_for("0 of 0 shown")  # the first start imports textual: the ceiling is generous
         term.press("d")
         term.wait_for("Team A")  # the form is up and its team list loaded
         # Children per worker has the focus, its value selected: type over it, then Tab

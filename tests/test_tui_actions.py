@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 from tui_helpers import SIZE, make_app, settle, toasts
 
 from core.actions import suggest_new_due
-from tui.widgets.date_prompt import DatePrompt
+from tui.dialogs.date_prompt import DatePrompt
 
 
 def audit_under_review(ctx, *, days: int = 15):

@@ -138,4 +138,4 @@ async def test_tick_timer_is_set_only_when_asked(ctx):
         app = make_app(as_user(ctx, "aud1"), tick_seconds=seconds)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            assert any(t.name == "tick" for t in app._timers) is expected
+            assert (app.tick_timer is not None) is expected

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 from conftest import as_user
 from textual.widgets import DataTable, Static
 from tui_helpers import SIZE, SIZE_SMALL, make_app, seed_queue, settle, toasts, tui_ctx  # noqa: F401
 
-from tui.screens.draw import DrawScreen
-from tui.screens.help import HelpScreen
-from tui.widgets.confirm import ConfirmScreen
-from tui.widgets.error import ErrorScreen
+from tui.dialogs.confirm import ConfirmScreen
+from tui.dialogs.draw import DrawScreen
+from tui.dialogs.error import ErrorScreen
+from tui.dialogs.help import HelpScreen
 
 FIRST_OF_EACH_WORKER = ["C001", "C005", "C009", "C013", "C017", "C021"]
 
@@ -263,20 +262,6 @@ async def test_detail_pane_follows_the_highlighted_row(tui_ctx):
         assert "C005" in text_of(app.screen, "#child-detail-body")
 
 
-async def test_enter_without_audits_in_this_build_is_a_toast(tui_ctx, monkeypatch):
-    # Simulate a build without the audit modules (None in sys.modules makes import fail).
-    monkeypatch.setitem(sys.modules, "core.audit", None)
-    monkeypatch.setitem(sys.modules, "tui.screens.checklist", None)
-    seed_queue(tui_ctx)
-    app = make_app(tui_ctx)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        assert "Audits are not available in this build" in toasts(app)
-        assert queue_row(tui_ctx, "C001")["status"] == "queued"
-
-
 async def test_unexpected_failure_is_a_modal_not_a_traceback(tui_ctx):
     seed_queue(tui_ctx)
     app = make_app(tui_ctx)
@@ -391,32 +376,6 @@ async def test_enter_starts_the_audit_and_opens_the_checklist(tui_ctx):
         assert queue_row(tui_ctx, "C001")["claimed_by"] == "auditor1"
 
 
-async def test_plain_table_measures_columns_as_datatable_does():
-    from textual.app import App
-
-    from tui.widgets.plain_table import PlainTable
-
-    rows = [("C001", "Wendy Worker", None, "Ünïcode 名前"), ("C0002", "W", "x" * 17, "")]
-
-    class Both(App):
-        def compose(self):
-            yield DataTable(id="real")
-            yield PlainTable(id="plain")
-
-    app = Both()
-    async with app.run_test(size=SIZE) as pilot:
-        for table in app.query(DataTable):
-            for key in "abcd":
-                table.add_column(key, key=key)
-            for row in rows:
-                table.add_row(*row)
-        await pilot.pause()
-        real, plain = app.query_one("#real", DataTable), app.query_one("#plain", DataTable)
-        assert [c.content_width for c in plain.columns.values()] == [
-            c.content_width for c in real.columns.values()]
-        assert plain.virtual_size == real.virtual_size
-
-
 async def test_after_a_draw_the_form_comes_back_for_another(tui_ctx):
     app = make_app(tui_ctx)
     async with app.run_test(size=SIZE_SMALL) as pilot:
@@ -463,3 +422,23 @@ async def test_done_items_show_only_when_asked(tui_ctx):
         await settle(pilot)
         assert column(app, "child_id")[0] == "C001" and column(app, "status")[0] == "done"
         assert "1 done" in text_of(app.screen, "#queue-status")
+
+
+async def test_a_hang_up_closes_the_app_and_ends_it_if_closing_wedges(tui_ctx, monkeypatch):
+    """SIGHUP (the SSH line dropped) closes the app as a quit does; closing writes to a
+    terminal that is gone, which can wedge it, so after a grace time the process ends."""
+    from tmux_driver import eventually
+
+    import tui.app
+
+    ended: list[int] = []
+    monkeypatch.setattr(tui.app.os, "_exit", ended.append)
+    monkeypatch.setattr(tui.app, "HANGUP_GRACE_SECONDS", 0.0)
+    monkeypatch.setattr(tui_ctx.store, "busy_timeout_ms", 0)
+    app = make_app(tui_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.return_code is None
+        app._hang_up()
+        assert app.return_code == 0  # closing, as on quit (screens unmount: drafts saved)
+    assert eventually(lambda: ended) == [129]  # 128 + SIGHUP

@@ -14,6 +14,7 @@ How a test uses it::
             term.type("Team A")                              # literal text
             term.wait_for("claimed")
             screen = term.capture()                          # the visible pane as text
+            assert eventually(lambda: row_written(db_path))  # the database, polled with a ceiling
             term.press("q"); term.wait_exit()                # the program ended by itself
 
 Every session has a unique name and is killed on exit (also when the test fails);
@@ -40,6 +41,20 @@ TMUX = shutil.which("tmux")
 requires_tmux = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
 SOCKET = "dipaudit-tests"
 DIPAUDIT = Path(sys.executable).parent / "dipaudit"  # the venv running the tests
+# Every wait is a ceiling, never an expected duration: a loaded machine (CI, two CPU hogs
+# beside ``pytest -n 2``) starts the app and answers keys slower, never differently.
+DEADLINE = 30.0
+
+
+def eventually(check, timeout: float = DEADLINE):
+    """Poll ``check`` (e.g. a database read) until it returns something truthy, and return
+    that; after ``timeout`` (a ceiling, not an expected time) return its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
 
 
 class Tmux:
@@ -113,7 +128,7 @@ class Tmux:
         """The visible pane as plain text."""
         return self._tmux("capture-pane", "-p", "-t", self.name).stdout
 
-    def wait_for(self, text: str | re.Pattern, timeout: float = 10.0, *, gone: bool = False) -> str:
+    def wait_for(self, text: str | re.Pattern, timeout: float = DEADLINE, *, gone: bool = False) -> str:
         """Poll the pane until ``text`` (a string or regex) appears (or, with ``gone``, disappears).
 
         Returns the screen. A timeout is a generous ceiling, never an expected duration."""
@@ -129,13 +144,17 @@ class Tmux:
                 raise AssertionError(f"{text!r} {what} within {timeout}s; screen was:\n{screen}")
             time.sleep(0.05)
 
-    def wait_exit(self, timeout: float = 10.0) -> None:
+    def wait_exit(self, timeout: float = DEADLINE) -> None:
         """Poll until the program in the pane has exited (e.g. after ``q``)."""
         deadline = time.monotonic() + timeout
         while self.alive():
             if time.monotonic() > deadline:
                 raise AssertionError(f"still running after {timeout}s; screen was:\n{self.capture()}")
             time.sleep(0.05)
+
+    def pid(self) -> int:
+        """The process id of the program in the pane."""
+        return int(self._tmux("display-message", "-p", "-t", self.name, "#{pane_pid}").stdout)
 
     def alive(self) -> bool:
         out = self._tmux("list-panes", "-t", self.name, "-F", "#{pane_dead}", check=False)

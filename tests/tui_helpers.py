@@ -27,8 +27,12 @@ see it (the tests directory is on ``sys.path``; no conftest edit needed).
   nothing moves on screen by itself). Pass ``tick_seconds=...`` to test the tick.
 - ``settle(pilot)``: wait for every worker and pending message; use it after each key
   that starts a worker instead of sleeping.
-- ``freeze_header(pilot)``: set a fixed sub-title (the db path is a tmp dir) so
-  snapshots are byte-stable; use it in ``snap_compare(..., run_before=freeze_header)``.
+- ``wait_until(pilot, check)``: for what happens on a timer (the checklist's autosave):
+  let the app run until ``check()`` holds, e.g. the database row is written.
+  Every wait has a generous deadline (``DEADLINE``, 30 s), never an expected duration.
+- ``freeze_header(pilot)``: set a fixed sub-title (the db path is a tmp dir) and stop
+  cursors blinking, so snapshots are byte-stable; use it in
+  ``snap_compare(..., run_before=freeze_header)``, last in a longer ``run_before``.
 - ``toasts(app)``: the texts of the notifications currently shown (assert on errors).
 
 Snapshots: ``snap_compare(make_app(ctx), terminal_size=SIZE_SMALL, run_before=...)``;
@@ -38,7 +42,10 @@ TEXTUAL_ANIMATIONS=none is set by conftest.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import time
 
 import pytest
 
@@ -173,23 +180,87 @@ def make_app(ctx: Context, **kwargs):
     return create_app(ctx, **kwargs)
 
 
-async def settle(pilot) -> None:
-    """Wait until workers are done and the message queues are empty (never sleep)."""
+# Every wait below is a ceiling, never an expected duration: under load (a shared CI
+# machine, two CPU hogs beside ``pytest -n 2``) things take longer, never a different path.
+DEADLINE = 30.0
+
+
+async def settle(pilot, timeout: float = DEADLINE) -> None:
+    """Wait until no worker runs and every message already queued, on every screen of
+    the stack, has been handled; a message that starts a worker is waited for too.
+
+    It never sleeps for a set time, and it does not trust "the process looks idle"
+    (Textual's own pause does): a process starved of CPU looks idle while work waits."""
     app = pilot.app
-    for _ in range(5):  # a worker's message may start another worker
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if not any(w.is_running for w in app.workers):
-            break
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while quiet < 3:  # three rounds in a row with no worker: no message chain left behind
+        busy = [w for w in app.workers if not w.is_finished]
+        if busy:
+            quiet = 0
+            await _finished(busy, deadline - time.monotonic())
+        else:
+            quiet += 1
+        await _handled(app, deadline - time.monotonic())
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the app did not settle within {timeout}s: "
+                                 f"{[w.name for w in app.workers if not w.is_finished]} still running")
     await pilot.pause()
 
 
+async def _finished(workers, timeout: float) -> None:
+    async def done(worker) -> None:
+        with contextlib.suppress(Exception):  # failed or cancelled is finished too
+            await worker.wait()
+        await asyncio.sleep(0)
+
+    await asyncio.wait([asyncio.ensure_future(done(w)) for w in workers], timeout=max(timeout, 0.01))
+
+
+async def _handled(app, timeout: float) -> None:
+    """A barrier: every message already waiting in the app and every node of every
+    screen on the stack has been handled."""
+    from tui.compat import messages_handled
+
+    nodes = [app]
+    for screen in app.screen_stack:
+        nodes.extend(screen.walk_children(with_self=True))
+    await messages_handled(nodes, timeout)
+
+
+async def wait_until(pilot, check, timeout: float = DEADLINE, what: str = "") -> None:
+    """Let the app run until ``check()`` is true (e.g. a database row was written by the
+    autosave timer), then settle. Fails after ``timeout`` seconds, a generous ceiling."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout}s: {what or check}")
+        await pilot.pause(0.05)
+    await settle(pilot)
+
+
 async def freeze_header(pilot) -> None:
-    """Fixed header text for snapshots (the real one names a tmp db path)."""
+    """Make a screenshot byte-stable: a fixed sub-title (the real one names a tmp db path)
+    and no blinking cursor (a blink timer would make it depend on when it is taken).
+    Call it last in a snapshot's ``run_before``."""
     pilot.app.sub_title = "auditor1 · dipaudit.db"
     await settle(pilot)
+    steady_cursors(pilot.app)
+    await settle(pilot)
+
+
+def steady_cursors(app) -> None:
+    """Cursors that do not blink, in every text box on the screen stack."""
+    from textual.widgets import Input, TextArea
+
+    for screen in app.screen_stack:
+        for box in screen.query("Input, TextArea"):
+            if isinstance(box, (Input, TextArea)):
+                box.cursor_blink = False
 
 
 def toasts(app) -> list[str]:
     """Messages of the notifications (toasts) currently shown."""
-    return [str(n.message) for n in app._notifications]
+    from tui.compat import notifications
+
+    return [str(n.message) for n in notifications(app)]

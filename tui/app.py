@@ -1,27 +1,38 @@
-"""The Textual application: a thin shell. Screens live in ``tui/screens/``, one per module.
+"""The Textual application: a thin shell. Screens live in ``tui/screens/``, one per
+module, dialogs in ``tui/dialogs/``, shared widgets in ``tui/widgets/``.
 
-Peer screens are modes (queue, comments, escalations, actions); the audit
-checklist is pushed on top of the queue. Services are called through ``self.ctx``
-(a core ``Context``); blocking calls run in thread workers.
+Peer screens are modes (queue, comments, escalations, actions); the audit checklist is
+pushed on top of the queue. Screens call core through ``tui.workers.run_service`` (a
+thread worker posting a message from ``tui.messages``); every failure that reaches
+the App is shown here, one way (``report_exception``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import signal
+import threading
 from collections.abc import Callable, Iterable
 from importlib import import_module
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from core.context import Context
 
 from .commands import ScreenCommands
-from .screens.help import HelpScreen
+from .compat import KeysAhead, redraw_rows_after_measuring
+from .dialogs.help import HelpScreen
+from .messages import DataChanged, ServiceFailed
+
+# After a hang-up, how long closing may take beyond the database's busy timeout before
+# the process ends itself (see DipauditApp._hang_up).
+HANGUP_GRACE_SECONDS = 10.0
 
 
 def _screen(path: str) -> Callable[[], Screen]:
@@ -65,8 +76,11 @@ class DipauditApp(App[None]):
 
     def __init__(self, ctx: Context, *, tick_seconds: float | None = 60.0, **kwargs):
         super().__init__(**kwargs)
+        redraw_rows_after_measuring()  # Textual's DataTable cuts cells otherwise (tui/compat.py)
         self.ctx = ctx
         self.tick_seconds = tick_seconds
+        self.tick_timer = None
+        self.keys_ahead = KeysAhead(self)
         self.sub_title = f"{ctx.user} · {ctx.store.path}"
         keymap = dict(ctx.settings.keys)
         if keymap:
@@ -81,15 +95,27 @@ class DipauditApp(App[None]):
         self.call_after_refresh(gc.freeze)
         if self.tick_seconds:
             # The scheduler's tick on a timer, so open screens stay current (issue 4).
-            self.set_interval(self.tick_seconds, self.run_tick, name="tick")
+            self.tick_timer = self.set_interval(self.tick_seconds, self.run_tick, name="tick")
 
     def _exit_on_hangup(self) -> None:
         """A dropped SSH session sends SIGHUP: close the app properly instead of dying,
         so open screens get their unmount and the checklist writes what was typed."""
         try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (tests) or no SIGHUP on this platform
+
+    def _hang_up(self) -> None:
+        """Close as on quit. Closing writes to the terminal, which is gone, and that can
+        wedge Textual's shutdown for good (seen under load: the output thread's queue
+        full, the process asleep forever with the database open). The screens' unmount
+        saves come first in the shutdown; so if the process is still here a grace time
+        after the longest such save can take, it ends (exit status 128 + SIGHUP)."""
+        grace = self.ctx.store.busy_timeout_ms / 1000 + HANGUP_GRACE_SECONDS
+        watchdog = threading.Timer(grace, os._exit, args=(128 + signal.SIGHUP,))
+        watchdog.daemon = True
+        watchdog.start()
+        self.exit()
 
     def run_tick(self) -> None:
         """Run the scheduler once in a thread, then ask the active screen to re-read its rows."""
@@ -114,9 +140,14 @@ class DipauditApp(App[None]):
         self.call_from_thread(self._after_tick)
 
     def _after_tick(self) -> None:
-        refresh = getattr(self.screen, "refresh_data", None)
-        if refresh is not None:
-            refresh()
+        """Tell the active screen its data may have changed (a ``DataScreen`` reads again)."""
+        self.screen.post_message(DataChanged())
+
+    async def on_event(self, event: events.Event) -> None:
+        # Keys typed ahead of a focus change follow the focus (see tui.compat).
+        if isinstance(event, events.Key) and await self.keys_ahead.handle(event):
+            return
+        await super().on_event(event)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -132,15 +163,15 @@ class DipauditApp(App[None]):
         """Errors reach the auditor as a toast, never a traceback."""
         self.notify(message, title=title, severity="error", timeout=8)
 
-    def report_exception(self, exc: BaseException | None) -> None:
-        """A worker's failure, on the main thread: a refusal the auditor can act on
+    def report_exception(self, exc: BaseException | None, title: str = "Not done") -> None:
+        """A failure, on the main thread: a refusal the auditor can act on
         (``DipauditError``) is a toast; anything unexpected is a modal, never a traceback."""
         from core.errors import DipauditError
 
-        from .widgets.error import ErrorScreen
+        from .dialogs.error import ErrorScreen
 
         if isinstance(exc, DipauditError):
-            self.show_error(str(exc))
+            self.show_error(str(exc), title)
             return
         self.log.error("unexpected failure", exc)
         self.push_screen(ErrorScreen(
@@ -148,6 +179,16 @@ class DipauditApp(App[None]):
             f"{type(exc).__name__}: {exc}",
             "Nothing half-done was saved. Try again; if it keeps happening, tell your admin.",
         ))
+
+    def on_service_failed(self, message: ServiceFailed) -> None:
+        """A service a screen called (``tui.workers.run_service``) failed, and the screen
+        left it to the App."""
+        self.report_exception(message.error, message.title)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that raised (one not started through ``run_service``): shown the same way."""
+        if event.state == WorkerState.ERROR:
+            self.report_exception(event.worker.error)
 
 
 def create_app(ctx: Context, **kwargs) -> DipauditApp:

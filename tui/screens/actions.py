@@ -20,8 +20,8 @@ from core.clock import show, show_short, today
 from core.models import ActionForReview
 from core.vocabulary import ACTION_STATUS_LABELS
 
-from ..widgets.date_prompt import DatePrompt
-from ..widgets.text_prompt import TextPrompt
+from ..dialogs.date_prompt import DatePrompt
+from ..dialogs.text_prompt import TextPrompt
 from .followup_base import FollowupScreen, refill, selected_key
 
 

@@ -24,9 +24,9 @@ from core.comments import list_comments
 from core.models import AuditInWindow, Comment
 from core.vocabulary import COMMENT_STATUS_LABELS
 
-from ..widgets.comment_form import CommentDraft, CommentForm
-from ..widgets.confirm import ConfirmScreen
-from ..widgets.text_prompt import TextPrompt
+from ..dialogs.comment_form import CommentDraft, CommentForm
+from ..dialogs.confirm import ConfirmScreen
+from ..dialogs.text_prompt import TextPrompt
 from .followup_base import FollowupScreen, refill, selected_key
 
 

@@ -20,9 +20,9 @@ from core.clock import from_iso, show_short, span
 from core.models import Escalation, EscalationStep
 from core.vocabulary import LEVEL_LABELS
 
-from ..widgets.confirm import ConfirmScreen
+from ..dialogs.confirm import ConfirmScreen
+from ..dialogs.text_prompt import TextPrompt
 from ..widgets.escalation_timeline import EscalationTimeline
-from ..widgets.text_prompt import TextPrompt
 from .followup_base import FollowupScreen, refill, selected_key
 
 PHONED = {"reached": "reached", "r": "reached", "no-answer": "no-answer", "n": "no-answer",

@@ -13,16 +13,17 @@ from typing import Any
 
 from rich.text import Text
 from textual import work
-from textual.screen import Screen
 from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
 from core.errors import DipauditError
 
+from .base import DataScreen
+
 FOLLOWUP_CSS = "../followup.tcss"
 
 
-class FollowupScreen(Screen):
+class FollowupScreen(DataScreen):
     """A screen that loads its rows in a worker and changes things through core services."""
 
     CSS_PATH = FOLLOWUP_CSS

@@ -1,9 +1,9 @@
 """The sample queue: the first screen. Draw a sample, claim and release children,
 open an audit, and see the highlighted child's record at a glance.
 
-Every database call runs in a thread worker (named for what it does); results and
-failures come back through ``on_worker_state_changed`` on the main thread, so no
-worker ever touches a widget.
+Every database call runs in a thread worker (``tui.workers.run_service``); its result
+comes back as a message (``tui.messages``) whose handler changes the table, so no
+worker ever touches a widget. Failures go to the App (a toast or the error modal).
 """
 
 from __future__ import annotations
@@ -11,20 +11,21 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
-from textual.worker import Worker, WorkerState
 
 from core.models import QueueItem
+from core.queue import child_detail, claim, list_queue, release
 
+from ..dialogs.confirm import ConfirmScreen
+from ..messages import AuditStarted, ChildDetailLoaded, QueueItemChanged, QueueLoaded, ServiceFailed
 from ..widgets.child_detail import ChildDetail
-from ..widgets.confirm import ConfirmScreen
 from ..widgets.plain_table import PlainTable
-from ..widgets.type_ahead import Field, TypeAhead
+from ..workers import run_service
+from .base import DataScreen
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,9 @@ def sort_key(column: str):
     return key
 
 
-class QueueTable(TypeAhead, PlainTable):
+class QueueTable(PlainTable):
     """The queue's table: enter (DataTable's select) opens the audit, and says so in the
-    footer. Keys typed fast after ``/`` reach the filter (TypeAhead), not the table."""
+    footer."""
 
     BINDINGS = [
         Binding("enter", "select_cursor", "Open audit", id="queue_open"),
@@ -87,7 +88,7 @@ class QueueTable(TypeAhead, PlainTable):
     ]
 
 
-class QueueScreen(Screen):
+class QueueScreen(DataScreen):
     TITLE = "Sample queue"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     AUTO_FOCUS = "#queue-table"
@@ -124,7 +125,7 @@ class QueueScreen(Screen):
         yield Header()
         with Horizontal(id="queue-body"):
             with Vertical(id="queue-main"):
-                yield Field(placeholder="/ filter: team, worker, tier, status, child id",
+                yield Input(placeholder="/ filter: team, worker, tier, status, child id",
                             id="queue-filter", compact=True)
                 table = QueueTable(id="queue-table", zebra_stripes=True, cursor_type="row")
                 for col in COLUMNS:
@@ -139,73 +140,51 @@ class QueueScreen(Screen):
         self.load()
 
     @property
-    def ctx(self):
-        return self.app.ctx
-
-    @property
     def table(self) -> DataTable:
         return self.query_one("#queue-table", DataTable)
 
-    # -- loading (thread workers) ------------------------------------------
+    # -- loading (thread workers; results come back as messages) -------------
     def load(self) -> None:
-        self._load_queue(self.include_done)
+        run_service(self, list_queue, include_done=self.include_done, done=QueueLoaded)
 
     def refresh_data(self) -> None:
-        """Called by the app after each scheduler tick."""
         self.load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-load", name="load")
-    def _load_queue(self, include_done: bool) -> list[QueueItem]:
-        from core.queue import list_queue
+    def on_queue_loaded(self, message: QueueLoaded) -> None:
+        self.items = message.items
+        self.refill()
 
-        return list_queue(self.ctx, include_done=include_done)
+    def _fetch_detail(self) -> None:
+        """One detail read at a time (holding an arrow key stays cheap); when it comes
+        back for a child the cursor has left, the latest is read."""
+        if not self._detail_busy and self._detail_for is not None:
+            self._detail_busy = True
+            child_id = self._detail_for
+            run_service(self, child_detail, child_id, exclusive=False, request="detail",
+                        done=lambda detail: ChildDetailLoaded(child_id, detail))
 
-    @work(thread=True, exit_on_error=False, group="queue-detail", name="detail")
-    def _load_detail(self, child_id: str) -> tuple[str, dict]:
-        from core.queue import child_detail
+    def on_child_detail_loaded(self, message: ChildDetailLoaded) -> None:
+        self._detail_busy = False
+        if message.child_id == self._detail_for:
+            self.query_one(ChildDetail).show(message.detail)
+        else:
+            self._fetch_detail()
 
-        return child_id, child_detail(self.ctx, child_id)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-change", name="change")
-    def _change(self, verb: str, queue_id: int) -> tuple[str, int]:
-        from core import queue
-
-        getattr(queue, verb)(self.ctx, queue_id)  # claim / release
-        return verb, queue_id
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-change", name="open")
-    def _start_audit(self, queue_id: int) -> int | None:
-        """The audit id to open, or None when this build has no audits."""
-        try:
-            from core.audit import start_audit
-        except ImportError:
-            return None
-        return start_audit(self.ctx, str(queue_id)).audit_id
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if worker.name == "detail" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR,
-                                                       WorkerState.CANCELLED):
+    @on(ServiceFailed)
+    def _failed(self, message: ServiceFailed) -> None:
+        # Not stopped: the App shows it. A failed detail read must not block the next one.
+        if message.request == "detail":
             self._detail_busy = False
-            if event.state == WorkerState.SUCCESS and worker.result[0] == self._detail_for:
-                self.query_one(ChildDetail).show(worker.result[1])
-            elif self._detail_for is not None and event.state != WorkerState.ERROR:
-                self._fetch_detail()  # the cursor moved on meanwhile: read the latest only
-        if event.state == WorkerState.ERROR:
-            self.app.report_exception(worker.error)
-            return
-        if event.state != WorkerState.SUCCESS:
-            return
-        if worker.name == "load":
-            self.items = worker.result
-            self.refill()
-        elif worker.name == "change":
-            verb, queue_id = worker.result
-            child = next((i.child_id for i in self.items if i.queue_id == queue_id), queue_id)
-            self.notify(f"{'Claimed' if verb == 'claim' else 'Released'} {child}", timeout=3)
-            self.load()
-        elif worker.name == "open":
-            self._open_checklist(worker.result)
+
+    def _change(self, verb: str, queue_id: int) -> None:
+        service = {"claim": claim, "release": release}[verb]
+        run_service(self, service, queue_id, request="change",
+                    done=lambda _item: QueueItemChanged(verb, queue_id))
+
+    def on_queue_item_changed(self, message: QueueItemChanged) -> None:
+        child = next((i.child_id for i in self.items if i.queue_id == message.queue_id), message.queue_id)
+        self.notify(f"{'Claimed' if message.verb == 'claim' else 'Released'} {child}", timeout=3)
+        self.load()
 
     # -- the table -----------------------------------------------------------
     def refill(self) -> None:
@@ -266,11 +245,6 @@ class QueueScreen(Screen):
             self.query_one(ChildDetail).show(None)
         else:
             self._fetch_detail()
-
-    def _fetch_detail(self) -> None:
-        if not self._detail_busy and self._detail_for is not None:
-            self._detail_busy = True
-            self._load_detail(self._detail_for)
 
     @on(DataTable.HeaderSelected, "#queue-table")
     def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
@@ -350,7 +324,7 @@ class QueueScreen(Screen):
         self.load()
 
     def action_draw(self) -> None:
-        from .draw import DrawScreen
+        from ..dialogs.draw import DrawScreen
 
         self.app.push_screen(DrawScreen(), lambda result: self.load())
 
@@ -381,18 +355,15 @@ class QueueScreen(Screen):
         item = self.current_item()
         if item is None:
             return
-        # start_audit resumes the auditor's own draft and refuses someone else's.
-        self._start_audit(item.queue_id)
+        from core.audit import start_audit  # the audit modules load when first needed
 
-    def _open_checklist(self, audit_id: int | None) -> None:
-        try:
-            from .checklist import ChecklistScreen
-        except ImportError:
-            audit_id = None
-        if audit_id is None:
-            self.notify("Audits are not available in this build", severity="warning")
-            return
-        self.app.push_screen(ChecklistScreen(audit_id))
+        # start_audit resumes the auditor's own draft and refuses someone else's.
+        run_service(self, start_audit, str(item.queue_id), request="change", done=AuditStarted)
+
+    def on_audit_started(self, message: AuditStarted) -> None:
+        from .checklist import ChecklistScreen
+
+        self.app.push_screen(ChecklistScreen(message.audit.audit_id))
 
     # -- command palette ---------------------------------------------------------
     def palette_commands(self) -> list[tuple[str, str, object]]:

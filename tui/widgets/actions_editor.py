@@ -12,10 +12,9 @@ from datetime import date, datetime
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.widgets import Button, Input, Static
 
-from .type_ahead import Field
+from ..messages import DraftEdited
 
 OWNER_LABELS = {"worker": "Worker", "manager": "Manager"}
 
@@ -46,31 +45,27 @@ class ActionRow(Horizontal):
         self.action_id = action.get("action_id")
         self.status = action.get("status") or "open"
         self.owner_role = action.get("owner_role") or "worker"
-        self._description = action.get("description") or ""
-        self._due = action.get("due") or ""
         self.read_only = read_only
+        # Held here, not only found in the DOM: the last-chance save on unmount reads
+        # them after the screen's widgets are detached (and before any Changed message).
+        self.description_box = Input(action.get("description") or "", placeholder="What must be done",
+                                     classes="description", disabled=read_only)
+        self.due_box = Input(str(action.get("due") or ""), placeholder="YYYY-MM-DD", classes="due",
+                             disabled=read_only)
 
     def compose(self) -> ComposeResult:
         yield Button(OWNER_LABELS[self.owner_role], classes="owner", compact=True,
                      disabled=self.read_only, tooltip="Owner: enter toggles worker / manager")
-        yield Field(self._description, placeholder="What must be done", classes="description",
-                    disabled=self.read_only)
-        yield Field(str(self._due), placeholder="YYYY-MM-DD", classes="due", disabled=self.read_only)
+        yield self.description_box
+        yield self.due_box
 
     def toggle_owner(self) -> None:
         self.owner_role = "manager" if self.owner_role == "worker" else "worker"
         self.query_one(".owner", Button).label = OWNER_LABELS[self.owner_role]
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        # Keep the values here too: the screen may read them before the inputs exist.
-        if event.input.has_class("due"):
-            self._due = event.value
-        else:
-            self._description = event.value
-
     @property
     def due_text(self) -> str:
-        return str(self._due).strip()
+        return self.due_box.value.strip()
 
     @property
     def due_ok(self) -> bool:
@@ -80,7 +75,7 @@ class ActionRow(Horizontal):
         due = parse_due(self.due_text)
         out = {
             "owner_role": self.owner_role,
-            "description": self._description,
+            "description": self.description_box.value,
             "due": due.isoformat() if due else None,
         }
         if self.action_id is not None:
@@ -89,31 +84,30 @@ class ActionRow(Horizontal):
 
 
 class ActionsEditor(VerticalScroll):
-    """The list of action rows; posts ``Changed`` on every edit."""
+    """The list of action rows; posts ``DraftEdited`` on every edit."""
 
     DEFAULT_CSS = """
     ActionsEditor { height: 1fr; }
     ActionsEditor .empty { color: $text-muted; padding: 0 1; }
     """
 
-    class Changed(Message):
-        pass
-
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.read_only = False
+        self._rows: list[ActionRow] = []  # in order; kept here so it outlives the DOM on unmount
 
     def compose(self) -> ComposeResult:
         yield Static("No actions yet: ctrl+n adds one.", classes="empty")
 
     @property
     def rows(self) -> list[ActionRow]:
-        return list(self.query(ActionRow))
+        return list(self._rows)
 
     async def load(self, actions: list[dict], *, read_only: bool = False) -> None:
         self.read_only = read_only
         await self.remove_children(ActionRow)
-        await self.mount_all([ActionRow(a, read_only=read_only) for a in actions])
+        self._rows = [ActionRow(a, read_only=read_only) for a in actions]
+        await self.mount_all(self._rows)
         self._empty_hint(not actions)
 
     def _empty_hint(self, show: bool) -> None:
@@ -122,12 +116,13 @@ class ActionsEditor(VerticalScroll):
     async def add(self, owner_role: str, due: date | None) -> ActionRow:
         """A new action; the cursor goes to its description."""
         row = ActionRow({"owner_role": owner_role, "due": due.isoformat() if due else ""})
+        self._rows.append(row)
         await self.mount(row)
         self._empty_hint(False)
         # At once, so the words typed straight after ctrl+n land in the description.
-        self.screen.set_focus(row.query_one(".description", Input))
+        self.screen.set_focus(row.description_box)
         row.scroll_visible()
-        self.post_message(self.Changed())
+        self.post_message(DraftEdited())
         return row
 
     def focused_row(self) -> ActionRow | None:
@@ -140,15 +135,14 @@ class ActionsEditor(VerticalScroll):
         row = self.focused_row()
         if row is None:
             return False
-        rows = self.rows
-        index = rows.index(row)
+        index = self._rows.index(row)
+        self._rows.remove(row)
         row.remove()
-        rest = [r for r in rows if r is not row]
+        rest = self._rows
         if rest:
-            target = rest[min(index, len(rest) - 1)]
-            self.call_after_refresh(target.query_one(".description", Input).focus)
+            self.call_after_refresh(rest[min(index, len(rest) - 1)].description_box.focus)
         self._empty_hint(not rest)
-        self.post_message(self.Changed())
+        self.post_message(DraftEdited())
         return True
 
     def all_dates_ok(self) -> bool:
@@ -162,11 +156,11 @@ class ActionsEditor(VerticalScroll):
         if isinstance(row, ActionRow):
             event.stop()
             row.toggle_owner()
-            self.post_message(self.Changed())
+            self.post_message(DraftEdited())
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         row = event.input.parent
         if isinstance(row, ActionRow) and event.input.has_class("due"):
             event.input.set_class(not row.due_ok, "-invalid")
-        self.post_message(self.Changed())
+        self.post_message(DraftEdited())

@@ -11,8 +11,6 @@ from textual.widgets.option_list import Option
 
 from core.vocabulary import RATING_LABELS
 
-from .type_ahead import TypeAhead
-
 RATING_STYLES = {
     "met": "bold green",
     "partly_met": "bold yellow",
@@ -25,7 +23,7 @@ def rating_label(rating: str | None) -> str:
     return RATING_LABELS.get(rating or "", "")
 
 
-class StandardsList(TypeAhead, OptionList):
+class StandardsList(OptionList):
     """Standards of the audit's programme with their current ratings."""
 
     # Enter edits the evidence at once (a screen action, not a message), so words typed

@@ -7,18 +7,19 @@ the last ``SampleResult`` drawn (or None).
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, SelectionList, Static
-from textual.worker import Worker, WorkerState
 
 from core.errors import DipauditError
 from core.models import SampleResult
+from core.people import list_teams
 
-from ..widgets.type_ahead import Field, TypeAhead
+from ..messages import SampleDrawn, ServiceFailed, TeamsLoaded
+from ..workers import run_service
 
 COHORT_LABELS = {"unborn": "unborn", "cp": "CP plan", "care_leaver": "care leavers",
                  "cla": "looked after", "cin": "in need"}
@@ -67,14 +68,6 @@ def describe(result: SampleResult, dry_run: bool) -> str:
     return "\n".join(lines)
 
 
-class FormCheckbox(TypeAhead, Checkbox):
-    """A checkbox that passes keys typed ahead of a Tab on to the next field."""
-
-
-class TeamList(TypeAhead, SelectionList[str]):
-    """The team picker, passing typed-ahead keys on likewise."""
-
-
 class DrawScreen(ModalScreen[SampleResult | None]):
     # Focus set by the screen itself (not in on_mount), so keys typed ahead land in the form.
     AUTO_FOCUS = "#per-worker"
@@ -94,17 +87,17 @@ class DrawScreen(ModalScreen[SampleResult | None]):
             with VerticalScroll(id="draw-body", can_focus=False):
                 with Vertical(id="draw-form"):
                     yield Label("Children per worker", classes="field-label")
-                    yield Field(str(settings.sampling.per_worker), id="per-worker", type="integer", compact=True)
+                    yield Input(str(settings.sampling.per_worker), id="per-worker", type="integer", compact=True)
                     yield Label("Tiers (highest risk first)", classes="field-label")
                     for tier, label in tier_labels(settings).items():
-                        yield FormCheckbox(label, True, id=f"tier-{tier}", compact=True)
+                        yield Checkbox(label, True, id=f"tier-{tier}", compact=True)
                     yield Label("Teams (none ticked: every team)", classes="field-label")
-                    yield TeamList(id="teams", compact=True)
+                    yield SelectionList[str](id="teams", compact=True)
                     yield Label("Seed (blank: a new random seed, stored with the sample)", classes="field-label")
-                    yield Field(placeholder="e.g. 2020", id="seed", type="integer", compact=True)
+                    yield Input(placeholder="e.g. 2020", id="seed", type="integer", compact=True)
                     yield Label("Auditors to assign round-robin (logins; blank: none)", classes="field-label")
-                    yield Field(placeholder="e.g. auditor1, auditor2", id="auditors", compact=True)
-                    yield FormCheckbox("Preview only (dry run: nothing saved)", False, id="dry-run", compact=True)
+                    yield Input(placeholder="e.g. auditor1, auditor2", id="auditors", compact=True)
+                    yield Checkbox("Preview only (dry run: nothing saved)", False, id="dry-run", compact=True)
                 yield Static("", id="draw-error", classes="error-text", markup=False)
                 yield Static("", id="draw-result", markup=False)
             # Buttons stay outside the scroll: always on screen, even at 80x24.
@@ -114,46 +107,34 @@ class DrawScreen(ModalScreen[SampleResult | None]):
                 yield Button("Draw", id="draw", variant="primary")
 
     def on_mount(self) -> None:
-        self._load_teams()
+        run_service(self, list_teams, done=TeamsLoaded)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="draw-teams", name="teams")
-    def _load_teams(self) -> list[str]:
-        from core.people import list_teams
+    def on_teams_loaded(self, message: TeamsLoaded) -> None:
+        teams = self.query_one("#teams", SelectionList)
+        teams.clear_options()
+        teams.add_options([(name, name) for name in message.teams])
 
-        return list_teams(self.app.ctx)
+    def on_sample_drawn(self, message: SampleDrawn) -> None:
+        self._drawing(False)
+        if not message.dry_run:
+            self.result = message.result
+        self.query_one("#draw-result", Static).update(describe(message.result, message.dry_run))
+        self._show_result(True)
+        self.query_one("#close", Button).focus()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="draw-run", name="draw")
-    def _run_draw(self, params: dict) -> tuple[SampleResult, bool]:
-        from core.sampling import draw_sample
+    @on(ServiceFailed)
+    def _failed(self, message: ServiceFailed) -> None:
+        """A refusal stays in the form, beside what caused it; anything unexpected goes
+        on to the App's error modal."""
+        if message.request == "draw_sample":
+            self._drawing(False)
+        if isinstance(message.error, DipauditError):
+            message.stop()
+            self.query_one("#draw-error", Static).update(str(message.error))
 
-        return draw_sample(self.app.ctx, **params), params["dry_run"]
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if worker.name == "teams" and event.state == WorkerState.SUCCESS:
-            teams = self.query_one("#teams", SelectionList)
-            teams.clear_options()
-            teams.add_options([(name, name) for name in worker.result])
-        elif worker.name == "draw" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
-            self.query_one("#draw-form").loading = False
-            self.query_one("#draw", Button).disabled = False
-            if event.state == WorkerState.ERROR:
-                self._failed(worker.error)
-                return
-            result, dry_run = worker.result
-            if not dry_run:
-                self.result = result
-            self.query_one("#draw-result", Static).update(describe(result, dry_run))
-            self._show_result(True)
-            self.query_one("#close", Button).focus()
-        elif worker.name == "teams" and event.state == WorkerState.ERROR:
-            self._failed(worker.error)
-
-    def _failed(self, exc: BaseException | None) -> None:
-        if isinstance(exc, DipauditError):
-            self.query_one("#draw-error", Static).update(str(exc))
-        else:
-            self.app.report_exception(exc)
+    def _drawing(self, busy: bool) -> None:
+        self.query_one("#draw-form").loading = busy  # visible progress while the draw runs
+        self.query_one("#draw", Button).disabled = busy
 
     # -- actions -------------------------------------------------------------
     @on(Button.Pressed, "#draw")
@@ -186,9 +167,11 @@ class DrawScreen(ModalScreen[SampleResult | None]):
             "dry_run": self.query_one("#dry-run", Checkbox).value,
         }
         self.query_one("#draw-result", Static).update("")
-        self.query_one("#draw-form").loading = True  # visible progress while the draw runs
-        self.query_one("#draw", Button).disabled = True
-        self._run_draw(params)
+        self._drawing(True)
+        from core.sampling import draw_sample
+
+        run_service(self, draw_sample, **params,
+                    done=lambda result: SampleDrawn(result, params["dry_run"]))
 
     def _show_result(self, shown: bool) -> None:
         """The result replaces the form (read it whole); 'Change and draw again' brings the form back."""

@@ -1,0 +1,141 @@
+"""Each use of Textual's insides in tui/compat.py, tested on its own: when a Textual
+upgrade breaks one, a test here fails and names it (Textual is pinned exactly)."""
+
+from __future__ import annotations
+
+import pytest
+from textual import events
+from textual.app import App
+from textual.binding import Binding
+from textual.widgets import Button, DataTable, Input
+from tui_helpers import SIZE, settle
+
+from tui.compat import KeysAhead, notifications, redraw_rows_after_measuring
+from tui.widgets.plain_table import PlainTable
+
+ROWS = [("C001", "Wendy Worker", None, "Ünïcode 名前"), ("C0002", "W", "x" * 17, "")]
+
+
+class Tables(App):
+    # A fixed size, as the screens' tables have: a new width then resizes nothing.
+    CSS = "DataTable { width: 60; height: 10; }"
+
+    def compose(self):
+        yield PlainTable(id="plain")
+        yield DataTable(id="real")
+
+
+async def test_plain_table_override_runs_and_measures_as_datatable_does():
+    """(Moved here from tests/test_tui_queue.py, with its assertions, plus that the override runs.)"""
+    calls = []
+
+    class Counted(PlainTable):
+        def _update_dimensions(self, new_rows):
+            calls.append(len(list(new_rows)))
+            return PlainTable._update_dimensions(self, self.rows)
+
+    assert PlainTable._update_dimensions is not DataTable._update_dimensions  # the override is in place
+
+    class Both(App):
+        def compose(self):
+            yield DataTable(id="real")
+            yield Counted(id="plain")
+
+    app = Both()
+    async with app.run_test(size=SIZE) as pilot:
+        for table in app.query(DataTable):
+            for key in "abcd":
+                table.add_column(key, key=key)
+            table.add_rows(ROWS)
+        await settle(pilot)
+        real, plain = app.query_one("#real", DataTable), app.query_one("#plain", DataTable)
+        assert calls, "DataTable no longer calls _update_dimensions: PlainTable measures nothing"
+        assert [c.content_width for c in plain.columns.values()] == [
+            c.content_width for c in real.columns.values()]
+        assert plain.virtual_size == real.virtual_size
+
+
+@pytest.mark.parametrize("table_id", ["plain", "real"])
+async def test_rows_drawn_before_measuring_are_redrawn_at_full_width(table_id):
+    """A frame can fall between adding rows and the idle measure (a loaded machine): the
+    rows drawn in it must not stay cut to the header's width (the flakes of the queue
+    snapshot and the tmux lifecycle test; Textual issue #4470)."""
+    redraw_rows_after_measuring()  # what the App does
+    app = Tables()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.query_one(f"#{table_id}", DataTable)
+        table.add_column("Status", key="status")
+        table.add_row("claimed")
+        assert table.render_line(1).text.startswith(" claime ")  # drawn (and cached) before measuring
+        await settle(pilot)
+        assert table.render_line(1).text.startswith(" claimed ")
+
+
+class Keys(App):
+    """A button with a key that moves the focus to a box, and one that comes back."""
+
+    BINDINGS = [Binding("e", "edit", "Edit"), Binding("escape", "back", "Back"), Binding("x", "mark", "Mark")]
+
+    def __init__(self, ahead: bool) -> None:
+        super().__init__()
+        self.ahead = KeysAhead(self) if ahead else None
+        self.marked_on: str | None = None
+
+    def compose(self):
+        yield Button("list", id="list")
+        yield Input(id="box", select_on_focus=False)
+
+    def on_mount(self) -> None:
+        self.set_focus(self.query_one("#list"))
+
+    async def on_event(self, event) -> None:
+        if self.ahead and isinstance(event, events.Key) and await self.ahead.handle(event):
+            return
+        await super().on_event(event)
+
+    def action_edit(self) -> None:
+        self.set_focus(self.query_one("#box"))
+
+    def action_back(self) -> None:
+        self.set_focus(self.query_one("#list"))
+
+    def action_mark(self) -> None:
+        self.marked_on = self.focused.id if self.focused else None
+
+
+async def burst(app: App, keys: list[str]) -> None:
+    for key in keys:  # all queued before any is handled, as from a laggy SSH link
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+async def test_textual_alone_leaves_keys_typed_ahead_with_the_old_focus():
+    """What KeysAhead exists for: if this starts failing, Textual routes typed-ahead keys
+    itself, and KeysAhead (and this test) can go."""
+    app = Keys(ahead=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(app, ["e", *"hi"])
+        await settle(pilot)
+        assert app.query_one("#box", Input).value == ""
+
+
+async def test_keys_ahead_follow_the_focus_in_the_order_typed():
+    app = Keys(ahead=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(app, ["e", *"hi", "escape", "x"])
+        await settle(pilot)
+        assert app.query_one("#box", Input).value == "hi"  # typed before the escape: in the box
+        assert app.marked_on == "list"  # the x after the escape: where the focus went back
+        await burst(app, ["e", "x"])  # in the box, x is text, not the binding
+        await settle(pilot)
+        assert app.query_one("#box", Input).value == "hix" and app.marked_on == "list"
+
+
+async def test_notifications_are_read_back():
+    app = Keys(ahead=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.notify("Claimed C001")
+        await settle(pilot)
+        assert [str(n.message) for n in notifications(app)] == ["Claimed C001"]

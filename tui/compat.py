@@ -1,0 +1,204 @@
+"""Where dipaudit leans on how Textual works inside, and nowhere else.
+
+Textual is pinned exactly (pyproject.toml). Each entry says what it relies on and why
+no public API does the job in Textual 8.2.8; each has a test that fails when an
+upgrade breaks it (tests/test_tui_compat.py, and the tests named below). On an
+upgrade, run those first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from rich.cells import cell_len
+from textual import events
+from textual.app import App
+from textual.dom import DOMNode
+from textual.geometry import Size
+from textual.notifications import Notification
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
+
+
+def _redraw_if_widths_changed(table: DataTable, before: list[int]) -> None:
+    """Rows drawn before the table measured them (a frame can fall between adding rows
+    and the idle measure) are cached under the table's update count, cut to the old
+    widths; a new count draws them again at the new ones."""
+    if [c.content_width for c in table.columns.values()] != before:
+        table._update_count += 1
+        table.refresh()
+
+
+def redraw_rows_after_measuring() -> None:
+    """Make every DataTable draw its rows again once it has measured their widths.
+
+    Why: Textual 8.2.8's DataTable measures new cells on idle, after a frame may already
+    have drawn (and cached) them at the header's widths, and keeps showing them cut
+    ("claime" for "claimed") until something else redraws the row (Textual issue #4470,
+    open). That made the queue snapshot and the tmux lifecycle test flaky under load,
+    and shows users cut cells. This wraps the private ``DataTable._update_dimensions``
+    and bumps the private ``_update_count`` (the key of its render caches) when a width
+    changed. Called once by the App; harmless to call again.
+
+    Tests: tests/test_tui_compat.py (rows drawn before measuring are drawn again in full).
+    """
+    original = DataTable._update_dimensions
+    if getattr(original, "redraws_after_measuring", False):
+        return
+
+    def _update_dimensions(self: DataTable, new_rows: Iterable[RowKey]) -> None:
+        before = [c.content_width for c in self.columns.values()]
+        original(self, new_rows)
+        _redraw_if_widths_changed(self, before)
+
+    _update_dimensions.redraws_after_measuring = True
+    DataTable._update_dimensions = _update_dimensions
+
+
+def measures_plain_text(cls: type[DataTable]) -> type[DataTable]:
+    """Make a DataTable subclass measure its columns as plain one-line text.
+
+    Why: DataTable measures every new cell on idle by rendering it: about 3 s for the
+    queue's 10,000 rows of 9 columns, during which the table shows wrong widths. Plain
+    strings measure as ``cell_len``, the same numbers in milliseconds. Textual has no
+    public hook for this; the class decorated overrides the private
+    ``DataTable._update_dimensions(new_rows)``, reads ``_data``, ``_total_row_height``
+    and ``_row_label_column_width``, and redraws rows drawn before it measured (see
+    ``redraw_rows_after_measuring``). Cells must be strings (or None).
+
+    Tests: tests/test_tui_compat.py (the override still runs, gives DataTable's own
+    widths and virtual size, and redraws rows drawn before it measured).
+    """
+
+    def _update_dimensions(self: DataTable, new_rows: Iterable[RowKey]) -> None:
+        columns = list(self.columns.values())
+        before = [c.content_width for c in columns]
+        widths = list(before)
+        data = self._data
+        for row_key in new_rows:
+            cells = data.get(row_key)
+            if cells is None:  # removed before idle
+                continue
+            for i, column in enumerate(columns):
+                value = cells.get(column.key)
+                if value is not None:
+                    width = cell_len(str(value))
+                    if width > widths[i]:
+                        widths[i] = width
+        for column, width in zip(columns, widths, strict=True):
+            column.content_width = width
+        _redraw_if_widths_changed(self, before)
+        total_width = sum(c.get_render_width(self) for c in columns) + self._row_label_column_width
+        header_height = self.header_height if self.show_header else 0
+        self.virtual_size = Size(total_width, self._total_row_height + header_height)
+
+    if not callable(getattr(DataTable, "_update_dimensions", None)):
+        raise RuntimeError("textual changed: DataTable._update_dimensions is gone (tui/compat.py)")
+    cls._update_dimensions = _update_dimensions
+    return cls
+
+
+class KeysAhead:
+    """Keys typed ahead of a focus change go where the focus is by then, in order.
+
+    Why: a burst of keys (a fast typist, an SSH link delivering keystrokes together) that
+    starts with a key moving the focus (``e`` to edit evidence, ``/`` to the filter,
+    ``escape`` out of an editor, ``tab``) must carry on where the focus now is. Textual
+    hands every arriving key to the widget focused on arrival, and runs a non-priority
+    binding only once the key has bubbled back up from that widget; so the rest of the
+    burst is already queued at the old widget: dropped by a list, or typed into the
+    wrong box.
+
+    So the App (``on_event``) gives each arriving key to ``handle``: a key the focused
+    widget would not take as text (``check_consume_key``) and that has an active
+    binding (``Screen.active_bindings``) runs that binding at once (``App.run_action``),
+    after the keys already handed to widgets have been handled (so text typed before an
+    ``escape`` is in its box before the focus moves on). Text, priority bindings and
+    keys with no binding take Textual's usual path. All of that is public API; what is
+    relied on is the order of delivery inside ``App.on_event``.
+
+    Tests: tests/test_tui_compat.py; tests/test_tui_checklist.py
+    (test_keys_typed_ahead_of_a_focus_change_land_in_the_editor,
+    test_enter_on_a_standard_edits_its_evidence_at_once); tests/test_tmux_queue.py.
+    """
+
+    # A widget that takes longer than this over keys already handed to it is not waited
+    # for further (a ceiling against a stuck widget, never reached in normal use).
+    DRAIN_SECONDS = 2.0
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._queued_at: list[DOMNode] = []  # widgets holding keys not yet handled
+
+    async def handle(self, event: events.Key) -> bool:
+        """True when the key's binding ran here; False to let Textual deliver it."""
+        app = self.app
+        if event.is_forwarded:
+            return False
+        action = self._binding(event)
+        if action is not None:
+            await self._drain()
+            if not app.app_focus:
+                app.app_focus = True  # as Textual does for a key
+            node, name = action
+            if await app.run_action(name, node):
+                event.stop()
+                event.prevent_default()
+                return True
+        # Textual hands it to the focused widget (or the screen): wait for it there.
+        target = app.focused or app.screen
+        if target not in self._queued_at:
+            self._queued_at.append(target)
+        return False
+
+    def _binding(self, event: events.Key) -> tuple[DOMNode, str] | None:
+        app = self.app
+        screen = app.screen
+        if screen.maximized is not None:
+            return None  # escape minimises: Textual's own path
+        focused = app.focused
+        if focused is not None and focused.check_consume_key(event.key, event.character):
+            return None  # text for the focused box
+        active = screen.active_bindings.get(event.key)
+        if active is None or not active.enabled or active.binding.priority:
+            return None
+        return active.node, active.binding.action
+
+    async def _drain(self) -> None:
+        """Wait until every widget given keys has handled them."""
+        nodes, self._queued_at = self._queued_at, []
+        await messages_handled(nodes, self.DRAIN_SECONDS)
+
+
+async def messages_handled(nodes: Iterable[DOMNode], timeout: float) -> None:
+    """Wait (at most ``timeout`` seconds) until each node has handled every message
+    queued to it so far.
+
+    Why here: it relies on Textual handling a node's messages and its ``call_later``
+    callbacks in the order they were queued (public calls, but an order Textual does
+    not promise in writing). Used by ``KeysAhead`` and by the tests' ``settle``.
+
+    Tests: tests/test_tui_compat.py (KeysAhead), and every test using tests/tui_helpers.settle.
+    """
+    flags = []
+    for node in nodes:
+        flag = asyncio.Event()
+        if node.call_later(flag.set):
+            flags.append(flag)
+    if flags:
+        waits = [asyncio.ensure_future(f.wait()) for f in flags]
+        _done, late = await asyncio.wait(waits, timeout=max(timeout, 0.01))
+        for task in late:
+            task.cancel()
+
+
+def notifications(app: App) -> list[Notification]:
+    """The notifications (toasts) the app holds now, oldest first.
+
+    Why: tests assert on the toasts an action shows; Textual offers ``notify`` and
+    ``clear_notifications`` but no public read. Reads the private ``App._notifications``.
+
+    Tests: tests/test_tui_compat.py, and every test using tests/tui_helpers.toasts.
+    """
+    return list(app._notifications)

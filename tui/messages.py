@@ -1,0 +1,138 @@
+"""Every message the dipaudit TUI defines, in one place (as toolong keeps its own).
+
+Most carry the result of a core service back from a thread worker
+(``tui.workers.run_service``) to the screen that asked: the worker posts the message
+and never touches a widget; the screen's handler (``on_<message_name>``) changes what
+is shown. They are posted to that screen and go no further (``bubble=False``).
+``ServiceFailed`` does go on up: a screen may handle a failure it expects (and stop
+it); whatever reaches the App is a toast (a ``DipauditError``) or the error modal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+if TYPE_CHECKING:  # names for the fields only: importing this module stays cheap at start-up
+    from core.audit import Audit
+    from core.draft import Save
+    from core.models import QueueItem, SampleResult
+
+# -- every screen ------------------------------------------------------------------
+
+
+@dataclass
+class ServiceFailed(Message):
+    """A service called from a worker raised. ``request`` names what was asked (the
+    worker's group); ``title`` heads the toast."""
+
+    request: str
+    error: Exception
+    title: str = "Not done"
+
+
+@dataclass
+class DataChanged(Message, bubble=False):
+    """The data may have changed under the screen (the App's scheduler tick ran):
+    a ``DataScreen`` reads its rows again."""
+
+
+@dataclass
+class DraftEdited(Message):
+    """The auditor changed something on the checklist (a pane tells its screen)."""
+
+
+# -- the sample queue and the draw form --------------------------------------------
+
+
+@dataclass
+class QueueLoaded(Message, bubble=False):
+    items: list[QueueItem]
+
+
+@dataclass
+class ChildDetailLoaded(Message, bubble=False):
+    child_id: str
+    detail: dict
+
+
+@dataclass
+class QueueItemChanged(Message, bubble=False):
+    """A queue item was claimed or released (``verb``)."""
+
+    verb: str
+    queue_id: int
+
+
+@dataclass
+class AuditStarted(Message, bubble=False):
+    """An audit was started or resumed from the queue: open it."""
+
+    audit: Audit
+
+
+@dataclass
+class TeamsLoaded(Message, bubble=False):
+    teams: list[str]
+
+
+@dataclass
+class SampleDrawn(Message, bubble=False):
+    result: SampleResult
+    dry_run: bool
+
+
+# -- the audit checklist -------------------------------------------------------------
+
+
+@dataclass
+class ChecklistLoaded(Message, bubble=False):
+    """Everything the checklist shows, read in one worker."""
+
+    audit: Audit
+    header: dict
+    notes: list[dict]
+    note_kinds: list[str]
+    child: dict | None
+    stored_note: str | None = None  # once submitted, the note as stored (with addenda)
+
+
+@dataclass
+class DraftSaved(Message, bubble=False):
+    save: Save
+
+
+@dataclass
+class SaveConflict(Message, bubble=False):
+    """Someone else saved the audit first; nothing was written."""
+
+    save: Save
+
+
+@dataclass
+class SaveFailed(Message, bubble=False):
+    save: Save
+
+
+def save_outcome(save: Save) -> Message:
+    """The message telling the checklist what came of ``save``."""
+    if save.error is None:
+        return DraftSaved(save)
+    return SaveConflict(save) if save.conflict else SaveFailed(save)
+
+
+@dataclass
+class SubmissionChecked(Message, bubble=False):
+    """What stops a submission (``gaps``) and who it would alert."""
+
+    gaps: list[str]
+    recipients: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class AuditSubmitted(Message, bubble=False):
+    audit: Audit
+    recipients: list[dict] = field(default_factory=list)
+

@@ -1,10 +1,15 @@
-"""Benchmark: draw a sample from 100,000 children (design.md "Speed": well under a second).
+"""Benchmark: draw a sample from 100,000 children, as whole processes (issue 10 item 2).
 
 Builds a fresh database (default in a temp dir): 100,000 children across ~2,000 workers,
-a realistic cohort mix, sibling groups, case-note history with some recent QA Audit
-notes, then times ``draw_sample`` (dry run and stored) over several runs against a
-baseline in the same run: a plain SELECT of every child (the columns a draw needs)
-into Python, the least any draw must do.
+a realistic cohort mix, sibling groups, about 300,000 case notes with some recent QA
+Audit notes. Then, interleaved in the same run, each a whole process (start-up included):
+
+- baseline: a Python process that selects the open children and groups them by worker
+  (the least any draw must do);
+- ``dipaudit sample --dry-run --json --seed 1`` (goal: within 2x of the baseline);
+- ``dipaudit sample --json --seed 1``, the stored draw: queue rows, the sample's full log
+  and its event (goal: within 3x). Before each, the queue is emptied (untimed), so every
+  run draws from the same data.
 
     .venv/bin/python bench/bench_draw.py [--children 100000] [--workers 2000] [--runs 5] [--db FILE]
 """
@@ -13,9 +18,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import statistics
+import sqlite3
 import sys
 import tempfile
 import time
@@ -25,15 +29,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _bench import Goals  # noqa: E402
+from _bench import Goals, compare, dipaudit_cmd, isolated_env, load_line, print_pairs, run  # noqa: E402
 
-from core.clock import FixedClock  # noqa: E402
+from core.clock import iso  # noqa: E402
 from core.config import Settings  # noqa: E402
-from core.context import Context  # noqa: E402
-from core.sampling import draw_sample  # noqa: E402
+from core.context import os_login  # noqa: E402
 from core.store import Store  # noqa: E402
 
 NOW = datetime(2020, 4, 27, 9, 0, tzinfo=UTC)
+DRY_GOAL, STORED_GOAL = 2.0, 3.0
 COHORTS = [("cin", 55), ("cla", 20), ("cp", 15), ("care_leaver", 8), ("unborn", 2)]
 
 
@@ -87,32 +91,22 @@ def build(store: Store, children: int, workers: int, seed: int = 2020) -> dict:
     )
     conn.execute("INSERT INTO people (login, name, roles) VALUES ('admin1', 'Admin', ?)",
                  [json.dumps(["admin"])])
+    conn.execute("INSERT INTO people (login, name, roles) VALUES (?, 'Bench Auditor', ?)",
+                 [os_login(), json.dumps(["admin", "auditor"])])
     conn.execute("COMMIT")
     return {"children": len(child_rows), "notes": len(note_rows), "families": family}
 
 
-def timed(fn, runs: int, between=None) -> tuple[list[float], list[float]]:
-    """Wall-clock and CPU milliseconds per run (CPU time is steadier on a busy machine)."""
-    wall, cpu = [], []
-    for _ in range(runs):
-        t, c = time.perf_counter(), time.process_time()
-        fn()
-        wall.append((time.perf_counter() - t) * 1000)
-        cpu.append((time.process_time() - c) * 1000)
-        if between:
-            between()
-    return wall, cpu
-
-
-def fmt(ms: tuple[list[float], list[float]]) -> str:
-    wall, cpu = ms
-    return (f"wall median {statistics.median(wall):7.1f} ms (min {min(wall):7.1f})"
-            f"   cpu median {statistics.median(cpu):7.1f} ms (min {min(cpu):7.1f})")
-
-
-def ratio(a, b) -> str:
-    return (f"{statistics.median(a[0]) / statistics.median(b[0]):.1f}x wall,"
-            f" {statistics.median(a[1]) / statistics.median(b[1]):.1f}x cpu")
+# The baseline, as its own process: select the open children and group them by worker.
+BASELINE = r"""
+import sqlite3, sys
+from collections import defaultdict
+conn = sqlite3.connect(sys.argv[1])
+by_worker = defaultdict(list)
+for row in conn.execute("SELECT child_id, cohort, worker, team, family_id FROM children WHERE is_open = 1"):
+    by_worker[row[2]].append(row)
+print(len(by_worker))
+"""
 
 
 def main() -> None:
@@ -123,46 +117,43 @@ def main() -> None:
     ap.add_argument("--db", type=Path, default=None)
     args = ap.parse_args()
 
-    tmp = tempfile.TemporaryDirectory()
-    path = args.db or Path(tmp.name) / "bench.db"
-    if path.exists():
-        sys.exit(f"{path} exists; give a new file")
-    store = Store.open(path)
-    t = time.perf_counter()
-    built = build(store, args.children, args.workers)
-    print(f"built {built['children']:,} children, {built['notes']:,} case notes, "
-          f"{built['families']:,} sibling groups in {time.perf_counter() - t:.1f} s")
-    ctx = Context(store=store, clock=FixedClock(NOW), settings=Settings(), user="admin1", os_login="bench")
+    with tempfile.TemporaryDirectory(prefix="dipaudit-draw-") as tmp:
+        tmp = Path(tmp)
+        path = args.db or tmp / "bench.db"
+        if path.exists():
+            sys.exit(f"{path} exists; give a new file")
+        store = Store.open(path)
+        t = time.perf_counter()
+        built = build(store, args.children, args.workers)
+        store.close()
+        print(f"built {built['children']:,} children, {built['notes']:,} case notes, "
+              f"{built['families']:,} sibling groups in {time.perf_counter() - t:.1f} s; {load_line()}",
+              flush=True)
+        me = os_login()
+        env = isolated_env(tmp, DIPAUDIT_SECURITY__ACT_AS=json.dumps([me]), DIPAUDIT_NOW=iso(NOW))
+        script = tmp / "baseline.py"
+        script.write_text(BASELINE, encoding="utf-8")
+        draw = [*dipaudit_cmd(), "--db", str(path), "sample", "--seed", "1", "--json"]
 
-    def baseline():
-        with store.lock:
-            store.db.conn.execute(
-                "SELECT child_id, cohort, worker, team, family_id, is_open, closed_on FROM children"
-            ).fetchall()
+        def baseline():
+            return run([sys.executable, str(script), str(path)], env=env, what="baseline")
 
-    def cancel_queue():  # keep every stored run on the same data
-        with store.lock:
-            store.db.conn.execute("UPDATE queue_items SET status = 'cancelled'")
-            store.db.conn.commit()
+        def cancel_queue() -> None:  # untimed: every stored draw starts from the same queue
+            with sqlite3.connect(path) as conn:
+                conn.execute("UPDATE queue_items SET status = 'cancelled' WHERE status != 'cancelled'")
 
-    base = timed(baseline, args.runs)
-    dry = timed(lambda: draw_sample(ctx, seed=1, dry_run=True), args.runs)
-    stored = timed(lambda: draw_sample(ctx, seed=1), args.runs, between=cancel_queue)
-    r = draw_sample(ctx, seed=1, dry_run=True)
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (figures are noisy when busy)")
-    print(f"draw: {len(r.picks):,} picks, {len(r.unfilled):,} workers unfilled, per worker 1, {args.runs} runs")
-    print(f"baseline SELECT all children  : {fmt(base)}")
-    print(f"draw_sample dry run           : {fmt(dry)}   ({ratio(dry, base)} of baseline)")
-    print(f"draw_sample stored            : {fmt(stored)}   ({ratio(stored, base)} of baseline)")
-    store.close()
-    tmp.cleanup()
-    # Issue 10 item 2 (the in-process baseline here; the whole-process select-and-group
-    # baseline comes with the draw work).
-    goals = Goals("bench_draw")
-    goals.value("draw dry run, median wall / baseline", statistics.median(dry[0]) / statistics.median(base[0]),
-                at_most=2.0, unit="x")
-    goals.value("stored draw, median wall / baseline", statistics.median(stored[0]) / statistics.median(base[0]),
-                at_most=3.0, unit="x")
+        dry = compare(baseline, lambda: run([*draw, "--dry-run"], env=env, what="sample --dry-run"),
+                      runs=args.runs)
+        stored = compare(baseline, lambda: run(draw, env=env, what="sample"), runs=args.runs,
+                         before_each=cancel_queue)
+        result = json.loads(dry.ours[-1].stdout)
+        print(f"draw: {len(result['picks']):,} picks, {len(result['unfilled']):,} workers unfilled, per worker 1,"
+              f" {args.runs} interleaved runs each (whole processes)")
+        print_pairs("dipaudit sample --dry-run", dry, base_label="baseline select and group")
+        print_pairs("dipaudit sample (stored)", stored, base_label="baseline select and group")
+    goals = Goals("bench_draw")  # issue 10 item 2
+    goals.ratio("sample --dry-run over 100,000 children", dry, at_most=DRY_GOAL)
+    goals.ratio("stored draw (queue rows and the full log)", stored, at_most=STORED_GOAL)
     goals.finish()
 
 

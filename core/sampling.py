@@ -35,6 +35,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import groupby
+from operator import itemgetter
 
 from .clock import from_iso, local
 from .clock import today as london_today
@@ -75,8 +77,12 @@ def last_audits(ctx: Context, *, child_id: str | None = None) -> dict[str, LastA
     """Per child (or for one child), the latest audit: a dipaudit audit counted from the
     London date it was submitted (submitted, queried or finalised), or an imported QA
     Audit case note, whichever is later. One query, never one per child."""
+    return _latest(audits.last_audited(ctx.store, child_id=child_id))
+
+
+def _latest(rows: list[dict]) -> dict[str, LastAudit]:
     latest: dict[str, LastAudit] = {}
-    for r in audits.last_audited(ctx.store, child_id=child_id):
+    for r in rows:
         if r["src"] == "audit":
             found = LastAudit(local(from_iso(r["at"])).date(), f"dipaudit audit {r['audit_id']}")
         else:
@@ -85,6 +91,21 @@ def last_audits(ctx: Context, *, child_id: str | None = None) -> dict[str, LastA
         if held is None or found.on > held.on:
             latest[r["child_id"]] = found
     return latest
+
+
+def _recently_audited(r: Reader, day: date, days: int) -> dict[str, tuple[str, str]]:
+    """Children whose last audit (``last_audits``' rule) was within ``days`` before ``day``:
+    child -> (code, reason). Audited on D -> eligible again on D + days, i.e. still
+    excluded while D > day - days. Only audits and notes since then are read (a London
+    date is at most an hour off its UTC one: a day's margin, the rule below decides)."""
+    audited_after = day - timedelta(days=days)
+    recent: dict[str, tuple[str, str]] = {}
+    since = (audited_after - timedelta(days=1)).isoformat()
+    for child_id, last in _latest(audits.last_audited(r, since=since)).items():
+        if last.on > audited_after:
+            again = last.on + timedelta(days=days)
+            recent[child_id] = (RECENT_AUDIT, f"audited on {last.on} ({last.source}); eligible again on {again}")
+    return recent
 
 
 def last_audit_of(ctx: Context, child_id: str) -> LastAudit | None:
@@ -131,25 +152,15 @@ class DrawParams:
 
 
 @dataclass
-class Draw:
-    """A computed draw: the picks (in the order drawn), the workers not filled, the
-    auditor each pick is assigned to, the population and the log to store."""
-
-    day: date
-    picks: list[Pick]
-    unfilled: list[Unfilled]
-    assignees: dict[str, str]
-    population: dict
-    log: list[dict]
-
-
-@dataclass
 class _Ledger:
     """Every child a draw considers, picked or excluded with the reason: the stored log,
-    counts per reason, and per worker the reasons their children were left out."""
+    counts per reason, and per worker the reasons their children were left out.
+    Exclusions are kept as tuples and written out as the log only for a stored draw."""
 
     shown: dict[str, str]  # worker key -> the name as the extract first spells it
-    log: list[dict] = field(default_factory=list)
+    picked: list[dict] = field(default_factory=list)
+    # (child_id, worker key, team, tier, cohort, code, reason)
+    excluded: list[tuple] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
     excluded_of: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
 
@@ -160,18 +171,43 @@ class _Ledger:
         self.counts[code] += 1
         if worker and code not in (CLOSED, UNALLOCATED):
             self.excluded_of[worker][code] += 1
-        self.log.append({"child_id": child_id, "worker": self.label(worker), "team": team, "tier": tier,
-                         "cohort": cohort, "outcome": "excluded", "code": code, "reason": reason})
+        self.excluded.append((child_id, worker, team, tier, cohort, code, reason))
 
     def pick(self, pick: Pick) -> None:
-        self.log.append({"child_id": pick.child_id, "worker": pick.worker, "team": pick.team,
-                         "tier": pick.tier, "cohort": pick.cohort, "outcome": "picked",
-                         "code": "picked", "reason": pick.reason})
+        self.picked.append({"child_id": pick.child_id, "worker": pick.worker, "team": pick.team,
+                            "tier": pick.tier, "cohort": pick.cohort, "outcome": "picked",
+                            "code": "picked", "reason": pick.reason})
 
     def ordered(self) -> list[dict]:
         """Picks in the order drawn, then exclusions by child."""
-        return ([e for e in self.log if e["outcome"] == "picked"]
-                + sorted((e for e in self.log if e["outcome"] != "picked"), key=lambda e: e["child_id"]))
+        shown = self.shown
+        return self.picked + [
+            {"child_id": child_id, "worker": shown.get(worker, worker) if worker else worker, "team": team, "tier": tier, "cohort": cohort,
+             "outcome": "excluded", "code": code, "reason": reason}
+            for child_id, worker, team, tier, cohort, code, reason in sorted(self.excluded, key=_CHILD_ID)]
+
+
+_CHILD_ID = itemgetter(0)
+# The fields of an open child's row (``store.children.draw_population``'s first part).
+_WORKER, _TIER, _CHILD, _TEAM, _SPELT = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(5), itemgetter(6)
+
+
+@dataclass
+class Draw:
+    """A computed draw: the picks (in the order drawn), the workers not filled, the
+    auditor each pick is assigned to, the population and the log to store (``log``,
+    written out from the ledger when asked: a dry run never needs it)."""
+
+    day: date
+    picks: list[Pick]
+    unfilled: list[Unfilled]
+    assignees: dict[str, str]
+    population: dict
+    ledger: _Ledger
+
+    @property
+    def log(self) -> list[dict]:
+        return self.ledger.ordered()
 
 
 @dataclass
@@ -271,55 +307,47 @@ def _exclude_closed(ledger: _Ledger, shut: list[tuple], day: date) -> None:
             ledger.exclude(child_id, None, team, tier, cohort, UNALLOCATED, "no allocated worker")
 
 
-def _eligible_pools(ctx: Context, ledger: _Ledger, rows: list[tuple], tiers: list[int],
-                    day: date) -> dict[str, dict[int, list[tuple]]]:
-    """Open children in the draw's tiers, less the recently audited and those held:
-    worker -> tier -> [(child_id, cohort, team, family_id)]."""
-    days = ctx.settings.sampling.exclusion_days
-    # Audited on D -> eligible again on D + days, i.e. still excluded while D > day - days.
-    audited_after = day - timedelta(days=days)
-    last = last_audits(ctx)
-    held = _held_children(ctx.store)
-    pools: dict[str, dict[int, list[tuple]]] = defaultdict(lambda: defaultdict(list))
-    tier_set = set(tiers)
-    for child_id, tier, cohort, worker, team, family_id, _spelling in rows:
-        if tier not in tier_set:
+def _eligible_pools(ledger: _Ledger, worker: str, rows: list[tuple], tiers: list[int],
+                    out: dict[str, tuple[str, str]]) -> dict[int, list[tuple]]:
+    """One worker's open children in the draw's tiers, less the recently audited and those
+    held (``out``: child -> (code, reason)): tier -> their rows, by child id (``rows`` come
+    grouped by tier and sorted by child id)."""
+    pools: dict[int, list[tuple]] = {tier: [] for tier in tiers}
+    for tier, group in groupby(rows, key=_TIER):
+        if tier not in pools:
             continue
-        audited = last.get(child_id)
-        if audited and audited.on > audited_after:
-            again = audited.on + timedelta(days=days)
-            ledger.exclude(child_id, worker, team, tier, cohort, RECENT_AUDIT,
-                           f"audited on {audited.on} ({audited.source}); eligible again on {again}")
-            continue
-        if child_id in held:
-            ledger.exclude(child_id, worker, team, tier, cohort, *held[child_id])
-            continue
-        pools[worker][tier].append((child_id, cohort, team, family_id))
+        group = list(group)
+        pool = pools[tier] = [row for row in group if row[2] not in out]
+        if len(pool) < len(group):
+            for _w, _t, child_id, _family, cohort, team, _spelt in group:
+                if child_id in out:
+                    ledger.exclude(child_id, worker, team, tier, cohort, *out[child_id])
     return pools
 
 
-def _pick_per_worker(ledger: _Ledger, pools: dict[str, dict[int, list[tuple]]],
-                     teams_of: dict[str, Counter], p: DrawParams,
+def _pick_per_worker(ledger: _Ledger, workers: list[tuple[str, list[tuple]]], teams_of: dict[str, Counter],
+                     out: dict[str, tuple[str, str]], p: DrawParams,
                      days: int) -> tuple[list[Pick], list[Unfilled], dict[str, list[str]]]:
-    """``per_worker`` children from each worker, tier by tier, at random by the seed, at
-    most one per family group. Returns the picks, the workers not filled and the
-    eligible children per tier."""
+    """``per_worker`` children from each worker (in order of the worker key), tier by tier,
+    at random by the seed, at most one per family group. Returns the picks, the workers
+    not filled and the eligible children per tier."""
     rng = random.Random(p.seed)
     drawn_families: dict[str, str] = {}  # family_id -> child drawn
     picks: list[Pick] = []
     unfilled: list[Unfilled] = []
     population: dict[str, list[str]] = {str(t): [] for t in p.tiers}
-    for worker in sorted(teams_of):
+    for worker, rows in workers:
+        pools = _eligible_pools(ledger, worker, rows, p.tiers, out)
         t = _WorkerTally(excluded=ledger.excluded_of[worker])
-        t.open_in_tiers = sum(len(pool) for pool in pools[worker].values()) + sum(t.excluded.values())
+        t.open_in_tiers = sum(len(pool) for pool in pools.values()) + sum(t.excluded.values())
         # A worker's team is the one most of their children are in (ties: by name).
         t.team = min(teams_of[worker].items(), key=lambda kv: (-kv[1], kv[0] or ""))[0]
         for tier in p.tiers:
-            # Sorted first, so the same data and seed give the same children whatever
-            # order SQLite returned the rows in.
-            pool = sorted(pools[worker][tier])
-            population[str(tier)].extend(c[0] for c in pool)
-            for child_id, cohort, team, family_id in _shuffled(rng, pool):
+            # Sorted by child id (the draw population's order), so the same data and seed
+            # give the same children whatever order the caseload was loaded in.
+            pool = pools[tier]
+            population[str(tier)].extend(map(_CHILD, pool))
+            for _w, _t, child_id, family_id, cohort, team, _spelt in _shuffled(rng, pool):
                 if t.picked >= p.per_worker:
                     break
                 if family_id and family_id in drawn_families:
@@ -341,7 +369,7 @@ def _pick_per_worker(ledger: _Ledger, pools: dict[str, dict[int, list[tuple]]],
     return picks, unfilled, population
 
 
-def _without_open_cases(r: Reader, rows: list[tuple], shut: list[tuple], teams_of: dict[str, Counter],
+def _without_open_cases(r: Reader, shut: list[tuple], teams_of: dict[str, Counter],
                         p: DrawParams) -> list[Unfilled]:
     """Workers in scope with no open case at all: allocated children in the caseload who are
     all closed, or people with the worker role in the directory, in the teams drawn, with
@@ -361,7 +389,8 @@ def _without_open_cases(r: Reader, rows: list[tuple], shut: list[tuple], teams_o
             if team and login not in teams_of and login not in closed and (name or "").strip() not in teams_of]
     if idle:  # rare: worth a pass over the population only then
         drawn = ({t.casefold() for t in p.teams} if p.teams else
-                 {str(row[4]).strip().casefold() for part in (rows, shut) for row in part if row[4]})
+                 {str(team).strip().casefold() for teams in teams_of.values() for team in teams if team}
+                 | {str(row[4]).strip().casefold() for row in shut if row[4]})
         out += [Unfilled(worker=name or login, team=team, reason="no open cases: none allocated in the caseload")
                 for login, name, team in idle if team.strip().casefold() in drawn]
     return out
@@ -377,19 +406,17 @@ def _draw(ctx: Context, r: Reader, p: DrawParams) -> Draw:
         if p.teams:
             raise DipauditError(f"no children in team {', '.join(p.teams)}: check the team name")
         raise DipauditError("the caseload is empty: import one first (dipaudit import caseload FILE)")
+    # Each worker's open children, in order of the worker key (sorted, as the rows come).
+    workers = [(worker, list(group)) for worker, group in groupby(rows, key=_WORKER)]
     # A worker is one person however the lists spell them; shown as the extract first
     # spells them (by child id, so the same data always shows the same name).
-    shown: dict[str, str] = {}
-    for row in rows:
-        shown.setdefault(row[3], row[6])
-    teams_of: dict[str, Counter] = defaultdict(Counter)  # worker -> team -> children
-    for (worker, team), n in Counter((r[3], r[4]) for r in rows).items():
-        teams_of[worker][team] = n
-    ledger = _Ledger(shown)
+    ledger = _Ledger({worker: _SPELT(min(group, key=_CHILD)) for worker, group in workers})
+    teams_of = {worker: Counter(map(_TEAM, group)) for worker, group in workers}  # worker -> team -> children
     _exclude_closed(ledger, shut, day)
-    pools = _eligible_pools(ctx, ledger, rows, p.tiers, day)
-    picks, unfilled, population = _pick_per_worker(ledger, pools, teams_of, p, days)
-    unfilled = sorted(unfilled + _without_open_cases(r, rows, shut, teams_of, p),
+    # Children held (a live queue item, a draft audit) or audited recently (which wins).
+    out = _held_children(r) | _recently_audited(r, day, days)
+    picks, unfilled, population = _pick_per_worker(ledger, workers, teams_of, out, p, days)
+    unfilled = sorted(unfilled + _without_open_cases(r, shut, teams_of, p),
                       key=lambda u: u.worker.casefold())
     in_scope = len(rows) + len(shut)
     if not picks:
@@ -410,7 +437,7 @@ def _draw(ctx: Context, r: Reader, p: DrawParams) -> Draw:
             "eligible_children": population,
             "excluded_per_reason": dict(sorted(ledger.counts.items())),
         },
-        log=ledger.ordered(),
+        ledger=ledger,
     )
 
 

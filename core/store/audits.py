@@ -164,24 +164,29 @@ def review_due_unflagged(r: Reader, now: str) -> list[int]:
         " ORDER BY a.review_due_at", [now])]
 
 
-def last_audited(r: Reader, *, child_id: str | None = None) -> list[dict]:
+def last_audited(r: Reader, *, child_id: str | None = None, since: str | None = None) -> list[dict]:
     """Per child, its latest counted audit (``src`` 'audit': ``at`` submitted, ``audit_id``)
-    and its latest imported QA Audit case note (``src`` 'note': ``on_date``); one child or all."""
+    and its latest imported QA Audit case note (``src`` 'note': ``on_date``); one child or all.
+    ``since`` (an ISO date): only audits submitted and notes dated on or after it (a draw
+    needs only the recent ones; indexes ``audits_period`` and ``case_notes_kind_date``)."""
     one = " AND child_id = ?" if child_id else ""
     only = [child_id] if child_id else []
+    after = " AND submitted_at >= ?" if since else ""
+    noted = " AND date >= ?" if since else ""
+    when = [since] if since else []
     return r.query(
         f"""
         -- SQLite takes the bare audit_id from the row holding MAX(submitted_at).
         SELECT child_id, MAX(submitted_at) AS at, NULL AS on_date, 'audit' AS src, audit_id
           FROM audits
-         WHERE status IN ({_marks(AUDITED_STATUSES)}) AND submitted_at IS NOT NULL{one}
+         WHERE status IN ({_marks(AUDITED_STATUSES)}) AND submitted_at IS NOT NULL{after}{one}
          GROUP BY child_id
         UNION ALL
         SELECT child_id, NULL, MAX(date), 'note', NULL
-          FROM case_notes WHERE kind = 'qa_audit'{one}
+          FROM case_notes WHERE kind = 'qa_audit'{noted}{one}
          GROUP BY child_id
         """,
-        [*AUDITED_STATUSES, *only, *only])
+        [*AUDITED_STATUSES, *when, *only, *when, *only])
 
 
 def count_by_status(r: Reader) -> dict[str, int]:

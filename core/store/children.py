@@ -99,13 +99,15 @@ def draw_population(r: Reader, *, day: date, tiers: dict[str, int],
     """Every child a draw considers, as plain tuples (100,000 rows as dicts cost more
     than the draw), in two parts:
 
-    - open and allocated, by child id: (child_id, tier, cohort, worker, team,
-      family_id, worker as spelt);
+    - open and allocated, grouped by worker, then tier, then child id (the order the
+      draw walks them, so it never sorts or regroups them): (worker, tier, child_id,
+      family_id, cohort, team, worker as spelt);
     - the rest (closed on or before ``day``, or no allocated worker): (child_id, tier,
       cohort, worker or None, team, is_open, closed_on, worker as spelt).
 
-    The tier is computed in SQL from the cohort -> tier map (a cohort missing from it
-    is tier 3, as ``Settings.tier_of``). ``teams`` limits both to those teams.
+    The worker is ``WORKER_KEY``. The tier is computed in SQL from the cohort -> tier map
+    (a cohort missing from it is tier 3, as ``Settings.tier_of``). ``teams`` limits both
+    to those teams. SQLite's text order (bytes of UTF-8) is Python's (code points).
     """
     # "+is_open" keeps SQLite off the (is_open, worker) index: most children are open, and
     # a scan of the table is ~1.5x faster than an index walk with a lookup per row.
@@ -121,8 +123,8 @@ def draw_population(r: Reader, *, day: date, tiers: dict[str, int],
         in_team = " AND TRIM(team) COLLATE NOCASE IN (" + ", ".join(f":team{i}" for i in range(len(teams))) + ")"
         params |= {f"team{i}": t for i, t in enumerate(teams)}
     eligible = r.rows(
-        f"SELECT child_id, {tier_sql}, cohort, {WORKER_KEY}, team, family_id, TRIM(worker) FROM children"
-        f" WHERE {open_case}{in_team} ORDER BY child_id", params)
+        f"SELECT {WORKER_KEY} AS k, {tier_sql} AS t, child_id, family_id, cohort, team, TRIM(worker)"
+        f" FROM children WHERE {open_case}{in_team} ORDER BY k, t, child_id", params)
     shut = r.rows(
         f"SELECT child_id, {tier_sql}, cohort, NULLIF({WORKER_KEY}, ''), team,"
         f" is_open, closed_on, TRIM(worker) FROM children WHERE NOT ({open_case}){in_team}", params)

@@ -82,7 +82,7 @@ def insert_picks(tx: Tx, sample_id: int, picks: list[tuple]) -> None:
     tx.executemany(
         "INSERT INTO queue_items (sample_id, child_id, worker, team, tier, cohort, reason,"
         " auditor, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
-        [(sample_id, *p, tx.at, tx.at) for p in picks])
+        [(sample_id, *p, at, at) for at in [tx.at] for p in picks])
 
 
 def claim(tx: Tx, queue_id: int, *, by: str) -> bool:

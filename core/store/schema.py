@@ -427,3 +427,16 @@ def m006_trail(db: Database) -> None:
         CREATE INDEX scheduler_runs_kind ON scheduler_runs(delivered, run_id);
         """
     )
+
+
+# --- m007: indexes for the draw, the tick and the reports at scale (issue 10) ----------
+@migration
+def m007_speed(db: Database) -> None:
+    """Indexes so that what runs often reads only what it needs: a draw reads the recent
+    QA Audit case notes, not every note."""
+    db.executescript(
+        """
+        -- A draw's recent audits (store.audits.last_audited since a date).
+        CREATE INDEX case_notes_kind_date ON case_notes(kind, date, child_id);
+        """
+    )

@@ -317,3 +317,23 @@ def test_smt_brackets_go_to_the_latest_slot_then_back_to_so_far():
     assert earlier_slot(rs, "smt", slot, now) == utc(2020, 4, 28, 7, 0)
     assert later_slot(rs, "smt", utc(2020, 4, 28, 7, 0), now) == slot
     assert later_slot(rs, "smt", slot, now) is None
+
+
+async def test_send_with_nobody_to_send_to_says_so_before_asking(ctx):
+    from conftest import add_people
+
+    from core.errors import StateError
+    from core.reports import send_recipients
+
+    add_people(ctx, [{"login": "admin1", "name": "Ada Admin", "roles": ["admin"]}])
+    admin = as_user(ctx, "admin1")
+    with pytest.raises(StateError, match="nobody to send the weekly report to"):
+        send_recipients(admin, "weekly")
+    async with make_app(admin).run_test(size=SIZE) as pilot:
+        await open_reports(pilot)
+        await pilot.press("w", "S")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, ReportsScreen)
+        assert toasts(pilot.app) == ["nobody to send the weekly report to: no active person has the director"
+                                     " role in the people directory"]
+    assert report_rows(ctx) == []

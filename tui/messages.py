@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:  # names for the fields only: importing this module stays cheap at start-up
-    from core.audit import Audit
-    from core.draft import Save
     from pathlib import Path
 
+    from core.audit import Audit
+    from core.draft import Save
     from core.models import QueueItem, SampleResult
     from core.reports import Report, StoredReport
 

@@ -337,3 +337,17 @@ async def test_send_with_nobody_to_send_to_says_so_before_asking(ctx):
         assert toasts(pilot.app) == ["nobody to send the weekly report to: no active person has the director"
                                      " role in the people directory"]
     assert report_rows(ctx) == []
+
+
+async def test_the_apps_tick_builds_the_report_again_as_at_the_new_time(ctx, history):
+    from tui.messages import DataChanged
+
+    aud = as_user(ctx, "aud1")
+    async with make_app(aud).run_test(size=SIZE) as pilot:
+        await open_reports(pilot)
+        assert "as at Fri 01 May 2020 13:00" in heading(pilot.app)
+        ctx.clock.set(utc(2020, 5, 1, 12, 30))
+        pilot.app.screen.post_message(DataChanged())
+        await settle(pilot)
+        assert "to Fri 01 May 2020 13:30 · as at Fri 01 May 2020 13:30" in heading(pilot.app)
+        assert body(pilot.app) == render_report(build_report(aud, "smt"), "txt")

@@ -156,23 +156,26 @@ class ReportsScreen(DataScreen):
         return slot_period(self.ctx.settings.reports, self.kind, self.slot)
 
     # -- building --------------------------------------------------------------
-    def build(self) -> None:
+    def build(self, *, quiet: bool = False) -> None:
         """Build the report of ``kind`` for the period chosen (a newer build cancels an
-        older one still running: only the latest is shown)."""
+        older one still running: only the latest is shown). ``quiet`` (after the app's
+        tick): the report shown stays in view, without the loading indicator, until
+        the new one replaces it."""
         self.stored = None
         self.building = True
-        what = kind_title(self.kind)
-        when = f"the report due {show(self.slot)}" if self.slot else self._default_words()
-        self._status(f"Building the {what} ({when})…")
-        self.query_one("#report-scroll").loading = True
+        if not quiet:
+            what = kind_title(self.kind)
+            when = f"the report due {show(self.slot)}" if self.slot else self._default_words()
+            self._status(f"Building the {what} ({when})…")
+            self.query_one("#report-scroll").loading = True
         run_service(self, build_and_render, self.kind, self.period, request="build", done=lambda r: r)
 
     def _default_words(self) -> str:
         return "so far, from the latest slot" if self.kind == "smt" else "the last complete week"
 
     def refresh_data(self) -> None:
-        if self.stored is None and not self.building:  # a sent report does not change
-            self.build()
+        if self.stored is None and not self.building and self.report is not None:
+            self.build(quiet=True)  # a sent report does not change; a refusal stays one
 
     def on_report_built(self, message: ReportBuilt) -> None:
         self.building = False

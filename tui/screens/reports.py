@@ -226,7 +226,7 @@ class ReportsScreen(DataScreen):
                 message.stop()
                 self.report = None
                 self.query_one("#report-heading", Static).update(kind_title(self.kind))
-                self.query_one(ReportView).show(str(message.error))
+                self.query_one(ReportView).show(str(message.error), wrap=True)
                 self._status("Reports are for auditors, the PDT, admins, senior managers and directors")
                 return
             self._status("Not built: see the message")

@@ -32,8 +32,12 @@ class ReportView(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static("", id="report-body", markup=False)
 
-    def show(self, text: str) -> None:
-        self.query_one("#report-body", Static).update(text)
+    def show(self, text: str, *, wrap: bool = False) -> None:
+        """Show ``text``: a report as it is, line for line (wide lines scroll sideways);
+        with ``wrap`` a sentence (a refusal), wrapped to the width of the screen."""
+        body = self.query_one("#report-body", Static)
+        body.set_class(wrap, "-wrap")
+        body.update(text)
 
     @property
     def text(self) -> str:

@@ -1,7 +1,7 @@
 """The Textual application: a thin shell. Screens live in ``tui/screens/``, one per
 module, dialogs in ``tui/dialogs/``, shared widgets in ``tui/widgets/``.
 
-Peer screens are modes (queue, comments, escalations, actions); the audit checklist is
+Peer screens are modes (queue, comments, escalations, actions, reports); the audit checklist is
 pushed on top of the queue. Screens call core through ``tui.workers.run_service`` (a
 thread worker posting a message from ``tui.messages``); every failure that reaches
 the App is shown here, one way (``report_exception``).
@@ -56,6 +56,7 @@ class DipauditApp(App[None]):
         "comments": _screen("tui.screens.comments:CommentsScreen"),
         "escalations": _screen("tui.screens.escalations:EscalationsScreen"),
         "actions": _screen("tui.screens.actions:ActionsScreen"),
+        "reports": _screen("tui.screens.reports:ReportsScreen"),
     }
     # Screen names and the keys that reach them (F-keys and digits survive SSH and tmux).
     SCREENS_NAV = [
@@ -63,6 +64,7 @@ class DipauditApp(App[None]):
         ("comments", "Comment review", "2", "f3"),
         ("escalations", "Escalations", "3", "f4"),
         ("actions", "Action review", "4", "f5"),
+        ("reports", "Reports", "5", "f6"),
     ]
 
     BINDINGS = [

@@ -16,9 +16,12 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:  # names for the fields only: importing this module stays cheap at start-up
+    from pathlib import Path
+
     from core.audit import Audit
     from core.draft import Save
     from core.models import QueueItem, SampleResult
+    from core.reports import Report, StoredReport
 
 # -- every screen ------------------------------------------------------------------
 
@@ -136,3 +139,42 @@ class AuditSubmitted(Message, bubble=False):
     audit: Audit
     recipients: list[dict] = field(default_factory=list)
 
+
+
+# -- the report preview --------------------------------------------------------------
+
+
+@dataclass
+class ReportBuilt(Message, bubble=False):
+    """A report built (or a stored one read back), with its txt rendering to show.
+    ``stored``: the sent report it is, or None for one built now."""
+
+    report: Report
+    text: str
+    stored: StoredReport | None = None
+
+
+@dataclass
+class ReportExported(Message, bubble=False):
+    path: Path
+    fmt: str
+
+
+@dataclass
+class SendChecked(Message, bubble=False):
+    """Who a send by hand would reach (the user may send): ask before sending."""
+
+    kind: str
+    recipients: list[dict]
+
+
+@dataclass
+class ReportSent(Message, bubble=False):
+    stored: StoredReport
+
+
+@dataclass
+class StoredListed(Message, bubble=False):
+    """The reports built for sending, newest first (the history)."""
+
+    rows: list[StoredReport]

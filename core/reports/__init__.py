@@ -35,6 +35,7 @@ from .sending import (
     list_stored,
     queue_due_reports,
     report_recipients,
+    send_recipients,
     send_report,
     sent_message,
     show_stored,
@@ -46,6 +47,6 @@ __all__ = [
     "FORMATS", "KIND_TITLES", "KINDS", "RECIPIENT_ROLE", "SEND_ROLES", "VIEW_ROLES", "Period", "Report", "ReportTemplateProblem",
     "StoredReport", "build_report", "child_label", "compose_report", "default_period", "export_report",
     "format_for", "get_stored", "headline", "latest_slot", "list_stored", "next_slot", "parse_period",
-    "previous_slot", "queue_due_reports", "render_report", "report_recipients", "send_report",
+    "previous_slot", "queue_due_reports", "render_report", "report_recipients", "send_recipients", "send_report",
     "sent_message", "show_stored", "slot_period", "stored_model", "write_report_file",
 ]

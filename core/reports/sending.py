@@ -73,6 +73,23 @@ def report_recipients(ctx: Context, kind: str) -> list[dict]:
     return q.people_with_role(ctx.store, RECIPIENT_ROLE[check_kind(kind)])
 
 
+def _nobody(kind: str) -> str:
+    return (f"nobody to send the {KIND_TITLES[kind]} to: no active person has the"
+            f" {RECIPIENT_ROLE[kind]} role in the people directory")
+
+
+def send_recipients(ctx: Context, kind: str) -> list[dict]:
+    """Who ``send_report`` would send ``kind`` to now, for a confirmation before it (the
+    TUI's "Send now"): refused as ``send_report`` is (admins only, PermissionDenied),
+    and a StateError when nobody has the role."""
+    check_kind(kind)
+    require_role(ctx, *SEND_ROLES, doing=f"send the {KIND_TITLES[kind]}")
+    people = report_recipients(ctx, kind)
+    if not people:
+        raise StateError(_nobody(kind))
+    return people
+
+
 def headline(report: Report) -> dict:
     """The figures a Teams card carries: counts only, never tables or children."""
     t = report.totals
@@ -102,8 +119,7 @@ def _store_and_queue(ctx: Context, report: Report, *, trigger: str, skipped: lis
             return None  # another tick stored this slot first
         people = q.people_with_role(tx, RECIPIENT_ROLE[kind])
         if trigger == "hand" and not people:
-            raise StateError(f"nobody to send the {KIND_TITLES[kind]} to: no active person has the"
-                             f" {RECIPIENT_ROLE[kind]} role in the people directory")
+            raise StateError(_nobody(kind))
         logins = [p["login"] for p in people]
         rid = q.insert_report(tx, {
             "kind": kind, "slot": slot, "period_from": report.from_, "period_to": report.to,
@@ -234,5 +250,5 @@ def export_report(ctx: Context, report: Report, path: str | Path, fmt: str | Non
 
 
 __all__ = ["RECIPIENT_ROLE", "SEND_ROLES", "StoredReport", "export_report", "get_stored", "headline",
-           "list_stored", "queue_due_reports", "report_recipients", "send_report", "sent_message",
+           "list_stored", "queue_due_reports", "report_recipients", "send_recipients", "send_report", "sent_message",
            "show_stored", "stored_model", "write_report_file"]

@@ -10,4 +10,6 @@ the draw and shows its result in place.
 - ``comment_form.CommentForm``: a comment or query, possibly on someone's behalf.
 - ``draw.DrawScreen``: the draw form and its result.
 - ``help.HelpScreen``: the keys of the screen underneath.
+- ``export.ExportDialog``: a file and a format to export a report to.
+- ``report_history.ReportHistory``: the reports sent; pick one to read as sent.
 """

@@ -12,7 +12,7 @@ HELP = """\
 # dipaudit help
 
 **Screens** (press the digit or F-key from anywhere):
-`1`/`F2` sample queue · `2`/`F3` comment review · `3`/`F4` escalations · `4`/`F5` action review
+`1`/`F2` sample queue · `2`/`F3` comment review · `3`/`F4` escalations · `4`/`F5` action review · `5`/`F6` reports
 
 **Everywhere**: `F1` or `?` this help · `ctrl+p` command palette · `q` quit (drafts are already saved)
 

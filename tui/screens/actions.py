@@ -17,17 +17,26 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from core import actions as action_service
 from core.clock import show, show_short, today
+from core.context import Context
 from core.models import ActionForReview
 from core.vocabulary import ACTION_STATUS_LABELS
 
 from ..dialogs.date_prompt import DatePrompt
 from ..dialogs.text_prompt import TextPrompt
+from ..messages import ActionsLoaded
 from .followup_base import FollowupScreen, refill, selected_key
 
 
 def _status(status: str) -> str:
     """An action's status or review outcome, inside a sentence ('status open', 'not completed')."""
     return ACTION_STATUS_LABELS.get(status, status).lower()
+
+
+def read_actions(ctx: Context, due_only: bool) -> ActionsLoaded:
+    """The open actions (core orders them: reviews due first, then overdue, then by due
+    date), today and the new due date a 'not completed' review would suggest."""
+    rows = action_service.list_actions(ctx, due_only=due_only)
+    return ActionsLoaded(rows, today(ctx.clock), action_service.suggest_new_due(ctx))
 
 
 class ActionsScreen(FollowupScreen):
@@ -61,17 +70,15 @@ class ActionsScreen(FollowupScreen):
         key = selected_key(self.query_one("#actions_table", DataTable))
         return self.rows.get(key) if key else None
 
-    def fetch(self) -> dict:
-        # core orders them: reviews due first, then overdue, then by due date
-        rows = action_service.list_actions(self.ctx, due_only=self.due_only)
-        return {"rows": rows, "today": today(self.ctx.clock), "suggested": action_service.suggest_new_due(self.ctx)}
+    def refresh_data(self) -> None:
+        self.load(read_actions, self.due_only)
 
-    def show_data(self, data: dict) -> None:
+    def on_actions_loaded(self, data: ActionsLoaded) -> None:
         table = self.query_one("#actions_table", DataTable)
         keep = selected_key(table)
-        self.rows = {str(r.action_id): r for r in data["rows"]}
+        self.rows = {str(r.action_id): r for r in data.rows}
         cells = []
-        for r in data["rows"]:
+        for r in data.rows:
             flags = []
             if r.review_is_due:
                 flags.append("review due")
@@ -93,8 +100,8 @@ class ActionsScreen(FollowupScreen):
         refill(table, cells, keep)
         heading = "Actions whose review is due" if self.due_only else "Recommended actions: reviews due first"
         self.query_one("#actions_heading", Static).update(heading)
-        self._today = data["today"]
-        self._suggested = data["suggested"]
+        self._today = data.today
+        self._suggested = data.suggested
         self._show_detail()
 
     @on(DataTable.RowHighlighted, "#actions_table")

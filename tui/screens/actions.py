@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from core import actions as action_service
-from core.clock import show, show_short, today
+from core.clock import show, show_date, show_short, today
 from core.context import Context
 from core.models import ActionForReview
 from core.vocabulary import ACTION_STATUS_LABELS
@@ -154,7 +154,7 @@ class ActionsScreen(FollowupScreen):
         suggestion = self._suggested  # core.actions.suggest_new_due: working days from today
         self.app.push_screen(DatePrompt(
             f"Action {action_id} not completed: new due date", suggestion,
-            hint=f"Suggested: {suggestion:%a %d %b %Y}, "
+            hint=f"Suggested: {show_date(suggestion)}, "
                  f"{self.ctx.settings.workflow.action_due_working_days} working days on",
             not_before=self._today + timedelta(days=1)), got_date)
 

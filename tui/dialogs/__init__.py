@@ -10,4 +10,6 @@ the draw and shows its result in place.
 - ``comment_form.CommentForm``: a comment or query, possibly on someone's behalf.
 - ``draw.DrawScreen``: the draw form and its result.
 - ``help.HelpScreen``: the keys of the screen underneath.
+- ``reassign``: ``reassign_choices`` (who may take the work: admins only) and
+  ``reassign_prompt`` (the new holder's login), for the queue and action screens.
 """

@@ -19,11 +19,13 @@ from core import actions as action_service
 from core.clock import show, show_date, show_short, today
 from core.context import Context
 from core.models import ActionForReview
-from core.vocabulary import ACTION_STATUS_LABELS
+from core.vocabulary import ACTION_STATUS_LABELS, OWNER_ROLE_LABELS
 
 from ..dialogs.date_prompt import DatePrompt
+from ..dialogs.reassign import reassign_choices, reassign_prompt
 from ..dialogs.text_prompt import TextPrompt
-from ..messages import ActionsLoaded
+from ..messages import ActionReassigned, ActionsLoaded, ColleaguesLoaded
+from ..workers import run_service
 from .followup_base import FollowupScreen, refill, selected_key
 
 
@@ -47,6 +49,7 @@ class ActionsScreen(FollowupScreen):
         Binding("n", "review('not_completed')", "Not completed", id="actions_not_completed"),
         Binding("x", "review('not_needed')", "Not needed", id="actions_not_needed"),
         Binding("d", "toggle_due", "Due only", id="actions_due_only"),
+        Binding("R", "reassign", "Reassign (admins)", id="actions_reassign", show=False),
     ]
 
     def __init__(self) -> None:
@@ -158,6 +161,36 @@ class ActionsScreen(FollowupScreen):
                  f"{self.ctx.settings.workflow.action_due_working_days} working days on",
             not_before=self._today + timedelta(days=1)), got_date)
 
+    # -- reassigning (admins) ---------------------------------------------------
+    def action_reassign(self) -> None:
+        """Give the highlighted action to another owner with its role (a leaver's, a mover's)."""
+        row = self.current()
+        if row is None:
+            self.app.show_error("No action is selected.")
+            return
+        action_id = row.action_id
+        run_service(self, reassign_choices, row.owner_role, doing="reassign an action", request="colleagues",
+                    title="Not reassigned", done=lambda people: ColleaguesLoaded("action", action_id, people))
+
+    def on_colleagues_loaded(self, message: ColleaguesLoaded) -> None:
+        row = self.rows.get(str(message.item_id))
+        if row is None:
+            return  # closed meanwhile
+        action_id = row.action_id
+
+        def chosen(login: str | None) -> None:
+            if login:
+                run_service(self, action_service.reassign, action_id, login, request="change",
+                            title="Not reassigned", done=ActionReassigned)
+
+        role = OWNER_ROLE_LABELS.get(row.owner_role, row.owner_role)
+        self.app.push_screen(reassign_prompt(f"Reassign action {action_id} (child {row.child_id}, now {row.owner}'s)",
+                                             role, message.people, row.owner), chosen)
+
+    def on_action_reassigned(self, message: ActionReassigned) -> None:
+        self.notify(f"Action {message.action.action_id} is now {message.action.owner}'s", timeout=4)
+        self.refresh_data()
+
     def action_toggle_due(self) -> None:
         self.due_only = not self.due_only
         self.refresh_data()
@@ -169,5 +202,6 @@ class ActionsScreen(FollowupScreen):
             ("Action review: not completed", "With a new due date (key n)",
              lambda: self.action_review("not_completed")),
             ("Action review: no longer needed", "Key x", lambda: self.action_review("not_needed")),
+            ("Action review: reassign", "Give the action to another owner: admins (key R)", self.action_reassign),
             ("Action review: due only", "Show only actions whose review is due (key d)", self.action_toggle_due),
         ]

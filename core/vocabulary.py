@@ -23,6 +23,10 @@ COHORT_LABELS = {
     "cla": "Child looked after",
     "cin": "Child in need",
 }
+# The same, short and plural, in a list of what a sampling tier holds:
+# "Tier 1 (unborn, CP plan, care leavers)" (the draw form).
+COHORT_SHORT_LABELS = {"unborn": "unborn", "cp": "CP plan", "care_leaver": "care leavers",
+                       "cla": "looked after", "cin": "in need"}
 
 # Canonical case-note kinds used by the rules; councils map their own names onto them.
 NOTE_KINDS = ("covid", "virtual_contact", "communication", "management_oversight", "qa_audit", "other")
@@ -88,9 +92,13 @@ MET_OR_NA = ("met", "not_applicable")
 # Ratings the guidance expects to be backed by evidence of the gap.
 NEEDS_EVIDENCE = ("not_met", "partly_met")
 
-# Who owns a recommended action, and how the case note and the submit dialog name them.
+# Who owns a recommended action, and how the case note names them.
 OWNER_ROLES = ("worker", "manager")
 OWNER_ROLE_LABELS = {"worker": "social worker", "manager": "supervising manager"}
+# Who an action's owner is, on the checklist's one-word toggle button.
+OWNER_ROLE_BUTTONS = {"worker": "Worker", "manager": "Manager"}
+# Whom a submission alerts, after their name: "Wendy Worker (w1), worker".
+RECIPIENT_ROLE_LABELS = {"worker": "worker", "manager": "supervising manager"}
 
 # --- comments -----------------------------------------------------------------------
 COMMENT_STATUSES = ("noted", "open", "resolved")  # open and resolved: queries
@@ -121,4 +129,8 @@ ACTION_STATUS_LABELS = {"open": "Open", "completed": "Completed", "not_completed
 OUTCOME_LABELS = {k: ACTION_STATUS_LABELS[k] for k in OUTCOMES}
 
 # --- notifications ------------------------------------------------------------------
+# The work a person holds (``core.people.list_people``), as ``dipaudit people`` counts it.
+OPEN_ITEM_LABELS = {"queue_item": "queue", "draft_audit": "draft", "action": "action",
+                    "escalation": "escalation waiting", "escalation_raised": "escalation raised"}
+
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead")

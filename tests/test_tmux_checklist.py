@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 
 import pytest
 from tmux_driver import DEADLINE, Tmux, eventually, requires_tmux
@@ -100,6 +101,31 @@ def test_hangup_straight_after_typing_still_saves(tui_ctx, db_path):
     # And the program is gone: never left asleep with the database open once its terminal is.
     assert eventually(lambda: not running(pid), timeout=HANGUP_GRACE_SECONDS + 5 + DEADLINE)
 
+
+
+@requires_tmux
+def test_tmux_kill_server_saves_the_draft_and_ends_dipaudit(tui_ctx, db_path):
+    """``tmux kill-server`` while the checklist is open (every session gone at once, as
+    when a machine's tmux is restarted): what was typed is saved and no dipaudit process
+    is left behind with the database open."""
+    seed_queue(tui_ctx)
+    socket = f"dipaudit-kill-{uuid.uuid4().hex[:8]}"  # its own server: the shared one serves other tests
+    term = Tmux.dipaudit(db_path, user="auditor1", now="2020-04-27T10:00", size=(80, 24), socket=socket)
+    with term:
+        term.wait_for("C001")
+        term.press("Enter")
+        term.wait_for("saved 10:00:00")
+        term.press("o")
+        term.type("Typed before the server went")
+        term.wait_for("Typed before the server went")
+        pid = term.pid()
+        term.kill_server()
+
+    def saved():
+        return tui_ctx.store.scalar("SELECT overview FROM audits WHERE child_id = 'C001'")
+
+    assert eventually(lambda: saved() == "Typed before the server went")
+    assert eventually(lambda: not running(pid), timeout=HANGUP_GRACE_SECONDS + 5 + DEADLINE)
 
 def running(pid: int) -> bool:
     try:

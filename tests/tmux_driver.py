@@ -60,8 +60,10 @@ def eventually(check, timeout: float = DEADLINE):
 class Tmux:
     """One detached tmux session running one command."""
 
-    def __init__(self, command: str, *, size: tuple[int, int] = (120, 40), env: dict | None = None):
+    def __init__(self, command: str, *, size: tuple[int, int] = (120, 40), env: dict | None = None,
+                 socket: str = SOCKET):
         self.name = f"dipaudit-test-{uuid.uuid4().hex[:10]}"
+        self.socket = socket  # a server of its own for a test that kills the server
         self.size = size
         self.command = command
         self.env = {**os.environ, "TEXTUAL_ANIMATIONS": "none", "TERM": "xterm-256color", **(env or {})}
@@ -69,7 +71,7 @@ class Tmux:
 
     @classmethod
     def dipaudit(cls, db: Path, *, user: str, now: str | None = None, args: str = "",
-                 size: tuple[int, int] = (120, 40), env: dict | None = None) -> Tmux:
+                 size: tuple[int, int] = (120, 40), env: dict | None = None, socket: str = SOCKET) -> Tmux:
         """A session running ``dipaudit --db DB --user USER [--now NOW] [ARGS]``."""
         # Given on the command line: a tmux server started earlier (another test, another run)
         # hands its panes its own environment, which may lack the suite's act_as.
@@ -80,7 +82,7 @@ class Tmux:
             cmd += f" --now {shlex.quote(now)}"
         if args:
             cmd += " " + args
-        return cls(cmd, size=size, env=env)
+        return cls(cmd, size=size, env=env, socket=socket)
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> Tmux:
@@ -106,6 +108,12 @@ class Tmux:
 
     def kill(self) -> None:
         self._tmux("kill-session", "-t", self.name, check=False)
+
+    def kill_server(self) -> None:
+        """``tmux kill-server``: every session of this server at once (only for a Tmux made
+        with a ``socket`` of its own: the shared one serves the other tests running)."""
+        assert self.socket != SOCKET, "kill_server needs a socket of its own"
+        self._tmux("kill-server", check=False)
 
     def __enter__(self) -> Tmux:
         return self.start()
@@ -162,5 +170,5 @@ class Tmux:
 
     def _tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         # A private server socket: never touches the user's own tmux sessions.
-        return subprocess.run([TMUX, "-L", SOCKET, *args], env=self.env, capture_output=True,
+        return subprocess.run([TMUX, "-L", self.socket, *args], env=self.env, capture_output=True,
                               text=True, check=check)

@@ -172,10 +172,18 @@ def tui_ctx(ctx: Context) -> Context:
                    os_login="tester")
 
 
-def make_app(ctx: Context, **kwargs):
-    """The real app from the one factory, with the periodic tick off (deterministic)."""
+def make_app(ctx: Context, *, scheduler_delivering: bool = True, **kwargs):
+    """The real app from the one factory, with the periodic tick off (deterministic).
+
+    ``scheduler_delivering``: first record a delivering scheduler run at the clock's time
+    (``core.health.record_run``), as on an install whose ``dipaudit tick`` runs, so the
+    "Alerts are not going out" banner stays hidden; False leaves the database as it is
+    (tests of the banner)."""
+    from core.health import record_run
     from tui.app import create_app
 
+    if scheduler_delivering:
+        record_run(ctx, delivered=True)
     kwargs.setdefault("tick_seconds", None)
     return create_app(ctx, **kwargs)
 

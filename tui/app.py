@@ -28,7 +28,9 @@ from core.context import Context
 from .commands import ScreenCommands
 from .compat import KeysAhead, redraw_rows_after_measuring
 from .dialogs.help import HelpScreen
-from .messages import DataChanged, ServiceFailed
+from .messages import DataChanged, SchedulerChecked, ServiceFailed
+from .screens.base import DataScreen
+from .workers import run_service
 
 # After a hang-up, how long closing may take beyond the database's busy timeout before
 # the process ends itself (see DipauditApp._hang_up).
@@ -83,6 +85,7 @@ class DipauditApp(App[None]):
         self.tick_seconds = tick_seconds
         self.tick_timer = None
         self.keys_ahead = KeysAhead(self)
+        self.scheduler_health = None  # what core.health.scheduler_health last said (the banner)
         self.sub_title = f"{ctx.user} · {ctx.store.path}"
         keymap = dict(ctx.settings.keys)
         if keymap:
@@ -92,6 +95,7 @@ class DipauditApp(App[None]):
         self.theme = "textual-dark"
         self.switch_mode("queue")
         self._exit_on_hangup()
+        self.check_scheduler()
         # Long-lived objects (Textual, the first screen) out of the collector's way:
         # measured full-GC pauses of 40-200 ms while scrolling (bench/bench_tui.py).
         self.call_after_refresh(gc.freeze)
@@ -144,6 +148,19 @@ class DipauditApp(App[None]):
     def _after_tick(self) -> None:
         """Tell the active screen its data may have changed (a ``DataScreen`` reads again)."""
         self.screen.post_message(DataChanged())
+        self.check_scheduler()
+
+    def check_scheduler(self) -> None:
+        """Whether alerts are going out (``core.health.scheduler_health``), read in a
+        worker: the banner of the active screen says so while they are not."""
+        from core.health import scheduler_health
+
+        run_service(self, scheduler_health, done=SchedulerChecked)
+
+    def on_scheduler_checked(self, message: SchedulerChecked) -> None:
+        self.scheduler_health = message.health
+        if isinstance(self.screen, DataScreen):
+            self.screen.show_scheduler_health(message.health)
 
     async def on_event(self, event: events.Event) -> None:
         # Keys typed ahead of a focus change follow the focus (see tui.compat).

@@ -16,11 +16,21 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:  # names for the fields only: importing this module stays cheap at start-up
+    from datetime import date, datetime
     from pathlib import Path
 
     from core.audit import Audit
     from core.draft import Save
-    from core.models import QueueItem, SampleResult
+    from core.models import (
+        ActionForReview,
+        AuditInWindow,
+        Comment,
+        Escalation,
+        EscalationStep,
+        QueueItem,
+        SampleResult,
+        SchedulerHealth,
+    )
     from core.reports import Report, StoredReport
 
 # -- every screen ------------------------------------------------------------------
@@ -40,6 +50,14 @@ class ServiceFailed(Message):
 class DataChanged(Message, bubble=False):
     """The data may have changed under the screen (the App's scheduler tick ran):
     a ``DataScreen`` reads its rows again."""
+
+
+@dataclass
+class SchedulerChecked(Message, bubble=False):
+    """What ``core.health.scheduler_health`` found (after a tick, and on mount): the
+    active screen's banner shows it."""
+
+    health: SchedulerHealth
 
 
 @dataclass
@@ -67,6 +85,21 @@ class QueueItemChanged(Message, bubble=False):
 
     verb: str
     queue_id: int
+
+
+@dataclass
+class QueueItemReassigned(Message, bubble=False):
+    item: QueueItem
+
+
+@dataclass
+class ColleaguesLoaded(Message, bubble=False):
+    """Who a queue item or an action may be reassigned to (``what`` says which, ``item_id``
+    which one): active people with the role for it, ``[(login, label)]``."""
+
+    what: str
+    item_id: int
+    people: list[tuple[str, str]]
 
 
 @dataclass
@@ -139,6 +172,65 @@ class AuditSubmitted(Message, bubble=False):
     audit: Audit
     recipients: list[dict] = field(default_factory=list)
 
+
+
+# -- the follow-up screens (comments, escalations, actions) ---------------------------
+
+
+@dataclass
+class FollowupChanged(Message, bubble=False):
+    """A change a follow-up screen asked for was recorded; ``done`` is the toast."""
+
+    done: str
+
+
+@dataclass
+class CommentWindowLoaded(Message, bubble=False):
+    """The audits in their comment window and the comments of the one ``chosen``."""
+
+    audits: list[AuditInWindow]
+    chosen: int | None
+    comments: list[Comment]
+
+
+@dataclass
+class CommentsLoaded(Message, bubble=False):
+    audit_id: int
+    comments: list[Comment]
+
+
+@dataclass
+class OverviewLoaded(Message, bubble=False):
+    """An audit's overview, read to be amended."""
+
+    audit_id: int
+    overview: str
+
+
+@dataclass
+class EscalationsLoaded(Message, bubble=False):
+    rows: list[Escalation]
+    chosen: int | None
+    steps: list[EscalationStep]
+    now: datetime
+
+
+@dataclass
+class TimelineLoaded(Message, bubble=False):
+    escalation_id: int
+    steps: list[EscalationStep]
+
+
+@dataclass
+class ActionsLoaded(Message, bubble=False):
+    rows: list[ActionForReview]
+    today: date
+    suggested: date
+
+
+@dataclass
+class ActionReassigned(Message, bubble=False):
+    action: ActionForReview
 
 
 # -- the report preview --------------------------------------------------------------

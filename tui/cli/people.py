@@ -6,15 +6,14 @@ from collections import Counter
 
 import click
 
-from . import CliState, cli, emit_json, pass_state, table
+from core.vocabulary import OPEN_ITEM_LABELS
 
-KIND_WORDS = {"queue_item": "queue", "draft_audit": "draft", "action": "action",
-              "escalation": "escalation waiting", "escalation_raised": "escalation raised"}
+from . import CliState, cli, emit_json, pass_state, table
 
 
 def _open(items) -> str:
     counts = Counter(i.kind for i in items)
-    return ", ".join(f"{counts[k]} {word}" for k, word in KIND_WORDS.items() if counts[k])
+    return ", ".join(f"{counts[k]} {word}" for k, word in OPEN_ITEM_LABELS.items() if counts[k])
 
 
 @cli.command("people")

@@ -12,4 +12,6 @@ the draw and shows its result in place.
 - ``help.HelpScreen``: the keys of the screen underneath.
 - ``export.ExportDialog``: a file and a format to export a report to.
 - ``report_history.ReportHistory``: the reports sent; pick one to read as sent.
+- ``reassign``: ``reassign_choices`` (who may take the work: admins only) and
+  ``reassign_prompt`` (the new holder's login), for the queue and action screens.
 """

@@ -17,19 +17,17 @@ from textual.widgets import Button, Checkbox, Input, Label, SelectionList, Stati
 from core.errors import DipauditError
 from core.models import SampleResult
 from core.people import list_teams
+from core.vocabulary import COHORT_SHORT_LABELS
 
 from ..messages import SampleDrawn, ServiceFailed, TeamsLoaded
 from ..workers import run_service
-
-COHORT_LABELS = {"unborn": "unborn", "cp": "CP plan", "care_leaver": "care leavers",
-                 "cla": "looked after", "cin": "in need"}
 
 
 def tier_labels(settings) -> dict[int, str]:
     """``{1: "Tier 1 (unborn, CP plan, care leavers)", ...}`` from the configured tiers."""
     tiers: dict[int, list[str]] = {}
     for cohort, tier in settings.sampling.tiers.items():
-        tiers.setdefault(tier, []).append(COHORT_LABELS.get(cohort, cohort))
+        tiers.setdefault(tier, []).append(COHORT_SHORT_LABELS.get(cohort, cohort))
     tiers.setdefault(3, [])  # an unmapped cohort falls in tier 3
     return {t: f"Tier {t}" + (f" ({', '.join(c)})" if c else "") for t, c in sorted(tiers.items())}
 

@@ -16,18 +16,29 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from core import actions as action_service
-from core.clock import show, show_short, today
+from core.clock import show, show_date, show_short, today
+from core.context import Context
 from core.models import ActionForReview
-from core.vocabulary import ACTION_STATUS_LABELS
+from core.vocabulary import ACTION_STATUS_LABELS, OWNER_ROLE_LABELS
 
 from ..dialogs.date_prompt import DatePrompt
+from ..dialogs.reassign import reassign_choices, reassign_prompt
 from ..dialogs.text_prompt import TextPrompt
+from ..messages import ActionReassigned, ActionsLoaded, ColleaguesLoaded
+from ..workers import run_service
 from .followup_base import FollowupScreen, refill, selected_key
 
 
 def _status(status: str) -> str:
     """An action's status or review outcome, inside a sentence ('status open', 'not completed')."""
     return ACTION_STATUS_LABELS.get(status, status).lower()
+
+
+def read_actions(ctx: Context, due_only: bool) -> ActionsLoaded:
+    """The open actions (core orders them: reviews due first, then overdue, then by due
+    date), today and the new due date a 'not completed' review would suggest."""
+    rows = action_service.list_actions(ctx, due_only=due_only)
+    return ActionsLoaded(rows, today(ctx.clock), action_service.suggest_new_due(ctx))
 
 
 class ActionsScreen(FollowupScreen):
@@ -38,6 +49,7 @@ class ActionsScreen(FollowupScreen):
         Binding("n", "review('not_completed')", "Not completed", id="actions_not_completed"),
         Binding("x", "review('not_needed')", "Not needed", id="actions_not_needed"),
         Binding("d", "toggle_due", "Due only", id="actions_due_only"),
+        Binding("R", "reassign", "Reassign (admins)", id="actions_reassign", show=False),
     ]
 
     def __init__(self) -> None:
@@ -61,17 +73,15 @@ class ActionsScreen(FollowupScreen):
         key = selected_key(self.query_one("#actions_table", DataTable))
         return self.rows.get(key) if key else None
 
-    def fetch(self) -> dict:
-        # core orders them: reviews due first, then overdue, then by due date
-        rows = action_service.list_actions(self.ctx, due_only=self.due_only)
-        return {"rows": rows, "today": today(self.ctx.clock), "suggested": action_service.suggest_new_due(self.ctx)}
+    def refresh_data(self) -> None:
+        self.load(read_actions, self.due_only)
 
-    def show_data(self, data: dict) -> None:
+    def on_actions_loaded(self, data: ActionsLoaded) -> None:
         table = self.query_one("#actions_table", DataTable)
         keep = selected_key(table)
-        self.rows = {str(r.action_id): r for r in data["rows"]}
+        self.rows = {str(r.action_id): r for r in data.rows}
         cells = []
-        for r in data["rows"]:
+        for r in data.rows:
             flags = []
             if r.review_is_due:
                 flags.append("review due")
@@ -93,8 +103,8 @@ class ActionsScreen(FollowupScreen):
         refill(table, cells, keep)
         heading = "Actions whose review is due" if self.due_only else "Recommended actions: reviews due first"
         self.query_one("#actions_heading", Static).update(heading)
-        self._today = data["today"]
-        self._suggested = data["suggested"]
+        self._today = data.today
+        self._suggested = data.suggested
         self._show_detail()
 
     @on(DataTable.RowHighlighted, "#actions_table")
@@ -147,9 +157,39 @@ class ActionsScreen(FollowupScreen):
         suggestion = self._suggested  # core.actions.suggest_new_due: working days from today
         self.app.push_screen(DatePrompt(
             f"Action {action_id} not completed: new due date", suggestion,
-            hint=f"Suggested: {suggestion:%a %d %b %Y}, "
+            hint=f"Suggested: {show_date(suggestion)}, "
                  f"{self.ctx.settings.workflow.action_due_working_days} working days on",
             not_before=self._today + timedelta(days=1)), got_date)
+
+    # -- reassigning (admins) ---------------------------------------------------
+    def action_reassign(self) -> None:
+        """Give the highlighted action to another owner with its role (a leaver's, a mover's)."""
+        row = self.current()
+        if row is None:
+            self.app.show_error("No action is selected.")
+            return
+        action_id = row.action_id
+        run_service(self, reassign_choices, row.owner_role, doing="reassign an action", request="colleagues",
+                    title="Not reassigned", done=lambda people: ColleaguesLoaded("action", action_id, people))
+
+    def on_colleagues_loaded(self, message: ColleaguesLoaded) -> None:
+        row = self.rows.get(str(message.item_id))
+        if row is None:
+            return  # closed meanwhile
+        action_id = row.action_id
+
+        def chosen(login: str | None) -> None:
+            if login:
+                run_service(self, action_service.reassign, action_id, login, request="change",
+                            title="Not reassigned", done=ActionReassigned)
+
+        role = OWNER_ROLE_LABELS.get(row.owner_role, row.owner_role)
+        self.app.push_screen(reassign_prompt(f"Reassign action {action_id} (child {row.child_id}, now {row.owner}'s)",
+                                             role, message.people, row.owner), chosen)
+
+    def on_action_reassigned(self, message: ActionReassigned) -> None:
+        self.notify(f"Action {message.action.action_id} is now {message.action.owner}'s", timeout=4)
+        self.refresh_data()
 
     def action_toggle_due(self) -> None:
         self.due_only = not self.due_only
@@ -162,5 +202,6 @@ class ActionsScreen(FollowupScreen):
             ("Action review: not completed", "With a new due date (key n)",
              lambda: self.action_review("not_completed")),
             ("Action review: no longer needed", "Key x", lambda: self.action_review("not_needed")),
+            ("Action review: reassign", "Give the action to another owner: admins (key R)", self.action_reassign),
             ("Action review: due only", "Show only actions whose review is due (key d)", self.action_toggle_due),
         ]

@@ -34,7 +34,7 @@ from core.audit import RatingEntry
 from core.clock import local
 from core.context import Context
 from core.draft import Draft, Form, Save
-from core.vocabulary import RATINGS
+from core.vocabulary import RATINGS, RECIPIENT_ROLE_LABELS
 from core.workdays import suggest_due
 
 from ..dialogs.submit import ConflictDialog, GapsDialog, SubmitConfirm
@@ -60,7 +60,6 @@ from ..widgets.standards_list import StandardsList
 from ..workers import run_service
 
 RATE = Binding.Group("Rate", compact=True)
-ROLE_NAMES = {"worker": "worker", "manager": "supervising manager"}
 
 
 # -- what the workers run (core reads and writes; no widget here) -------------------
@@ -92,8 +91,8 @@ def submit(ctx: Context, audit_id: int) -> tuple[audits.Audit, list[dict]]:
 
 def recipient_lines(recipients: list[dict]) -> list[str]:
     """'Wendy Worker (w1), worker' for each person a submission alerts."""
-    return [f"{r['name']} ({r['login']}), {ROLE_NAMES[r['role']]}" if r["name"] != r["login"]
-            else f"{r['login']}, {ROLE_NAMES[r['role']]}" for r in recipients if r["alerted"]]
+    return [f"{r['name']} ({r['login']}), {RECIPIENT_ROLE_LABELS[r['role']]}" if r["name"] != r["login"]
+            else f"{r['login']}, {RECIPIENT_ROLE_LABELS[r['role']]}" for r in recipients if r["alerted"]]
 
 
 class ChecklistScreen(Screen):

@@ -9,25 +9,39 @@ response, and finalises once no query is open.
 
 from __future__ import annotations
 
-import importlib
-
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
-from textual.worker import get_current_worker
 
 from core import comments as comment_service
 from core.audit import audits_in_window, fill_audit, finalise_audit, get_audit
 from core.clock import show_short, span
 from core.comments import list_comments
+from core.context import Context
 from core.models import AuditInWindow, Comment
 from core.vocabulary import COMMENT_STATUS_LABELS
 
 from ..dialogs.comment_form import CommentDraft, CommentForm
 from ..dialogs.confirm import ConfirmScreen
 from ..dialogs.text_prompt import TextPrompt
+from ..messages import CommentsLoaded, CommentWindowLoaded, OverviewLoaded
+from ..workers import run_service
 from .followup_base import FollowupScreen, refill, selected_key
+
+
+def read_window(ctx: Context, keep: int | None) -> CommentWindowLoaded:
+    """The audits in their comment window and the comments of the one to show: ``keep``
+    while it is still in the window, else the first."""
+    audits = audits_in_window(ctx)
+    ids = [a.audit_id for a in audits]
+    chosen = keep if keep in ids else (ids[0] if ids else None)
+    comments = list_comments(ctx, chosen) if chosen is not None else []
+    return CommentWindowLoaded(audits, chosen, comments)
+
+
+def read_overview(ctx: Context, audit_id: int) -> str:
+    return get_audit(ctx, audit_id).overview
 
 
 class CommentsScreen(FollowupScreen):
@@ -47,6 +61,7 @@ class CommentsScreen(FollowupScreen):
         super().__init__()
         self.audits: dict[str, AuditInWindow] = {}
         self.comments: dict[str, Comment] = {}
+        self._cursor_audit: int | None = None  # the audit whose comments are shown
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -65,26 +80,16 @@ class CommentsScreen(FollowupScreen):
         key = selected_key(self.query_one("#window_table", DataTable))
         return self.audits.get(key) if key else None
 
-    def fetch(self) -> dict:
-        audits = audits_in_window(self.ctx)
-        keep = self._selected_audit_id()
-        ids = [a.audit_id for a in audits]
-        chosen = keep if keep in ids else (ids[0] if ids else None)
-        comments = list_comments(self.ctx, chosen) if chosen is not None else []
-        return {"audits": audits, "chosen": chosen, "comments": comments}
+    def refresh_data(self) -> None:
+        self.load(read_window, self._cursor_audit)
 
-    def _selected_audit_id(self) -> int | None:
-        # Read from the thread: the dict is only replaced (never mutated) on the main thread.
-        audit = getattr(self, "_cursor_audit", None)
-        return audit
-
-    def show_data(self, data: dict) -> None:
+    def on_comment_window_loaded(self, message: CommentWindowLoaded) -> None:
         table = self.query_one("#window_table", DataTable)
-        self.audits = {str(a.audit_id): a for a in data["audits"]}
-        rows = [(str(a.audit_id), self._audit_cells(a)) for a in data["audits"]]
-        keep = str(data["chosen"]) if data["chosen"] is not None else None
+        self.audits = {str(a.audit_id): a for a in message.audits}
+        rows = [(str(a.audit_id), self._audit_cells(a)) for a in message.audits]
+        keep = str(message.chosen) if message.chosen is not None else None
         refill(table, rows, keep)
-        self._show_comments(data["chosen"], data["comments"])
+        self._show_comments(message.chosen, message.comments)
 
     def _audit_cells(self, a: AuditInWindow) -> list:
         left = a.seconds_left
@@ -128,22 +133,13 @@ class CommentsScreen(FollowupScreen):
         if key is None:
             return
         audit_id = int(key)
-        if audit_id != getattr(self, "_cursor_audit", None):
+        if audit_id != self._cursor_audit:
             self._cursor_audit = audit_id
-            self._load_comments(audit_id)
+            run_service(self, list_comments, audit_id, request="comments",
+                        done=lambda rows: CommentsLoaded(audit_id, rows))
 
-    def _load_comments(self, audit_id: int) -> None:
-        self.run_worker(lambda: self._fetch_comments(audit_id), thread=True, exclusive=True,
-                        group="comments-detail", exit_on_error=False)
-
-    def _fetch_comments(self, audit_id: int) -> None:
-        try:
-            rows = list_comments(self.ctx, audit_id)
-        except Exception as exc:
-            self.app.call_from_thread(self.app.show_error, str(exc))
-            return
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_comments, audit_id, rows)
+    def on_comments_loaded(self, message: CommentsLoaded) -> None:
+        self._show_comments(message.audit_id, message.comments)
 
     # -- actions ---------------------------------------------------------------
     def _need_audit(self) -> AuditInWindow | None:
@@ -204,24 +200,18 @@ class CommentsScreen(FollowupScreen):
         audit = self._need_audit()
         if audit is None:
             return
-        try:
-            checklist = importlib.import_module("tui.screens.checklist").ChecklistScreen
-        except (ImportError, AttributeError):
-            self.app.show_error("The checklist screen is not installed.")
-            return
-        self.app.push_screen(checklist(audit.audit_id))
+        from .checklist import ChecklistScreen  # loads when first needed
 
-    @work(thread=True, exclusive=True, group="comments-amend", exit_on_error=False)
+        self.app.push_screen(ChecklistScreen(audit.audit_id))
+
     def _amend_overview(self, audit_id: int) -> None:
-        """Fallback amendment: rewrite the overview, with the reason (the change is an event)."""
-        try:
-            overview = get_audit(self.ctx, audit_id).overview
-        except Exception as exc:
-            self.app.call_from_thread(self.app.show_error, str(exc))
-            return
-        self.app.call_from_thread(self._ask_amendment, audit_id, overview)
+        """Amendment: rewrite the overview, with the reason (the change is an event)."""
+        run_service(self, read_overview, audit_id, request="amend",
+                    done=lambda overview: OverviewLoaded(audit_id, overview))
 
-    def _ask_amendment(self, audit_id: int, overview: str) -> None:
+    def on_overview_loaded(self, message: OverviewLoaded) -> None:
+        audit_id, overview = message.audit_id, message.overview
+
         def got_overview(text: str | None) -> None:
             if not text:
                 return

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
-from textual.worker import get_current_worker
 
 from core import escalation as escalation_service
 from core.clock import from_iso, show_short, span
+from core.context import Context
 from core.models import Escalation, EscalationStep
 from core.vocabulary import LEVEL_LABELS
 
 from ..dialogs.confirm import ConfirmScreen
 from ..dialogs.text_prompt import TextPrompt
+from ..messages import EscalationsLoaded, TimelineLoaded
 from ..widgets.escalation_timeline import EscalationTimeline
+from ..workers import run_service
 from .followup_base import FollowupScreen, refill, selected_key
 
 PHONED = {"reached": "reached", "r": "reached", "no-answer": "no-answer", "n": "no-answer",
@@ -37,6 +39,17 @@ def due_text(esc: Escalation, now: datetime) -> tuple[str, bool]:
     if esc.status != "open" or respond_by is None:
         return ("responded" if esc.status == "responded" else "-", False)
     return (f"{span((respond_by - now).total_seconds())} left", False)
+
+
+def read_escalations(ctx: Context, keep: int | None, include_closed: bool) -> EscalationsLoaded:
+    """The escalations (open first, by respond-by) and the timeline of the one to show:
+    ``keep`` while it is listed, else the first."""
+    rows = escalation_service.list_escalations(ctx, include_closed=include_closed)
+    rows.sort(key=lambda r: (r.status == "closed", r.respond_by or "9999", r.escalation_id))
+    ids = [r.escalation_id for r in rows]
+    chosen = keep if keep in ids else (ids[0] if ids else None)
+    steps = escalation_service.escalation_timeline(ctx, chosen) if chosen is not None else []
+    return EscalationsLoaded(rows, chosen, steps, ctx.now())
 
 
 class EscalationsScreen(FollowupScreen):
@@ -70,20 +83,15 @@ class EscalationsScreen(FollowupScreen):
         key = selected_key(self.query_one("#escalations_table", DataTable))
         return self.rows.get(key) if key else None
 
-    def fetch(self) -> dict:
-        rows = escalation_service.list_escalations(self.ctx, include_closed=self.include_closed)
-        rows.sort(key=lambda r: (r.status == "closed", r.respond_by or "9999", r.escalation_id))
-        ids = [r.escalation_id for r in rows]
-        chosen = self._cursor if self._cursor in ids else (ids[0] if ids else None)
-        steps = escalation_service.escalation_timeline(self.ctx, chosen) if chosen is not None else []
-        return {"rows": rows, "chosen": chosen, "steps": steps, "now": self.ctx.now()}
+    def refresh_data(self) -> None:
+        self.load(read_escalations, self._cursor, self.include_closed)
 
-    def show_data(self, data: dict) -> None:
+    def on_escalations_loaded(self, data: EscalationsLoaded) -> None:
         table = self.query_one("#escalations_table", DataTable)
-        self.rows = {str(r.escalation_id): r for r in data["rows"]}
+        self.rows = {str(r.escalation_id): r for r in data.rows}
         cells = []
-        for r in data["rows"]:
-            text, overdue = due_text(r, data["now"])
+        for r in data.rows:
+            text, overdue = due_text(r, data.now)
             style = self.error_style()
             cells.append((str(r.escalation_id), [
                 str(r.escalation_id), str(r.audit_id), r.child_id,
@@ -91,10 +99,10 @@ class EscalationsScreen(FollowupScreen):
                              self.warning_style()),
                 r.status, show_short(r.respond_by), self.flagged(text, overdue, style),
             ]))
-        refill(table, cells, str(data["chosen"]) if data["chosen"] is not None else None)
+        refill(table, cells, str(data.chosen) if data.chosen is not None else None)
         heading = "Escalations, open first" if self.include_closed else "Open escalations by respond-by deadline"
         self.query_one("#escalations_heading", Static).update(heading)
-        self._show_timeline(data["chosen"], data["steps"])
+        self._show_timeline(data.chosen, data.steps)
 
     def _show_timeline(self, escalation_id: int | None, steps: list[EscalationStep]) -> None:
         self._cursor = escalation_id
@@ -110,17 +118,12 @@ class EscalationsScreen(FollowupScreen):
         key = selected_key(self.query_one("#escalations_table", DataTable))
         if key is not None and int(key) != self._cursor:
             self._cursor = int(key)
-            self._load_timeline(int(key))
+            escalation_id = int(key)
+            run_service(self, escalation_service.escalation_timeline, escalation_id, request="timeline",
+                        done=lambda steps: TimelineLoaded(escalation_id, steps))
 
-    @work(thread=True, exclusive=True, group="escalations-detail", exit_on_error=False)
-    def _load_timeline(self, escalation_id: int) -> None:
-        try:
-            steps = escalation_service.escalation_timeline(self.ctx, escalation_id)
-        except Exception as exc:
-            self.app.call_from_thread(self.app.show_error, str(exc))
-            return
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_timeline, escalation_id, steps)
+    def on_timeline_loaded(self, message: TimelineLoaded) -> None:
+        self._show_timeline(message.escalation_id, message.steps)
 
     # -- actions ---------------------------------------------------------------
     def _need(self) -> Escalation | None:

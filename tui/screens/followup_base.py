@@ -1,9 +1,10 @@
 """What the three after-submission screens (comments, escalations, actions) share.
 
-Every core call runs in a thread worker; widgets are only touched back on the
-main thread (``call_from_thread``). A refusal from core (``DipauditError``)
-becomes a toast; anything unexpected does too, never a traceback. The app's
-tick calls ``refresh_data()`` on the active screen.
+Every core call runs in a thread worker (``tui.workers.run_service``) and comes back
+as a message (``tui.messages``) whose handler changes the widgets; no worker touches
+the screen. A failure goes to the App's one error path (a ``DipauditError`` a toast,
+anything else the error modal). The app's tick posts ``DataChanged``: the screen reads
+its rows again.
 """
 
 from __future__ import annotations
@@ -12,25 +13,22 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual.message import Message
 from textual.widgets import DataTable
-from textual.worker import get_current_worker
 
-from core.errors import DipauditError
-
+from ..messages import FollowupChanged
+from ..workers import run_service
 from .base import DataScreen
 
 FOLLOWUP_CSS = "../followup.tcss"
 
 
 class FollowupScreen(DataScreen):
-    """A screen that loads its rows in a worker and changes things through core services."""
+    """A screen that loads its rows in a worker and changes things through core services.
+    A subclass's ``refresh_data()`` asks for its rows (``run_service(..., request="load")``)
+    and handles the message they come back in."""
 
     CSS_PATH = FOLLOWUP_CSS
-
-    @property
-    def ctx(self):
-        return self.app.ctx
 
     # -- loading -----------------------------------------------------------
     def on_mount(self) -> None:
@@ -41,44 +39,20 @@ class FollowupScreen(DataScreen):
         if self.is_mounted:
             self.refresh_data()
 
-    def refresh_data(self) -> None:
-        """Re-read the screen's rows (called after every change and on the app's tick)."""
-        self._load()
-
-    @work(thread=True, exclusive=True, group="followup-load", exit_on_error=False)
-    def _load(self) -> None:
-        try:
-            data = self.fetch()
-        except Exception as exc:  # never a traceback on the auditor's screen
-            self.app.call_from_thread(self.app.show_error, _message(exc), "Could not load")
-            return
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show_data, data)
-
-    def fetch(self) -> Any:
-        """Read everything the screen shows (runs in a thread; no widgets here)."""
-        raise NotImplementedError
-
-    def show_data(self, data: Any) -> None:
-        """Put fetched data on screen (main thread)."""
-        raise NotImplementedError
+    def load(self, reader: Callable[..., Message], *args: Any) -> None:
+        """Read the screen's rows in a worker: ``reader(ctx, *args)`` (a function of the
+        screen's module, a few core reads) returns the message that brings them back. A
+        newer read replaces an older one, whose rows are never shown."""
+        run_service(self, reader, *args, request="load", title="Could not load", done=_posted)
 
     # -- changing ----------------------------------------------------------
     def change(self, done: str, service: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Call ``service(ctx, *args, **kwargs)`` in a worker; toast ``done`` and reload on success."""
-        self._change(done, service, args, kwargs)
+        run_service(self, service, *args, request="change", done=lambda _result: FollowupChanged(done),
+                    **kwargs)
 
-    @work(thread=True, exclusive=True, group="followup-change", exit_on_error=False)
-    def _change(self, done: str, service: Callable[..., Any], args: tuple, kwargs: dict) -> None:
-        try:
-            service(self.ctx, *args, **kwargs)
-        except Exception as exc:
-            self.app.call_from_thread(self.app.show_error, _message(exc))
-            return
-        self.app.call_from_thread(self._changed, done)
-
-    def _changed(self, done: str) -> None:
-        self.notify(done, timeout=4)
+    def on_followup_changed(self, message: FollowupChanged) -> None:
+        self.notify(message.done, timeout=4)
         self.refresh_data()
 
     # -- helpers -------------------------------------------------------------
@@ -114,7 +88,6 @@ def refill(table: DataTable, rows: list[tuple[str, list]], keep: str | None) -> 
             table.move_cursor(row=keys.index(keep), animate=False)
 
 
-def _message(exc: Exception) -> str:
-    if isinstance(exc, DipauditError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+
+def _posted(message: Message) -> Message:
+    return message

@@ -18,10 +18,20 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from core.models import QueueItem
-from core.queue import child_detail, claim, list_queue, release
+from core.queue import child_detail, claim, list_queue, reassign, release
+from core.vocabulary import HELD
 
 from ..dialogs.confirm import ConfirmScreen
-from ..messages import AuditStarted, ChildDetailLoaded, QueueItemChanged, QueueLoaded, ServiceFailed
+from ..dialogs.reassign import reassign_choices, reassign_prompt
+from ..messages import (
+    AuditStarted,
+    ChildDetailLoaded,
+    ColleaguesLoaded,
+    QueueItemChanged,
+    QueueItemReassigned,
+    QueueLoaded,
+    ServiceFailed,
+)
 from ..widgets.child_detail import ChildDetail
 from ..widgets.plain_table import PlainTable
 from ..workers import run_service
@@ -66,6 +76,11 @@ def matches(item: QueueItem, text: str) -> bool:
     return all(any(w in h for h in hay) for w in words)
 
 
+def holder_of(item: QueueItem) -> str | None:
+    """Whose the item is: the auditor holding it, else the one it is assigned to."""
+    return item.claimed_by if item.status in HELD else item.auditor
+
+
 def sort_key(column: str):
     """Sort on one column, blanks last, then by queue id so the order is stable."""
 
@@ -97,6 +112,7 @@ class QueueScreen(DataScreen):
         Binding("d", "draw", "Draw sample", id="queue_draw"),
         Binding("c", "claim", "Claim", id="queue_claim"),
         Binding("r", "release", "Release", id="queue_release"),
+        Binding("R", "reassign", "Reassign (admins)", id="queue_reassign", show=False),
         Binding("slash", "filter", "Filter", id="queue_filter"),
         Binding("s", "sort_next", "Sort by the next column", id="queue_sort", show=False),
         Binding("S", "sort_reverse", "Reverse the sort", id="queue_sort_reverse", show=False),
@@ -351,6 +367,36 @@ class QueueScreen(DataScreen):
             answered,
         )
 
+    def action_reassign(self) -> None:
+        """Give the highlighted item to another auditor (admins: a leaver's work, say)."""
+        item = self.current_item()
+        if item is None:
+            self.notify("Nothing to reassign: the queue is empty.", severity="warning")
+            return
+        queue_id = item.queue_id
+        run_service(self, reassign_choices, "auditor", doing="reassign a queue item", request="colleagues",
+                    title="Not reassigned", done=lambda people: ColleaguesLoaded("queue", queue_id, people))
+
+    def on_colleagues_loaded(self, message: ColleaguesLoaded) -> None:
+        item = next((i for i in self.items if i.queue_id == message.item_id), None)
+        if item is None:
+            return  # gone from the queue meanwhile
+        queue_id = item.queue_id
+
+        def chosen(login: str | None) -> None:
+            if login:
+                run_service(self, reassign, queue_id, login, request="change", title="Not reassigned",
+                            done=QueueItemReassigned)
+
+        holder = holder_of(item)
+        self.app.push_screen(reassign_prompt(f"Reassign {item.child_id} (queue item {queue_id}, now {holder or 'nobody'}'s)",
+                                             "auditor", message.people, holder), chosen)
+
+    def on_queue_item_reassigned(self, message: QueueItemReassigned) -> None:
+        item = message.item
+        self.notify(f"{item.child_id} is now {holder_of(item)}'s", timeout=4)
+        self.load()
+
     def action_open_audit(self) -> None:
         item = self.current_item()
         if item is None:
@@ -371,6 +417,7 @@ class QueueScreen(DataScreen):
             ("Draw a sample", "Pick children at random, highest-risk tiers first (d)", self.action_draw),
             ("Claim highlighted child", "Take the highlighted queue item (c)", self.action_claim),
             ("Release highlighted child", "Give the item back to the queue (r)", self.action_release),
+            ("Reassign highlighted child", "Give the item to another auditor: admins (R)", self.action_reassign),
             ("Open audit", "Start or resume the audit of the highlighted child (enter)", self.action_open_audit),
             ("Refresh queue", "Read the queue again (ctrl+r)", self.action_refresh),
             ("Show only my items" if not self.mine_only else "Show everyone's items",

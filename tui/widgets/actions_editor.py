@@ -14,9 +14,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Static
 
-from ..messages import DraftEdited
+from core.vocabulary import OWNER_ROLE_BUTTONS
 
-OWNER_LABELS = {"worker": "Worker", "manager": "Manager"}
+from ..messages import DraftEdited
 
 
 def parse_due(text: str) -> date | None:
@@ -54,14 +54,14 @@ class ActionRow(Horizontal):
                              disabled=read_only)
 
     def compose(self) -> ComposeResult:
-        yield Button(OWNER_LABELS[self.owner_role], classes="owner", compact=True,
+        yield Button(OWNER_ROLE_BUTTONS[self.owner_role], classes="owner", compact=True,
                      disabled=self.read_only, tooltip="Owner: enter toggles worker / manager")
         yield self.description_box
         yield self.due_box
 
     def toggle_owner(self) -> None:
         self.owner_role = "manager" if self.owner_role == "worker" else "worker"
-        self.query_one(".owner", Button).label = OWNER_LABELS[self.owner_role]
+        self.query_one(".owner", Button).label = OWNER_ROLE_BUTTONS[self.owner_role]
 
     @property
     def due_text(self) -> str:

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Label, OptionList, Static, TabPane, TextArea
 
-from core.clock import from_iso, local
+from core.clock import show_time_of_day
 from core.draft import Draft
 from core.vocabulary import KIND_LABELS
 
@@ -66,7 +66,7 @@ class AuditHeader(Vertical):
         if state == "failed":
             text, style = f"NOT SAVED: {draft.failure}", "bold red"
         elif state == "saved":
-            saved_at = local(from_iso(draft.saved_at)).strftime("%H:%M:%S") if draft.saved_at else None
+            saved_at = show_time_of_day(draft.saved_at, seconds=True)
             text, style = (f"saved {saved_at}" if saved_at else "saved"), "dim"
         else:
             text, style = SAVE_STATES[state]

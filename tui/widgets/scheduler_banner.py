@@ -1,13 +1,11 @@
 """``SchedulerBanner``: one line saying alerts are not going out, shown only while the
 scheduler is stale (``core.health.scheduler_health``); hidden otherwise.
 
-Use: yield ``SchedulerBanner()`` (e.g. docked at the top of the screen), then after each
-of the app's ticks, from the tick's thread worker::
-
-    health = scheduler_health(self.ctx)          # a few reads; never on the UI thread
-    self.call_from_thread(banner.show_health, health)
-
-and once on mount, the same way, so a stale scheduler is said from the first frame.
+Every ``DataScreen`` (``tui/screens/base.py``) mounts one first, so it sits under the
+Header (in the flow, not docked: a second top dock would cover the Header). The App reads
+``scheduler_health`` in a worker once on mount and after each of its ticks
+(``DipauditApp.check_scheduler``), and its ``SchedulerChecked`` handler passes the result
+to the active screen's banner (``show_health``); a screen coming back shows the latest.
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ from core.models import SchedulerHealth
 class SchedulerBanner(Static):
     DEFAULT_CSS = """
     SchedulerBanner {
-        dock: top;
         height: 1;
         width: 100%;
         padding: 0 1;

@@ -7,6 +7,7 @@ import pytest
 from textual import events
 from textual.app import App
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.widgets import Button, DataTable, Input
 from tui_helpers import SIZE, settle
 
@@ -70,6 +71,71 @@ async def test_rows_drawn_before_measuring_are_redrawn_at_full_width(table_id):
         assert table.render_line(1).text.startswith(" claime ")  # drawn (and cached) before measuring
         await settle(pilot)
         assert table.render_line(1).text.startswith(" claimed ")
+
+
+class Rows(App):
+    CSS = "DataTable { width: 40; height: 12; }"
+
+    def __init__(self, cls: type[DataTable]) -> None:
+        super().__init__()
+        self.cls = cls
+
+    def compose(self):
+        yield self.cls(zebra_stripes=True, cursor_type="row")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Child", "Team", "Status")
+        table.add_rows([(f"C{i:03d}", f"Team {i % 4}", ("queued", "claimed")[i % 2]) for i in range(40)])
+
+
+def _all_lines(table: DataTable, render) -> list[list]:
+    style = table.rich_style
+    return [list(render(y, 0, table.size.width, style)) for y in range(table.size.height)]
+
+
+async def test_row_cursor_lines_render_as_datatable_does():
+    """PlainTable's cache-friendly ``_render_line`` draws exactly what Textual's draws, at
+    each cursor row and with a hover row (the queue's snapshots rely on it too)."""
+    app = Rows(PlainTable)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.query_one(DataTable)
+        table._show_hover_cursor = True
+        for cursor, hover in ((0, 0), (3, 5), (7, 7), (10, -1)):
+            table.move_cursor(row=cursor, animate=False)
+            table.hover_coordinate = Coordinate(hover, 0)
+            await settle(pilot)
+            for cache in (table._line_cache, table._row_render_cache):
+                cache.clear()
+            ours = _all_lines(table, table._render_line)
+            for cache in (table._line_cache, table._row_render_cache):
+                cache.clear()
+            assert ours == _all_lines(table, lambda *a: DataTable._render_line(table, *a))
+
+
+@pytest.mark.parametrize(("cls", "rendered_again"), [(PlainTable, 2), (DataTable, 12)])
+async def test_a_cursor_move_renders_only_the_two_rows_it_changed(cls, rendered_again):
+    """What ``caches_rows_apart_from_cursor`` is for: Textual's own DataTable renders every
+    line again after a cursor move, the header too (if this starts failing with 2 for DataTable, Textual
+    caches them itself and the override can go)."""
+    rendered: list = []
+
+    class Counting(cls):
+        def _render_line_in_row(self, row_key, *args, **kwargs):
+            rendered.append(row_key)
+            return super()._render_line_in_row(row_key, *args, **kwargs)
+
+    app = Rows(Counting)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.query_one(DataTable)
+        _all_lines(table, table._render_line)
+        rendered.clear()
+        table.move_cursor(row=1, animate=False)
+        await settle(pilot)
+        _all_lines(table, table._render_line)
+        assert len(rendered) == rendered_again
 
 
 class Keys(App):

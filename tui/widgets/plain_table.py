@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
-from ..compat import measures_plain_text
+from ..compat import caches_rows_apart_from_cursor, measures_plain_text
 
 
+@caches_rows_apart_from_cursor
 @measures_plain_text
 class PlainTable(DataTable):
     pass

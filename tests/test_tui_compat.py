@@ -9,6 +9,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import Button, DataTable, Input
+from textual.widgets.data_table import DuplicateKey
 from tui_helpers import SIZE, settle
 
 from tui.compat import KeysAhead, notifications, redraw_rows_after_measuring
@@ -136,6 +137,54 @@ async def test_a_cursor_move_renders_only_the_two_rows_it_changed(cls, rendered_
         await settle(pilot)
         _all_lines(table, table._render_line)
         assert len(rendered) == rendered_again
+
+
+class Filled(App):
+    CSS = "DataTable { width: 40; height: 12; }"
+
+    def compose(self):
+        yield PlainTable(id="bulk", zebra_stripes=True, cursor_type="row")
+        yield PlainTable(id="one_by_one", zebra_stripes=True, cursor_type="row")
+
+    def on_mount(self) -> None:
+        self.highlighted: dict[str, list] = {"bulk": [], "one_by_one": []}
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.highlighted[event.data_table.id].append((event.cursor_row, event.row_key.value))
+
+
+async def test_rows_added_at_once_end_as_add_row_leaves_them():
+    rows = [(f"k{i}", [f"C{i:03d}", f"Team {i % 4}", None if i % 3 else "claimed"]) for i in range(30)]
+    app = Filled()
+    async with app.run_test(size=SIZE) as pilot:
+        bulk, single = app.query_one("#bulk", PlainTable), app.query_one("#one_by_one", PlainTable)
+        for table in (bulk, single):
+            table.add_columns("Child", "Team", "Status")
+        keys = bulk.add_keyed_rows(iter(rows))
+        for key, cells in rows:
+            single.add_row(*cells, key=key)
+        await settle(pilot)
+        assert [k.value for k in keys] == [k for k, _ in rows]
+        assert app.highlighted["bulk"] == app.highlighted["one_by_one"] == [(0, "k0")]
+        for table in (bulk, single):
+            table.move_cursor(row=4, animate=False)
+        await settle(pilot)
+        assert bulk.row_count == single.row_count == 30
+        assert [bulk.get_row_at(i) for i in range(30)] == [single.get_row_at(i) for i in range(30)]
+        assert bulk.get_row_index("k7") == single.get_row_index("k7") == 7
+        assert bulk.cursor_coordinate == single.cursor_coordinate
+        assert bulk.virtual_size == single.virtual_size
+        assert ([c.content_width for c in bulk.columns.values()]
+                == [c.content_width for c in single.columns.values()])
+        drawn = []
+        for table in (bulk, single):  # each drawn as the focused table
+            table.focus()
+            await settle(pilot)
+            drawn.append(_all_lines(table, table._render_line))
+        assert drawn[0] == drawn[1]
+        with pytest.raises(DuplicateKey):
+            bulk.add_keyed_rows([("k1", ["again"])])
+        assert bulk.add_keyed_rows([]) == []
 
 
 class Keys(App):

@@ -9,8 +9,8 @@ upgrade, run those first.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
-from itertools import chain
+from collections.abc import Iterable, Sequence
+from itertools import chain, zip_longest
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -23,7 +23,7 @@ from textual.geometry import Size
 from textual.notifications import Notification
 from textual.strip import Strip
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import DuplicateKey, Row, RowKey
 
 
 def _redraw_if_widths_changed(table: DataTable, before: list[int]) -> None:
@@ -102,6 +102,46 @@ def measures_plain_text(cls: type[DataTable]) -> type[DataTable]:
         raise RuntimeError("textual changed: DataTable._update_dimensions is gone (tui/compat.py)")
     cls._update_dimensions = _update_dimensions
     return cls
+
+
+def add_rows_at_once(table: DataTable, rows: Iterable[tuple[str | None, Sequence]]) -> list[RowKey]:
+    """Add one-line rows ``(key, cells)`` at the bottom of ``table`` as ``add_row`` would
+    one by one, with its bookkeeping done once.
+
+    Why: ``DataTable.add_row`` (and ``add_rows``, a loop over it) sorts the columns twice,
+    sets the cursor reactive (validator and watcher) and checks idle per row: about
+    0.15 ms a row here, 1.5 s for the queue's 10,000 rows. This writes the private
+    ``_row_locations``, ``_data``, ``rows`` and ``_new_rows`` as ``add_row`` does, then
+    sets the cursor, highlights the first row of an empty table (posting
+    ``RowHighlighted``), bumps ``_update_count`` and checks idle once.
+
+    Tests: tests/test_tui_compat.py (the table ends as ``add_row`` leaves it: keys, cells,
+    cursor, size, rendering and the highlight message).
+    """
+    columns = [c.key for c in table.ordered_columns]
+    locations, data, metadata, new = table._row_locations, table._data, table.rows, table._new_rows
+    start = table.row_count
+    added: list[RowKey] = []
+    for key, cells in rows:
+        row_key = RowKey(key)
+        if row_key in locations:
+            raise DuplicateKey(f"The row key {row_key!r} already exists.")
+        if len(cells) > len(columns):
+            raise ValueError("More values provided than there are columns.")
+        locations[row_key] = start + len(added)
+        data[row_key] = dict(zip_longest(columns, cells))
+        metadata[row_key] = Row(row_key, 1, None, False)
+        new.add(row_key)
+        added.append(row_key)
+    if not added:
+        return added
+    table._require_update_dimensions = True
+    table.cursor_coordinate = table.cursor_coordinate
+    if start == 0 and table.columns and table.show_cursor and table.cursor_type != "none":
+        table._highlight_cursor()
+    table._update_count += 1
+    table.check_idle()
+    return added
 
 
 # A cursor (or hover) on another row: every row away from the cursor renders the same.

@@ -70,7 +70,7 @@ def measures_plain_text(cls: type[DataTable]) -> type[DataTable]:
     public hook for this; the class decorated overrides the private
     ``DataTable._update_dimensions(new_rows)``, reads ``_data``, ``_total_row_height``
     and ``_row_label_column_width``, and redraws rows drawn before it measured (see
-    ``redraw_rows_after_measuring``). Cells must be strings (or None).
+    ``redraw_rows_after_measuring``). Cells must be strings, None or one-line Text.
 
     Tests: tests/test_tui_compat.py (the override still runs, gives DataTable's own
     widths and virtual size, and redraws rows drawn before it measured).

@@ -106,8 +106,11 @@ def selected_key(table: DataTable) -> str | None:
 def refill(table: DataTable, rows: list[tuple[str, list]], keep: str | None) -> None:
     """Replace a table's rows, keeping the cursor on the same key when it is still there."""
     table.clear()
-    for key, cells in rows:
-        table.add_row(*cells, key=key)
+    if hasattr(table, "add_keyed_rows"):  # a PlainTable: every row in one pass
+        table.add_keyed_rows(rows)
+    else:
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
     if keep is not None and rows:
         keys = [k for k, _ in rows]
         if keep in keys:

@@ -4,7 +4,8 @@ Textual's DataTable renders every new cell once, on idle, just to measure column
 widths: about 3 s for 10,000 rows of 9 columns here. Our cells are plain strings,
 so their width is ``cell_len(text)``: the same numbers for a few milliseconds. The
 queue (10,000 rows must scroll and filter without lag) and any other long listing
-can use it in place of DataTable. Pass strings (or None) as cells, not Rich objects.
+can use it in place of DataTable. Pass strings, None or one-line ``rich.text.Text``
+(measured as its plain text) as cells, nothing that renders wider or taller.
 It also keeps rendered rows across cursor moves, and fills many rows at once
 (``add_keyed_rows``).
 

@@ -187,6 +187,28 @@ async def test_rows_added_at_once_end_as_add_row_leaves_them():
         assert bulk.add_keyed_rows([]) == []
 
 
+async def test_a_large_fill_is_frozen_out_of_the_collectors_way():
+    """After a fill of many rows, what lives on is frozen (gc.freeze) once the rows are
+    drawn, so full collections while scrolling do not walk 10,000 rows of objects."""
+    import gc
+
+    from tui.widgets.plain_table import FREEZE_FROM_ROWS
+
+    app = Filled()
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one("#bulk", PlainTable)
+        table.add_columns("Child")
+        await settle(pilot)
+        gc.unfreeze()
+        table.add_keyed_rows([(None, [f"C{i}"]) for i in range(FREEZE_FROM_ROWS - 1)])
+        await settle(pilot)
+        assert gc.get_freeze_count() == 0  # a small fill leaves the collector alone
+        table.add_keyed_rows([(None, [f"D{i}"]) for i in range(FREEZE_FROM_ROWS)])
+        await settle(pilot)
+        assert gc.get_freeze_count() > 4 * FREEZE_FROM_ROWS  # rows, their keys and cells
+    gc.unfreeze()
+
+
 class Keys(App):
     """A button with a key that moves the focus to a box, and one that comes back."""
 

@@ -14,12 +14,27 @@ How it measures leans on a private DataTable method: see ``tui.compat.measures_p
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Sequence
 
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
 from ..compat import add_rows_at_once, caches_rows_apart_from_cursor, measures_plain_text
+
+# From this many rows a fill moves what lives on out of the garbage collector's way.
+FREEZE_FROM_ROWS = 2_000
+
+
+def _refreeze() -> None:
+    """Collect once, then freeze what is alive (``gc.freeze``): full collections while
+    scrolling walk only what was made since. The App freezes once after its first frame;
+    a large table filled later would otherwise be walked by every full collection
+    (measured: 40-200 ms pauses while scrolling 10,000 rows, bench/bench_tui.py). Rows a
+    later fill replaces are freed by reference counting, as they hold no cycles."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 @caches_rows_apart_from_cursor
@@ -28,4 +43,7 @@ class PlainTable(DataTable):
     def add_keyed_rows(self, rows: Iterable[tuple[str | None, Sequence]]) -> list[RowKey]:
         """Add one-line rows ``(key, cells)`` at the bottom, as ``add_row`` for each would
         (10,000 rows in milliseconds rather than seconds)."""
-        return add_rows_at_once(self, rows)
+        added = add_rows_at_once(self, rows)
+        if len(added) >= FREEZE_FROM_ROWS and self.is_attached:
+            self.call_after_refresh(_refreeze)  # once the rows are drawn
+        return added

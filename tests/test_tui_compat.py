@@ -7,7 +7,9 @@ import pytest
 from textual import events
 from textual.app import App
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.widgets import Button, DataTable, Input
+from textual.widgets.data_table import DuplicateKey
 from tui_helpers import SIZE, settle
 
 from tui.compat import KeysAhead, notifications, redraw_rows_after_measuring
@@ -70,6 +72,141 @@ async def test_rows_drawn_before_measuring_are_redrawn_at_full_width(table_id):
         assert table.render_line(1).text.startswith(" claime ")  # drawn (and cached) before measuring
         await settle(pilot)
         assert table.render_line(1).text.startswith(" claimed ")
+
+
+class Rows(App):
+    CSS = "DataTable { width: 40; height: 12; }"
+
+    def __init__(self, cls: type[DataTable]) -> None:
+        super().__init__()
+        self.cls = cls
+
+    def compose(self):
+        yield self.cls(zebra_stripes=True, cursor_type="row")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Child", "Team", "Status")
+        table.add_rows([(f"C{i:03d}", f"Team {i % 4}", ("queued", "claimed")[i % 2]) for i in range(40)])
+
+
+def _all_lines(table: DataTable, render) -> list[list]:
+    style = table.rich_style
+    return [list(render(y, 0, table.size.width, style)) for y in range(table.size.height)]
+
+
+async def test_row_cursor_lines_render_as_datatable_does():
+    """PlainTable's cache-friendly ``_render_line`` draws exactly what Textual's draws, at
+    each cursor row and with a hover row (the queue's snapshots rely on it too)."""
+    app = Rows(PlainTable)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.query_one(DataTable)
+        table._show_hover_cursor = True
+        for cursor, hover in ((0, 0), (3, 5), (7, 7), (10, -1)):
+            table.move_cursor(row=cursor, animate=False)
+            table.hover_coordinate = Coordinate(hover, 0)
+            await settle(pilot)
+            for cache in (table._line_cache, table._row_render_cache):
+                cache.clear()
+            ours = _all_lines(table, table._render_line)
+            for cache in (table._line_cache, table._row_render_cache):
+                cache.clear()
+            assert ours == _all_lines(table, lambda *a: DataTable._render_line(table, *a))
+
+
+@pytest.mark.parametrize(("cls", "rendered_again"), [(PlainTable, 2), (DataTable, 12)])
+async def test_a_cursor_move_renders_only_the_two_rows_it_changed(cls, rendered_again):
+    """What ``caches_rows_apart_from_cursor`` is for: Textual's own DataTable renders every
+    line again after a cursor move, the header too (if this starts failing with 2 for DataTable, Textual
+    caches them itself and the override can go)."""
+    rendered: list = []
+
+    class Counting(cls):
+        def _render_line_in_row(self, row_key, *args, **kwargs):
+            rendered.append(row_key)
+            return super()._render_line_in_row(row_key, *args, **kwargs)
+
+    app = Rows(Counting)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.query_one(DataTable)
+        _all_lines(table, table._render_line)
+        rendered.clear()
+        table.move_cursor(row=1, animate=False)
+        await settle(pilot)
+        _all_lines(table, table._render_line)
+        assert len(rendered) == rendered_again
+
+
+class Filled(App):
+    CSS = "DataTable { width: 40; height: 12; }"
+
+    def compose(self):
+        yield PlainTable(id="bulk", zebra_stripes=True, cursor_type="row")
+        yield PlainTable(id="one_by_one", zebra_stripes=True, cursor_type="row")
+
+    def on_mount(self) -> None:
+        self.highlighted: dict[str, list] = {"bulk": [], "one_by_one": []}
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.highlighted[event.data_table.id].append((event.cursor_row, event.row_key.value))
+
+
+async def test_rows_added_at_once_end_as_add_row_leaves_them():
+    rows = [(f"k{i}", [f"C{i:03d}", f"Team {i % 4}", None if i % 3 else "claimed"]) for i in range(30)]
+    app = Filled()
+    async with app.run_test(size=SIZE) as pilot:
+        bulk, single = app.query_one("#bulk", PlainTable), app.query_one("#one_by_one", PlainTable)
+        for table in (bulk, single):
+            table.add_columns("Child", "Team", "Status")
+        keys = bulk.add_keyed_rows(iter(rows))
+        for key, cells in rows:
+            single.add_row(*cells, key=key)
+        await settle(pilot)
+        assert [k.value for k in keys] == [k for k, _ in rows]
+        assert app.highlighted["bulk"] == app.highlighted["one_by_one"] == [(0, "k0")]
+        for table in (bulk, single):
+            table.move_cursor(row=4, animate=False)
+        await settle(pilot)
+        assert bulk.row_count == single.row_count == 30
+        assert [bulk.get_row_at(i) for i in range(30)] == [single.get_row_at(i) for i in range(30)]
+        assert bulk.get_row_index("k7") == single.get_row_index("k7") == 7
+        assert bulk.cursor_coordinate == single.cursor_coordinate
+        assert bulk.virtual_size == single.virtual_size
+        assert ([c.content_width for c in bulk.columns.values()]
+                == [c.content_width for c in single.columns.values()])
+        drawn = []
+        for table in (bulk, single):  # each drawn as the focused table
+            table.focus()
+            await settle(pilot)
+            drawn.append(_all_lines(table, table._render_line))
+        assert drawn[0] == drawn[1]
+        with pytest.raises(DuplicateKey):
+            bulk.add_keyed_rows([("k1", ["again"])])
+        assert bulk.add_keyed_rows([]) == []
+
+
+async def test_a_large_fill_is_frozen_out_of_the_collectors_way():
+    """After a fill of many rows, what lives on is frozen (gc.freeze) once the rows are
+    drawn, so full collections while scrolling do not walk 10,000 rows of objects."""
+    import gc
+
+    from tui.widgets.plain_table import FREEZE_FROM_ROWS
+
+    app = Filled()
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one("#bulk", PlainTable)
+        table.add_columns("Child")
+        await settle(pilot)
+        gc.unfreeze()
+        table.add_keyed_rows([(None, [f"C{i}"]) for i in range(FREEZE_FROM_ROWS - 1)])
+        await settle(pilot)
+        assert gc.get_freeze_count() == 0  # a small fill leaves the collector alone
+        table.add_keyed_rows([(None, [f"D{i}"]) for i in range(FREEZE_FROM_ROWS)])
+        await settle(pilot)
+        assert gc.get_freeze_count() > 4 * FREEZE_FROM_ROWS  # rows, their keys and cells
+    gc.unfreeze()
 
 
 class Keys(App):

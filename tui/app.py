@@ -27,7 +27,6 @@ from core.context import Context
 
 from .commands import ScreenCommands
 from .compat import KeysAhead, redraw_rows_after_measuring
-from .dialogs.help import HelpScreen
 from .messages import DataChanged, SchedulerChecked, ServiceFailed
 from .screens.base import DataScreen
 from .workers import run_service
@@ -169,6 +168,8 @@ class DipauditApp(App[None]):
         await super().on_event(event)
 
     def action_help(self) -> None:
+        from .dialogs.help import HelpScreen  # Markdown loads when first needed: startup stays fast
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 

@@ -9,16 +9,21 @@ upgrade, run those first.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import chain, zip_longest
 
 from rich.cells import cell_len
+from rich.segment import Segment
 from textual import events
+from textual._segment_tools import line_crop
 from textual.app import App
+from textual.coordinate import Coordinate
 from textual.dom import DOMNode
 from textual.geometry import Size
 from textual.notifications import Notification
+from textual.strip import Strip
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import DuplicateKey, Row, RowKey
 
 
 def _redraw_if_widths_changed(table: DataTable, before: list[int]) -> None:
@@ -65,7 +70,7 @@ def measures_plain_text(cls: type[DataTable]) -> type[DataTable]:
     public hook for this; the class decorated overrides the private
     ``DataTable._update_dimensions(new_rows)``, reads ``_data``, ``_total_row_height``
     and ``_row_label_column_width``, and redraws rows drawn before it measured (see
-    ``redraw_rows_after_measuring``). Cells must be strings (or None).
+    ``redraw_rows_after_measuring``). Cells must be strings, None or one-line Text.
 
     Tests: tests/test_tui_compat.py (the override still runs, gives DataTable's own
     widths and virtual size, and redraws rows drawn before it measured).
@@ -96,6 +101,105 @@ def measures_plain_text(cls: type[DataTable]) -> type[DataTable]:
     if not callable(getattr(DataTable, "_update_dimensions", None)):
         raise RuntimeError("textual changed: DataTable._update_dimensions is gone (tui/compat.py)")
     cls._update_dimensions = _update_dimensions
+    return cls
+
+
+def add_rows_at_once(table: DataTable, rows: Iterable[tuple[str | None, Sequence]]) -> list[RowKey]:
+    """Add one-line rows ``(key, cells)`` at the bottom of ``table`` as ``add_row`` would
+    one by one, with its bookkeeping done once.
+
+    Why: ``DataTable.add_row`` (and ``add_rows``, a loop over it) sorts the columns twice,
+    sets the cursor reactive (validator and watcher) and checks idle per row: about
+    0.15 ms a row here, 1.5 s for the queue's 10,000 rows. This writes the private
+    ``_row_locations``, ``_data``, ``rows`` and ``_new_rows`` as ``add_row`` does, then
+    sets the cursor, highlights the first row of an empty table (posting
+    ``RowHighlighted``), bumps ``_update_count`` and checks idle once.
+
+    Tests: tests/test_tui_compat.py (the table ends as ``add_row`` leaves it: keys, cells,
+    cursor, size, rendering and the highlight message).
+    """
+    columns = [c.key for c in table.ordered_columns]
+    locations, data, metadata, new = table._row_locations, table._data, table.rows, table._new_rows
+    start = table.row_count
+    added: list[RowKey] = []
+    for key, cells in rows:
+        row_key = RowKey(key)
+        if row_key in locations:
+            raise DuplicateKey(f"The row key {row_key!r} already exists.")
+        if len(cells) > len(columns):
+            raise ValueError("More values provided than there are columns.")
+        locations[row_key] = start + len(added)
+        data[row_key] = dict(zip_longest(columns, cells))
+        metadata[row_key] = Row(row_key, 1, None, False)
+        new.add(row_key)
+        added.append(row_key)
+    if not added:
+        return added
+    table._require_update_dimensions = True
+    table.cursor_coordinate = table.cursor_coordinate
+    if start == 0 and table.columns and table.show_cursor and table.cursor_type != "none":
+        table._highlight_cursor()
+    table._update_count += 1
+    table.check_idle()
+    return added
+
+
+# A cursor (or hover) on another row: every row away from the cursor renders the same.
+_ELSEWHERE = Coordinate(-2, -2)
+
+
+def caches_rows_apart_from_cursor(cls: type[DataTable]) -> type[DataTable]:
+    """Make a DataTable subclass with a row cursor keep its rendered lines when the
+    cursor moves.
+
+    Why: Textual 8.2.8's DataTable keys its line and row render caches on the cursor's
+    coordinate, so after a cursor move every line it draws again misses the cache and
+    renders each cell anew through Rich, though only two rows changed. Any full repaint
+    (a layout refresh, such as the queue's child detail changing, a page move) then
+    renders every visible row: most of a key press's cost at 10,000 rows
+    (bench/bench_tui.py). With a row cursor a row renders the same wherever the cursor
+    is, as long as it is not on that row, so this passes the cursor (and the hover) to
+    the private ``_render_line_in_row`` as "elsewhere" for every other row and keys the
+    private ``_line_cache`` the same way. The body is Textual's ``_render_line`` with
+    those two coordinates changed; other cursor types take Textual's own path.
+
+    Tests: tests/test_tui_compat.py (lines render as DataTable's own at each cursor
+    position, and lines away from the cursor come from the cache after a move).
+    """
+    original = DataTable._render_line
+
+    def _render_line(self: DataTable, y: int, x1: int, x2: int, base_style) -> Strip:
+        if self.cursor_type != "row":
+            return original(self, y, x1, x2, base_style)
+        width = self.size.width
+        try:
+            row_key, y_offset_in_row = self._get_offsets(y)
+        except LookupError:
+            return Strip.blank(width, base_style)
+        row_index = self._row_locations.get(row_key) if row_key in self._row_locations else -1
+        cursor, hover = self.cursor_coordinate, self.hover_coordinate
+        if cursor.row != row_index:
+            cursor = _ELSEWHERE
+        if hover.row != row_index:
+            hover = _ELSEWHERE
+        cache_key = (y, x1, x2, width, cursor, hover, base_style, self.cursor_type,
+                     self._show_hover_cursor, self._update_count, self._pseudo_class_state)
+        if cache_key in self._line_cache:
+            return self._line_cache[cache_key]
+        fixed, scrollable = self._render_line_in_row(row_key, y_offset_in_row, base_style,
+                                                     cursor_location=cursor, hover_location=hover)
+        fixed_width = sum(column.get_render_width(self) for column in self.ordered_columns[: self.fixed_columns])
+        fixed_line: list[Segment] = list(chain.from_iterable(fixed)) if fixed else []
+        scrollable_line: list[Segment] = list(chain.from_iterable(scrollable))
+        segments = fixed_line + line_crop(scrollable_line, x1 + fixed_width, x2, width)
+        strip = Strip(segments).adjust_cell_length(width, base_style).simplify()
+        self._line_cache[cache_key] = strip
+        return strip
+
+    for name in ("_render_line", "_render_line_in_row", "_get_offsets"):
+        if not callable(getattr(DataTable, name, None)):
+            raise RuntimeError(f"textual changed: DataTable.{name} is gone (tui/compat.py)")
+    cls._render_line = _render_line
     return cls
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 
 import click
@@ -57,6 +58,18 @@ class CliState:
 
 
 pass_state = click.make_pass_decorator(CliState)
+
+
+class lazy_service:  # noqa: N801 (stands in for a module)
+    """A core service module imported when a command first uses it, so that ``--help``,
+    the TUI and every other command do not load it (``actions_svc = lazy_service("core.actions")``)."""
+
+    def __init__(self, module: str):
+        self._module = module
+
+    def __getattr__(self, name: str):
+        return getattr(import_module(self._module), name)
+
 
 class SqliteInt(click.types.IntParamType):
     """An integer that fits SQLite's 64 bits (ids, limits, seeds): a larger one is a usage

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import click
 
-from core import outbox as outbox_svc
 from core.clock import show
 from core.errors import DipauditError
 from core.vocabulary import OUTBOX_STATUSES
-from notify.scheduler import run_scheduler
 
-from . import INT, CliState, cli, emit_json, pass_state, table
+from . import INT, CliState, cli, emit_json, lazy_service, pass_state, table
+
+outbox_svc = lazy_service("core.outbox")
 
 
 @cli.command("tick")
@@ -20,6 +20,8 @@ from . import INT, CliState, cli, emit_json, pass_state, table
 @pass_state
 def tick_cmd(state: CliState, no_send: bool, as_json: bool) -> None:
     """All due work, safe to run every few minutes from cron or a systemd timer."""
+    from notify.scheduler import run_scheduler
+
     done = run_scheduler(state.context(for_scheduler=True), deliver=not no_send)
     if as_json:
         emit_json(done)

@@ -58,9 +58,12 @@ class ActionsScreen(FollowupScreen):
         self.due_only = False
 
     def compose(self) -> ComposeResult:
+        # A PlainTable keeps rows drawn across cursor moves and fills 5,000 rows at once.
+        from ..widgets.plain_table import PlainTable
+
         yield Header()
         yield Static("Recommended actions: reviews due first", id="actions_heading", classes="pane-title")
-        table = DataTable(id="actions_table", classes="followup-table", cursor_type="row")
+        table = PlainTable(id="actions_table", classes="followup-table", cursor_type="row")
         # Only open actions are listed (core), so their status lives in the detail pane.
         # Flags first: at 80 columns the right-hand columns are the ones cut off.
         table.add_columns("#", "Flags", "Child", "Owner", "Due", "Review due", "Audit")

@@ -58,10 +58,19 @@ class FollowupScreen(DataScreen):
     # -- helpers -------------------------------------------------------------
     def error_style(self) -> str:
         """The theme's $error colour, for cells that must stand out (overdue)."""
-        return f"bold {self.app.get_css_variables().get('error', 'red')}"
+        return f"bold {self._theme_colour('error', 'red')}"
 
     def warning_style(self) -> str:
-        return f"bold {self.app.get_css_variables().get('warning', 'yellow')}"
+        return f"bold {self._theme_colour('warning', 'yellow')}"
+
+    def _theme_colour(self, name: str, default: str) -> str:
+        """A theme variable, read once per theme: ``get_css_variables`` takes about a
+        millisecond, and a table of 5,000 rows asks for a colour on each."""
+        key = (self.app.theme, name)
+        colours = self.__dict__.setdefault("_theme_colours", {})
+        if key not in colours:
+            colours[key] = self.app.get_css_variables().get(name, default)
+        return colours[key]
 
     def flagged(self, text: str, flag: bool, style: str | None = None) -> Text | str:
         return Text(text, style=style or self.error_style()) if flag else text
@@ -80,8 +89,11 @@ def selected_key(table: DataTable) -> str | None:
 def refill(table: DataTable, rows: list[tuple[str, list]], keep: str | None) -> None:
     """Replace a table's rows, keeping the cursor on the same key when it is still there."""
     table.clear()
-    for key, cells in rows:
-        table.add_row(*cells, key=key)
+    if hasattr(table, "add_keyed_rows"):  # a PlainTable: every row in one pass
+        table.add_keyed_rows(rows)
+    else:
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
     if keep is not None and rows:
         keys = [k for k, _ in rows]
         if keep in keys:

@@ -156,8 +156,8 @@ class QueueScreen(DataScreen):
         self.load()
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#queue-table", DataTable)
+    def table(self) -> QueueTable:
+        return self.query_one("#queue-table", QueueTable)
 
     # -- loading (thread workers; results come back as messages) -------------
     def load(self) -> None:
@@ -216,8 +216,8 @@ class QueueScreen(DataScreen):
         self.shown = rows
         if not unchanged:  # e.g. a filter keystroke that matches the same rows
             table.clear()
-            for item in rows:
-                table.add_row(*(self._cell(item, k) for k in COLUMN_KEYS), key=str(item.queue_id))
+            table.add_keyed_rows((str(item.queue_id), [self._cell(item, k) for k in COLUMN_KEYS])
+                                 for item in rows)
         if keep is not None and any(i.queue_id == keep.queue_id for i in rows):
             table.move_cursor(row=table.get_row_index(str(keep.queue_id)), animate=False)
         self.update_status()

@@ -440,3 +440,43 @@ def m007_speed(db: Database) -> None:
         CREATE INDEX case_notes_kind_date ON case_notes(kind, date, child_id);
         """
     )
+
+
+# --- m008: a tick that reads only what is due, at any size (issue 10 item 3) ----------
+@migration
+def m008_tick(db: Database) -> None:
+    """What the scheduler looks at every minute, kept small by partial indexes over
+    what is still pending (not over the whole history):
+
+    - audits in their comment window (``status = 'submitted'``) by submission time;
+    - open actions whose audit's review alert has not gone (``review_flagged_at``, set
+      with the audit's 'review_due' event, which stays the proof);
+    - open, owned actions not yet sent the overdue notice for their due date
+      (``notified``: the last notice queued, 'reminder:DATE' or 'overdue:DATE'; the
+      outbox idempotency key stays the proof);
+    - open escalations not yet flagged overdue, by respond-by.
+
+    Existing rows are marked from the trail and the outbox."""
+    db.executescript(
+        """
+        ALTER TABLE actions ADD COLUMN review_flagged_at TEXT;
+        ALTER TABLE actions ADD COLUMN notified TEXT;
+        UPDATE actions SET review_flagged_at = (
+            SELECT min(e.at) FROM events e WHERE e.entity = 'audit'
+               AND e.entity_id = CAST(actions.audit_id AS TEXT) AND e.action = 'review_due');
+        UPDATE actions SET notified = CASE
+            WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = 'action:' || actions.action_id
+                         || ':overdue:' || actions.due) THEN 'overdue:' || due
+            WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = 'action:' || actions.action_id
+                         || ':reminder:' || actions.due) THEN 'reminder:' || due
+            END
+         WHERE owner IS NOT NULL;
+        CREATE INDEX audits_in_window ON audits(submitted_at) WHERE status = 'submitted';
+        CREATE INDEX actions_review_unflagged ON actions(audit_id)
+            WHERE status = 'open' AND review_flagged_at IS NULL;
+        CREATE INDEX actions_to_notify ON actions(due)
+            WHERE status = 'open' AND owner IS NOT NULL AND notified IS NOT ('overdue:' || due);
+        CREATE INDEX escalations_overdue_unflagged ON escalations(respond_by)
+            WHERE status = 'open' AND overdue_at IS NULL;
+        """
+    )

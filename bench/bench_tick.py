@@ -108,6 +108,13 @@ def make_due(store: Store, now) -> tuple[int, int]:
     return audits_due, actions_due
 
 
+def copy_db(src: Path, dst: Path) -> None:
+    """``src`` (closed) to ``dst``, leaving no journal of an earlier ``dst`` beside it."""
+    for old in dst.parent.glob(dst.name + "*"):
+        old.unlink()
+    shutil.copy(src, dst)
+
+
 def timed(fn, runs: int, before=None) -> tuple[list[float], list[float], object]:
     wall, cpu, out = [], [], None
     for _ in range(runs):
@@ -174,11 +181,11 @@ def main() -> None:
         ctx.store.close()
 
         seeded = Path(tmp) / "seeded.db"
-        shutil.copy(path, seeded)
+        copy_db(path, seeded)
         copy = Path(tmp) / "catchup.db"
         walls, cpus, base_walls = [], [], []
         for _ in range(args.runs):
-            shutil.copy(seeded, copy)
+            copy_db(seeded, copy)
             st = Store.open(copy)
             due = make_due(st, later)
             st.close()

@@ -36,6 +36,20 @@ class Reader(Protocol):
     def rows(self, sql: str, params: Sequence | dict | None = None) -> list[tuple]: ...
 
 
+def _dicts(cursor: sqlite3.Cursor) -> list[dict]:
+    """A read's rows as dicts by column name (a repeated name gets ``_2``, as sqlite-utils
+    does). Straight from the cursor: no savepoint per read, which a tick's thousands of
+    small reads inside one transaction would pay for."""
+    if cursor.description is None:
+        raise ValueError("query() can only be used with SQL that returns rows - use execute() for other statements")
+    keys = [d[0] for d in cursor.description]
+    if len(set(keys)) != len(keys):
+        from sqlite_utils.utils import dedupe_keys
+
+        keys = dedupe_keys(keys)
+    return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
+
+
 @dataclass
 class Tx:
     """An open write transaction. ``now`` is the one instant all its rows carry."""
@@ -48,9 +62,10 @@ class Tx:
     # (event_id, hash) of the newest event once this transaction has read or written it.
     trail_head: tuple[int, str | None] | None = None
 
-    @property
-    def at(self) -> str:
-        return iso(self.now)
+    at: str = field(init=False, default="")  # ``now`` as stored (``core.clock.iso``), once per transaction
+
+    def __post_init__(self) -> None:
+        self.at = iso(self.now)
 
     def execute(self, sql: str, params: Sequence | dict | None = None) -> sqlite3.Cursor:
         return self.db.conn.execute(sql, params if params is not None else ())
@@ -61,7 +76,7 @@ class Tx:
     # Reads inside the transaction (they see its own writes); the same API as Store's,
     # so the store modules' read functions take either.
     def query(self, sql: str, params: Sequence | dict | None = None) -> list[dict]:
-        return list(self.db.query(sql, params or ()))
+        return _dicts(self.db.conn.execute(sql, params or ()))
 
     def one(self, sql: str, params: Sequence | dict | None = None) -> dict | None:
         rows = self.query(sql, params)
@@ -264,7 +279,7 @@ class Store:
     # -- reading -----------------------------------------------------------
     def query(self, sql: str, params: Sequence | dict | None = None) -> list[dict]:
         with self.lock:
-            return list(self.db.query(sql, params or ()))
+            return _dicts(self.db.conn.execute(sql, params or ()))
 
     def one(self, sql: str, params: Sequence | dict | None = None) -> dict | None:
         rows = self.query(sql, params)

@@ -7,19 +7,43 @@ a ``BEGIN IMMEDIATE`` so two processes opening an old file migrate it once.
 
 from __future__ import annotations
 
-from sqlite_utils import Database, Migrations
+from typing import TYPE_CHECKING
 
-MIGRATIONS = Migrations("dipaudit")
+if TYPE_CHECKING:
+    from sqlite_utils import Database, Migrations
+
 APP_ID = "dipaudit"
+MIGRATION_SET = "dipaudit"  # sqlite-utils' migration set, recorded per applied migration
+MIGRATIONS_TABLE = "_sqlite_migrations"  # where sqlite-utils records them
 # Every migration this version of dipaudit knows, in order (a file naming one not in
 # here was written by a newer dipaudit).
 MIGRATION_NAMES: list[str] = []
+_FUNCTIONS: list = []
+_MIGRATIONS: Migrations | None = None
 
 
 def migration(fn):
-    """Register ``fn`` as the next migration (on ``MIGRATIONS``, by its function name)."""
+    """Register ``fn`` as the next migration (by its function name)."""
     MIGRATION_NAMES.append(fn.__name__)
-    return MIGRATIONS()(fn)
+    _FUNCTIONS.append(fn)
+    return fn
+
+
+def __getattr__(name: str):
+    """``MIGRATIONS``: the sqlite-utils ``Migrations`` of every registered migration, built
+    (and sqlite-utils imported) when a file needs migrating, not on every open."""
+    global _MIGRATIONS
+    if name != "MIGRATIONS":
+        raise AttributeError(name)
+    if _MIGRATIONS is None:
+        from sqlite_utils import Migrations
+
+        built = Migrations(MIGRATION_SET)
+        for fn in _FUNCTIONS:
+            built()(fn)
+        assert built.migrations_table == MIGRATIONS_TABLE
+        _MIGRATIONS = built
+    return _MIGRATIONS
 
 
 @migration

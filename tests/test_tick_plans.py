@@ -92,3 +92,37 @@ def test_every_statement_of_a_busy_and_a_quiet_tick_searches_an_index(ctx):
 def test_the_check_finds_a_full_scan(ctx):
     """The check itself: a statement that reads every audit is caught."""
     assert _full_scans(ctx, ["SELECT a.audit_id FROM audits a WHERE a.overview LIKE '%x%'"])
+
+
+def test_m008_marks_what_an_older_database_already_flagged_and_sent(ctx, db_path):
+    """A database ticked before m008: its review alerts (events) and reminders (outbox)
+    mark the actions, so the first tick after the upgrade sends nothing twice."""
+    import sqlite3
+
+    from core.context import Context
+    from core.store import Store
+
+    _seed(ctx)
+    ctx.clock.set(datetime(2020, 5, 13, 9, 0, tzinfo=UTC))
+    first = run_scheduler(ctx, deliver=False)
+    assert first.reviews_due and first.reminders
+    marked = ctx.store.rows("SELECT action_id, review_flagged_at IS NOT NULL, notified FROM actions ORDER BY 1")
+    assert all(flagged for _, flagged, _ in marked) and all(n for *_, n in marked)
+    ctx.store.close()
+    conn = sqlite3.connect(db_path)  # back to the schema before m008
+    for index in ("audits_in_window", "actions_review_unflagged", "actions_to_notify", "escalations_overdue_unflagged"):
+        conn.execute(f"DROP INDEX {index}")
+    conn.execute("ALTER TABLE actions DROP COLUMN review_flagged_at")
+    conn.execute("ALTER TABLE actions DROP COLUMN notified")
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm008_tick'")
+    conn.commit()
+    conn.close()
+    store = Store.open(db_path)
+    assert store.schema_version() == "m008_tick"
+    assert [(a, bool(f), n) for a, f, n in store.rows(
+        "SELECT action_id, review_flagged_at IS NOT NULL, notified FROM actions ORDER BY 1")] == \
+        [(a, bool(f), n) for a, f, n in marked]
+    again = run_scheduler(Context(store=store, clock=ctx.clock, settings=ctx.settings, user=ctx.user,
+                                  os_login=ctx.os_login), deliver=False)
+    assert (again.reviews_due, again.reminders) == ([], [])
+    store.close()

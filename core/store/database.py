@@ -48,6 +48,8 @@ class Handle:
         return self.full()[table]
 
     def __getattr__(self, name: str):
+        if name.startswith("_"):  # never sqlite-utils' privates (nor a half-built Handle's own)
+            raise AttributeError(name)
         return getattr(self.full(), name)
 
 

@@ -31,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench import Goals, Measure, dipaudit_cmd, isolated_env, load_line, run  # noqa: E402
 from bench_import import HEADINGS, canonical_rows, write_csv  # noqa: E402
 
+NOW_ISO = "2020-04-30T08:05:00+01:00"  # bench_reports.NOW, in London time for --now
+
 GROWTH_GOAL = 15.0  # 10x the children may cost at most 15x (linear is 10x)
 
 
@@ -72,6 +74,53 @@ def _with_auditor(s: Size) -> None:
         run(s.dipaudit("import", "people", str(people)), env=s.env, what="people (prepare)")
 
 
+def _history(s: Size) -> Path:
+    """A database of ``s.children`` audits over two years with their ratings, actions,
+    reviews, escalations, comments, trail and outbox (``bench_reports.build`` and
+    ``bench_tick.add_history``), one audit per child; a first tick has caught up on it."""
+    db = s.work / "history.db"
+    if not db.exists():
+        import os
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from bench_reports import NOW, build
+        from bench_tick import add_history, context
+
+        from core.store import Store
+        from core.tick import tick
+
+        store = Store.open(db)
+        build(store, s.children)
+        add_history(store)
+        store.close()
+        ctx = context(db, NOW)
+        tick(ctx)  # the history caught up on, and the whole trail checked: later ticks are quiet
+        ctx.store.close()
+        os.sync()
+    return db
+
+
+def _catch_up(s: Size) -> None:
+    """A copy of the history where 5,000 audits' windows have closed and 10,000 actions
+    fell due since the last tick (``bench_tick.make_due``), at every size."""
+    from datetime import timedelta
+
+    from bench_reports import NOW
+    from bench_tick import copy_db, make_due
+
+    from core.store import Store
+
+    copy = s.work / "catchup.db"
+    copy_db(_history(s), copy)
+    store = Store.open(copy)
+    make_due(store, NOW + timedelta(hours=23))  # within the day: not the daily whole trail check
+    store.close()
+
+
+def _history_cmd(s: Size, db: str, now: str, *args: str) -> list[str]:
+    return [*dipaudit_cmd(), "--db", str(s.work / db), "--now", now, "--user", "admin1", *args]
+
+
 def _fresh(s: Size) -> None:
     for p in s.work.glob("dipaudit.db*"):
         p.unlink()
@@ -83,13 +132,18 @@ STEPS = [
          _import_once),
     Step("sample --dry-run (per worker 1)", lambda s: s.dipaudit("sample", "--dry-run", "--json", "--seed", "1"),
          _with_auditor),
+    # One audit per child, two years of them (bench_reports): the tick and the reports.
+    Step("tick --no-send, quiet (1 audit a child)", lambda s: _history_cmd(s, "history.db", NOW_ISO, "tick",
+                                                                          "--no-send"), _history),
+    Step("tick --no-send, 5,000 audits + 10,000 due",
+         lambda s: _history_cmd(s, "catchup.db", "2020-05-01T07:05:00+01:00", "tick", "--no-send"), _catch_up),
+    Step("report smt over every audit (2 years)",
+         lambda s: _history_cmd(s, "history.db", NOW_ISO, "report", "smt", "--from", "2018-04-01", "--to",
+                                "2020-04-30", "--format", "json"), _history),
+    Step("report weekly (+ 8-week trend)",
+         lambda s: _history_cmd(s, "history.db", NOW_ISO, "report", "weekly", "--format", "json"), _history),
 ]
-# Measures to register here once their inputs exist at every size (issue 10 items 3 and 6):
-LATER = [
-    "tick, quiet (nothing due) over 100,000 audits with their actions, escalations and outbox",
-    "tick, catching up 5,000 due audits and 10,000 due actions",
-    "report build (bench_reports.py, from H3)",
-]
+LATER: list[str] = []
 
 
 def main() -> None:
@@ -105,6 +159,7 @@ def main() -> None:
     print(f"sizes: {', '.join(f'{n:,}' for n in sizes)} children; {args.runs} run(s) each; {load_line()}",
           flush=True)
     results: dict[str, list[tuple[int, Measure]]] = {step.name: [] for step in STEPS}
+    sizes_mb: dict[int, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="dipaudit-growth-") as tmp:
         env = isolated_env(Path(tmp))
         startup = sorted(run([*dipaudit_cmd(), "--help"], env=env, what="dipaudit --help").wall
@@ -113,7 +168,7 @@ def main() -> None:
         for n in sizes:
             work = Path(tmp) / f"n{n}"
             work.mkdir()
-            size = Size(n, work, isolated_env(work), write_csv(work / "caseload.csv", HEADINGS, canonical_rows(n)),
+            size = Size(n, work, isolated_env(work, DIPAUDIT_SECURITY__ACT_AS=f'["{getpass.getuser()}"]'), write_csv(work / "caseload.csv", HEADINGS, canonical_rows(n)),
                         work / "dipaudit.db")
             for step in STEPS:
                 measures = []
@@ -126,7 +181,10 @@ def main() -> None:
                 print(f"  {n:>9,} children  {step.name:<36} {m.wall:7.2f} s wall {m.cpu:7.2f} s cpu "
                       f"{m.rss_mb:6.0f} MB  {1e6 * m.wall / n:7.1f} µs per child", flush=True)
             db_mb = sum(p.stat().st_size for p in work.glob("dipaudit.db*")) / 1e6
-            print(f"  {n:>9,} children  database {db_mb:,.0f} MB", flush=True)
+            hist_mb = sum(p.stat().st_size for p in work.glob("history.db*")) / 1e6
+            print(f"  {n:>9,} children  database {db_mb:,.0f} MB (caseload); {hist_mb:,.0f} MB with one audit"
+                  f" a child over two years, their actions, trail and outbox", flush=True)
+            sizes_mb[n] = (db_mb, hist_mb)
             for p in work.iterdir():
                 p.unlink()
     print("growth (ratio of wall time past start-up between sizes; the children grow by the ratio in brackets):")
@@ -140,6 +198,14 @@ def main() -> None:
         print(f"  {name:<36} " + "; ".join(steps))
     for later in LATER:
         print(f"  (not measured yet: {later})")
+    biggest = max(sizes_mb)
+    caseload_mb, history_mb = (mb * 1_000_000 / biggest for mb in sizes_mb[biggest])
+    how = "measured" if biggest >= 1_000_000 else f"estimated linearly from {biggest:,} children"
+    year_mb = caseload_mb + history_mb / 2  # the history is two years of one audit per child
+    print(f"  1,000,000 children with a year of audits (500,000, with their actions, trail and outbox):"
+          f" {year_mb / 1e3:,.2f} GB ({how}: caseload {caseload_mb / 1e3:,.2f} GB + a year's audits"
+          f" {history_mb / 2e3:,.2f} GB)")
+    goals.value("database of 1,000,000 children with a year of audits", year_mb / 1e3, at_most=2.0, unit="GB")
     goals.finish()
 
 

@@ -151,6 +151,7 @@ def flag_reviews_due(ctx: Context) -> list[int]:
         with ctx.tx() as tx:
             for aid in batch:
                 if events.happened(tx, "audit", aid, "review_due"):
+                    actions.mark_review_flagged(tx, aid)
                     continue  # another tick flagged it first
                 row = audits.get(tx, aid)
                 audit = {"child_id": row["child_id"], "team": row["team"], "review_due_at": row["review_due_at"]}
@@ -161,6 +162,7 @@ def flag_reviews_due(ctx: Context) -> list[int]:
                     tx.outbox(login, "review_due", {"audit_id": aid, **audit, "open_actions": n_open},
                               f"audit:{aid}:review_due:{login}", recipient_role="pdt", entity="audit",
                               entity_id=aid)
+                actions.mark_review_flagged(tx, aid)
                 flagged.append(aid)
     return flagged
 
@@ -181,6 +183,7 @@ def send_reminders(ctx: Context) -> list[Reminder]:
                     "description": row["description"], "due": row["due"],
                 }, f"action:{row['action_id']}:{kind}:{row['due']}", recipient_role=row["owner_role"],
                     entity="action", entity_id=row["action_id"])
+                actions.mark_notified(tx, row["action_id"], f"{kind}:{row['due']}")
                 if new:  # another tick may have sent it a moment ago
                     tx.event("action", row["action_id"], kind, after={"due": row["due"], "owner": row["owner"]},
                              actor=SYSTEM)

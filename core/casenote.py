@@ -8,8 +8,7 @@ the same name in ``core.locations.templates_dir()`` wins. Undefined names are er
 from __future__ import annotations
 
 from functools import lru_cache
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from . import locations
 from .audit import Audit, get_audit, list_addenda, window_closes_at
@@ -20,6 +19,9 @@ from .errors import DipauditError, NotFound
 from .people import display_name
 from .store import children
 from .vocabulary import AUDIT_STATUS_LABELS, MET_OR_NA, OWNER_ROLE_LABELS, RATING_LABELS
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATE = "qa_audit_note.txt.j2"
 NO_DATE = "(no date yet)"
@@ -39,6 +41,8 @@ def _environment() -> jinja2.Environment:
 
 @lru_cache(maxsize=4)
 def _environment_for(templates_dir: str, override_stamp: tuple[int, int] | None) -> jinja2.Environment:
+    import jinja2  # loaded when a case note is first rendered, not with every command
+
     return jinja2.Environment(
         loader=jinja2.ChoiceLoader([
             jinja2.FileSystemLoader(templates_dir),
@@ -109,6 +113,8 @@ def note_context(audit: Audit, child: dict | None, settings: Settings,
 def render_case_note_for(audit: Audit, child: dict | None, settings: Settings,
                          addenda: list[dict] | None = None) -> str:
     """The case note for an Audit in hand (the checklist's live preview uses this)."""
+    import jinja2
+
     try:
         template = _environment().get_template(TEMPLATE)
         return template.render(note_context(audit, child, settings, addenda))

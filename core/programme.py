@@ -156,7 +156,22 @@ def programme_source(programme_id: str) -> str:
     raise NotFound(f"no programme '{programme_id}' (looked in {locations.programmes_dir()} and the packaged programmes)")
 
 
+# Programmes read, by (file, modification time, size): a file is parsed once per process
+# until it changes (a TUI starting audit after audit reads the TOML once).
+_LOADED: dict[tuple[str, int, int], Programme] = {}
+
+
 def load_programme(settings: Settings, programme_id: str | None = None) -> Programme:
     """The programme in use: ``programme_id`` or ``settings.programme``; a council's file wins."""
     pid = programme_id or settings.programme
-    return check_programme_file(programme_source(pid))
+    source = programme_source(pid)
+    try:
+        st = Path(source).stat()
+    except OSError:
+        return check_programme_file(source)  # says what is wrong with it
+    key = (source, st.st_mtime_ns, st.st_size)
+    if key not in _LOADED:
+        if len(_LOADED) > 32:
+            _LOADED.clear()
+        _LOADED[key] = check_programme_file(source)
+    return _LOADED[key].model_copy(deep=True)

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-
-import holidays
+from typing import TYPE_CHECKING
 
 from .clock import LONDON, as_utc, local
 from .config import Settings
 
+if TYPE_CHECKING:
+    import holidays
+
 
 @lru_cache(maxsize=8)
 def _calendar(region: str) -> holidays.HolidayBase:
+    import holidays  # tens of milliseconds to import: only when a date is worked out
+
     return holidays.country_holidays("GB", subdiv=region)
 
 

@@ -86,9 +86,13 @@ def reminders_due(r: Reader, *, due_by: str, today: str) -> list[dict]:
     """Open, owned actions due on or before ``due_by`` whose reminder (or, past ``today``,
     overdue notice) for that due date has not been queued: the idempotency key is in the
     outbox once it has, so a quiet tick over many overdue actions stays cheap. An owner
-    who has left is not reminded (their actions wait in ``dipaudit people`` to be reassigned)."""
+    who has left is not reminded (their actions wait in ``dipaudit people`` to be reassigned).
+    Actions sent their overdue notice for this due date (``notified``, m008) are not read
+    at all, so the overdue actions of years past cost a quiet tick nothing."""
     return [_decoded(row) for row in r.query(
-        _FOLLOW_UP + " AND ac.status = 'open' AND ac.owner IS NOT NULL AND ac.due <= ?"
+        _FOLLOW_UP.replace("FROM actions ac", "FROM actions ac INDEXED BY actions_to_notify", 1)
+        + " AND ac.status = 'open' AND ac.owner IS NOT NULL AND ac.due <= ?"
+        " AND ac.notified IS NOT ('overdue:' || ac.due)"  # actions_to_notify (m008)
         " AND NOT EXISTS (SELECT 1 FROM people p WHERE p.login = ac.owner AND p.active = 0)"
         " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = 'action:' || ac.action_id"
         "   || CASE WHEN ac.due < ? THEN ':overdue:' ELSE ':reminder:' END || ac.due)"
@@ -116,3 +120,14 @@ def set_status(tx: Tx, action_id: int, status: str) -> None:
 
 def set_owner(tx: Tx, action_id: int, owner: str) -> None:
     tx.execute("UPDATE actions SET owner = ?, updated_at = ? WHERE action_id = ?", [owner, tx.at, action_id])
+
+
+def mark_review_flagged(tx: Tx, audit_id: int) -> None:
+    """The audit's review alert has gone: its open actions leave the tick's index."""
+    tx.execute("UPDATE actions SET review_flagged_at = ? WHERE audit_id = ? AND review_flagged_at IS NULL",
+               [tx.at, audit_id])
+
+
+def mark_notified(tx: Tx, action_id: int, notice: str) -> None:
+    """The notice ('reminder:DATE' or 'overdue:DATE') queued for the action's due date."""
+    tx.execute("UPDATE actions SET notified = ? WHERE action_id = ?", [notice, action_id])

@@ -155,10 +155,13 @@ def submitted_by(r: Reader, cutoff: str) -> list[int]:
 
 def review_due_unflagged(r: Reader, now: str) -> list[int]:
     """Audits whose action review is due at ``now``, with an open action, not yet flagged
-    (a 'review_due' event marks one flagged)."""
+    (a 'review_due' event marks one flagged). Read through the open actions not marked
+    flagged (``actions.review_flagged_at``, m008), so a quiet tick reads only the audits
+    still waiting for their review date, not every audit ever submitted."""
     return [row[0] for row in r.rows(
-        "SELECT a.audit_id FROM audits a WHERE a.status != 'draft' AND a.review_due_at <= ?"
-        " AND EXISTS (SELECT 1 FROM actions ac WHERE ac.audit_id = a.audit_id AND ac.status = 'open')"
+        "SELECT a.audit_id FROM audits a WHERE a.audit_id IN (SELECT ac.audit_id FROM actions ac"
+        "   INDEXED BY actions_review_unflagged WHERE ac.status = 'open' AND ac.review_flagged_at IS NULL)"
+        " AND a.status != 'draft' AND a.review_due_at <= ?"
         " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.entity = 'audit'"
         "                 AND e.entity_id = CAST(a.audit_id AS TEXT) AND e.action = 'review_due')"
         " ORDER BY a.review_due_at", [now])]

@@ -16,15 +16,51 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..clock import iso
 from ..errors import DatabaseError
 from ..files import IsALinkError, create_private, make_private_dir
 from . import events, outbox
-from .schema import APP_ID, MIGRATION_NAMES, MIGRATIONS
+from .schema import APP_ID, MIGRATION_NAMES, MIGRATION_SET, MIGRATIONS_TABLE
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+
+class Handle:
+    """The store's connection, as ``Store.db`` and ``Tx.db``: ``conn`` at once, the rest of sqlite-utils' ``Database`` API (``db["table"].insert``, migrations)
+    when first used. sqlite-utils costs a command tens of milliseconds to import, and a
+    command that only reads and writes through the store modules never needs it."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self._full: Database | None = None
+
+    def full(self) -> Database:
+        if self._full is None:
+            from sqlite_utils import Database
+
+            self._full = Database(self.conn, execute_plugins=False)
+        return self._full
+
+    def __getitem__(self, table: str):
+        return self.full()[table]
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):  # never sqlite-utils' privates (nor a half-built Handle's own)
+            raise AttributeError(name)
+        return getattr(self.full(), name)
+
+
+def applied_migrations(conn: sqlite3.Connection) -> list[str]:
+    """Names of the migrations applied to the file, in order (sqlite-utils' own table,
+    read directly: no import of sqlite-utils to find the file is up to date)."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                        [MIGRATIONS_TABLE]).fetchone():
+        return []
+    return [r[0] for r in conn.execute(f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ?"
+                                       " ORDER BY rowid", [MIGRATION_SET])]
 
 
 class Reader(Protocol):
@@ -36,11 +72,25 @@ class Reader(Protocol):
     def rows(self, sql: str, params: Sequence | dict | None = None) -> list[tuple]: ...
 
 
+def _dicts(cursor: sqlite3.Cursor) -> list[dict]:
+    """A read's rows as dicts by column name (a repeated name gets ``_2``, as sqlite-utils
+    does). Straight from the cursor: no savepoint per read, which a tick's thousands of
+    small reads inside one transaction would pay for."""
+    if cursor.description is None:
+        raise ValueError("query() can only be used with SQL that returns rows - use execute() for other statements")
+    keys = [d[0] for d in cursor.description]
+    if len(set(keys)) != len(keys):
+        from sqlite_utils.utils import dedupe_keys
+
+        keys = dedupe_keys(keys)
+    return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
+
+
 @dataclass
 class Tx:
     """An open write transaction. ``now`` is the one instant all its rows carry."""
 
-    db: Database
+    db: Handle
     now: datetime
     actor: str
     os_login: str
@@ -48,9 +98,10 @@ class Tx:
     # (event_id, hash) of the newest event once this transaction has read or written it.
     trail_head: tuple[int, str | None] | None = None
 
-    @property
-    def at(self) -> str:
-        return iso(self.now)
+    at: str = field(init=False, default="")  # ``now`` as stored (``core.clock.iso``), once per transaction
+
+    def __post_init__(self) -> None:
+        self.at = iso(self.now)
 
     def execute(self, sql: str, params: Sequence | dict | None = None) -> sqlite3.Cursor:
         return self.db.conn.execute(sql, params if params is not None else ())
@@ -61,7 +112,7 @@ class Tx:
     # Reads inside the transaction (they see its own writes); the same API as Store's,
     # so the store modules' read functions take either.
     def query(self, sql: str, params: Sequence | dict | None = None) -> list[dict]:
-        return list(self.db.query(sql, params or ()))
+        return _dicts(self.db.conn.execute(sql, params or ()))
 
     def one(self, sql: str, params: Sequence | dict | None = None) -> dict | None:
         rows = self.query(sql, params)
@@ -117,8 +168,9 @@ class Store:
         conn = sqlite3.connect(
             str(self.path), timeout=busy_timeout_ms / 1000, check_same_thread=False
         )
-        self.db = Database(conn, execute_plugins=False)
+        self.db = Handle(conn)
         try:
+            conn.execute("PRAGMA recursive_triggers = on")  # as sqlite-utils' Database sets it
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as exc:
@@ -182,17 +234,17 @@ class Store:
 
     def _check_identity(self) -> None:
         try:
-            tables = set(self.db.table_names())
+            tables = {r[0] for r in self.db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(f"{self.path}: not a SQLite database ({exc})") from exc
         if not tables:
             return  # new file
         if "meta" not in tables:
             raise DatabaseError(f"{self.path}: a SQLite database, but not a dipaudit one")
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'app'").fetchone()
+        row = self.db.conn.execute("SELECT value FROM meta WHERE key = 'app'").fetchone()
         if not row or row[0] != APP_ID:
             raise DatabaseError(f"{self.path}: a SQLite database, but not a dipaudit one")
-        unknown = [m.name for m in MIGRATIONS.applied(self.db) if m.name not in MIGRATION_NAMES]
+        unknown = [m for m in applied_migrations(self.db.conn) if m not in MIGRATION_NAMES]
         if unknown:
             raise DatabaseError(
                 f"{self.path}: written by a newer dipaudit (schema {unknown[-1]}); upgrade dipaudit to open it"
@@ -207,16 +259,18 @@ class Store:
             mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
             if mode.lower() != "wal":
                 try:
-                    self.db.enable_wal()
+                    conn.execute("PRAGMA journal_mode = wal")
                 except sqlite3.OperationalError:
                     pass  # another process holds the file; it will have set WAL
-            if not MIGRATIONS.pending(self.db):
+            if set(MIGRATION_NAMES) <= set(applied_migrations(conn)):
                 return []  # up to date: no write lock needed (a reader never waits on a writer)
+            from .schema import MIGRATIONS
+
             self._begin_immediate()
             try:
-                pending = [m.name for m in MIGRATIONS.pending(self.db)]
+                pending = [m.name for m in MIGRATIONS.pending(self.db.full())]
                 if pending:
-                    MIGRATIONS.apply(self.db)
+                    MIGRATIONS.apply(self.db.full())
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -255,8 +309,8 @@ class Store:
         return exc
 
     def schema_version(self) -> str | None:
-        applied = MIGRATIONS.applied(self.db)
-        return applied[-1].name if applied else None
+        applied = applied_migrations(self.db.conn)
+        return applied[-1] if applied else None
 
     def close(self) -> None:
         self.db.conn.close()
@@ -264,7 +318,7 @@ class Store:
     # -- reading -----------------------------------------------------------
     def query(self, sql: str, params: Sequence | dict | None = None) -> list[dict]:
         with self.lock:
-            return list(self.db.query(sql, params or ()))
+            return _dicts(self.db.conn.execute(sql, params or ()))
 
     def one(self, sql: str, params: Sequence | dict | None = None) -> dict | None:
         rows = self.query(sql, params)

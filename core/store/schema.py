@@ -7,19 +7,43 @@ a ``BEGIN IMMEDIATE`` so two processes opening an old file migrate it once.
 
 from __future__ import annotations
 
-from sqlite_utils import Database, Migrations
+from typing import TYPE_CHECKING
 
-MIGRATIONS = Migrations("dipaudit")
+if TYPE_CHECKING:
+    from sqlite_utils import Database, Migrations
+
 APP_ID = "dipaudit"
+MIGRATION_SET = "dipaudit"  # sqlite-utils' migration set, recorded per applied migration
+MIGRATIONS_TABLE = "_sqlite_migrations"  # where sqlite-utils records them
 # Every migration this version of dipaudit knows, in order (a file naming one not in
 # here was written by a newer dipaudit).
 MIGRATION_NAMES: list[str] = []
+_FUNCTIONS: list = []
+_MIGRATIONS: Migrations | None = None
 
 
 def migration(fn):
-    """Register ``fn`` as the next migration (on ``MIGRATIONS``, by its function name)."""
+    """Register ``fn`` as the next migration (by its function name)."""
     MIGRATION_NAMES.append(fn.__name__)
-    return MIGRATIONS()(fn)
+    _FUNCTIONS.append(fn)
+    return fn
+
+
+def __getattr__(name: str):
+    """``MIGRATIONS``: the sqlite-utils ``Migrations`` of every registered migration, built
+    (and sqlite-utils imported) when a file needs migrating, not on every open."""
+    global _MIGRATIONS
+    if name != "MIGRATIONS":
+        raise AttributeError(name)
+    if _MIGRATIONS is None:
+        from sqlite_utils import Migrations
+
+        built = Migrations(MIGRATION_SET)
+        for fn in _FUNCTIONS:
+            built()(fn)
+        assert built.migrations_table == MIGRATIONS_TABLE
+        _MIGRATIONS = built
+    return _MIGRATIONS
 
 
 @migration
@@ -438,5 +462,45 @@ def m007_speed(db: Database) -> None:
         """
         -- A draw's recent audits (store.audits.last_audited since a date).
         CREATE INDEX case_notes_kind_date ON case_notes(kind, date, child_id);
+        """
+    )
+
+
+# --- m008: a tick that reads only what is due, at any size (issue 10 item 3) ----------
+@migration
+def m008_tick(db: Database) -> None:
+    """What the scheduler looks at every minute, kept small by partial indexes over
+    what is still pending (not over the whole history):
+
+    - audits in their comment window (``status = 'submitted'``) by submission time;
+    - open actions whose audit's review alert has not gone (``review_flagged_at``, set
+      with the audit's 'review_due' event, which stays the proof);
+    - open, owned actions not yet sent the overdue notice for their due date
+      (``notified``: the last notice queued, 'reminder:DATE' or 'overdue:DATE'; the
+      outbox idempotency key stays the proof);
+    - open escalations not yet flagged overdue, by respond-by.
+
+    Existing rows are marked from the trail and the outbox."""
+    db.executescript(
+        """
+        ALTER TABLE actions ADD COLUMN review_flagged_at TEXT;
+        ALTER TABLE actions ADD COLUMN notified TEXT;
+        UPDATE actions SET review_flagged_at = (
+            SELECT min(e.at) FROM events e WHERE e.entity = 'audit'
+               AND e.entity_id = CAST(actions.audit_id AS TEXT) AND e.action = 'review_due');
+        UPDATE actions SET notified = CASE
+            WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = 'action:' || actions.action_id
+                         || ':overdue:' || actions.due) THEN 'overdue:' || due
+            WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = 'action:' || actions.action_id
+                         || ':reminder:' || actions.due) THEN 'reminder:' || due
+            END
+         WHERE owner IS NOT NULL;
+        CREATE INDEX audits_in_window ON audits(submitted_at) WHERE status = 'submitted';
+        CREATE INDEX actions_review_unflagged ON actions(audit_id)
+            WHERE status = 'open' AND review_flagged_at IS NULL;
+        CREATE INDEX actions_to_notify ON actions(due)
+            WHERE status = 'open' AND owner IS NOT NULL AND notified IS NOT ('overdue:' || due);
+        CREATE INDEX escalations_overdue_unflagged ON escalations(respond_by)
+            WHERE status = 'open' AND overdue_at IS NULL;
         """
     )

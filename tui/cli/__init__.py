@@ -7,22 +7,104 @@ fault on stderr and a non-zero exit; nothing is written.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from pydantic_core import to_jsonable_python
 
 from core import locations
-from core.clock import clock_from
-from core.config import load_settings
-from core.context import Context, os_login
 from core.errors import DipauditError
-from core.identity import establish
-from core.store import Store
+
+if TYPE_CHECKING:
+    from core.context import Context
+
+# Every command: its name -> (the modules of tui.cli defining it, its short help). A command's
+# module is imported only when that command runs (or its own --help is asked for), so
+# ``dipaudit --help`` and a plain command load only what they use. The short help is the
+# first paragraph of the command's docstring (tests/test_cli_commands.py holds the two
+# together and checks that every registered command is listed here).
+COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "action": (("actions",), "Review an action (Practice Development Team); reassign one (admins)."),
+    "actions": (("actions",), "Recommended actions of submitted audits: reviews due first, then overdue."),
+    "audit": (("audit", "comments"), "Start, fill and submit an audit; print its QA Audit case note."),
+    "comment": (("comments",), "Comment on a submitted audit (COMMENT AUDIT_ID --text T), or resolve a comment."),
+    "comments": (("comments",), "The comments on AUDIT_ID, with addenda."),
+    "demo": (("demo",), "Build a demo database (synthetic caseload, case notes, people) and open it."),
+    "doctor": (("misc",), "Check the deployment: file modes, config and act_as, the mail and Teams URLs, the last"
+                          " delivering tick, the trail. One line each, ok|warning|fail; exit 0 ok, 1 warning,"
+                          " 2 fail."),
+    "escalate": (("escalations",), "Escalate a concern about AUDIT_ID's child to the supervising manager"
+                                   " (or the Head of Service)."),
+    "escalation": (("escalations",), "Respond to, refer, close or show an escalation."),
+    "escalations": (("escalations",), "Escalations by deadline; overdue ones marked."),
+    "import": (("imports",), "Import a caseload (Ofsted Annex A Lists 6-9 or canonical CSV), case notes or people."),
+    "init": (("misc",), "Create or migrate the database."),
+    "log": (("misc",), "The event trail (append-only): who did what, when. 'log verify' checks its chain."),
+    "notify": (("scheduler",), "The notification outbox: list, send now, test a person's channels."),
+    "people": (("people",), "The people directory: roles, 'left' for those a newer people import left out, and"
+                            " the work each holds (queue items, drafts, open actions, escalations waiting on"
+                            " them or raised)."),
+    "programme": (("audit",), "The programme of practice standards audits are judged against (a TOML file)."),
+    "queue": (("sampling",), "The sample queue (live items unless --all or --status)."),
+    "report": (("reports",), "The SMT and weekly reports: preview, export (--out), send (--send); show a sent one."),
+    "reports": (("reports",), "Reports built for sending (scheduled or by hand), newest first."),
+    "sample": (("sampling",), "Draw a dip sample: N children per worker, tier 1 first, at random by seed."),
+    "tick": (("scheduler",), "All due work, safe to run every few minutes from cron or a systemd timer."),
+    "tui": (("misc",), "Open the terminal application."),
+}
+
+
+def short_help(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` as click cuts a command's docstring for a listing."""
+    return click.Command(None, help=text).get_short_help_str(limit)
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported when first used (``COMMANDS``); its --help
+    lists them all from the table, importing none."""
+
+    def __init__(self, *args, lazy: dict[str, tuple[tuple[str, ...], str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            for module in self.lazy[cmd_name][0]:
+                importlib.import_module(f"{__name__}.{module}")
+        return self.commands.get(cmd_name)
+
+    def load_all(self) -> None:
+        """Import every command's module (what a test or a full listing needs)."""
+        for name in self.lazy:
+            self.get_command(click.Context(self), name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = [n for n in self.list_commands(ctx) if not (n in self.commands and self.commands[n].hidden)]
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            cmd = self.commands.get(name)
+            rows.append((name, cmd.get_short_help_str(limit) if cmd is not None
+                         else short_help(self.lazy[name][1], limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def os_login() -> str:
+    """The OS login this process runs as (``core.context.os_login``)."""
+    from core.context import os_login as login
+
+    return login()
 
 
 @dataclass
@@ -37,6 +119,12 @@ class CliState:
         ``core.identity.establish`` allows (a one-line refusal otherwise, nothing written).
         ``for_scheduler``: the command is ``dipaudit tick`` (``--user system`` is accepted)."""
         if self._ctx is None:
+            from core.clock import clock_from
+            from core.config import load_settings
+            from core.context import Context
+            from core.identity import establish
+            from core.store import Store
+
             try:
                 clock = clock_from(self.now)
             except ValueError as exc:
@@ -92,6 +180,8 @@ INT = SqliteInt()
 
 def emit_json(data) -> None:
     """JSON only on stdout (pydantic models, and dicts and lists of them, dates welcome)."""
+    from pydantic_core import to_jsonable_python
+
     click.echo(json.dumps(to_jsonable_python(data, fallback=str), indent=2, ensure_ascii=False))
 
 
@@ -111,7 +201,8 @@ def table(rows: list, columns: list[str]) -> str:
     return "\n".join(line.rstrip() for line in out)
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, lazy=COMMANDS, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="DIPAUDIT_DB",
               default=None, help="Database file (env DIPAUDIT_DB; default in the user data dir).")
 @click.option("--user", envvar="DIPAUDIT_USER", default=None,
@@ -168,17 +259,5 @@ def main() -> None:
         sys.exit(130)
 
 
-# Command modules register themselves on ``cli`` when imported.
-from . import (  # noqa: E402,F401
-    actions,
-    audit,
-    comments,
-    demo,
-    escalations,
-    imports,
-    misc,
-    people,
-    reports,
-    sampling,
-    scheduler,
-)
+# Command modules register themselves on ``cli`` when imported: ``COMMANDS`` says which, and
+# ``LazyGroup`` imports one when its command is used.

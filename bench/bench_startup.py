@@ -7,10 +7,11 @@ look when the goal is missed.
 
 Two ways to run: "compiled" is a real install (every module read from its .pyc; here
 cached under a temporary ``PYTHONPYCACHEPREFIX``, warmed by one untimed run, so the
-worktree is not touched): the goal applies to it. "from source" is this environment as
-it is: with ``PYTHONDONTWRITEBYTECODE=1`` and no ``__pycache__`` beside the sources
-(an editable install writes none), dipaudit's own modules are compiled on every run;
-it is printed beside, without a goal (``make`` installs precompile with compileall).
+worktree is not touched): the goal applies to it. "as this environment is" runs with the
+environment unchanged: with ``PYTHONDONTWRITEBYTECODE=1`` and no ``__pycache__`` beside
+the sources (an editable install writes none; ``make``'s install steps now run
+compileall), dipaudit's own modules are compiled on every run. It is printed beside,
+without a goal.
 
     .venv/bin/python bench/bench_startup.py [--runs 5]
 """
@@ -50,7 +51,7 @@ def main() -> None:
         }
         for cmd in cases.values():  # fill the compiled run's .pyc cache (untimed)
             run(cmd, env=compiled_env)
-        envs = {"compiled": compiled_env, "from source": source_env}
+        envs = {"compiled": compiled_env, "as this environment is": source_env}
         times = {(how, k): [] for how in envs for k in cases}
         cpu = {key: [] for key in times}
         for _ in range(args.runs):

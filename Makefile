@@ -12,12 +12,20 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# An editable install writes no .pyc for dipaudit's own modules, and where
+# PYTHONDONTWRITEBYTECODE is set Python never writes them: compile them once so every
+# command reads its modules rather than compiling them at start-up (a stale .pyc is
+# simply recompiled in memory: never wrong, only slower).
+COMPILE := $(BIN)/python -m compileall -q core notify tui
+
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	$(COMPILE)
 	touch $@
 
 $(TSTAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(COMPILE)
 	touch $@ $(STAMP)
 
 ## make run: build the demo database and open the TUI on it

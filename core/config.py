@@ -3,24 +3,38 @@
 Sources, highest first: keyword arguments, ``DIPAUDIT_*`` environment variables
 (nested with ``__``, e.g. ``DIPAUDIT_SAMPLING__EXCLUSION_DAYS=21``), the TOML file
 (``DIPAUDIT_CONFIG`` or ``config.toml`` in the user config dir), then defaults.
+
+The sources are read here (``tomllib``, ``os.environ``) with pydantic-settings' rules
+(``BaseSettings`` with ``env_prefix="DIPAUDIT_"``, ``env_nested_delimiter="__"``, a TOML
+source), not by pydantic-settings itself: importing it cost every command a fifth of a
+second (it loads asyncio, dotenv, importlib.metadata and its many sources).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import tomllib
+from collections import deque
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import is_dataclass
 from pathlib import Path
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    SettingsError,
-    TomlConfigSettingsSource,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
 
 from . import locations
 from .errors import Fault, InputError
+
+ENV_PREFIX = "DIPAUDIT_"
+NESTED = "__"
+
+
+class SettingsError(ValueError):
+    """A ``DIPAUDIT_*`` list or table that is not JSON (pydantic-settings' words)."""
 
 
 class SamplingSettings(BaseModel):
@@ -158,12 +172,12 @@ class ReportSettings(BaseModel):
         return _clock_time(v)
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="DIPAUDIT_",
-        env_nested_delimiter="__",
-        extra="ignore",
-    )
+class Settings(BaseModel):
+    """The settings. ``Settings(**overrides)`` reads the sources (``_sourced``), as a
+    pydantic-settings ``BaseSettings`` did (so does ``model_validate``: pydantic calls a
+    model's own ``__init__``); ``model_construct()`` is the bare defaults."""
+
+    model_config = ConfigDict(extra="ignore", validate_default=True)
 
     council: str = "Example Council Children's Services"
     programme: str = "covid-virtual-oversight"
@@ -176,20 +190,185 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = SchedulerSettings()
     keys: dict[str, str] = Field(default_factory=dict, description="binding id -> key(s)")
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=locations.config_file())
-        return (init_settings, env_settings, toml)
+    def __init__(self, **overrides: Any) -> None:
+        super().__init__(**_sourced(type(self), overrides))
 
     def tier_of(self, cohort: str) -> int:
         return self.sampling.tiers.get(cohort, 3)
+
+
+# -- the sources, as pydantic-settings reads them ---------------------------------------------
+
+def _sourced(cls: type[BaseModel], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments over ``DIPAUDIT_*`` variables over the TOML file, tables merged
+    key by key (a TOML ``[sampling]`` and ``DIPAUDIT_SAMPLING__PER_WORKER`` both count)."""
+    toml = _by_field_name(cls, _toml_file(locations.config_file()))  # read first, as pydantic-settings does
+    state: dict[str, Any] = {}
+    for source in (_by_field_name(cls, overrides), _environment(cls, os.environ), toml):
+        state = _deep_update(source, state)
+    return state
+
+
+def _deep_update(mapping: dict[str, Any], updating: dict[str, Any]) -> dict[str, Any]:
+    out = mapping.copy()
+    for key, value in updating.items():
+        if key in out and isinstance(out[key], dict) and isinstance(value, dict):
+            out[key] = _deep_update(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _toml_file(path: Path) -> dict[str, Any]:
+    """The config file's tables, or nothing when there is no file. TOMLDecodeError,
+    PermissionError and RecursionError go up to ``load_settings``."""
+    path = Path(path).expanduser()
+    if not path.is_file():  # a folder it may not enter raises PermissionError here
+        return {}
+    with path.open("rb") as f:
+        return tomllib.load(f)
+
+
+def _by_field_name(cls: type[BaseModel], given: Mapping[str, Any]) -> dict[str, Any]:
+    """Top-level keys matched to field names ignoring case (the first of several wins);
+    any other key kept as it is (the model ignores it)."""
+    by_lower: dict[str, list[str]] = {}
+    for key in given:
+        by_lower.setdefault(key.lower(), []).append(key)
+    out: dict[str, Any] = {}
+    used: set[str] = set()
+    for name in cls.model_fields:
+        keys = by_lower.get(name.lower(), [])
+        if keys:
+            out[name] = given[keys[0]]
+            used.update(keys)
+    out.update({k: v for k, v in given.items() if k not in used})
+    return out
+
+
+def _model_class(annotation: Any) -> type[BaseModel] | None:
+    annotation = _optional_inner(annotation)
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def _optional_inner(annotation: Any) -> Any:
+    if get_origin(annotation) in (Union, UnionType):
+        args = get_args(annotation)
+        if len(args) == 2 and type(None) in args:
+            return next(a for a in args if a is not type(None))
+    return annotation
+
+
+def _is_dict(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    return annotation is dict or (isinstance(origin, type) and issubclass(origin, dict))
+
+
+def _complex(annotation: Any) -> tuple[bool, bool]:
+    """Whether a value for this type is JSON in the environment, and whether JSON that does
+    not parse is let through (any union, e.g. ``list[str] | None``) rather than refused."""
+    if get_origin(annotation) in (Union, UnionType):
+        return any(_complex(m)[0] for m in get_args(annotation)), True
+    return any(_complex_type(t) for t in (annotation, get_origin(annotation))), False
+
+
+def _complex_type(t: Any) -> bool:
+    if not isinstance(t, type) or issubclass(t, (str, bytes)):
+        return False
+    return issubclass(t, (BaseModel, Mapping, Sequence, AbstractSet, tuple, deque)) or is_dataclass(t)
+
+
+def _next_field(target: Any, key: str) -> Any:
+    """The field (or, inside a table, the value type) that ``key`` names below ``target``."""
+    if not target:
+        return None
+    annotation = target.annotation if isinstance(target, FieldInfo) else target
+    origin = get_origin(annotation)
+    if isinstance(origin, type) and issubclass(origin, dict):
+        args = get_args(annotation)
+        return args[-1] if args else None
+    for member in get_args(annotation):
+        found = _next_field(member, key)
+        if found:
+            return found
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        for name, field in annotation.model_fields.items():
+            if name.lower() == key.lower():
+                return field
+    return None
+
+
+def _explode(name: str, field: FieldInfo, env: Mapping[str, str]) -> dict[str, Any]:
+    """``DIPAUDIT_SAMPLING__TIERS__CP=2`` -> ``{"tiers": {"cp": "2"}}`` for the field
+    ``sampling``; a value for a list or table is JSON (ValueError if not)."""
+    prefix = f"{ENV_PREFIX}{name}{NESTED}".lower()
+    is_dict = _is_dict(field.annotation)
+    result: dict[str, Any] = {}
+    for env_name, env_val in env.items():
+        if not env_name.startswith(prefix):
+            continue
+        *keys, last = env_name[len(prefix):].split(NESTED)
+        node: Any = result
+        target: Any = field
+        for key in keys:
+            target = _next_field(target, key)
+            if isinstance(node, dict):
+                node = node.setdefault(key, {})
+        target = _next_field(target, last)
+        if (target or is_dict) and env_val:
+            if isinstance(target, FieldInfo):
+                is_complex, lenient = _complex(target.annotation)
+            elif target:
+                is_complex, lenient = _complex(target)[0], True
+            else:
+                is_complex, lenient = True, True
+            if is_complex:
+                try:
+                    env_val = json.loads(env_val)
+                except ValueError:
+                    if not lenient:
+                        raise
+        if isinstance(node, dict):
+            node[last] = env_val
+    return result
+
+
+def _field_names(field: FieldInfo | Any, values: dict[str, Any]) -> dict[str, Any]:
+    """Keys of a table read from the environment matched to the model's field names ignoring case."""
+    model = _model_class(field.annotation if isinstance(field, FieldInfo) else field)
+    if model is None:
+        return values
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        match = next(((n, f) for n, f in model.model_fields.items() if n.lower() == key.lower()), None)
+        if match is None:
+            out[key] = value
+        elif _model_class(match[1].annotation) is not None and isinstance(value, dict):
+            out[match[0]] = _field_names(match[1], value)
+        else:
+            out[match[0]] = value
+    return out
+
+
+def _environment(cls: type[BaseModel], environ: Mapping[str, str]) -> dict[str, Any]:
+    """The ``DIPAUDIT_*`` variables for ``cls``'s fields (names ignore case)."""
+    env = {k.lower(): v for k, v in environ.items()}
+    data: dict[str, Any] = {}
+    for name, field in cls.model_fields.items():
+        value: Any = env.get(f"{ENV_PREFIX}{name}".lower())
+        try:
+            if _complex(field.annotation)[0]:
+                if value is None:
+                    value = _explode(name, field, env) or None
+                else:
+                    value = json.loads(value)
+                    if isinstance(value, dict):
+                        value = _deep_update(value, _explode(name, field, env))
+        except ValueError as exc:
+            raise SettingsError(f'error parsing value for field "{name}" from source "EnvSettingsSource"') from exc
+        if value is not None:
+            data[name] = _field_names(field, value) if isinstance(value, dict) else value
+    return data
 
 
 def load_settings(**overrides) -> Settings:

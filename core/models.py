@@ -6,7 +6,7 @@ import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, PlainSerializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
 from .vocabulary import COHORTS, QUEUE_STATUSES
 
@@ -16,7 +16,14 @@ QueueStatus = Literal[QUEUE_STATUSES]
 Flag = Annotated[bool, PlainSerializer(int, return_type=int, when_used="json")]
 
 
-class Row(BaseModel):
+class Shape(BaseModel):
+    """Every model here. Its validator is built when it is first used (``defer_build``), not
+    on import: a command pays for the few models it touches, not for all forty."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Row(Shape):
     """A model read from a store row (a dict from ``core.store``)."""
 
     @classmethod
@@ -46,7 +53,7 @@ class Person(Row):
         return json.loads(v) if isinstance(v, str) else v
 
 
-class OpenItem(BaseModel):
+class OpenItem(Shape):
     """A piece of work a person holds (``core.people.list_people``)."""
 
     kind: Literal["queue_item", "draft_audit", "action", "escalation", "escalation_raised"]
@@ -100,7 +107,7 @@ class CaseNote(Row):
     summary: str | None = None
 
 
-class Pick(BaseModel):
+class Pick(Shape):
     child_id: str
     worker: str | None
     team: str | None
@@ -109,13 +116,13 @@ class Pick(BaseModel):
     reason: str
 
 
-class Unfilled(BaseModel):
+class Unfilled(Shape):
     worker: str
     team: str | None = None
     reason: str
 
 
-class SampleResult(BaseModel):
+class SampleResult(Shape):
     sample_id: int | None  # None on a dry run
     seed: int
     picks: list[Pick]
@@ -146,7 +153,7 @@ class SampledChild(Pick):
     status: str | None = None
 
 
-class Exclusion(BaseModel):
+class Exclusion(Shape):
     """A child a draw considered and left out, with the reason code and words."""
 
     child_id: str
@@ -158,12 +165,12 @@ class Exclusion(BaseModel):
     reason: str
 
 
-class Exclusions(BaseModel):
+class Exclusions(Shape):
     counts: dict[str, int]
     children: list[Exclusion]
 
 
-class SampleRecord(BaseModel):
+class SampleRecord(Shape):
     """The stored record of a draw (``dipaudit sample show``)."""
 
     sample_id: int
@@ -266,7 +273,7 @@ class EscalationDetail(Escalation):
     steps: list[EscalationStep]
 
 
-class ActionReview(BaseModel):
+class ActionReview(Shape):
     at: str
     by: str
     outcome: str
@@ -296,14 +303,14 @@ class ActionForReview(Row):
     review_is_due: bool = False
 
 
-class Reminder(BaseModel):
+class Reminder(Shape):
     action_id: int
     kind: Literal["reminder", "overdue"]
     owner: str
     due: str
 
 
-class ScheduledReport(BaseModel):
+class ScheduledReport(Shape):
     """A report slot the scheduler queued (or could not: ``error``, nothing stored)."""
 
     kind: str
@@ -314,7 +321,7 @@ class ScheduledReport(BaseModel):
     error: str | None = None
 
 
-class TrailVerdict(BaseModel):
+class TrailVerdict(Shape):
     """What a verification found. ``first_broken``: the event id where the chain first
     fails (the first missing id for a deletion or truncation); ``problem``: one line."""
 
@@ -328,7 +335,7 @@ class TrailVerdict(BaseModel):
     checkpoint_at: str | None = None  # the checkpoint it started from or checked against
 
 
-class TickResult(BaseModel):
+class TickResult(Shape):
     """What one run of the scheduler's rules did."""
 
     at: str
@@ -341,7 +348,7 @@ class TickResult(BaseModel):
     trail: TrailVerdict | None = None  # the checkpoint's verification (core.trail.checkpoint_trail)
 
 
-class SchedulerHealth(BaseModel):
+class SchedulerHealth(Shape):
     """Whether the scheduler is delivering (``core.health.scheduler_health``). ``stale``: no
     delivering run for ``stale_minutes``; ``message`` is the TUI banner's text then."""
 
@@ -353,7 +360,7 @@ class SchedulerHealth(BaseModel):
     demo: bool = False  # a demo database: nobody to alert, not watched
 
 
-class Check(BaseModel):
+class Check(Shape):
     """One line of ``dipaudit doctor``."""
 
     status: Literal["ok", "warning", "fail"]
@@ -361,7 +368,7 @@ class Check(BaseModel):
     detail: str
 
 
-class DoctorReport(BaseModel):
+class DoctorReport(Shape):
     checks: list[Check]
 
     @property

@@ -1,0 +1,85 @@
+"""`dipaudit queue --json` (the CLI's everyday read) starts quickly because it loads only
+what it uses: no pydantic-settings (core.config reads the TOML and DIPAUDIT_* itself), no
+sqlite-utils, jinja2, holidays or asyncio, and none of core.models' validators is built
+until a model is used (defer_build). This pins it of a real run, as
+tests/test_cli_loads_no_tui.py pins that the CLI loads no Textual, so a gain cannot
+silently regress. (Timings are bench/bench_startup.py's, never a unit test's.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import REPO
+
+HEAVY = ("pydantic_settings", "dotenv", "asyncio", "sqlite_utils", "jinja2", "holidays", "apprise",
+         "openpyxl", "textual", "rich", "core.importers", "core.reports", "core.casenote", "core.demo")
+
+# Run the real entry point, then report the top packages loaded and the core.models built.
+PROBE = (
+    "import sys\n"
+    "from tui.cli import main\n"
+    "sys.argv = ['dipaudit', *sys.argv[1:]]\n"
+    "try:\n"
+    "    main()\n"
+    "except SystemExit as exc:\n"
+    "    code = exc.code or 0\n"
+    "else:\n"
+    "    code = 0\n"
+    "import json\n"
+    "models = sys.modules.get('core.models')\n"
+    "built = sorted(n for n, v in vars(models).items() if isinstance(v, type) and v.__module__ == 'core.models'\n"
+    "               and hasattr(v, 'model_fields') and v.__dict__.get('__pydantic_complete__')) if models else []\n"
+    "print('PROBE:' + json.dumps({'modules': sorted(sys.modules), 'built': built}), file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def _probe(*args: str) -> tuple[subprocess.CompletedProcess, dict]:
+    proc = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=REPO, capture_output=True, text=True)
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("PROBE:"))
+    return proc, json.loads(line[len("PROBE:"):])
+
+
+def _heavy(modules: list[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+
+
+def test_queue_json_on_an_empty_database_loads_nothing_heavy_and_builds_no_model(db_path):
+    from core.store import Store
+
+    Store.open(db_path).close()
+    proc, seen = _probe("--db", str(db_path), "queue", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == []
+    assert "core.queue" in seen["modules"] and "core.config" in seen["modules"]  # the probe saw the command
+    assert _heavy(seen["modules"]) == []
+    assert seen["built"] == []
+
+
+def test_queue_json_builds_only_the_model_it_prints(ctx, db_path):
+    from conftest import add_people
+    from factories import add_child
+
+    from core.sampling import draw_sample
+
+    add_people(ctx, [{"login": "admin1", "roles": ["admin", "auditor"]}])
+    for child in ("C1", "C2"):
+        add_child(ctx, child)
+    draw_sample(ctx, seed=1, per_worker=2)
+    proc, seen = _probe("--db", str(db_path), "--user", "admin1", "queue", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(proc.stdout)) == 2
+    assert seen["built"] == ["QueueItem"]
+
+
+def test_the_probe_sees_a_heavy_module_and_a_built_model(db_path):
+    """The probe itself: what a run does load and build is reported, so empty lists mean none."""
+    code = PROBE.replace("from tui.cli import main\n",
+                         "from tui.cli import main\nimport sqlite_utils  # noqa\n"
+                         "import core.models\ncore.models.Event.model_rebuild()\n")
+    proc = subprocess.run([sys.executable, "-c", code, "--help"], cwd=REPO, capture_output=True, text=True)
+    seen = json.loads(next(x for x in proc.stderr.splitlines() if x.startswith("PROBE:"))[len("PROBE:"):])
+    assert "sqlite_utils" in _heavy(seen["modules"])
+    assert seen["built"] == ["Event"]

@@ -115,3 +115,8 @@ def active_workers(r: Reader) -> list[tuple[str, str, str | None]]:
     return r.rows(
         "SELECT login, name, team FROM people WHERE active = 1 AND EXISTS"
         " (SELECT 1 FROM json_each(people.roles) WHERE value = 'worker') ORDER BY login")
+
+
+def logins_and_names(r: Reader) -> list[tuple[str, str]]:
+    """(login, name) of everyone in the directory, by login."""
+    return r.rows("SELECT login, name FROM people ORDER BY login")

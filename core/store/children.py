@@ -177,3 +177,7 @@ def add_notes(tx: Tx, notes: Iterable[tuple]) -> None:
         " imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [(*n, tx.at) for n in notes],
     )
+
+
+def any_child(r: Reader) -> bool:
+    return bool(r.scalar("SELECT EXISTS (SELECT 1 FROM children)"))

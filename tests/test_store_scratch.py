@@ -6,7 +6,6 @@ import pytest
 
 from core.importers import import_caseload, import_notes, import_people
 from core.store import children
-
 from tests.conftest import FIXTURES
 
 F = FIXTURES / "import"

@@ -54,3 +54,9 @@ class Context:
                               durable=durable) as tx:
             yield tx
 
+    @contextmanager
+    def scratch(self) -> Iterator[Tx]:
+        """A transaction that is always rolled back (``Store.scratch``): a dry run's."""
+        with self.store.scratch(now=self.now(), actor=self.user, os_login=self.os_login) as tx:
+            yield tx
+

@@ -35,3 +35,20 @@ def test_import_linter_contracts_hold():
                          else [sys.executable, "-m", "importlinter.cli"],
                          cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_only_the_store_touches_the_connection():
+    """Issue 7: the store owns the SQL. Outside ``core/store/`` no module of core writes a
+    statement, runs one itself or reaches round the store to its connection or its lock."""
+    import re
+
+    reach = re.compile(r"\.execute\(|\.executemany\(|\.executescript\(|\.conn\b|store\.lock\b|store\.db\b"
+                       r"|[\"'](SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|PRAGMA|BEGIN) ")  # a statement's text
+    found = []
+    for path in sorted((REPO / "core").rglob("*.py")):
+        if (REPO / "core" / "store") in path.parents:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if reach.search(line):
+                found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
+    assert not found, "SQL or the store's connection/lock outside core/store/:\n" + "\n".join(found)

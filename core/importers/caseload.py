@@ -31,8 +31,7 @@ stored column order, so "unchanged" is one tuple comparison; a child in one list
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from hashlib import blake2b
@@ -45,6 +44,9 @@ from ..clock import today as london_today
 from ..context import Context
 from ..errors import Fault, InputError
 from ..people import require_role
+from ..store import children as children_store
+from ..store import imports
+from ..store.imports import CHILD_FIELDS
 from .annexa import ANNEX_A, CANONICAL, COHORT_ORDER, LIST6, Layout, cohort_of, recognise
 from .common import (
     Faults,
@@ -69,16 +71,7 @@ from .common import (
 from .matching import Workers
 
 RANK = {c: i for i, c in enumerate(COHORT_ORDER)}
-CHILD_FIELDS = (
-    "name", "date_of_birth", "expected_date_of_birth", "cohort", "tier", "worker",
-    "worker_login", "team", "family_id", "is_open", "closed_on", "key_dates",
-)
-# The stored columns of a source compared on re-import (row_hash and updated_at are not).
-SOURCE_FIELDS = (
-    "cohort", "name", "date_of_birth", "expected_date_of_birth", "worker", "team",
-    "family_id", "ended_on", "present", "key_dates",
-)
-# A source row: (child_id, source, *SOURCE_FIELDS), the order it is selected in; as read
+# A source row: (child_id, source, *SOURCE_FIELDS) (``core.store.imports``), the order it is selected in; as read
 # from a file it carries its content hash too (HASH, ``child_sources.row_hash``).
 CID, SRC, COHORT, NAME, DOB, EDOB, WORKER, TEAM, FAMILY, ENDED, PRESENT, KEY_DATES, HASH = range(13)
 _NUL, _SEP = "\x00", "\x1f"
@@ -147,25 +140,16 @@ def import_caseload(
         return p
 
     if dry_run:
-        with ctx.store.lock:
-            conn = ctx.store.db.conn
-            try:
-                return plan(ctx.store).result
-            finally:  # the staging tables are all it wrote
-                if conn.in_transaction:
-                    conn.rollback()
-                _unstage(conn)
+        with ctx.scratch() as scratch:  # rolled back: the staging tables are all it wrote
+            return plan(scratch).result
     with ctx.tx() as tx:
         p = plan(tx)
         _write(tx, p)
-        _unstage(tx.db.conn)
+        imports.unstage(tx)
         counts = p.result.model_dump(exclude={"rejects_file"})
-        cur = tx.execute(
-            "INSERT INTO imports (kind, file, sha256, at, by, counts) VALUES ('caseload', ?, ?, ?, ?, ?)",
-            [src.name, src.sha256, tx.at, ctx.user, json.dumps(counts)],
-        )
+        import_id = imports.record(tx, "caseload", src.name, src.sha256, ctx.user, counts)
         tx.event(
-            "import", cur.lastrowid, "caseload",
+            "import", import_id, "caseload",
             after={"file": src.name, "sha256": src.sha256, "sources": sources,
                    "rows": sum(map(len, rows.values())), "counts": counts, "added": p.added,
                    "updated": p.updated, "closed": p.closed, "rejects_file": rejects_file},
@@ -470,50 +454,14 @@ def _derive_cohort(unborn: bool, dates: dict[str, list], k: int) -> str | None:
 # with an open episode (most of them) is projected in SQL, from its staged row or, when
 # unchanged, its stored one (the tiers, the people directory and the date may have
 # changed since); the others (several lists, an ended episode, gone from the extract)
-# are built in Python by ``_child``.
-_SOURCE_COLUMNS = "child_id, source, " + ", ".join(SOURCE_FIELDS)
-_CHILD_COLUMNS = "child_id, " + ", ".join(CHILD_FIELDS)
-_STAGING = ("import_rows", "import_children", "import_complex", "import_workers", "import_updated",
-            "import_skip")
-
-
-def _same(a: str, b: str, fields) -> str:
-    """SQL: the row ``a`` holds the same values as ``b`` (NULLs equal)."""
-    return f"({', '.join(f'{a}.{f}' for f in fields)}) IS ({', '.join(f'{b}.{f}' for f in fields)})"
-
-
-def _project(source: str, tier_case: str) -> str:
-    """SQL selecting the child a one-list, open row ``n`` makes (import_children's columns)."""
-    return (
-        "SELECT n.child_id AS child_id, n.name AS name, n.date_of_birth AS date_of_birth,"
-        " CASE WHEN n.date_of_birth IS NOT NULL AND n.cohort != 'unborn' THEN NULL"
-        " ELSE n.expected_date_of_birth END AS expected_date_of_birth,"
-        f" n.cohort AS cohort, {tier_case} AS tier, n.worker AS worker, w.login AS worker_login,"
-        " n.team AS team, n.family_id AS family_id, 1 AS is_open, NULL AS closed_on, n.key_dates AS key_dates"
-        f" FROM {source} n LEFT JOIN temp.import_workers w ON w.worker = n.worker"
-        " WHERE n.child_id NOT IN (SELECT child_id FROM temp.import_complex)"
-    )
-
-
-def _changed_only(select: str) -> str:
-    """SQL: the children of ``select`` that differ from (or are not in) ``children``."""
-    return (f"SELECT p.* FROM ({select}) p LEFT JOIN children c ON c.child_id = p.child_id"
-            f" WHERE c.child_id IS NULL OR NOT {_same('c', 'p', CHILD_FIELDS)}")
+# are built in Python by ``_child``. The SQL is ``core.store.imports``'.
 
 
 def _plan(ctx: Context, db, rows: dict[str, dict[str, tuple]], rejected_ids: set[str], today: str) -> _Plan:
-    """What the import changes, staged for ``_write``. ``db``: the store (a dry run) or
-    the open transaction; the staging tables are left for ``_write`` and ``_unstage``."""
-    conn = db.db.conn
+    """What the import changes, staged for ``_write``. ``db``: the open transaction (a
+    dry run's scratch one); the staging tables are left for ``_write``."""
     sources = sorted(rows)
-    marks = ", ".join("?" * len(sources))
-    _unstage(conn)
-    conn.execute(f"CREATE TEMP TABLE import_rows ({_SOURCE_COLUMNS}, row_hash)")
-    conn.execute(f"CREATE TEMP TABLE import_children ({_CHILD_COLUMNS})")
-    conn.execute("CREATE TEMP TABLE import_complex (child_id PRIMARY KEY)")
-    conn.execute("CREATE TEMP TABLE import_workers (worker PRIMARY KEY, login)")
-    conn.execute("CREATE TEMP TABLE import_updated (child_id PRIMARY KEY)")
-    conn.execute("CREATE TEMP TABLE import_skip (child_id, source, PRIMARY KEY (child_id, source))")
+    imports.stage(db)
 
     # New and changed rows are staged; dropped ones (gone from a list) and rejected ones
     # (not evidence of anything) are noted. Children needing more than one row: complex.
@@ -524,8 +472,7 @@ def _plan(ctx: Context, db, rows: dict[str, dict[str, tuple]], rejected_ids: set
     seen: set[str] = set()
     for s in sources:
         new = rows[s]
-        held = {cid: (h, present) for cid, h, present in db.rows(
-            "SELECT child_id, row_hash, present FROM child_sources WHERE source = ?", [s])}
+        held = {cid: (h, present) for cid, h, present in imports.source_hashes(db, s)}
         get = held.get
         for cid, r in new.items():
             old = get(cid)
@@ -543,59 +490,30 @@ def _plan(ctx: Context, db, rows: dict[str, dict[str, tuple]], rejected_ids: set
             seen.update(new)
     complex_.update(r[CID] for s in sources for r in rows[s].values()
                     if r[ENDED] is not None and r[ENDED] <= today)
-    conn.executemany(f"INSERT INTO temp.import_rows VALUES ({', '.join('?' * 13)})", staged)
-    conn.executemany("INSERT INTO temp.import_skip VALUES (?, ?)", skip)
+    imports.stage_rows(db, staged, skip)
     # In another list too (stored), or an unchanged row whose episode has ended.
-    complex_.update(cid for (cid,) in db.rows(
-        f"SELECT a.child_id FROM child_sources a WHERE a.source IN ({marks}) AND a.present = 1"
-        " AND (a.ended_on <= ? OR EXISTS (SELECT 1 FROM child_sources b"
-        " WHERE b.child_id = a.child_id AND b.source != a.source))"
-        " AND NOT EXISTS (SELECT 1 FROM temp.import_skip k WHERE k.child_id = a.child_id AND k.source = a.source)",
-        [*sources, today]))
-    complex_.update(cid for (cid,) in db.rows(
-        "SELECT DISTINCT n.child_id FROM temp.import_rows n"
-        " JOIN child_sources o ON o.child_id = n.child_id AND o.source != n.source"))
-    conn.executemany("INSERT INTO temp.import_complex VALUES (?)", ((c,) for c in sorted(complex_)))
+    complex_.update(imports.stored_in_several(db, sources, today))
+    imports.stage_complex(db, sorted(complex_))
 
     workers = Workers.load(db)
-    conn.executemany(
-        "INSERT INTO temp.import_workers VALUES (?, ?)",
-        ((w, workers.match(w)) for (w,) in db.rows(
-            "SELECT worker FROM temp.import_rows WHERE worker IS NOT NULL UNION"
-            f" SELECT worker FROM child_sources WHERE source IN ({marks}) AND worker IS NOT NULL", sources)))
+    imports.stage_workers(db, ((w, workers.match(w)) for w in imports.workers_named(db, sources)))
     tiers = {c: ctx.settings.tier_of(c) for c in COHORT_ORDER}
-    tier_case = "CASE n.cohort " + " ".join(f"WHEN '{c}' THEN {int(t)}" for c, t in tiers.items()) + " END"
     # One open source, no other list: the child is that row, as staged or as stored. Only
     # the children that differ from the stored ones are kept (with the complex ones, below).
     p = _Plan(sources, [], [], dropped, set())
     p.staged = len(staged)
     touched = len(set().union(*map(dict.keys, rows.values()), (d[0] for d in dropped)))
-    if not db.scalar("SELECT EXISTS (SELECT 1 FROM children)"):  # a new database: every child is added
-        conn.execute("INSERT INTO temp.import_children " + _project("temp.import_rows", tier_case))
+    if not children_store.any_child(db):  # a new database: every child is added
+        imports.stage_first_children(db, tiers)
         if complex_:
-            _stage_complex(db, conn, rows, sources, dropped, today, tiers, workers)
-        p.added = [cid for (cid,) in db.rows("SELECT child_id FROM temp.import_children ORDER BY child_id")]
+            _stage_complex(db, rows, sources, dropped, today, tiers, workers)
+        p.added = imports.staged_child_ids(db)
         p.result = ImportResult(added=len(p.added))
         return p
-    if staged:
-        conn.execute("CREATE INDEX temp.import_rows_key ON import_rows (child_id, source)")
-    conn.execute("INSERT INTO temp.import_children " + _changed_only(_project("temp.import_rows", tier_case)))
-    conn.execute(
-        "INSERT INTO temp.import_children " + _changed_only(
-            _project("child_sources", tier_case)
-            + f" AND n.source IN ({marks}) AND n.present = 1 AND (n.ended_on IS NULL OR n.ended_on > ?)"
-            " AND NOT EXISTS (SELECT 1 FROM temp.import_rows r WHERE r.child_id = n.child_id"
-            " AND r.source = n.source)"
-            " AND NOT EXISTS (SELECT 1 FROM temp.import_skip k WHERE k.child_id = n.child_id"
-            " AND k.source = n.source)"),
-        [*sources, today])
+    imports.stage_changed_children(db, tiers, sources, today, index=bool(staged))
     if complex_:
-        _stage_complex(db, conn, rows, sources, dropped, today, tiers, workers)
-    for cid, added, was_open, is_open in db.rows(
-        "SELECT n.child_id, c.child_id IS NULL, c.is_open, n.is_open"
-        " FROM temp.import_children n LEFT JOIN children c ON c.child_id = n.child_id"
-        f" WHERE c.child_id IS NULL OR NOT {_same('c', 'n', CHILD_FIELDS)} ORDER BY n.child_id"
-    ):
+        _stage_complex(db, rows, sources, dropped, today, tiers, workers)
+    for cid, added, was_open, is_open in imports.staged_changes(db):
         if added:
             p.added.append(cid)
         elif was_open and not is_open:
@@ -603,12 +521,8 @@ def _plan(ctx: Context, db, rows: dict[str, dict[str, tuple]], rejected_ids: set
         else:
             p.updated[cid] = []
     if p.updated:
-        conn.executemany("INSERT INTO temp.import_updated VALUES (?)", ((c,) for c in p.updated))
-        for r in db.rows(f"SELECT c.child_id, {', '.join('c.' + f for f in CHILD_FIELDS)},"
-                         f" {', '.join('n.' + f for f in CHILD_FIELDS)} FROM temp.import_updated u"
-                         " JOIN children c ON c.child_id = u.child_id"
-                         " JOIN temp.import_children n ON n.child_id = u.child_id"):
-            k = len(CHILD_FIELDS)
+        k = len(CHILD_FIELDS)
+        for r in imports.updated_fields(db, p.updated):
             p.updated[r[0]] = [f for f, a, b in zip(CHILD_FIELDS, r[1:k + 1], r[k + 1:], strict=True) if a != b]
     changed = len(p.added) + len(p.closed) + len(p.updated)
     p.result = ImportResult(added=len(p.added), updated=len(p.updated), unchanged=touched - changed,
@@ -616,19 +530,17 @@ def _plan(ctx: Context, db, rows: dict[str, dict[str, tuple]], rejected_ids: set
     return p
 
 
-def _stage_complex(db, conn, rows, sources, dropped, today, tiers, workers) -> None:
+def _stage_complex(db, rows, sources, dropped, today, tiers, workers) -> None:
     """Build, in Python, the children the SQL projection leaves out."""
+    ids, stored_rows, before_rows = imports.complex_held(db)
     stored: dict[str, list[tuple]] = {}
-    for r in db.rows(f"SELECT {', '.join('s.' + c for c in _SOURCE_COLUMNS.split(', '))}"
-                     " FROM temp.import_complex x JOIN child_sources s ON s.child_id = x.child_id"):
+    for r in stored_rows:
         stored.setdefault(r[CID], []).append(r)
-    before = {r[0]: r[1:] for r in db.rows(
-        f"SELECT {', '.join('c.' + c for c in _CHILD_COLUMNS.split(', '))}"
-        " FROM temp.import_complex x JOIN children c ON c.child_id = x.child_id")}
+    before = {r[0]: r[1:] for r in before_rows}
     gone = set(dropped)
     in_import = set(sources)
     out = []
-    for (cid,) in db.rows("SELECT child_id FROM temp.import_complex"):
+    for cid in ids:
         held = []
         for r in stored.get(cid, ()):
             if r[SRC] not in in_import:
@@ -639,12 +551,7 @@ def _stage_complex(db, conn, rows, sources, dropped, today, tiers, workers) -> N
                 held.append(r)  # its row here was rejected: as stored
         held += [rows[s][cid] for s in sources if cid in rows[s]]
         out.append((cid, *_child(held, before.get(cid), today, tiers, workers)))
-    conn.executemany(f"INSERT INTO temp.import_children VALUES ({', '.join('?' * 13)})", out)
-
-
-def _unstage(conn) -> None:
-    for t in _STAGING:
-        conn.execute(f"DROP TABLE IF EXISTS temp.{t}")
+    imports.stage_children(db, out)
 
 
 def _child(sources: list[tuple], before: tuple | None, today: str, tiers: dict, workers: Workers) -> tuple:
@@ -688,53 +595,14 @@ def _child(sources: list[tuple], before: tuple | None, today: str, tiers: dict, 
 
 
 # -- writing -------------------------------------------------------------------
-def _write(tx, p: _Plan) -> None:
-    """Write what ``_plan`` staged: changed children and source rows only."""
-    at = tx.at
-    if not (p.added or p.updated or p.closed or p.dropped or p.staged):
-        return  # the same extract again: nothing to write
-    tx.execute("INSERT OR IGNORE INTO teams (name) SELECT DISTINCT team FROM temp.import_rows"
-               " WHERE team IS NOT NULL ORDER BY team")
-    cols = ("child_id", *CHILD_FIELDS, "updated_at")
-    changed = len(p.added) + len(p.updated) + len(p.closed)
-    with _indexes_rebuilt(tx, "children", bulk=changed >= BULK_ROWS and changed >= p.result.unchanged):
-        tx.execute(
-            f"INSERT INTO children ({', '.join(cols)}) SELECT n.*, ? FROM temp.import_children n"
-            " LEFT JOIN children c ON c.child_id = n.child_id"
-            f" WHERE c.child_id IS NULL OR NOT {_same('c', 'n', CHILD_FIELDS)}"
-            " ON CONFLICT(child_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in cols[1:]),
-            [at],
-        )
-    scols = ("child_id", "source", *SOURCE_FIELDS, "row_hash", "updated_at")
-    tx.execute(
-        f"INSERT INTO child_sources ({', '.join(scols)}) SELECT n.*, ? FROM temp.import_rows n"
-        " LEFT JOIN child_sources s ON s.child_id = n.child_id AND s.source = n.source"
-        f" WHERE s.child_id IS NULL OR NOT {_same('s', 'n', (*SOURCE_FIELDS, 'row_hash'))}"
-        " ON CONFLICT(child_id, source) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in scols[2:]),
-        [at],
-    )
-    tx.executemany(
-        "UPDATE child_sources SET present = 0, updated_at = ? WHERE child_id = ? AND source = ?",
-        [(at, child_id, source) for child_id, source in p.dropped],
-    )
-
-
 # Writing more rows than this (and more than stay as they are), a table's secondary
 # indexes are dropped and built again after: one sort instead of a B-tree insert per row.
 BULK_ROWS = 20_000
 
 
-@contextmanager
-def _indexes_rebuilt(tx, table: str, *, bulk: bool) -> Iterator[None]:
-    """Around a bulk write into ``table``: its secondary indexes dropped, then recreated
-    from their own stored definitions (all inside the one transaction)."""
-    if not bulk:
-        yield
-        return
-    indexes = tx.rows("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
-                      " AND sql IS NOT NULL ORDER BY name", [table])
-    for name, _ in indexes:
-        tx.execute(f'DROP INDEX "{name}"')
-    yield
-    for _, sql in indexes:
-        tx.execute(sql)
+def _write(tx, p: _Plan) -> None:
+    """Write what ``_plan`` staged: changed children and source rows only."""
+    if not (p.added or p.updated or p.closed or p.dropped or p.staged):
+        return  # the same extract again: nothing to write
+    changed = len(p.added) + len(p.updated) + len(p.closed)
+    imports.write_caseload(tx, p.dropped, bulk=changed >= BULK_ROWS and changed >= p.result.unchanged)

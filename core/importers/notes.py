@@ -9,12 +9,13 @@ by a hash of its content: the same note imported twice is one note.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 from ..context import Context
 from ..errors import Fault, InputError
 from ..people import require_role
+from ..store import children as children_store
+from ..store import imports
 from .common import (
     Faults,
     ImportResult,
@@ -71,7 +72,7 @@ def import_notes(
             raise InputError(src.name, [Fault(1, m, "missing column (notes need child_id, date and type)")
                                         for m in missing])
         rows = table.all_rows()
-        children = {r[0] for r in ctx.store.rows("SELECT child_id FROM children")}
+        children = children_store.ids(ctx.store)
         kind_of_cache: dict[str, str] = {}
         faults = Faults(src.name)
         notes: dict[str, tuple] = {}
@@ -117,39 +118,21 @@ def import_notes(
             inputs=database_files(ctx.store),
         )
 
-    def count() -> tuple[ImportResult, list[tuple]]:
-        held = _held(ctx, list(notes))
+    def count(r) -> tuple[ImportResult, list[tuple]]:
+        held = children_store.held_note_keys(r, list(notes))
         new = [n for k, n in notes.items() if k not in held]
         return ImportResult(added=len(new), unchanged=len(held), rejected=rejected,
                             rejects_file=rejects_file), new
 
     if dry_run:
-        with ctx.store.lock:
-            return count()[0]
+        with ctx.scratch() as scratch:
+            return count(scratch)[0]
     with ctx.tx() as tx:
-        result, new = count()
-        tx.executemany(
-            "INSERT OR IGNORE INTO case_notes (child_id, date, kind, type, author, summary, note_key,"
-            " imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(*n, tx.at) for n in new],
-        )
+        result, new = count(tx)
+        children_store.add_notes(tx, new)
         counts = result.model_dump(exclude={"rejects_file"})
-        cur = tx.execute(
-            "INSERT INTO imports (kind, file, sha256, at, by, counts) VALUES ('notes', ?, ?, ?, ?, ?)",
-            [src.name, src.sha256, tx.at, ctx.user, json.dumps(counts)],
-        )
-        tx.event("import", cur.lastrowid, "notes",
+        import_id = imports.record(tx, "notes", src.name, src.sha256, ctx.user, counts)
+        tx.event("import", import_id, "notes",
                  after={"file": src.name, "sha256": src.sha256, "rows": total, "counts": counts,
                         "children": sorted({n[0] for n in new}), "rejects_file": rejects_file})
     return result
-
-
-def _held(ctx: Context, keys: list[str]) -> set[str]:
-    """The keys among ``keys`` already in case_notes (chunked: SQLite caps bound parameters)."""
-    conn = ctx.store.db.conn
-    held: set[str] = set()
-    for i in range(0, len(keys), 500):
-        chunk = keys[i : i + 500]
-        held.update(r[0] for r in conn.execute(
-            f"SELECT note_key FROM case_notes WHERE note_key IN ({', '.join('?' * len(chunk))})", chunk))
-    return held

@@ -32,6 +32,8 @@ from pathlib import Path
 from ..context import Context
 from ..errors import Fault, InputError
 from ..people import ROLES, require_role
+from ..store import imports
+from ..store import people as people_store
 from .common import (
     Faults,
     ImportResult,
@@ -93,8 +95,7 @@ def import_people(
             raise InputError(src.name, [Fault(1, m, "missing column (people need login, name and roles)")
                                         for m in missing])
         rows = table.all_rows()
-        held = {r[0]: r for r in ctx.store.rows(
-            "SELECT login, active, COALESCE(os_login, login) FROM people")}
+        held = {r[0]: r for r in people_store.logins_held(ctx.store)}
         in_file = {v for _, cells in rows if (v := text(cell(cells, at["login"])))}
         faults = Faults(src.name)
         people: dict[str, tuple] = {}
@@ -159,7 +160,7 @@ def import_people(
         )
 
     def plan(db) -> tuple[ImportResult, list[tuple], list[dict], list[dict]]:
-        stored = {r["login"]: r for r in db.query("SELECT * FROM people")}
+        stored = people_store.everyone(db)
         result = ImportResult(rejected=rejected, rejects_file=rejects_file)
         writes, events = [], []
         for login, row in people.items():
@@ -194,44 +195,22 @@ def import_people(
         return result, writes, events, leavers
 
     if dry_run:
-        with ctx.store.lock:
-            return plan(ctx.store)[0]
+        with ctx.scratch() as scratch:
+            return plan(scratch)[0]
     with ctx.tx() as tx:
         result, writes, events, leavers = plan(tx)
-        headed: dict[str, list[str]] = {}
-        for p in leavers:
-            headed[p["login"]] = [r[0] for r in tx.rows(
-                "SELECT name FROM teams WHERE head_of_service = ? ORDER BY name", [p["login"]])]
-        # Leavers first, and the people rewritten out of the one-active-person-per-OS-login
-        # index while they are: a newcomer may take a leaver's OS login, two people may swap.
-        tx.executemany(
-            "UPDATE people SET active = 0, roles = '[]', left_at = ?, updated_at = ? WHERE login = ?",
-            [(tx.at, tx.at, p["login"]) for p in leavers],
-        )
-        tx.executemany("UPDATE people SET active = 0 WHERE login = ?", [(w[0],) for w in writes])
-        cols = ("login", *PEOPLE_FIELDS, "active", "left_at", "updated_at")
+        headed = {p["login"]: people_store.teams_headed(tx, p["login"]) for p in leavers}
+        gone = [p["login"] for p in leavers]
+        # Leavers first, and the people rewritten set aside (the OS login index) while they are.
+        people_store.set_aside(tx, gone, [w[0] for w in writes])
         try:
-            tx.executemany(
-                f"INSERT INTO people ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-                " ON CONFLICT(login) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in cols[1:]),
-                [(*w, 1, None, tx.at) for w in writes],
-            )
+            people_store.write_active(tx, writes, PEOPLE_FIELDS)
         except sqlite3.IntegrityError as exc:  # checked above; this is the database's own guard
             raise InputError(src.name, f"two active people would share an OS login ({exc})") from None
-        tx.executemany("UPDATE teams SET head_of_service = NULL WHERE head_of_service = ?",
-                       [(p["login"],) for p in leavers])
-        tx.executemany(
-            "INSERT INTO teams (name, head_of_service) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET"
-            " head_of_service = COALESCE(excluded.head_of_service, teams.head_of_service)",
-            sorted(_heads_of_service(people).items()),
-        )
+        people_store.set_heads_of_service(tx, gone, sorted(_heads_of_service(people).items()))
         rematched = rematch_workers(tx)
         counts = result.model_dump(exclude={"rejects_file"})
-        cur = tx.execute(
-            "INSERT INTO imports (kind, file, sha256, at, by, counts) VALUES ('people', ?, ?, ?, ?, ?)",
-            [src.name, src.sha256, tx.at, ctx.user, json.dumps(counts)],
-        )
-        import_id = cur.lastrowid
+        import_id = imports.record(tx, "people", src.name, src.sha256, ctx.user, counts)
         tx.event("import", import_id, "people",
                  after={"file": src.name, "sha256": src.sha256, "rows": total, "counts": counts,
                         "workers_rematched": rematched, "rejects_file": rejects_file,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from datetime import date
 
-from .database import Reader
+from .database import Reader, Tx
 
 
 def get(r: Reader, child_id: str) -> dict | None:
@@ -129,3 +130,54 @@ def draw_population(r: Reader, *, day: date, tiers: dict[str, int],
         f"SELECT child_id, {tier_sql}, cohort, NULLIF({WORKER_KEY}, ''), team,"
         f" is_open, closed_on, TRIM(worker) FROM children WHERE NOT ({open_case}){in_team}", params)
     return eligible, shut
+
+
+def ids(r: Reader) -> set[str]:
+    """Every child id held."""
+    return {row[0] for row in r.rows("SELECT child_id FROM children")}
+
+
+# The rule of ``core.importers.matching.Workers`` in SQL: login first, else the first
+# login (alphabetically) with that name.
+_REMATCH = """
+UPDATE children SET worker_login = m.login
+FROM (
+    SELECT c.child_id,
+           COALESCE(
+               (SELECT p.login FROM people p WHERE p.login = c.worker),
+               (SELECT p.login FROM people p WHERE p.name = TRIM(c.worker) COLLATE NOCASE
+                ORDER BY p.login LIMIT 1)
+           ) AS login
+    FROM children c
+) AS m
+WHERE children.child_id = m.child_id AND children.worker_login IS NOT m.login
+"""
+
+
+def rematch_workers(tx: Tx) -> int:
+    """Match every child's allocated worker to the people directory again; children changed."""
+    return tx.execute(_REMATCH).rowcount
+
+
+def held_note_keys(r: Reader, keys: Sequence[str]) -> set[str]:
+    """The keys among ``keys`` already in case_notes (chunked: SQLite caps bound parameters)."""
+    held: set[str] = set()
+    for i in range(0, len(keys), 500):
+        chunk = keys[i : i + 500]
+        held.update(row[0] for row in r.rows(
+            f"SELECT note_key FROM case_notes WHERE note_key IN ({', '.join('?' * len(chunk))})", chunk))
+    return held
+
+
+def add_notes(tx: Tx, notes: Iterable[tuple]) -> None:
+    """Case notes (child_id, date, kind, type, author, summary, note_key), imported now;
+    a note already held (by key) is left as it is."""
+    tx.executemany(
+        "INSERT OR IGNORE INTO case_notes (child_id, date, kind, type, author, summary, note_key,"
+        " imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(*n, tx.at) for n in notes],
+    )
+
+
+def any_child(r: Reader) -> bool:
+    return bool(r.scalar("SELECT EXISTS (SELECT 1 FROM children)"))

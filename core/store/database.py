@@ -334,6 +334,25 @@ class Store:
         with self.lock:
             return self.db.conn.execute(sql, params or ()).fetchall()
 
+    # -- trying ------------------------------------------------------------
+    @contextmanager
+    def scratch(self, *, now: datetime, actor: str, os_login: str) -> Iterator[Tx]:
+        """A transaction whose work is always rolled back: a dry run works out what a write
+        would do (reads, TEMP staging tables, even writes) and leaves the file and the
+        connection as they were. Deferred (``BEGIN``): it takes no write lock unless it
+        writes to the database itself, so a dry run never makes writers wait. Held under
+        the store's lock; TEMP tables it made are undone with the rest."""
+        with self.lock:
+            conn = self.db.conn
+            if conn.in_transaction:
+                raise RuntimeError("scratch inside a transaction")
+            conn.execute("BEGIN")
+            try:
+                yield Tx(self.db, now, actor, os_login)
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+
     # -- writing -----------------------------------------------------------
     @contextmanager
     def write(self, *, now: datetime, actor: str, os_login: str, durable: bool = True) -> Iterator[Tx]:

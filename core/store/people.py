@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 
-from .database import Reader
+from .database import Reader, Tx
 
 
 def _decoded(row: dict | None) -> dict | None:
@@ -115,3 +116,57 @@ def active_workers(r: Reader) -> list[tuple[str, str, str | None]]:
     return r.rows(
         "SELECT login, name, team FROM people WHERE active = 1 AND EXISTS"
         " (SELECT 1 FROM json_each(people.roles) WHERE value = 'worker') ORDER BY login")
+
+
+def logins_and_names(r: Reader) -> list[tuple[str, str]]:
+    """(login, name) of everyone in the directory, by login."""
+    return r.rows("SELECT login, name FROM people ORDER BY login")
+
+
+def logins_held(r: Reader) -> list[tuple[str, int, str]]:
+    """(login, active, OS login as stored or else the login) of everyone in the directory."""
+    return r.rows("SELECT login, active, COALESCE(os_login, login) FROM people")
+
+
+def everyone(r: Reader) -> dict[str, dict]:
+    """Everyone in the directory by login, each row as stored (``roles`` JSON text)."""
+    return {row["login"]: row for row in r.query("SELECT * FROM people")}
+
+
+def teams_headed(r: Reader, login: str) -> list[str]:
+    """The teams whose Head of Service ``login`` is, by name."""
+    return [row[0] for row in r.rows("SELECT name FROM teams WHERE head_of_service = ? ORDER BY name",
+                                     [login])]
+
+
+def set_aside(tx: Tx, leavers: Sequence[str], rewritten: Sequence[str]) -> None:
+    """A people import's first writes: ``leavers`` (logins) deactivated (roles cleared,
+    ``left_at`` now), and the people about to be ``rewritten`` out of the
+    one-active-person-per-OS-login index while they are (a newcomer may take a leaver's
+    OS login, two people may swap)."""
+    tx.executemany("UPDATE people SET active = 0, roles = '[]', left_at = ?, updated_at = ? WHERE login = ?",
+                   [(tx.at, tx.at, login) for login in leavers])
+    tx.executemany("UPDATE people SET active = 0 WHERE login = ?", [(login,) for login in rewritten])
+
+
+def write_active(tx: Tx, rows: Sequence[tuple], fields: Sequence[str]) -> None:
+    """``rows`` ((login, *fields)) written as active people, added or replacing the stored
+    ones. ``sqlite3.IntegrityError`` if two active people would share an OS login."""
+    cols = ("login", *fields, "active", "left_at", "updated_at")
+    tx.executemany(
+        f"INSERT INTO people ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        " ON CONFLICT(login) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in cols[1:]),
+        [(*w, 1, None, tx.at) for w in rows],
+    )
+
+
+def set_heads_of_service(tx: Tx, leavers: Sequence[str], heads: Iterable[tuple[str, str | None]]) -> None:
+    """Teams headed by ``leavers`` lose their Head of Service; then each team of ``heads``
+    ((team, login)) is added or given that Head (None: the stored one is kept)."""
+    tx.executemany("UPDATE teams SET head_of_service = NULL WHERE head_of_service = ?",
+                   [(login,) for login in leavers])
+    tx.executemany(
+        "INSERT INTO teams (name, head_of_service) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET"
+        " head_of_service = COALESCE(excluded.head_of_service, teams.head_of_service)",
+        list(heads),
+    )

@@ -66,6 +66,15 @@ def count_open(r: Reader, audit_id: int) -> int:
     return r.scalar("SELECT COUNT(*) FROM actions WHERE audit_id = ? AND status = 'open'", [audit_id])
 
 
+def count_open_many(r: Reader, audit_ids) -> dict[int, int]:
+    """``count_open`` per audit (an audit with none is left out)."""
+    ids = list(audit_ids)
+    if not ids:
+        return {}
+    return dict(r.rows(f"SELECT audit_id, COUNT(*) FROM actions WHERE audit_id IN ({','.join('?' * len(ids))})"
+                       " AND status = 'open' GROUP BY audit_id", ids))
+
+
 # --- the follow-up ----------------------------------------------------------------------
 def follow_up(r: Reader, *, include_closed: bool = False, audit_id: int | None = None,
               action_id: int | None = None) -> list[dict]:
@@ -128,6 +137,18 @@ def mark_review_flagged(tx: Tx, audit_id: int) -> None:
                [tx.at, audit_id])
 
 
+def mark_review_flagged_many(tx: Tx, audit_ids) -> None:
+    """``mark_review_flagged`` for each audit, in one write."""
+    tx.executemany("UPDATE actions SET review_flagged_at = ? WHERE audit_id = ? AND review_flagged_at IS NULL",
+                   [(tx.at, aid) for aid in audit_ids])
+
+
 def mark_notified(tx: Tx, action_id: int, notice: str) -> None:
     """The notice ('reminder:DATE' or 'overdue:DATE') queued for the action's due date."""
     tx.execute("UPDATE actions SET notified = ? WHERE action_id = ?", [notice, action_id])
+
+
+def mark_notified_many(tx: Tx, items) -> None:
+    """``mark_notified`` for each ``(action_id, notice)``, in one write."""
+    tx.executemany("UPDATE actions SET notified = ? WHERE action_id = ?",
+                   [(notice, action_id) for action_id, notice in items])

@@ -18,11 +18,16 @@ if TYPE_CHECKING:
     from .database import Reader, Tx
 
 
+# Made once: ``json.dumps`` with any option set builds a new encoder per call.
+_AS_JSON = json.JSONEncoder(default=str, sort_keys=True, ensure_ascii=False)
+
+
 def as_json(value: Any) -> str | None:
-    """How a before/after value (or an outbox payload) is stored: sorted keys, text kept as is."""
+    """How a before/after value (or an outbox payload) is stored: sorted keys, text kept as
+    is (``json.dumps(value, default=str, sort_keys=True, ensure_ascii=False)``)."""
     if value is None:
         return None
-    return json.dumps(value, default=str, sort_keys=True, ensure_ascii=False)
+    return _AS_JSON.encode(value)
 
 
 # The link before the first event.

@@ -166,3 +166,15 @@ def test_bulk_events_chain_as_one_at_a_time(ctx, tmp_path):
 @given(st.lists(st.one_of(st.none(), st.integers(), st.text()), max_size=9))
 def test_the_canonical_form_is_compact_json(row):
     assert events.canonical(row) == json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+
+
+_values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(),
+                                 st.dates()),
+                       lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+                       max_leaves=12)
+
+
+@given(_values)
+def test_stored_json_is_json_dumps_with_sorted_keys(value):
+    assert events.as_json(value) == (None if value is None else
+                                     json.dumps(value, default=str, sort_keys=True, ensure_ascii=False))

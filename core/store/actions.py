@@ -97,15 +97,19 @@ def reminders_due(r: Reader, *, due_by: str, today: str) -> list[dict]:
     outbox once it has, so a quiet tick over many overdue actions stays cheap. An owner
     who has left is not reminded (their actions wait in ``dipaudit people`` to be reassigned).
     Actions sent their overdue notice for this due date (``notified``, m008) are not read
-    at all, so the overdue actions of years past cost a quiet tick nothing."""
-    return [_decoded(row) for row in r.query(
-        _FOLLOW_UP.replace("FROM actions ac", "FROM actions ac INDEXED BY actions_to_notify", 1)
-        + " AND ac.status = 'open' AND ac.owner IS NOT NULL AND ac.due <= ?"
+    at all, so the overdue actions of years past cost a quiet tick nothing. Only what a
+    reminder says is read (action_id, audit_id, child_id, owner, owner_role, description,
+    due): not the follow-up's last review, which a catch-up over thousands would pay for."""
+    return r.query(
+        "SELECT ac.action_id, ac.audit_id, a.child_id, ac.owner, ac.owner_role, ac.description, ac.due"
+        "  FROM actions ac INDEXED BY actions_to_notify JOIN audits a ON a.audit_id = ac.audit_id"
+        " WHERE a.status != 'draft'"
+        " AND ac.status = 'open' AND ac.owner IS NOT NULL AND ac.due <= ?"
         " AND ac.notified IS NOT ('overdue:' || ac.due)"  # actions_to_notify (m008)
         " AND NOT EXISTS (SELECT 1 FROM people p WHERE p.login = ac.owner AND p.active = 0)"
         " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = 'action:' || ac.action_id"
         "   || CASE WHEN ac.due < ? THEN ':overdue:' ELSE ':reminder:' END || ac.due)"
-        " ORDER BY ac.due, ac.action_id", [due_by, today])]
+        " ORDER BY ac.due, ac.action_id", [due_by, today])
 
 
 def status_of(r: Reader, action_id: int) -> str | None:

@@ -143,50 +143,55 @@ def reassign(ctx: Context, action_id: int, to: str) -> ActionForReview:
 # --- the scheduler's parts --------------------------------------------------------
 def flag_reviews_due(ctx: Context) -> list[int]:
     """Audits whose action review has fallen due, with open actions: every PDT member is
-    alerted, once per audit (an 'review_due' event marks it done)."""
+    alerted, once per audit (an 'review_due' event marks it done). Each batch is written
+    in one transaction that first re-reads which of its audits another tick has flagged."""
     due = audits.review_due_unflagged(ctx.store, iso(ctx.now()))
     pdt = people.active_with_role(ctx.store, "pdt")
     flagged = []
     for batch in in_batches(due):
         with ctx.tx() as tx:
-            for aid in batch:
-                if events.happened(tx, "audit", aid, "review_due"):
-                    actions.mark_review_flagged(tx, aid)
-                    continue  # another tick flagged it first
-                row = audits.get(tx, aid)
+            done = events.happened_many(tx, "audit", batch, "review_due")  # another tick flagged them first
+            todo = [aid for aid in batch if str(aid) not in done]
+            rows = audits.get_many(tx, todo)
+            n_open = actions.count_open_many(tx, todo)
+            evs, notices = [], []
+            for aid in todo:
+                row = rows[aid]
                 audit = {"child_id": row["child_id"], "team": row["team"], "review_due_at": row["review_due_at"]}
-                n_open = actions.count_open(tx, aid)
-                tx.event("audit", aid, "review_due", after={"review_due_at": audit["review_due_at"],
-                                                            "open_actions": n_open, "alerted": pdt}, actor=SYSTEM)
-                for login in pdt:
-                    tx.outbox(login, "review_due", {"audit_id": aid, **audit, "open_actions": n_open},
-                              f"audit:{aid}:review_due:{login}", recipient_role="pdt", entity="audit",
-                              entity_id=aid)
-                actions.mark_review_flagged(tx, aid)
-                flagged.append(aid)
+                n = n_open.get(aid, 0)
+                evs.append(("audit", aid, "review_due", None, {"review_due_at": audit["review_due_at"],
+                                                               "open_actions": n, "alerted": pdt}, SYSTEM))
+                notices += [(login, "review_due", {"audit_id": aid, **audit, "open_actions": n},
+                             f"audit:{aid}:review_due:{login}", "pdt", "audit", aid) for login in pdt]
+            tx.events_many(evs)
+            tx.outbox_many(notices)
+            actions.mark_review_flagged_many(tx, batch)
+            flagged += todo
     return flagged
 
 
 def send_reminders(ctx: Context) -> list[Reminder]:
     """Remind owners of open actions ``reminder_days_before_due`` days before the due date,
-    and once when overdue; once each per action per due date (idempotency keys)."""
+    and once when overdue; once each per action per due date (idempotency keys: a notice
+    another tick queued a moment ago is neither queued nor recorded again)."""
     day = today(ctx.clock)
     soon = (day + timedelta(days=ctx.settings.workflow.reminder_days_before_due)).isoformat()
     rows = actions.reminders_due(ctx.store, due_by=soon, today=day.isoformat())
     sent = []
     for batch in in_batches(rows):
         with ctx.tx() as tx:
-            for row in batch:
-                kind = "overdue" if row["due"] < day.isoformat() else "reminder"
-                new = tx.outbox(row["owner"], f"action_{kind}", {
+            kinds = ["overdue" if row["due"] < day.isoformat() else "reminder" for row in batch]
+            new = tx.outbox_many([
+                (row["owner"], f"action_{kind}", {
                     "action_id": row["action_id"], "audit_id": row["audit_id"], "child_id": row["child_id"],
                     "description": row["description"], "due": row["due"],
-                }, f"action:{row['action_id']}:{kind}:{row['due']}", recipient_role=row["owner_role"],
-                    entity="action", entity_id=row["action_id"])
-                actions.mark_notified(tx, row["action_id"], f"{kind}:{row['due']}")
-                if new:  # another tick may have sent it a moment ago
-                    tx.event("action", row["action_id"], kind, after={"due": row["due"], "owner": row["owner"]},
-                             actor=SYSTEM)
-                    sent.append(Reminder(action_id=row["action_id"], kind=kind, owner=row["owner"],
-                                         due=row["due"]))
+                }, f"action:{row['action_id']}:{kind}:{row['due']}", row["owner_role"], "action", row["action_id"])
+                for row, kind in zip(batch, kinds, strict=True)])
+            actions.mark_notified_many(tx, [(row["action_id"], f"{kind}:{row['due']}")
+                                            for row, kind in zip(batch, kinds, strict=True)])
+            fresh = [(row, kind) for row, kind, is_new in zip(batch, kinds, new, strict=True) if is_new]
+            tx.events_many([("action", row["action_id"], kind, None, {"due": row["due"], "owner": row["owner"]},
+                             SYSTEM) for row, kind in fresh])
+            sent += [Reminder(action_id=row["action_id"], kind=kind, owner=row["owner"],
+                              due=row["due"]) for row, kind in fresh]
     return sent

@@ -36,37 +36,60 @@ def needs_manual_finalise(ctx: Context, audit_id: int) -> bool:
     return ctx.now() >= deadline and _resolved_late(ctx.store, audit, deadline)
 
 
+def _finalised(audit: dict, *, at: str, by: str) -> tuple[tuple, list[tuple]]:
+    """What finalising writes besides the status: the event, and the worker and manager
+    told (outbox rows), as ``Tx.events_many`` and ``Tx.outbox_many`` take them."""
+    aid = audit["audit_id"]
+    event = ("audit", aid, "finalised", {"status": audit["status"]},
+             {"status": "finalised", "finalised_at": at, "finalised_by": by}, by)
+    payload = {"audit_id": aid, "child_id": audit["child_id"], "finalised_at": at, "finalised_by": by}
+    notices = [(login, "audit_finalised", payload, f"audit:{aid}:finalised:{login}", role, "audit", aid)
+               for login, role in ((audit["worker"], "worker"), (audit["manager"], "manager")) if login]
+    return event, notices
+
+
 def _finalise(tx: Tx, audit: dict, *, at: str, by: str) -> None:
     """Finalise inside the open transaction: the status, the event, and the worker and
     manager told (outbox)."""
-    audits.mark_finalised(tx, audit["audit_id"], at=at, by=by)
-    tx.event("audit", audit["audit_id"], "finalised", before={"status": audit["status"]},
-             after={"status": "finalised", "finalised_at": at, "finalised_by": by}, actor=by)
-    payload = {"audit_id": audit["audit_id"], "child_id": audit["child_id"], "finalised_at": at,
-               "finalised_by": by}
-    for login, role in ((audit["worker"], "worker"), (audit["manager"], "manager")):
-        if login:
-            tx.outbox(login, "audit_finalised", payload, f"audit:{audit['audit_id']}:finalised:{login}",
-                      recipient_role=role, entity="audit", entity_id=audit["audit_id"])
+    _finalise_many(tx, [(audit, at, by)])
+
+
+def _finalise_many(tx: Tx, items: list[tuple[dict, str, str]]) -> None:
+    """``_finalise`` for each ``(audit, at, by)``, in this order, with one write per table."""
+    audits.mark_finalised_many(tx, [(audit["audit_id"], at, by) for audit, at, by in items])
+    evs, notices = [], []
+    for audit, at, by in items:
+        event, rows = _finalised(audit, at=at, by=by)
+        evs.append(event)
+        notices += rows
+    tx.events_many(evs)
+    tx.outbox_many(notices)
 
 
 def finalise_due(ctx: Context) -> list[int]:
     """The scheduler's part: finalise every audit whose window has closed with no open
-    query and no late-resolved query, at its deadline (not at the time tick runs)."""
+    query and no late-resolved query, at its deadline (not at the time tick runs).
+    Each batch is re-read inside its transaction (status, queries resolved), so an audit
+    queried or finalised meanwhile is left as it is."""
     # Stored times are UTC, so the deadline is 72 real hours on, whatever the clocks in London do.
     candidates = audits.submitted_by(ctx.store, iso(ctx.now() - comment_window(ctx.settings)))
     done = []
     for batch in in_batches(candidates):
         with ctx.tx() as tx:
+            rows = audits.get_many(tx, batch)
+            resolved = comments.last_query_resolved(tx, batch)
+            due = []
             for audit_id in batch:
-                audit = audits.get(tx, audit_id)
-                if audit["status"] != "submitted":
+                audit = rows.get(audit_id)
+                if audit is None or audit["status"] != "submitted":
                     continue  # finalised or queried meanwhile (another tick, a new query)
                 deadline = window_closes_at(ctx.settings, audit["submitted_at"])
-                if tx.now < deadline or _resolved_late(tx, audit, deadline):
-                    continue
-                _finalise(tx, audit, at=iso(deadline), by=SYSTEM)
-                done.append(audit_id)
+                at = iso(deadline)
+                if tx.now < deadline or resolved.get(audit_id, "") > at:
+                    continue  # a query resolved after the deadline: the auditor finalises it
+                due.append((audit, at, SYSTEM))
+            _finalise_many(tx, due)
+            done += [audit["audit_id"] for audit, _, _ in due]
     return done
 
 

@@ -66,6 +66,15 @@ def count_open(r: Reader, audit_id: int) -> int:
     return r.scalar("SELECT COUNT(*) FROM actions WHERE audit_id = ? AND status = 'open'", [audit_id])
 
 
+def count_open_many(r: Reader, audit_ids) -> dict[int, int]:
+    """``count_open`` per audit (an audit with none is left out)."""
+    ids = list(audit_ids)
+    if not ids:
+        return {}
+    return dict(r.rows(f"SELECT audit_id, COUNT(*) FROM actions WHERE audit_id IN ({','.join('?' * len(ids))})"
+                       " AND status = 'open' GROUP BY audit_id", ids))
+
+
 # --- the follow-up ----------------------------------------------------------------------
 def follow_up(r: Reader, *, include_closed: bool = False, audit_id: int | None = None,
               action_id: int | None = None) -> list[dict]:
@@ -88,15 +97,19 @@ def reminders_due(r: Reader, *, due_by: str, today: str) -> list[dict]:
     outbox once it has, so a quiet tick over many overdue actions stays cheap. An owner
     who has left is not reminded (their actions wait in ``dipaudit people`` to be reassigned).
     Actions sent their overdue notice for this due date (``notified``, m008) are not read
-    at all, so the overdue actions of years past cost a quiet tick nothing."""
-    return [_decoded(row) for row in r.query(
-        _FOLLOW_UP.replace("FROM actions ac", "FROM actions ac INDEXED BY actions_to_notify", 1)
-        + " AND ac.status = 'open' AND ac.owner IS NOT NULL AND ac.due <= ?"
+    at all, so the overdue actions of years past cost a quiet tick nothing. Only what a
+    reminder says is read (action_id, audit_id, child_id, owner, owner_role, description,
+    due): not the follow-up's last review, which a catch-up over thousands would pay for."""
+    return r.query(
+        "SELECT ac.action_id, ac.audit_id, a.child_id, ac.owner, ac.owner_role, ac.description, ac.due"
+        "  FROM actions ac INDEXED BY actions_to_notify JOIN audits a ON a.audit_id = ac.audit_id"
+        " WHERE a.status != 'draft'"
+        " AND ac.status = 'open' AND ac.owner IS NOT NULL AND ac.due <= ?"
         " AND ac.notified IS NOT ('overdue:' || ac.due)"  # actions_to_notify (m008)
         " AND NOT EXISTS (SELECT 1 FROM people p WHERE p.login = ac.owner AND p.active = 0)"
         " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = 'action:' || ac.action_id"
         "   || CASE WHEN ac.due < ? THEN ':overdue:' ELSE ':reminder:' END || ac.due)"
-        " ORDER BY ac.due, ac.action_id", [due_by, today])]
+        " ORDER BY ac.due, ac.action_id", [due_by, today])
 
 
 def status_of(r: Reader, action_id: int) -> str | None:
@@ -128,6 +141,18 @@ def mark_review_flagged(tx: Tx, audit_id: int) -> None:
                [tx.at, audit_id])
 
 
+def mark_review_flagged_many(tx: Tx, audit_ids) -> None:
+    """``mark_review_flagged`` for each audit, in one write."""
+    tx.executemany("UPDATE actions SET review_flagged_at = ? WHERE audit_id = ? AND review_flagged_at IS NULL",
+                   [(tx.at, aid) for aid in audit_ids])
+
+
 def mark_notified(tx: Tx, action_id: int, notice: str) -> None:
     """The notice ('reminder:DATE' or 'overdue:DATE') queued for the action's due date."""
     tx.execute("UPDATE actions SET notified = ? WHERE action_id = ?", [notice, action_id])
+
+
+def mark_notified_many(tx: Tx, items) -> None:
+    """``mark_notified`` for each ``(action_id, notice)``, in one write."""
+    tx.executemany("UPDATE actions SET notified = ? WHERE action_id = ?",
+                   [(notice, action_id) for action_id, notice in items])

@@ -24,6 +24,14 @@ def get(r: Reader, audit_id: int) -> dict | None:
     return r.one("SELECT * FROM audits WHERE audit_id = ?", [audit_id])
 
 
+def get_many(r: Reader, audit_ids) -> dict[int, dict]:
+    """The audits' rows by id (inside the scheduler's batch: up to a few hundred ids)."""
+    ids = list(audit_ids)
+    if not ids:
+        return {}
+    return {row["audit_id"]: row for row in r.query(f"SELECT * FROM audits WHERE audit_id IN ({_marks(ids)})", ids)}
+
+
 def need(r: Reader, audit_id: int) -> dict:
     """The audit's row; NotFound when there is none."""
     row = get(r, audit_id)
@@ -103,6 +111,13 @@ def mark_finalised(tx: Tx, audit_id: int, *, at: str, by: str) -> None:
     tx.execute("UPDATE audits SET status = 'finalised', finalised_at = ?, finalised_by = ?,"
                " version = version + 1, updated_at = ?, updated_by = ? WHERE audit_id = ?",
                [at, by, tx.at, by, audit_id])
+
+
+def mark_finalised_many(tx: Tx, items) -> None:
+    """``mark_finalised`` for each ``(audit_id, at, by)``, in one write."""
+    tx.executemany("UPDATE audits SET status = 'finalised', finalised_at = ?, finalised_by = ?,"
+                   " version = version + 1, updated_at = ?, updated_by = ? WHERE audit_id = ?",
+                   [(at, by, tx.at, by, audit_id) for audit_id, at, by in items])
 
 
 # --- lists ------------------------------------------------------------------------------

@@ -39,3 +39,13 @@ def query_resolved_after(r: Reader, audit_id: int, at: str) -> bool:
     return bool(r.scalar(
         "SELECT 1 FROM comments WHERE audit_id = ? AND is_query = 1 AND resolved_at > ? LIMIT 1",
         [audit_id, at]))
+
+
+def last_query_resolved(r: Reader, audit_ids) -> dict[int, str]:
+    """Per audit (of those with one), when its last-resolved query was resolved (ISO):
+    ``query_resolved_after(r, audit, at)`` is ``last_query_resolved(...).get(audit, "") > at``."""
+    ids = list(audit_ids)
+    if not ids:
+        return {}
+    return dict(r.rows(f"SELECT audit_id, max(resolved_at) FROM comments WHERE audit_id IN ({','.join('?' * len(ids))})"
+                       " AND is_query = 1 AND resolved_at IS NOT NULL GROUP BY audit_id", ids))

@@ -142,6 +142,19 @@ class Tx:
         self.events.append(event_id)
         return event_id
 
+    def events_many(self, items: Sequence[tuple]) -> list[int]:
+        """Append events ``(entity, entity_id, action, before, after, actor)`` in order, as
+        ``event`` appends each (``actor`` None: this transaction's), in one write."""
+        ids = events.insert_many(self, [(entity, entity_id, action, actor or self.actor, before, after)
+                                        for entity, entity_id, action, before, after, actor in items])
+        self.events.extend(ids)
+        return ids
+
+    def outbox_many(self, items: Sequence[tuple]) -> list[bool]:
+        """Queue notifications ``(recipient, template, payload, key, recipient_role, entity,
+        entity_id)`` as ``outbox`` queues each, in one write; per item, True if new."""
+        return outbox.insert_many(self, items)
+
     def outbox(
         self,
         recipient: str,

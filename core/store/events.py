@@ -18,11 +18,23 @@ if TYPE_CHECKING:
     from .database import Reader, Tx
 
 
+# Made once: ``json.dumps`` with any option set builds a new encoder per call, which cost
+# the scheduler's catch-up more than its SQL did. The C encoder (when the json module has
+# it) gives the same text as ``json.dumps``; ``tests/test_tick_batched.py`` holds it to it.
+_AS_JSON = json.JSONEncoder(default=str, sort_keys=True, ensure_ascii=False)
+_c_as_json = (json.encoder.c_make_encoder(None, _AS_JSON.default, json.encoder.encode_basestring, None,
+                                          ": ", ", ", True, False, True)
+              if json.encoder.c_make_encoder is not None else None)
+
+
 def as_json(value: Any) -> str | None:
-    """How a before/after value (or an outbox payload) is stored: sorted keys, text kept as is."""
+    """How a before/after value (or an outbox payload) is stored: sorted keys, text kept as
+    is (``json.dumps(value, default=str, sort_keys=True, ensure_ascii=False)``)."""
     if value is None:
         return None
-    return json.dumps(value, default=str, sort_keys=True, ensure_ascii=False)
+    if _c_as_json is not None and isinstance(value, dict | list):
+        return "".join(_c_as_json(value, 0))
+    return _AS_JSON.encode(value)
 
 
 # The link before the first event.
@@ -32,10 +44,26 @@ LINKED = ("event_id", "at", "actor", "os_login", "entity", "entity_id", "action"
 _SELECT_LINKED = "SELECT " + ", ".join(LINKED) + ", hash FROM events"
 
 
+# The canonical form's encoder, made once: ``json.dumps(list(row), ensure_ascii=False,
+# separators=(",", ":"))`` builds a new encoder per call, which cost verifying and writing
+# the trail more than the sha256 did. The C encoder (when the json module has it) gives
+# the same text; ``tests/test_trail.py`` holds it to ``json.dumps``.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_c_encode = (json.encoder.c_make_encoder(None, _ENCODER.default, json.encoder.encode_basestring, None,
+                                         ":", ",", False, False, True)
+             if json.encoder.c_make_encoder is not None else None)
+
+
+def canonical(row: Sequence) -> str:
+    """A row's canonical form: its values as a compact JSON list, text kept as is."""
+    if _c_encode is not None:
+        return "".join(_c_encode(list(row), 0))
+    return _ENCODER.encode(list(row))
+
+
 def link(prev: str, row: Sequence) -> str:
     """The link of ``row`` (its ``LINKED`` values, as stored) after the link ``prev``."""
-    canonical = json.dumps(list(row), ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(f"{prev}\n{canonical}".encode()).hexdigest()
+    return hashlib.sha256(f"{prev}\n{canonical(row)}".encode()).hexdigest()
 
 
 def head(r: Reader) -> tuple[int, str | None] | None:
@@ -59,6 +87,29 @@ def insert(tx: Tx, entity: str, entity_id: Any, action: str, *, actor: str,
                [*row, digest])
     tx.trail_head = (row[0], digest)
     return row[0]
+
+
+def insert_many(tx: Tx, items: Sequence[tuple]) -> list[int]:
+    """Append events ``(entity, entity_id, action, actor, before, after)`` in order, each
+    linked to the one before as ``insert`` links one (the chain computed here once, the
+    rows written with one ``executemany``). Returns their ids."""
+    if not items:
+        return []
+    if tx.trail_head is None:
+        tx.trail_head = head(tx) or (0, GENESIS)
+    last_id, prev = tx.trail_head
+    prev = prev or ""
+    at, os_login, rows = tx.at, tx.os_login, []
+    for entity, entity_id, action, actor, before, after in items:
+        last_id += 1
+        row = (last_id, at, actor, os_login, entity, None if entity_id is None else str(entity_id),
+               action, as_json(before), as_json(after))
+        prev = link(prev, row)
+        rows.append((*row, prev))
+    tx.executemany("INSERT INTO events (" + ", ".join(LINKED) + ", hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   rows)
+    tx.trail_head = (last_id, prev)
+    return [r[0] for r in rows]
 
 
 def chained(rows: Sequence[Sequence], *, after: tuple[int, str] | None = None) -> Iterator[tuple]:
@@ -157,3 +208,15 @@ def happened(r: Reader, entity: str, entity_id: Any, action: str) -> bool:
     """Whether the trail holds ``action`` on this entity (the scheduler's once-only marks)."""
     return bool(r.scalar("SELECT 1 FROM events WHERE entity = ? AND entity_id = ? AND action = ?",
                          [entity, str(entity_id), action]))
+
+
+def happened_many(r: Reader, entity: str, entity_ids, action: str) -> set[str]:
+    """Of ``entity_ids``, those (as text) on which the trail holds ``action``."""
+    ids = [str(i) for i in entity_ids]
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        part = ids[start:start + 500]
+        found.update(e for (e,) in r.rows(
+            f"SELECT entity_id FROM events WHERE entity = ? AND entity_id IN ({','.join('?' * len(part))})"
+            " AND action = ?", [entity, *part, action]))
+    return found

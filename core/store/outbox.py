@@ -4,6 +4,7 @@ delivered (and retried) after commit. The idempotency key makes a repeat a no-op
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .events import as_json
@@ -31,6 +32,37 @@ def insert(tx: Tx, recipient: str, template: str, payload: dict, key: str, *,
         [tx.at, recipient, recipient_role, template, as_json(payload), entity,
          None if entity_id is None else str(entity_id), key, tx.at])
     return cur.rowcount == 1
+
+
+def existing_keys(r: Reader, keys: Sequence[str]) -> set[str]:
+    """Which of ``keys`` are in the outbox already."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        part = list(keys[start:start + 500])
+        found.update(k for (k,) in r.rows("SELECT idempotency_key FROM outbox WHERE idempotency_key IN"
+                                         f" ({','.join('?' * len(part))})", part))
+    return found
+
+
+def insert_many(tx: Tx, items: Sequence[tuple]) -> list[bool]:
+    """Queue messages ``(recipient, template, payload, key, recipient_role, entity, entity_id)``
+    as ``insert`` queues each (INSERT OR IGNORE on ``key``), with one ``executemany``; per
+    message, True if it is new. The transaction holds the write lock, so the keys found
+    present beforehand are exactly the ones the inserts ignore."""
+    if not items:
+        return []
+    seen = existing_keys(tx, [item[3] for item in items])
+    new, rows, at = [], [], tx.at
+    for recipient, template, payload, key, recipient_role, entity, entity_id in items:
+        new.append(key not in seen)
+        seen.add(key)
+        rows.append((at, recipient, recipient_role, template, as_json(payload), entity,
+                     None if entity_id is None else str(entity_id), key, at))
+    tx.executemany(
+        "INSERT OR IGNORE INTO outbox (created_at, recipient, recipient_role, template, payload,"
+        " entity, entity_id, idempotency_key, status, next_attempt_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)", rows)
+    return new
 
 
 def recent(r: Reader, *, status: str | None = None, limit: int = 200) -> list[dict]:

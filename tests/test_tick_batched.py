@@ -1,0 +1,180 @@
+"""The scheduler's catch-up writes each batch in bulk (one executemany per table, the
+trail chained once): exactly the events and outbox rows, per item, that one item at a
+time wrote, whatever the batch size, and a trail that verifies."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from conftest import as_user
+from factories import add_child, full_audit_data, submitted_audit
+from hypothesis import given
+from hypothesis import strategies as st
+
+import core.context
+from core.audit import fill_audit, start_audit, submit_audit
+from core.clock import FixedClock
+from core.comments import add_comment, resolve_comment
+from core.config import Settings
+from core.context import Context
+from core.store import Store, events
+from core.tick import tick
+from core.trail import verify_trail
+
+PLAIN = 10  # audits with nothing in their way
+DEADLINE = "2020-04-30T{}:00Z"  # submitted 27 Apr at 09:00, 09:05, ...: 72 h on
+
+
+def _submit(ctx, child_id: str):
+    add_child(ctx, child_id, worker="w1", name=f"Child {child_id}")
+    aud = as_user(ctx, "aud1")
+    audit = start_audit(aud, child_id)
+    fill_audit(aud, audit.audit_id, full_audit_data(due="2020-05-12"))
+    return submit_audit(aud, audit.audit_id).audit_id
+
+
+def _scenario(ctx) -> dict:
+    """PLAIN audits, one held by an open query, one whose query was resolved after its
+    deadline (its auditor finalises it), one whose query was resolved in time; all with
+    two actions due 12 May. Then the clock goes to 13 May, nobody having ticked."""
+    ids = {"plain": [submitted_audit(ctx, data=full_audit_data(due="2020-05-12")).audit_id]}
+    for n in range(2, PLAIN + 1):
+        ctx.clock.advance(minutes=5)
+        ids["plain"].append(_submit(ctx, f"C{n}"))
+    ctx.clock.advance(minutes=5)
+    ids["open_query"] = _submit(ctx, "CQ")
+    add_comment(as_user(ctx, "m1"), ids["open_query"], "Query", query=True)
+    ids["late"] = _submit(ctx, "CL")
+    late_q = add_comment(as_user(ctx, "m1"), ids["late"], "Query", query=True)
+    ids["in_time"] = _submit(ctx, "CT")
+    in_time_q = add_comment(as_user(ctx, "w1"), ids["in_time"], "Query", query=True)
+    ctx.clock.advance(hours=30)
+    resolve_comment(as_user(ctx, "aud1"), in_time_q.comment_id, "Answered")
+    ctx.clock.advance(hours=50)  # past the deadlines
+    resolve_comment(as_user(ctx, "aud1"), late_q.comment_id, "Answered late")
+    ctx.clock.set(datetime(2020, 5, 13, 9, 0, tzinfo=UTC))
+    return ids
+
+
+def _catch_up(tmp_path, monkeypatch, batch: int, name: str):
+    """The scenario on a new database, then one tick with ``TICK_BATCH`` at ``batch``."""
+    store = Store.open(tmp_path / f"{name}.db")
+    ctx = Context(store=store, clock=FixedClock(datetime(2020, 4, 27, 9, 0, tzinfo=UTC)),
+                  settings=Settings(), user="system", os_login="tester")
+    ids = _scenario(ctx)
+    start = events.count(store)
+    monkeypatch.setattr(core.context, "TICK_BATCH", batch)
+    result = tick(ctx)
+    new_events = store.rows("SELECT * FROM events WHERE event_id > ? ORDER BY event_id", [start])
+    outbox = store.rows("SELECT * FROM outbox ORDER BY outbox_id")
+    return ctx, ids, result, new_events, outbox
+
+
+def test_a_batched_catch_up_writes_per_item_what_one_at_a_time_wrote(tmp_path, monkeypatch):
+    ctx, ids, result, new_events, outbox = _catch_up(tmp_path, monkeypatch, 3, "batched")
+    finalised = [*ids["plain"], ids["in_time"]]
+    every = [*ids["plain"], ids["open_query"], ids["late"], ids["in_time"]]
+    assert result.finalised == finalised  # in submission order; the open and the late query hold theirs
+    assert sorted(result.reviews_due) == sorted(every)
+    assert len(result.reminders) == 2 * len(every) and {r.kind for r in result.reminders} == {"overdue"}
+
+    # One event per item, as the per-item path wrote it.
+    trail = events.recent(ctx.store, limit=1000)
+    by = {}
+    for e in trail[: len(new_events)]:
+        by.setdefault((e["entity"], e["action"]), []).append(e)
+    fin = {int(e["entity_id"]): e for e in by[("audit", "finalised")]}
+    assert sorted(fin) == sorted(finalised)
+    for n, aid in enumerate(ids["plain"]):
+        hhmm = f"{9 + (n * 5) // 60:02d}:{(n * 5) % 60:02d}"
+        assert fin[aid]["after"] == {"status": "finalised", "finalised_at": DEADLINE.format(hhmm),
+                                     "finalised_by": "system"}
+    assert all(e["before"] == {"status": "submitted"} and e["actor"] == "system" and e["os_login"] == "tester"
+               and e["at"] == "2020-05-13T09:00:00Z" for e in fin.values())
+    review = {int(e["entity_id"]): e["after"] for e in by[("audit", "review_due")]}
+    assert review == {aid: {"review_due_at": review[aid]["review_due_at"], "open_actions": 2, "alerted": ["pdt1"]}
+                      for aid in every}
+    overdue = sorted(int(e["entity_id"]) for e in by[("action", "overdue")])
+    assert overdue == sorted(r.action_id for r in result.reminders) and len(set(overdue)) == len(overdue)
+    assert {k: len(v) for k, v in by.items() if k[0] != "report"} == {
+        ("audit", "finalised"): len(finalised), ("audit", "review_due"): len(every),
+        ("action", "overdue"): 2 * len(every)}  # nothing else, and nothing twice
+
+    # Each outbox row with its idempotency key, once.
+    rows = ctx.store.query("SELECT * FROM outbox WHERE created_at = '2020-05-13T09:00:00Z'")
+    keys = sorted(r["idempotency_key"] for r in rows)
+    assert keys == sorted(
+        [f"audit:{aid}:finalised:{who}" for aid in finalised for who in ("w1", "m1")]
+        + [f"audit:{aid}:review_due:pdt1" for aid in every]
+        + [f"action:{r.action_id}:overdue:2020-05-12" for r in result.reminders])
+    per_template = {}
+    for r in rows:
+        per_template[r["template"]] = per_template.get(r["template"], 0) + 1
+    assert per_template == {"audit_finalised": 2 * len(finalised), "review_due": len(every),
+                            "action_overdue": 2 * len(every)}
+    fin_rows = [r for r in rows if r["template"] == "audit_finalised"]
+    assert all(json.loads(r["payload"])["finalised_by"] == "system" and r["status"] == "pending"
+               and r["entity"] == "audit" and r["recipient_role"] in ("worker", "manager") for r in fin_rows)
+
+    # The chain holds, and a second tick does nothing.
+    assert verify_trail(ctx).intact
+    again = tick(ctx)
+    assert (again.finalised, again.reviews_due, again.reminders) == ([], [], [])
+
+
+@pytest.mark.parametrize("batch", [2, 1000])
+def test_the_rows_written_do_not_depend_on_the_batch_size(tmp_path, monkeypatch, batch):
+    """Batches of one are the per-item path (one item per transaction): other sizes write
+    the same rows, byte for byte, links and all."""
+    *_, one_events, one_outbox = _catch_up(tmp_path, monkeypatch, 1, "one")
+    *_, many_events, many_outbox = _catch_up(tmp_path, monkeypatch, batch, "many")
+    assert many_events == one_events
+    assert many_outbox == one_outbox
+
+
+def test_bulk_outbox_says_which_messages_are_new(ctx):
+    with ctx.tx() as tx:
+        assert tx.outbox("w1", "t", {"a": 1}, "k1")
+    with ctx.tx() as tx:
+        new = tx.outbox_many([("w1", "t", {"a": 1}, "k1", None, None, None),
+                              ("w1", "t", {"a": 2}, "k2", "worker", "audit", 7),
+                              ("w1", "t", {"a": 3}, "k2", "worker", "audit", 7)])
+    assert new == [False, True, False]
+    rows = ctx.store.query("SELECT idempotency_key, payload, entity_id FROM outbox ORDER BY outbox_id")
+    assert rows == [{"idempotency_key": "k1", "payload": '{"a": 1}', "entity_id": None},
+                    {"idempotency_key": "k2", "payload": '{"a": 2}', "entity_id": "7"}]
+
+
+def test_bulk_events_chain_as_one_at_a_time(ctx, tmp_path):
+    other = Context(store=Store.open(tmp_path / "other.db"), clock=ctx.clock, settings=ctx.settings,
+                    user=ctx.user, os_login=ctx.os_login)
+    items = [("audit", 1, "a", None, {"x": "é"}, None), ("action", None, "b", {"y": [1, 2]}, None, "system"),
+             ("audit", "3", "c", None, None, None)]
+    with ctx.tx() as tx:
+        ids = tx.events_many(items)
+    with other.tx() as tx:
+        one = [tx.event(entity, eid, action, before=before, after=after, actor=actor)
+               for entity, eid, action, before, after, actor in items]
+    assert ids == one
+    sql = "SELECT * FROM events ORDER BY event_id"
+    assert ctx.store.rows(sql) == other.store.rows(sql)
+    assert verify_trail(ctx).intact
+
+
+@given(st.lists(st.one_of(st.none(), st.integers(), st.text()), max_size=9))
+def test_the_canonical_form_is_compact_json(row):
+    assert events.canonical(row) == json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+
+
+_values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(),
+                                 st.dates()),
+                       lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+                       max_leaves=12)
+
+
+@given(_values)
+def test_stored_json_is_json_dumps_with_sorted_keys(value):
+    assert events.as_json(value) == (None if value is None else
+                                     json.dumps(value, default=str, sort_keys=True, ensure_ascii=False))

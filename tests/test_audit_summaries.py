@@ -8,6 +8,7 @@ and after the migration backfills an older database.
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -21,7 +22,7 @@ from core.context import Context
 from core.store import Store
 from core.store import audits as store_audits
 from core.store import reports as q
-from core.store.schema import MIGRATIONS
+from core.store.schema import MIGRATION_NAMES, MIGRATIONS
 
 RATINGS = [None, "met", "partly_met", "not_met", "not_applicable"]
 STANDARDS = ["s1", "s2", "s3", "s4", "s5", "s6"]
@@ -83,6 +84,11 @@ def _key(row: dict) -> tuple:
 # --- through the services ------------------------------------------------------------
 def test_a_submitted_and_amended_audit_keeps_its_summary(ctx):
     a = submitted_audit(ctx)
+    second = submitted_audit(ctx, child_id="C2")
+    # one programme snapshot for both audits (m009b)
+    assert ctx.store.scalar("SELECT COUNT(*) FROM programme_snapshots") == 1
+    assert store_audits.programme_json(ctx.store, a.audit_id) == store_audits.programme_json(
+        ctx.store, second.audit_id)
     # full_audit_data: four met, one partly met, one not met
     assert summary(ctx.store, a.audit_id) == (4, 6, 2) == recount(ctx.store, a.audit_id)
     submitted = ctx.store.scalar("SELECT submitted_at FROM audits WHERE audit_id = ?", [a.audit_id])
@@ -96,7 +102,7 @@ def test_a_submitted_and_amended_audit_keeps_its_summary(ctx):
     assert summary(ctx.store, a.audit_id) == (5, 5, 0) == recount(ctx.store, a.audit_id)
     start, end = "2020-01-01T00:00:00Z", "2021-01-01T00:00:00Z"
     assert [(g["audits"], g["all_met"], g["met"], g["rated"]) for g in q.audit_groups(ctx.store, start, end)] \
-        == [(1, 1, 5, 5)]
+        == [(2, 1, 9, 11)]
     assert q.standard_counts(ctx.store, start, end) == standards_from_ratings(ctx.store, start, end)
     assert_summaries_equal_ratings(ctx.store)
 
@@ -177,7 +183,7 @@ def test_the_migration_backfills_summaries_and_submission_times(tmp_path):
               standards_from_ratings(_Plain(db), "2020-04-01T00:00:00Z", "2020-05-01T00:00:00Z"))
     db.conn.close()
     store = Store.open(path)
-    assert store.schema_version() == "m009_audit_summaries"
+    assert store.schema_version() == MIGRATION_NAMES[-1]
     assert summary(store, 8) == (0, 0, 1)  # no ratings: never "every standard met"
     assert_summaries_equal_ratings(store)
     assert sorted(map(_key, q.audit_groups(store, "2020-04-01T00:00:00Z", "2020-05-01T00:00:00Z"))) == \
@@ -189,6 +195,34 @@ def test_the_migration_backfills_summaries_and_submission_times(tmp_path):
     assert summary(store, 2)[0] == recount(store, 2)[0] == store.scalar(
         "SELECT COUNT(*) FROM ratings WHERE audit_id = 2")
     assert_summaries_equal_ratings(store)
+    store.close()
+
+
+def test_the_migration_keeps_each_programme_snapshot_once(tmp_path):
+    """m009b: audits' snapshots move to ``programme_snapshots``, one row per canonical
+    JSON (the same programme written with its keys in another order is one snapshot);
+    each audit reads back its own, and ``audits.programme`` is gone."""
+    path = tmp_path / "old.db"
+    db = Database(path)
+    MIGRATIONS.apply(db, stop_before="m009b_programme_snapshots")
+    v1 = json.dumps({"id": "p", "version": "1", "standards": [{"id": "s1", "title": "One"}]})
+    v1_again = json.dumps({"version": "1", "standards": [{"title": "One", "id": "s1"}], "id": "p"}, indent=2)
+    v2 = json.dumps({"id": "p", "version": "2", "standards": [{"id": "s1", "title": "One, \u00e9dited"}]})
+    texts = [v1, v1_again, v2, v1, v2]
+    for i, text in enumerate(texts):
+        db.execute("INSERT INTO children (child_id, cohort, tier) VALUES (?, 'cin', 3)", [f"C{i}"])
+        db.execute("INSERT INTO audits (audit_id, child_id, auditor, programme_id, programme_version, programme,"
+                   " status, audit_date, started_at, updated_at, updated_by) VALUES (?, ?, 'aud1', 'p', ?, ?,"
+                   " 'submitted', '2020-04-01', '2020-04-01T09:00:00Z', '2020-04-01T09:00:00Z', 'aud1')",
+                   [i + 1, f"C{i}", json.loads(text)["version"], text])
+    db.conn.commit()
+    db.conn.close()
+    store = Store.open(path)
+    assert store.scalar("SELECT COUNT(*) FROM programme_snapshots") == 2
+    assert "programme" not in {row["name"] for row in store.query("SELECT name FROM pragma_table_info('audits')")}
+    for i, text in enumerate(texts):
+        assert json.loads(store_audits.programme_json(store, i + 1)) == json.loads(text)
+        assert json.loads(store_audits.get(store, i + 1)["programme"]) == json.loads(text)
     store.close()
 
 

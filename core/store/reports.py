@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 
+from .audits import programme_json
 from .database import Reader, Tx
 
 SUBMITTED = "a.submitted_at >= :start AND a.submitted_at < :end"
@@ -99,7 +100,7 @@ def programmes_used(r: Reader, start: str, end: str) -> list[str]:
         """,
         {"start": start, "end": end},
     )
-    return [r.scalar("SELECT programme FROM audits WHERE audit_id = ?", [g["audit_id"]]) for g in groups]
+    return [programme_json(r, g["audit_id"]) for g in groups]
 
 
 def action_flow(r: Reader, start: str, end: str) -> dict:

@@ -569,3 +569,31 @@ def m009_audit_summaries(db: Database) -> None:
         DROP INDEX ratings_report;
         """
     )
+
+
+# --- m009b: each programme snapshot stored once (issue 10 item 6: the database's size) ----
+@migration
+def m009b_programme_snapshots(db: Database) -> None:
+    """An audit kept its programme snapshot (~2.5 KB of JSON) in its own row: a third of
+    the database. Each snapshot is now stored once in ``programme_snapshots``, keyed by
+    the sha256 of its canonical JSON (``store.audits.canonical_programme``); an audit keeps
+    ``programme_id``/``programme_version`` and ``programme_sha``, and reads its snapshot
+    through ``store.audits`` (``get``, ``programme_json``). Existing snapshots are moved
+    here and ``audits.programme`` dropped (the space it held is reused by later rows; a
+    VACUUM gives it back to the disk)."""
+    from .audits import canonical_programme  # the one definition, shared with the writer
+
+    db.executescript(
+        """
+        CREATE TABLE programme_snapshots (
+            sha256 TEXT PRIMARY KEY,               -- of the canonical JSON below
+            programme TEXT NOT NULL                -- JSON snapshot of a programme as used: editing it never changes an audit
+        );
+        ALTER TABLE audits ADD COLUMN programme_sha TEXT REFERENCES programme_snapshots(sha256);
+        """
+    )
+    for (text,) in db.execute("SELECT DISTINCT programme FROM audits").fetchall():
+        canon, sha = canonical_programme(text)
+        db.execute("INSERT OR IGNORE INTO programme_snapshots (sha256, programme) VALUES (?, ?)", [sha, canon])
+        db.execute("UPDATE audits SET programme_sha = ? WHERE programme = ?", [sha, text])
+    db.execute("ALTER TABLE audits DROP COLUMN programme")

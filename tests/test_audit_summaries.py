@@ -1,4 +1,5 @@
-"""Per-audit summaries and ratings by submission time (m009): always equal to the ratings.
+"""Per-audit summaries and ratings by submission time (m009): always equal to the ratings
+(and an audit's count of actions to its actions).
 
 The reports read ``audits.met / rated / misses`` and ``ratings.submitted_at`` instead of
 every rating; triggers keep them equal to the ratings whoever writes them. Checked here
@@ -45,6 +46,8 @@ def summary(r, audit_id: int) -> tuple:
 def assert_summaries_equal_ratings(r) -> None:
     for (audit_id,) in r.rows("SELECT audit_id FROM audits"):
         assert summary(r, audit_id) == recount(r, audit_id), f"audit {audit_id}"
+        assert r.scalar("SELECT n_actions FROM audits WHERE audit_id = ?", [audit_id]) == r.scalar(
+            "SELECT COUNT(*) FROM actions WHERE audit_id = ?", [audit_id]), f"audit {audit_id}'s actions"
     assert r.rows("SELECT rt.audit_id, rt.standard_id, rt.submitted_at, a.submitted_at FROM ratings rt"
                   " JOIN audits a ON a.audit_id = rt.audit_id WHERE rt.submitted_at IS NOT a.submitted_at") == []
 
@@ -114,6 +117,8 @@ _op = st.one_of(
     st.tuples(st.just("unsubmit"), st.integers(0, 3)),
     st.tuples(st.just("delete"), st.integers(0, 3), st.sampled_from(STANDARDS)),
     st.tuples(st.just("add"), st.integers(0, 3), st.sampled_from(STANDARDS), st.sampled_from(RATINGS)),
+    st.tuples(st.just("action"), st.integers(0, 3)),
+    st.tuples(st.just("drop action"), st.integers(0, 3)),
 )
 
 
@@ -145,6 +150,12 @@ def test_summaries_and_submission_times_follow_every_write_to_the_ratings(ctx, s
                 tx.execute("UPDATE audits SET status = 'draft', submitted_at = NULL WHERE audit_id = ?", [audit_id])
             elif op[0] == "delete":
                 tx.execute("DELETE FROM ratings WHERE audit_id = ? AND standard_id = ?", [audit_id, op[2]])
+            elif op[0] == "action":
+                tx.execute("INSERT INTO actions (audit_id, owner_role, created_at, updated_at)"
+                           " VALUES (?, 'worker', ?, ?)", [audit_id, tx.at, tx.at])
+            elif op[0] == "drop action":
+                tx.execute("DELETE FROM actions WHERE action_id = (SELECT MIN(action_id) FROM actions"
+                           " WHERE audit_id = ?)", [audit_id])
             else:
                 tx.execute("INSERT OR IGNORE INTO ratings (audit_id, standard_id, rating) VALUES (?, ?, ?)",
                            [audit_id, op[2], op[3]])
@@ -154,15 +165,19 @@ def test_summaries_and_submission_times_follow_every_write_to_the_ratings(ctx, s
             assert sorted(map(_key, q.audit_groups(tx, start, end))) == \
                 sorted(map(_key, groups_from_ratings(tx, start, end)))
             assert q.standard_counts(tx, start, end) == standards_from_ratings(tx, start, end)
+            assert q.action_flow(tx, start, end)["raised"] == tx.scalar(
+                "SELECT COUNT(*) FROM audits a JOIN actions ac ON ac.audit_id = a.audit_id"
+                " WHERE a.submitted_at >= ? AND a.submitted_at < ?", [start, end])
         tx.execute("DELETE FROM ratings")  # the next example starts from no ratings
+        tx.execute("DELETE FROM actions")
         tx.execute("DELETE FROM audits")
 
 
 # --- the migration ----------------------------------------------------------------------
 def test_the_migration_backfills_summaries_and_submission_times(tmp_path):
-    """A database from before m009 with audits submitted, drafts, blank ratings and an
-    audit with none: m009 backfills each audit's summary and each rating's time, and
-    the triggers hold afterwards."""
+    """A database from before m009 with audits submitted, drafts, blank ratings, an
+    audit with none, and actions: m009 backfills each audit's summary and count of
+    actions and each rating's time, and the triggers hold afterwards."""
     path = tmp_path / "old.db"
     db = Database(path)
     MIGRATIONS.apply(db, stop_before="m009_audit_summaries")
@@ -178,6 +193,9 @@ def test_the_migration_backfills_summaries_and_submission_times(tmp_path):
         for sid in rng.sample(STANDARDS, 0 if i == 7 else rng.randint(1, 6)):
             db.execute("INSERT INTO ratings (audit_id, standard_id, rating) VALUES (?, ?, ?)",
                        [i + 1, sid, rng.choice(RATINGS)])
+        for _ in range(i % 3):
+            db.execute("INSERT INTO actions (audit_id, owner_role, created_at, updated_at)"
+                       " VALUES (?, 'worker', '2020-04-01T09:00:00Z', '2020-04-01T09:00:00Z')", [i + 1])
     db.conn.commit()
     before = (groups_from_ratings(_Plain(db), "2020-04-01T00:00:00Z", "2020-05-01T00:00:00Z"),
               standards_from_ratings(_Plain(db), "2020-04-01T00:00:00Z", "2020-05-01T00:00:00Z"))
@@ -185,6 +203,7 @@ def test_the_migration_backfills_summaries_and_submission_times(tmp_path):
     store = Store.open(path)
     assert store.schema_version() == MIGRATION_NAMES[-1]
     assert summary(store, 8) == (0, 0, 1)  # no ratings: never "every standard met"
+    assert store.scalar("SELECT SUM(n_actions) FROM audits") == 60  # 0, 1, 2 per audit in turn
     assert_summaries_equal_ratings(store)
     assert sorted(map(_key, q.audit_groups(store, "2020-04-01T00:00:00Z", "2020-05-01T00:00:00Z"))) == \
         sorted(map(_key, before[0]))

@@ -107,8 +107,8 @@ def action_flow(r: Reader, start: str, end: str) -> dict:
     """Actions raised on the period's audits, and reviews recording one completed in it."""
     return r.one(
         f"""
-        SELECT (SELECT COUNT(*) FROM audits a INDEXED BY audits_period
-                  JOIN actions ac ON ac.audit_id = a.audit_id WHERE {SUBMITTED}) AS raised,
+        SELECT (SELECT COALESCE(SUM(a.n_actions), 0) FROM audits a INDEXED BY audits_period
+                 WHERE {SUBMITTED}) AS raised,
                (SELECT COUNT(*) FROM action_reviews INDEXED BY action_reviews_at
                  WHERE at >= :start AND at < :end AND outcome = 'completed') AS completed
         """,

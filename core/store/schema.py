@@ -516,6 +516,8 @@ _SUMMARY = """UPDATE audits SET (met, rated, misses) = (
                COALESCE(SUM(rt.rating IN ('met', 'partly_met', 'not_met')), 0),
                COALESCE(SUM(rt.rating IS NULL OR rt.rating NOT IN ('met', 'not_applicable')), 1)
           FROM ratings rt WHERE rt.audit_id = audits.audit_id)"""
+# An audit's actions counted (the actions raised on it).
+_ACTIONS = "UPDATE audits SET n_actions = (SELECT COUNT(*) FROM actions ac WHERE ac.audit_id = audits.audit_id)"
 
 
 @migration
@@ -526,6 +528,7 @@ def m009_audit_summaries(db: Database) -> None:
     - ``audits.met``, ``audits.rated``, ``audits.misses``: the audit's ratings counted
       (``_SUMMARY``), kept equal to its ratings by triggers on every insert, change
       and delete of a rating, whoever writes it (a fill, an amendment, a script);
+      ``audits.n_actions``: its actions counted, kept the same way;
     - ``ratings.submitted_at``: its audit's submission time, kept equal by a trigger on
       the audit's ``submitted_at`` (and on a rating inserted into a submitted audit);
     - ``audits_period`` again, now covering the summary, and ``ratings_period``: a
@@ -538,8 +541,10 @@ def m009_audit_summaries(db: Database) -> None:
         ALTER TABLE audits ADD COLUMN met INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE audits ADD COLUMN rated INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE audits ADD COLUMN misses INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE audits ADD COLUMN n_actions INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE ratings ADD COLUMN submitted_at TEXT;
         {_SUMMARY};
+        {_ACTIONS};
         UPDATE ratings SET submitted_at = (SELECT a.submitted_at FROM audits a WHERE a.audit_id = ratings.audit_id);
 
         CREATE TRIGGER ratings_summary_insert AFTER INSERT ON ratings BEGIN
@@ -557,6 +562,15 @@ def m009_audit_summaries(db: Database) -> None:
         CREATE TRIGGER ratings_summary_delete AFTER DELETE ON ratings BEGIN
             {_SUMMARY} WHERE audit_id = OLD.audit_id;
         END;
+        CREATE TRIGGER actions_count_insert AFTER INSERT ON actions BEGIN
+            {_ACTIONS} WHERE audit_id = NEW.audit_id;
+        END;
+        CREATE TRIGGER actions_count_update AFTER UPDATE OF audit_id ON actions BEGIN
+            {_ACTIONS} WHERE audit_id IN (NEW.audit_id, OLD.audit_id);
+        END;
+        CREATE TRIGGER actions_count_delete AFTER DELETE ON actions BEGIN
+            {_ACTIONS} WHERE audit_id = OLD.audit_id;
+        END;
         CREATE TRIGGER audits_submitted_ratings AFTER UPDATE OF submitted_at ON audits
             WHEN NEW.submitted_at IS NOT OLD.submitted_at BEGIN
             UPDATE ratings SET submitted_at = NEW.submitted_at WHERE audit_id = NEW.audit_id;
@@ -564,7 +578,7 @@ def m009_audit_summaries(db: Database) -> None:
 
         DROP INDEX audits_period;
         CREATE INDEX audits_period ON audits(submitted_at, team, worker, auditor, programme_id, programme_version,
-                                             met, rated, misses);
+                                             met, rated, misses, n_actions);
         CREATE INDEX ratings_period ON ratings(standard_id, rating, submitted_at) WHERE submitted_at IS NOT NULL;
         DROP INDEX ratings_report;
         """

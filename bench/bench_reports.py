@@ -3,7 +3,7 @@ report over 100,000 audits well under a second).
 
 Builds a fresh database (default in a temp dir) holding two years of dipaudit use:
 100,000 submitted audits across 40 teams and 2,000 workers, each with the programme
-snapshot, six ratings and its actions; PDT reviews (most completed, some not completed
+snapshot (stored once), six ratings and its actions; PDT reviews (most completed, some not completed
 with a new due date, some never done), escalations with their steps (answered,
 referred, closed, some still open), comments and queries, the queue items the audits
 came from, and the event trail those changes write. Then times, several runs each:
@@ -47,6 +47,7 @@ from core.reports import build_report, default_period, slot_period  # noqa: E402
 from core.reports.periods import Period  # noqa: E402
 from core.store import Store  # noqa: E402
 from core.store import events as trail  # noqa: E402
+from core.store.audits import canonical_programme  # noqa: E402
 
 NOW = datetime(2020, 4, 30, 7, 5, tzinfo=UTC)  # Thu 08:05 BST, just after an SMT slot
 YEARS = 2
@@ -65,7 +66,7 @@ def build(store: Store, n_audits: int, seed: int = 2020) -> dict:
     rng = random.Random(seed)
     settings = Settings()
     programme = load_programme(settings)
-    snapshot = programme.model_dump_json()
+    canon, sha = canonical_programme(programme.model_dump_json())  # kept once (m009b), as store.audits.insert does
     standards = [s.id for s in programme.standards]
     span = timedelta(days=365 * YEARS)
     people = [("admin1", "Admin One", json.dumps(["admin"]), None, None)]
@@ -92,7 +93,7 @@ def build(store: Store, n_audits: int, seed: int = 2020) -> dict:
         children.append((child, f"Child {child}", "cin", 3, login, login, team, 1, "{}", _z(started)))
         queue.append((a, (a - 1) // 1000 + 1, child, login, team, 3, "cin", auditor, auditor, _z(started), "done", a,
                       _z(started - timedelta(days=rng.uniform(1, 10))), _z(submitted)))
-        audits.append((a, a, child, auditor, programme.id, programme.version, snapshot, status, login, manager, team,
+        audits.append((a, a, child, auditor, programme.id, programme.version, sha, status, login, manager, team,
                        started.date().isoformat(), _z(started), _z(submitted),
                        _z(window_closed) if status == "finalised" else None,
                        "system" if status == "finalised" else None, _z(review_due), "Overview.", "", "{}", 3,
@@ -177,8 +178,9 @@ def build(store: Store, n_audits: int, seed: int = 2020) -> dict:
     conn.executemany("INSERT INTO queue_items (queue_id, sample_id, child_id, worker, team, tier, cohort, auditor,"
                      " claimed_by, claimed_at, status, audit_id, created_at, updated_at)"
                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", queue)
+    conn.execute("INSERT INTO programme_snapshots (sha256, programme) VALUES (?, ?)", [sha, canon])
     conn.executemany("INSERT INTO audits (audit_id, queue_id, child_id, auditor, programme_id, programme_version,"
-                     " programme, status, worker, manager, team, audit_date, started_at, submitted_at, finalised_at,"
+                     " programme_sha, status, worker, manager, team, audit_date, started_at, submitted_at, finalised_at,"
                      " finalised_by, review_due_at, overview, positive_practice, prechecks, version, updated_at,"
                      " updated_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", audits)
     conn.executemany("INSERT INTO ratings (audit_id, standard_id, rating, evidence) VALUES (?,?,?,?)", ratings)

@@ -140,9 +140,9 @@ def build(path: Path, n: int, settings, actions: int = 0) -> None:
                                     f"Action {pos + 1} of audit {k + 1}: see the child within 10 working days",
                                     due, at, at))
     conn.executemany(
-        "INSERT INTO audits (audit_id, child_id, auditor, programme_id, programme_version, programme,"
+        "INSERT INTO audits (audit_id, child_id, auditor, programme_id, programme_version,"
         " status, worker, manager, team, audit_date, started_at, submitted_at, review_due_at,"
-        " updated_at, updated_by) VALUES (?,?,?,'bench','1','{}','submitted',?,?,?,'2020-04-13',?,?,?,?,'qa1')",
+        " updated_at, updated_by) VALUES (?,?,?,'bench','1','submitted',?,?,?,'2020-04-13',?,?,?,?,'qa1')",
         audit_rows)
     conn.executemany(
         "INSERT INTO actions (audit_id, position, owner_role, owner, description, due, status,"

@@ -153,7 +153,7 @@ def programme_source(programme_id: str) -> str:
     packaged = resources.files("core") / "programmes" / f"{programme_id}.toml"
     if packaged.is_file():
         return str(packaged)
-    raise NotFound(f"no programme '{programme_id}' (looked in {locations.programmes_dir()} and the packaged programmes)")
+    raise NotFound(f"no programme {programme_id!r} (looked in {locations.programmes_dir()} and the packaged programmes)")
 
 
 # Programmes read, by (file, modification time, size): a file is parsed once per process

@@ -39,7 +39,7 @@ def add_audit_row(ctx: Context, child_id: str, *, submitted_at: str | None, stat
     with ctx.tx() as tx:
         return tx.db["audits"].insert({
             "child_id": child_id, "auditor": "aud1", "programme_id": "p", "programme_version": "1",
-            "programme": "{}", "status": status, "audit_date": "2020-03-01",
+            "status": status, "audit_date": "2020-03-01",
             "started_at": "2020-03-01T09:00:00Z", "submitted_at": submitted_at,
             "updated_at": tx.at, "updated_by": "aud1",
         }).last_pk

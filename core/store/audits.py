@@ -6,6 +6,9 @@ PDT review); its comments in ``store.comments``.
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from ..errors import NotFound
 from ..vocabulary import AUDITED_STATUSES, IN_WINDOW, MET_OR_NA
 from .database import Reader, Tx
@@ -18,10 +21,26 @@ def _marks(values) -> str:
     return ",".join("?" * len(values))
 
 
+# --- programme snapshots (m009b: each stored once) ---------------------------------------
+def canonical_programme(programme: str) -> tuple[str, str]:
+    """A programme snapshot's canonical JSON (keys sorted, no spaces) and its sha256: the
+    key of ``programme_snapshots``, so audits started with the same programme share one."""
+    canon = json.dumps(json.loads(programme), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return canon, hashlib.sha256(canon.encode()).hexdigest()
+
+
+def store_programme(tx: Tx, programme: str) -> str:
+    """Keep this snapshot (once); its sha256, for ``audits.programme_sha``."""
+    canon, sha = canonical_programme(programme)
+    tx.execute("INSERT OR IGNORE INTO programme_snapshots (sha256, programme) VALUES (?, ?)", [sha, canon])
+    return sha
+
+
 # --- one audit --------------------------------------------------------------------------
 def get(r: Reader, audit_id: int) -> dict | None:
-    """The audit's row, or None."""
-    return r.one("SELECT * FROM audits WHERE audit_id = ?", [audit_id])
+    """The audit's row with ``programme``, its snapshot (JSON), or None."""
+    return r.one("SELECT a.*, p.programme FROM audits a LEFT JOIN programme_snapshots p ON p.sha256 = a.programme_sha"
+                 " WHERE a.audit_id = ?", [audit_id])
 
 
 def get_many(r: Reader, audit_ids) -> dict[int, dict]:
@@ -42,7 +61,8 @@ def need(r: Reader, audit_id: int) -> dict:
 
 def programme_json(r: Reader, audit_id: int) -> str | None:
     """The programme snapshot the audit was started with (JSON)."""
-    return r.scalar("SELECT programme FROM audits WHERE audit_id = ?", [audit_id])
+    return r.scalar("SELECT p.programme FROM audits a JOIN programme_snapshots p ON p.sha256 = a.programme_sha"
+                    " WHERE a.audit_id = ?", [audit_id])
 
 
 def ratings(r: Reader, audit_id: int) -> list[dict]:
@@ -58,14 +78,16 @@ def draft_of_child(r: Reader, child_id: str) -> dict | None:
 def insert(tx: Tx, *, queue_id: int | None, child_id: str, auditor: str, programme_id: str,
            programme_version: str, programme: str, worker: str | None, manager: str | None,
            team: str | None, audit_date: str, prechecks: str, standard_ids: list[str]) -> int:
-    """A new draft (version 1) with an unrated row per standard. IntegrityError when the
-    child already has a draft (``audits_one_draft_per_child``)."""
+    """A new draft (version 1) with an unrated row per standard, its programme snapshot
+    (JSON) kept once (``store_programme``). IntegrityError when the child already has a
+    draft (``audits_one_draft_per_child``)."""
+    programme_sha = store_programme(tx, programme)
     cur = tx.execute(
         "INSERT INTO audits (queue_id, child_id, auditor, programme_id, programme_version,"
-        " programme, status, worker, manager, team, audit_date, started_at, prechecks,"
+        " programme_sha, status, worker, manager, team, audit_date, started_at, prechecks,"
         " version, updated_at, updated_by)"
         " VALUES (?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-        [queue_id, child_id, auditor, programme_id, programme_version, programme, worker, manager,
+        [queue_id, child_id, auditor, programme_id, programme_version, programme_sha, worker, manager,
          team, audit_date, tx.at, prechecks, tx.at, auditor])
     audit_id = cur.lastrowid
     tx.executemany("INSERT INTO ratings (audit_id, standard_id) VALUES (?, ?)",

@@ -19,82 +19,75 @@ Only actions that are open now, or were closed at or after ``t``, can have been 
 at ``t``: the queries start from those two small sets, not from every action. The
 queries read covering indexes (m004_reports), never the wide audit rows (each holds
 its programme snapshot); ``INDEXED BY`` holds each to its index whether or not the
-database has been ANALYZEd.
+database has been ANALYZEd. Per-audit figures (standards met, rated, misses) are the
+audit's summary columns (m009_audit_summaries, kept equal to its ratings by triggers)
+and per-standard figures read the ratings by submission time: a report over every
+audit reads one index entry per audit and one per rating, and sorts none of the ratings.
 """
 
 from __future__ import annotations
 
 import json
 
+from .audits import programme_json
 from .database import Reader, Tx
 
 SUBMITTED = "a.submitted_at >= :start AND a.submitted_at < :end"
 CLOSING = "('completed', 'not_needed')"
-WIDE_MIN_AUDITS = 10_000  # below this many audits, a period's audits are always read by submission time
 
 
 # --- audits and ratings in a period -------------------------------------------------
-# The period's audits, from the covering index (never the wide audit rows).
-_PERIOD = f"""pa AS MATERIALIZED (
-        SELECT a.audit_id, COALESCE(a.team, '') AS team, COALESCE(a.worker, '') AS worker
-          FROM audits a INDEXED BY audits_period WHERE {SUBMITTED})"""
-# Per audit: standards met, rated (not applicable left out), and any not met or not applicable.
-_PER_AUDIT = """
-        COALESCE(SUM(rt.rating = 'met'), 0) AS met,
-        COALESCE(SUM(rt.rating IN ('met', 'partly_met', 'not_met')), 0) AS rated,
-        SUM(rt.rating IS NULL OR rt.rating NOT IN ('met', 'not_applicable')) AS misses"""
-
-
-def _most_audits(r: Reader, start: str, end: str) -> bool:
-    """Whether the period holds more than a quarter of all audits (a year's report, or
-    every audit): then reading the audits in id order, as their ratings are indexed, groups
-    each audit's ratings as they come instead of sorting them all."""
-    total = r.scalar("SELECT MAX(audit_id) FROM audits") or 0
-    if total < WIDE_MIN_AUDITS:
-        return False
-    n = r.scalar(f"SELECT COUNT(*) FROM audits a INDEXED BY audits_period WHERE {SUBMITTED}",
-                 {"start": start, "end": end})
-    return n * 4 > total
+# Each audit's summary (m009: standards met, rated with not applicable left out, and any
+# not met or not applicable, kept equal to its ratings by triggers) is read from the
+# covering index by submission time: one index entry per audit, never its ratings.
 
 
 def audit_groups(r: Reader, start: str, end: str) -> list[dict]:
     """Per (team, worker): audits submitted in the period, audits with every standard
     met or not applicable, standards met and standards rated (not applicable left out)."""
-    if _most_audits(r, start, end):
-        per = f"""per AS (SELECT a.audit_id, COALESCE(a.team, '') AS team, COALESCE(a.worker, '') AS worker,
-                  {_PER_AUDIT}
-                  FROM audits a INDEXED BY audits_facts
-                  LEFT JOIN ratings rt INDEXED BY ratings_report ON rt.audit_id = a.audit_id
-                 WHERE {SUBMITTED} GROUP BY a.audit_id)"""
-    else:
-        per = f"""{_PERIOD},
-        per AS (SELECT pa.audit_id, pa.team, pa.worker, {_PER_AUDIT}
-                  FROM pa LEFT JOIN ratings rt INDEXED BY ratings_report ON rt.audit_id = pa.audit_id
-                 GROUP BY pa.audit_id)"""
     return r.query(
         f"""
-        WITH {per}
-        SELECT team, worker, COUNT(*) AS audits, SUM(misses = 0) AS all_met, SUM(met) AS met,
-               SUM(rated) AS rated
-          FROM per GROUP BY team, worker
+        SELECT COALESCE(a.team, '') AS team, COALESCE(a.worker, '') AS worker, COUNT(*) AS audits,
+               SUM(a.misses = 0) AS all_met, SUM(a.met) AS met, SUM(a.rated) AS rated
+          FROM audits a INDEXED BY audits_period WHERE {SUBMITTED}
+         GROUP BY COALESCE(a.team, ''), COALESCE(a.worker, '')
         """,
         {"start": start, "end": end},
     )
 
 
 def standard_counts(r: Reader, start: str, end: str) -> list[dict]:
-    """Per standard: how many audits in the period rated it met, partly met, not met, n/a."""
+    """Per standard: how many audits in the period rated it met, partly met, not met, n/a.
+
+    Read from ``ratings_period`` (m009: a submitted audit's ratings by standard, rating,
+    then submission time), with no sort: the standards are found by stepping from one
+    to the next in the index, and each (standard, rating) in the period is one range of
+    it, counted. A standard whose ratings in the period are all blank (unrated by an
+    amendment) is listed with zeros, as a join over its rows would."""
     return r.query(
         f"""
-        SELECT rt.standard_id, SUM(rt.rating = 'met') AS met, SUM(rt.rating = 'partly_met') AS partly_met,
-               SUM(rt.rating = 'not_met') AS not_met, SUM(rt.rating = 'not_applicable') AS not_applicable
-          FROM audits a INDEXED BY audits_period
-          JOIN ratings rt INDEXED BY ratings_report ON rt.audit_id = a.audit_id
-         WHERE {SUBMITTED}
-         GROUP BY rt.standard_id
+        WITH RECURSIVE sid(s) AS (
+            SELECT MIN(standard_id) FROM ratings INDEXED BY ratings_period WHERE submitted_at IS NOT NULL
+            UNION ALL
+            SELECT (SELECT MIN(rt.standard_id) FROM ratings rt INDEXED BY ratings_period
+                     WHERE rt.submitted_at IS NOT NULL AND rt.standard_id > sid.s)
+              FROM sid WHERE sid.s IS NOT NULL),
+        n AS MATERIALIZED (
+            SELECT s AS standard_id, {_count("= 'met'")} AS met, {_count("= 'partly_met'")} AS partly_met,
+                   {_count("= 'not_met'")} AS not_met, {_count("= 'not_applicable'")} AS not_applicable,
+                   {_count("IS NULL")} AS unrated
+              FROM sid WHERE s IS NOT NULL)
+        SELECT standard_id, met, partly_met, not_met, not_applicable FROM n
+         WHERE met + partly_met + not_met + not_applicable + unrated > 0
         """,
         {"start": start, "end": end},
     )
+
+
+def _count(rating: str) -> str:
+    """The period's ratings of standard ``sid.s`` whose rating is ``rating`` (an index range)."""
+    return f"""(SELECT COUNT(*) FROM ratings INDEXED BY ratings_period WHERE standard_id = sid.s
+                 AND rating {rating} AND submitted_at >= :start AND submitted_at < :end)"""
 
 
 def programmes_used(r: Reader, start: str, end: str) -> list[str]:
@@ -107,15 +100,15 @@ def programmes_used(r: Reader, start: str, end: str) -> list[str]:
         """,
         {"start": start, "end": end},
     )
-    return [r.scalar("SELECT programme FROM audits WHERE audit_id = ?", [g["audit_id"]]) for g in groups]
+    return [programme_json(r, g["audit_id"]) for g in groups]
 
 
 def action_flow(r: Reader, start: str, end: str) -> dict:
     """Actions raised on the period's audits, and reviews recording one completed in it."""
     return r.one(
         f"""
-        SELECT (SELECT COUNT(*) FROM audits a INDEXED BY audits_period
-                  JOIN actions ac ON ac.audit_id = a.audit_id WHERE {SUBMITTED}) AS raised,
+        SELECT (SELECT COALESCE(SUM(a.n_actions), 0) FROM audits a INDEXED BY audits_period
+                 WHERE {SUBMITTED}) AS raised,
                (SELECT COUNT(*) FROM action_reviews INDEXED BY action_reviews_at
                  WHERE at >= :start AND at < :end AND outcome = 'completed') AS completed
         """,
@@ -231,15 +224,10 @@ def audits_by_week(r: Reader, weeks: list[tuple[str, str]]) -> dict[int, dict]:
     cte, params = _weeks_cte(weeks, "s, e")
     rows = r.query(
         f"""
-        WITH {cte},
-        pa AS MATERIALIZED (SELECT w.i, a.audit_id FROM w
-                              JOIN audits a INDEXED BY audits_period
-                                ON a.submitted_at >= w.s AND a.submitted_at < w.e),
-        per AS (SELECT pa.i, pa.audit_id, {_PER_AUDIT}
-                  FROM pa LEFT JOIN ratings rt INDEXED BY ratings_report ON rt.audit_id = pa.audit_id
-                 GROUP BY pa.i, pa.audit_id)
-        SELECT i, COUNT(*) AS audits, SUM(misses = 0) AS all_met, SUM(met) AS met, SUM(rated) AS rated
-          FROM per GROUP BY i
+        WITH {cte}
+        SELECT w.i, COUNT(*) AS audits, SUM(a.misses = 0) AS all_met, SUM(a.met) AS met, SUM(a.rated) AS rated
+          FROM w JOIN audits a INDEXED BY audits_period ON a.submitted_at >= w.s AND a.submitted_at < w.e
+         GROUP BY w.i
         """,
         params,
     )

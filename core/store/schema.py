@@ -504,3 +504,110 @@ def m008_tick(db: Database) -> None:
             WHERE status = 'open' AND overdue_at IS NULL;
         """
     )
+
+
+# --- m009: per-audit summaries, ratings by submission time (issue 10 item 6, issue 8 item 9) ---
+# An audit's summary, recounted from its ratings (the reports' own definitions): standards
+# met; standards rated (not applicable left out); misses, ratings blank or neither met nor
+# not applicable. An audit with no ratings has one miss (never "every standard met"), as
+# the reports' LEFT JOIN of audits to ratings counted it.
+_SUMMARY = """UPDATE audits SET (met, rated, misses) = (
+        SELECT COALESCE(SUM(rt.rating = 'met'), 0),
+               COALESCE(SUM(rt.rating IN ('met', 'partly_met', 'not_met')), 0),
+               COALESCE(SUM(rt.rating IS NULL OR rt.rating NOT IN ('met', 'not_applicable')), 1)
+          FROM ratings rt WHERE rt.audit_id = audits.audit_id)"""
+# An audit's actions counted (the actions raised on it).
+_ACTIONS = "UPDATE audits SET n_actions = (SELECT COUNT(*) FROM actions ac WHERE ac.audit_id = audits.audit_id)"
+
+
+@migration
+def m009_audit_summaries(db: Database) -> None:
+    """A report over every audit read two passes over every rating; now it reads one row
+    per audit and one index entry per rating, in time order:
+
+    - ``audits.met``, ``audits.rated``, ``audits.misses``: the audit's ratings counted
+      (``_SUMMARY``), kept equal to its ratings by triggers on every insert, change
+      and delete of a rating, whoever writes it (a fill, an amendment, a script);
+      ``audits.n_actions``: its actions counted, kept the same way;
+    - ``ratings.submitted_at``: its audit's submission time, kept equal by a trigger on
+      the audit's ``submitted_at`` (and on a rating inserted into a submitted audit);
+    - ``audits_period`` again, now covering the summary, and ``ratings_period``: a
+      submitted audit's ratings by (standard, rating, submission time). ``ratings_report`` (the
+      ratings by audit) is dropped: nothing reads it any more.
+
+    Existing audits and ratings are backfilled here."""
+    db.executescript(
+        f"""
+        ALTER TABLE audits ADD COLUMN met INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE audits ADD COLUMN rated INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE audits ADD COLUMN misses INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE audits ADD COLUMN n_actions INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE ratings ADD COLUMN submitted_at TEXT;
+        {_SUMMARY};
+        {_ACTIONS};
+        UPDATE ratings SET submitted_at = (SELECT a.submitted_at FROM audits a WHERE a.audit_id = ratings.audit_id);
+
+        CREATE TRIGGER ratings_summary_insert AFTER INSERT ON ratings BEGIN
+            UPDATE ratings SET submitted_at = (SELECT a.submitted_at FROM audits a WHERE a.audit_id = NEW.audit_id)
+             WHERE audit_id = NEW.audit_id AND standard_id = NEW.standard_id
+               AND EXISTS (SELECT 1 FROM audits a WHERE a.audit_id = NEW.audit_id AND a.submitted_at IS NOT NULL);
+            {_SUMMARY} WHERE audit_id = NEW.audit_id;
+        END;
+        CREATE TRIGGER ratings_summary_update AFTER UPDATE OF rating, audit_id ON ratings BEGIN
+            {_SUMMARY} WHERE audit_id = NEW.audit_id;
+            {_SUMMARY} WHERE audit_id = OLD.audit_id AND OLD.audit_id IS NOT NEW.audit_id;
+            UPDATE ratings SET submitted_at = (SELECT a.submitted_at FROM audits a WHERE a.audit_id = NEW.audit_id)
+             WHERE OLD.audit_id IS NOT NEW.audit_id AND audit_id = NEW.audit_id AND standard_id = NEW.standard_id;
+        END;
+        CREATE TRIGGER ratings_summary_delete AFTER DELETE ON ratings BEGIN
+            {_SUMMARY} WHERE audit_id = OLD.audit_id;
+        END;
+        CREATE TRIGGER actions_count_insert AFTER INSERT ON actions BEGIN
+            {_ACTIONS} WHERE audit_id = NEW.audit_id;
+        END;
+        CREATE TRIGGER actions_count_update AFTER UPDATE OF audit_id ON actions BEGIN
+            {_ACTIONS} WHERE audit_id IN (NEW.audit_id, OLD.audit_id);
+        END;
+        CREATE TRIGGER actions_count_delete AFTER DELETE ON actions BEGIN
+            {_ACTIONS} WHERE audit_id = OLD.audit_id;
+        END;
+        CREATE TRIGGER audits_submitted_ratings AFTER UPDATE OF submitted_at ON audits
+            WHEN NEW.submitted_at IS NOT OLD.submitted_at BEGIN
+            UPDATE ratings SET submitted_at = NEW.submitted_at WHERE audit_id = NEW.audit_id;
+        END;
+
+        DROP INDEX audits_period;
+        CREATE INDEX audits_period ON audits(submitted_at, team, worker, auditor, programme_id, programme_version,
+                                             met, rated, misses, n_actions);
+        CREATE INDEX ratings_period ON ratings(standard_id, rating, submitted_at) WHERE submitted_at IS NOT NULL;
+        DROP INDEX ratings_report;
+        """
+    )
+
+
+# --- m009b: each programme snapshot stored once (issue 10 item 6: the database's size) ----
+@migration
+def m009b_programme_snapshots(db: Database) -> None:
+    """An audit kept its programme snapshot (~2.5 KB of JSON) in its own row: a third of
+    the database. Each snapshot is now stored once in ``programme_snapshots``, keyed by
+    the sha256 of its canonical JSON (``store.audits.canonical_programme``); an audit keeps
+    ``programme_id``/``programme_version`` and ``programme_sha``, and reads its snapshot
+    through ``store.audits`` (``get``, ``programme_json``). Existing snapshots are moved
+    here and ``audits.programme`` dropped (the space it held is reused by later rows; a
+    VACUUM gives it back to the disk)."""
+    from .audits import canonical_programme  # the one definition, shared with the writer
+
+    db.executescript(
+        """
+        CREATE TABLE programme_snapshots (
+            sha256 TEXT PRIMARY KEY,               -- of the canonical JSON below
+            programme TEXT NOT NULL                -- JSON snapshot of a programme as used: editing it never changes an audit
+        );
+        ALTER TABLE audits ADD COLUMN programme_sha TEXT REFERENCES programme_snapshots(sha256);
+        """
+    )
+    for (text,) in db.execute("SELECT DISTINCT programme FROM audits").fetchall():
+        canon, sha = canonical_programme(text)
+        db.execute("INSERT OR IGNORE INTO programme_snapshots (sha256, programme) VALUES (?, ?)", [sha, canon])
+        db.execute("UPDATE audits SET programme_sha = ? WHERE programme = ?", [sha, text])
+    db.execute("ALTER TABLE audits DROP COLUMN programme")

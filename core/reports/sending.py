@@ -145,8 +145,7 @@ def _store_and_queue(ctx: Context, report: Report, *, trigger: str, skipped: lis
 def send_report(ctx: Context, kind: str, period: Period | None = None) -> StoredReport:
     """Build the report of ``kind`` for ``period`` (default: what ``report`` shows now),
     store it and queue it to its recipients (admins only). Returns the stored report."""
-    check_kind(kind)
-    require_role(ctx, *SEND_ROLES, doing=f"send the {KIND_TITLES[kind]}")
+    send_recipients(ctx, kind)  # the same refusals the TUI's confirmation gives
     report = compose_report(ctx, kind, period)
     rid = _store_and_queue(ctx, report, trigger="hand")
     return get_stored(ctx, rid)

@@ -11,7 +11,6 @@ import importlib
 import json
 import sys
 from dataclasses import dataclass, field
-from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -146,17 +145,6 @@ class CliState:
 
 
 pass_state = click.make_pass_decorator(CliState)
-
-
-class lazy_service:  # noqa: N801 (stands in for a module)
-    """A core service module imported when a command first uses it, so that ``--help``,
-    the TUI and every other command do not load it (``actions_svc = lazy_service("core.actions")``)."""
-
-    def __init__(self, module: str):
-        self._module = module
-
-    def __getattr__(self, name: str):
-        return getattr(import_module(self._module), name)
 
 
 class SqliteInt(click.types.IntParamType):

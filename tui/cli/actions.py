@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import click
 
+from core import actions as actions_svc
 from core.clock import show
 from core.vocabulary import OUTCOME_LABELS, OUTCOMES
 
-from . import INT, CliState, cli, emit_json, lazy_service, pass_state, table
-
-actions_svc = lazy_service("core.actions")
+from . import INT, CliState, cli, emit_json, pass_state, table
 
 
 @cli.command("actions")

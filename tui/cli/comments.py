@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import click
 
+from core import audit as audit_svc
+from core import comments as comments_svc
 from core.clock import show
 
-from . import INT, CliState, cli, emit_json, lazy_service, pass_state, table
+from . import INT, CliState, cli, emit_json, pass_state, table
 from .audit import audit_group
-
-audit_svc = lazy_service("core.audit")
-comments_svc = lazy_service("core.comments")
 
 
 class _DefaultGroup(click.Group):

@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING
 
 import click
 
+from core import escalation as escalation_svc
 from core.clock import show
 from core.vocabulary import LEVEL_LABELS, PHONED
 
-from . import INT, CliState, cli, emit_json, lazy_service, pass_state, table
+from . import INT, CliState, cli, emit_json, pass_state, table
 
 if TYPE_CHECKING:
     from core.models import Escalation
 
-escalation_svc = lazy_service("core.escalation")
 
 
 def _print_escalation(esc: Escalation, as_json: bool) -> None:

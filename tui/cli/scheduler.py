@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import click
 
+from core import outbox as outbox_svc
 from core.clock import show
 from core.errors import DipauditError
 from core.vocabulary import OUTBOX_STATUSES
 
-from . import INT, CliState, cli, emit_json, lazy_service, pass_state, table
-
-outbox_svc = lazy_service("core.outbox")
+from . import INT, CliState, cli, emit_json, pass_state, table
 
 
 @cli.command("tick")

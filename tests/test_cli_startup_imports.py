@@ -1,5 +1,7 @@
 """`dipaudit queue --json` (the CLI's everyday read) starts quickly because it loads only
 what it uses: no pydantic-settings (core.config reads the TOML and DIPAUDIT_* itself), no
+pydantic on an empty queue (the settings are plain classes that hand only an unusual value
+to pydantic; core.queue imports core.models when it has a row to make one of), no
 sqlite-utils, jinja2, holidays or asyncio, and none of core.models' validators is built
 until a model is used (defer_build). This pins it of a real run, as
 tests/test_cli_loads_no_tui.py pins that the CLI loads no Textual, so a gain cannot
@@ -13,7 +15,7 @@ import sys
 
 from conftest import REPO
 
-HEAVY = ("pydantic_settings", "dotenv", "asyncio", "sqlite_utils", "jinja2", "holidays", "apprise",
+HEAVY = ("pydantic", "pydantic_core", "pydantic_settings", "dotenv", "asyncio", "sqlite_utils", "jinja2", "holidays", "apprise",
          "openpyxl", "textual", "rich", "core.importers", "core.reports", "core.casenote", "core.demo")
 
 # Run the real entry point, then report the top packages loaded and the core.models built.

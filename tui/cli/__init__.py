@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,11 +167,29 @@ class SqliteInt(click.types.IntParamType):
 INT = SqliteInt()
 
 
-def emit_json(data) -> None:
-    """JSON only on stdout (pydantic models, and dicts and lists of them, dates welcome)."""
-    from pydantic_core import to_jsonable_python
+def _is_plain_json(data) -> bool:
+    """Whether ``data`` is JSON as it is (str keys; str, int, finite float, bool, None):
+    what pydantic would make of it unchanged."""
+    if data is None or type(data) in (str, int, bool):
+        return True
+    if type(data) is float:
+        return math.isfinite(data)
+    if type(data) is list:
+        return all(_is_plain_json(v) for v in data)
+    if type(data) is dict:
+        return all(type(k) is str and _is_plain_json(v) for k, v in data.items())
+    return False
 
-    click.echo(json.dumps(to_jsonable_python(data, fallback=str), indent=2, ensure_ascii=False))
+
+def emit_json(data) -> None:
+    """JSON only on stdout (pydantic models, and dicts and lists of them, dates welcome).
+    Data that is already plain JSON (an empty listing, dicts of text and numbers) is printed
+    without loading pydantic."""
+    if not _is_plain_json(data):
+        from pydantic_core import to_jsonable_python
+
+        data = to_jsonable_python(data, fallback=str)
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def table(rows: list, columns: list[str]) -> str:

@@ -26,7 +26,6 @@ import json
 import os
 import re
 import sys
-import tomllib
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -464,6 +463,8 @@ def _toml_file(path: Path) -> dict[str, Any]:
     path = Path(path).expanduser()
     if not path.is_file():  # a folder it may not enter raises PermissionError here
         return {}
+    import tomllib  # only when there is a file to read
+
     with path.open("rb") as f:
         return tomllib.load(f)
 
@@ -616,13 +617,16 @@ def _is_validation_error(exc: BaseException) -> bool:
     return pydantic_core is not None and isinstance(exc, pydantic_core.ValidationError)
 
 
+def _is_toml_error(exc: BaseException) -> bool:
+    tomllib = sys.modules.get("tomllib")
+    return tomllib is not None and isinstance(exc, tomllib.TOMLDecodeError)
+
+
 def load_settings(**overrides) -> Settings:
     """The settings; a bad config file or ``DIPAUDIT_*`` value is an InputError, one line per fault."""
     path = str(locations.config_file())
     try:
         return Settings(**overrides)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(path, f"not valid TOML: {exc}") from exc
     except RecursionError:  # the TOML parser recurses per level: a file nested thousands deep
         raise InputError(path, "not a config file: lists or tables nested thousands deep") from None
     except PermissionError as exc:  # a config file (or its folder) this login may not read
@@ -631,7 +635,9 @@ def load_settings(**overrides) -> Settings:
     except SettingsError as exc:  # a DIPAUDIT_* list or table that is not JSON
         raise InputError("environment", f"{exc}: a list or table setting is JSON there,"
                          " e.g. DIPAUDIT_SECURITY__ACT_AS='[\"dipaudit\"]'") from exc
-    except ValueError as exc:
+    except ValueError as exc:  # tomllib and pydantic load only when needed: their errors are matched here
+        if _is_toml_error(exc):
+            raise InputError(path, f"not valid TOML: {exc}") from exc
         if not _is_validation_error(exc):
             raise
         faults = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -241,6 +242,10 @@ def printable(text: str) -> str:
 
 
 def main() -> None:
+    # pydantic looks for plugins (importlib.metadata over every installed package) the first
+    # time it builds a model; dipaudit uses none. Set it only when unset (pydantic's own
+    # variable: a deployment that wants its plugins sets it, e.g. to "").
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         code = cli.main(standalone_mode=False, prog_name="dipaudit")
         if isinstance(code, int) and code:  # a command's click.exceptions.Exit(n)

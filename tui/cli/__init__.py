@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from core import locations
 from core.errors import DipauditError
 
 if TYPE_CHECKING:
@@ -223,7 +222,11 @@ def table(rows: list, columns: list[str]) -> str:
 @click.pass_context
 def cli(click_ctx: click.Context, db: Path | None, user: str | None, now: str | None) -> None:
     """dipaudit: dip sample audits for children's social care."""
-    click_ctx.obj = CliState(db=db or locations.default_db(), user=user, now=now)
+    if db is None:
+        from core import locations  # platformdirs: not for --help
+
+        db = locations.default_db()
+    click_ctx.obj = CliState(db=db, user=user, now=now)
     if click_ctx.invoked_subcommand is None:
         from .misc import run_tui
 

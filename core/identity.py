@@ -19,7 +19,7 @@ Every event records both the acting person (``actor``) and the OS login.
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from dataclasses import dataclass
 
 from .config import Settings
 from .errors import PermissionDenied, StateError
@@ -30,8 +30,10 @@ DEMO_KEY = "demo"  # the meta row core.demo writes when it has built a demo data
 SETTING = "[security] act_as (DIPAUDIT_SECURITY__ACT_AS)"
 
 
-class Identity(BaseModel):
-    """Who a command acts as, and on what authority."""
+@dataclass(frozen=True, kw_only=True)
+class Identity:
+    """Who a command acts as, and on what authority (a plain class: building a pydantic
+    model here would load pydantic for every command)."""
 
     os_login: str
     user: str  # the login every change is recorded as (actor)

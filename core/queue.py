@@ -7,14 +7,20 @@ exactly one wins and the other is told who holds it. Nothing is overwritten.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .clock import show
 from .context import Context
 from .errors import Conflict, NotFound, PermissionDenied, StateError
-from .models import QueueItem
-from .people import find_person, get_person, require_colleague, require_role, roles_of
-from .sampling import last_audit_of
 from .store import Reader, audits, children, queue
 from .vocabulary import HELD
+
+if TYPE_CHECKING:
+    from .models import QueueItem
+
+# core.models (pydantic), core.people and core.sampling are imported where used, not here:
+# ``dipaudit queue --json`` on an empty queue then loads none of them
+# (tests/test_cli_startup_imports.py).
 
 RECENT_NOTES = 15  # case notes shown in a child's detail pane
 
@@ -30,8 +36,12 @@ def list_queue(
     """Queue items, highest tier first. By default only live items (queued, claimed,
     in progress); ``status`` picks one status, ``include_done`` adds done and cancelled.
     ``auditor`` keeps items assigned to or claimed by that login."""
-    return [QueueItem.from_row(r) for r in queue.items(ctx.store, status=status, include_done=include_done,
-                                                        auditor=auditor, team=team)]
+    rows = queue.items(ctx.store, status=status, include_done=include_done, auditor=auditor, team=team)
+    if not rows:
+        return []
+    from .models import QueueItem
+
+    return [QueueItem.from_row(r) for r in rows]
 
 
 def _row(r: Reader, queue_id: int) -> dict:
@@ -42,6 +52,8 @@ def _row(r: Reader, queue_id: int) -> dict:
 
 
 def get_item(ctx: Context, queue_id: int) -> QueueItem:
+    from .models import QueueItem
+
     return QueueItem.from_row(_row(ctx.store, queue_id))
 
 
@@ -54,6 +66,9 @@ def claim(ctx: Context, queue_id: int) -> QueueItem:
     """Claim a queued item for the acting auditor. Atomic: if someone claimed it first,
     a Conflict names them. An item assigned to another auditor is theirs to claim
     (an admin may claim any). Claiming an item you already hold changes nothing."""
+    from .models import QueueItem
+    from .people import require_role, roles_of
+
     require_role(ctx, "auditor", "admin", doing="claim a queue item")
     is_admin = "admin" in roles_of(ctx, ctx.user)
     with ctx.tx() as tx:
@@ -80,6 +95,8 @@ def claim(ctx: Context, queue_id: int) -> QueueItem:
 def release(ctx: Context, queue_id: int) -> QueueItem:
     """Put a claimed item back in the queue. Only its claimer or an admin may; an item
     whose audit is in progress stays with its auditor."""
+    from .people import require_role, roles_of
+
     require_role(ctx, "auditor", "admin", doing="release a queue item")
     is_admin = "admin" in roles_of(ctx, ctx.user)
     with ctx.tx() as tx:
@@ -107,6 +124,8 @@ def reassign(ctx: Context, queue_id: int, to: str) -> QueueItem:
     """Move a live queue item to another auditor (admins only): a leaver's, or anyone's.
     It becomes ``to``'s: assigned to them and, when claimed or in progress, held by them;
     an audit in progress (a draft) moves with it. ``to`` must still be here and an auditor."""
+    from .people import require_colleague, require_role
+
     require_role(ctx, "admin", doing="reassign a queue item")
     require_colleague(ctx, to, "auditor", doing="reassign a queue item")
     with ctx.tx() as tx:
@@ -134,6 +153,10 @@ def child_detail(ctx: Context, child_id: str) -> dict:
     """What the queue's detail pane shows: the child (cohort, key dates), the lists it came
     from, its last 15 case notes newest first, its last audit, its live queue item, and
     its worker and supervising manager when the people directory knows them."""
+    from .models import QueueItem
+    from .people import find_person, get_person
+    from .sampling import last_audit_of
+
     child = children.get(ctx.store, child_id)
     if child is None:
         raise NotFound(f"no child {child_id}")

@@ -1,5 +1,7 @@
 """`dipaudit queue --json` (the CLI's everyday read) starts quickly because it loads only
 what it uses: no pydantic-settings (core.config reads the TOML and DIPAUDIT_* itself), no
+pydantic on an empty queue (the settings are plain classes that hand only an unusual value
+to pydantic; core.queue imports core.models when it has a row to make one of), no
 sqlite-utils, jinja2, holidays or asyncio, and none of core.models' validators is built
 until a model is used (defer_build). This pins it of a real run, as
 tests/test_cli_loads_no_tui.py pins that the CLI loads no Textual, so a gain cannot
@@ -13,7 +15,7 @@ import sys
 
 from conftest import REPO
 
-HEAVY = ("pydantic_settings", "dotenv", "asyncio", "sqlite_utils", "jinja2", "holidays", "apprise",
+HEAVY = ("pydantic", "pydantic_core", "pydantic_settings", "dotenv", "asyncio", "sqlite_utils", "jinja2", "holidays", "apprise",
          "openpyxl", "textual", "rich", "core.importers", "core.reports", "core.casenote", "core.demo")
 
 # Run the real entry point, then report the top packages loaded and the core.models built.
@@ -83,3 +85,23 @@ def test_the_probe_sees_a_heavy_module_and_a_built_model(db_path):
     seen = json.loads(next(x for x in proc.stderr.splitlines() if x.startswith("PROBE:"))[len("PROBE:"):])
     assert "sqlite_utils" in _heavy(seen["modules"])
     assert seen["built"] == ["Event"]
+
+
+def test_pydantic_plugins_are_not_looked_for_unless_the_deployment_says(db_path):
+    """The entry point sets pydantic's PYDANTIC_DISABLE_PLUGINS when it is unset (no scan
+    of every installed package's entry points on the first model built); a value given is kept."""
+    import os
+
+    from core.store import Store
+
+    Store.open(db_path).close()
+    code = PROBE.replace("import json\n", "import json, os\nprint('PLUGINS:' + repr(os.environ.get("
+                         "'PYDANTIC_DISABLE_PLUGINS')), file=sys.stderr)\n", 1)
+    for given, kept in ((None, "'__all__'"), ("", "''"), ("logfire", "'logfire'")):
+        env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+        if given is not None:
+            env["PYDANTIC_DISABLE_PLUGINS"] = given
+        proc = subprocess.run([sys.executable, "-c", code, "--db", str(db_path), "queue", "--json"],
+                              cwd=REPO, capture_output=True, text=True, env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert f"PLUGINS:{kept}" in proc.stderr.splitlines()

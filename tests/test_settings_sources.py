@@ -148,3 +148,100 @@ def test_model_construct_reads_no_source(config, monkeypatch):
     monkeypatch.setenv("DIPAUDIT_COUNCIL", "env")
     assert Settings.model_construct().council == "Example Council Children's Services"
     assert Settings().council == Settings.model_validate({}).council == "env"
+
+
+# -- the quick check and pydantic agree ---------------------------------------------------------
+# core.config takes a plain value itself and hands every other to pydantic models built from
+# the same declarations. Whatever a section is given, the result (the values, or pydantic's
+# errors word for word) is what those pydantic models make of it.
+
+from hypothesis import HealthCheck, given  # noqa: E402
+from hypothesis import settings as hsettings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from core import config as config_module  # noqa: E402
+
+TEXTS = ["", "0", "1", "7", "007", "-1", "+2", "3.0", " 4", "1_000", "x", "true", "False", "YES", "off", "f", "n",
+         "tue", "Thursday", "tues", "8:00", "08:00", "25:00", "8am", "/etc/a.yml", "qa1", "a b", "9" * 30]
+EXAMPLES = [*TEXTS, 0, 1, -1, 2, 104, 105, 10**20, True, False, None, 3.0, 2.5, [], ["tue", "tue"], ["a", 1],
+            [""], ("mon",), {"cp": 2}, {"cp": "2"}, {"cp": True}, {"quit": "q"}, {"quit": 1}, {1: 2}]
+SCALARS = st.one_of(st.sampled_from(EXAMPLES), st.integers(min_value=-3, max_value=200), st.booleans(),
+                    st.floats(allow_nan=False, allow_infinity=False, min_value=-5, max_value=200))
+VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=3),
+                   st.dictionaries(st.sampled_from(["cp", "cin", "quit", "x"]), SCALARS, max_size=3))
+SECTIONS = [config_module.SamplingSettings, config_module.NoteTypeSettings, config_module.WorkflowSettings,
+            config_module.NotifySettings, config_module.ReportSettings, config_module.SecuritySettings,
+            config_module.SchedulerSettings]
+
+
+def _by_pydantic(cls, values):
+    try:
+        model = config_module._pydantic_model(cls).model_validate(config_module._as_data(values))
+    except Exception as exc:  # noqa: BLE001 - compared with what the section raises
+        return exc
+    return cls.model_construct(**{n: config_module._from_pydantic(s.annotation, getattr(model, n))
+                                  for n, s in cls.model_fields.items()})
+
+
+def _by_section(cls, values):
+    """What ``cls(**values)`` validates (``Settings`` also reads its sources: not here)."""
+    try:
+        return cls.model_construct(**config_module._validate(cls, values))
+    except Exception as exc:  # noqa: BLE001
+        return exc
+
+
+def _same(a, b):
+    if isinstance(a, Exception) or isinstance(b, Exception):
+        assert type(a) is type(b), (a, b)
+        if hasattr(a, "errors"):
+            assert a.errors(include_context=False) == b.errors(include_context=False)
+            assert str(a) == str(b)
+    else:
+        assert a == b
+        assert [type(v) for v in vars(a).values()] == [type(v) for v in vars(b).values()]
+
+
+def test_every_setting_given_each_example_validates_as_pydantic_would():
+    for cls in [*SECTIONS, Settings]:
+        for name in cls.model_fields:
+            for value in EXAMPLES:
+                _same(_by_section(cls, {name: value}), _by_pydantic(cls, {name: value}))
+
+
+@hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_section_validates_as_pydantic_would(data):
+    cls = data.draw(st.sampled_from(SECTIONS))
+    names = [*cls.model_fields, "unknown"]
+    values = data.draw(st.dictionaries(st.sampled_from(names), VALUES, max_size=4))
+    _same(_by_section(cls, values), _by_pydantic(cls, values))
+
+
+@hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_nested_tables_validate_as_pydantic_would_and_faults_are_named_from_the_top(data):
+    tables = {}
+    for cls, name in ((config_module.SamplingSettings, "sampling"), (config_module.ReportSettings, "reports"),
+                      (config_module.SecuritySettings, "security")):
+        if data.draw(st.booleans()):
+            tables[name] = data.draw(st.dictionaries(st.sampled_from(list(cls.model_fields)), VALUES, max_size=3))
+    tables["keys"] = data.draw(st.one_of(st.none(), VALUES))
+    if tables["keys"] is None:
+        del tables["keys"]
+    _same(_by_section(Settings, tables), _by_pydantic(Settings, tables))
+
+
+def test_plain_values_need_no_pydantic():
+    """Defaults, a usual config file's values and DIPAUDIT_* text are taken without loading pydantic."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom core.config import Settings\n"
+            "s = Settings(sampling={'per_worker': '2', 'tiers': {'cp': '2'}}, council='C',\n"
+            "             workflow={'auto_refer_head_of_service': 'false'}, notify={'apprise_config': '/a.yml'},\n"
+            "             reports={'smt_days': ['Thursday'], 'smt_time': '7:30'}, security={'act_as': 'svc'})\n"
+            "assert (s.sampling.per_worker, s.sampling.tiers, s.reports.smt_time) == (2, {'cp': 2}, '07:30')\n"
+            "print(sorted(m for m in sys.modules if m.startswith('pydantic')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

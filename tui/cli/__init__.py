@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +18,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from core import locations
 from core.errors import DipauditError
 
 if TYPE_CHECKING:
@@ -166,11 +167,29 @@ class SqliteInt(click.types.IntParamType):
 INT = SqliteInt()
 
 
-def emit_json(data) -> None:
-    """JSON only on stdout (pydantic models, and dicts and lists of them, dates welcome)."""
-    from pydantic_core import to_jsonable_python
+def _is_plain_json(data) -> bool:
+    """Whether ``data`` is JSON as it is (str keys; str, int, finite float, bool, None):
+    what pydantic would make of it unchanged."""
+    if data is None or type(data) in (str, int, bool):
+        return True
+    if type(data) is float:
+        return math.isfinite(data)
+    if type(data) is list:
+        return all(_is_plain_json(v) for v in data)
+    if type(data) is dict:
+        return all(type(k) is str and _is_plain_json(v) for k, v in data.items())
+    return False
 
-    click.echo(json.dumps(to_jsonable_python(data, fallback=str), indent=2, ensure_ascii=False))
+
+def emit_json(data) -> None:
+    """JSON only on stdout (pydantic models, and dicts and lists of them, dates welcome).
+    Data that is already plain JSON (an empty listing, dicts of text and numbers) is printed
+    without loading pydantic."""
+    if not _is_plain_json(data):
+        from pydantic_core import to_jsonable_python
+
+        data = to_jsonable_python(data, fallback=str)
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def table(rows: list, columns: list[str]) -> str:
@@ -203,7 +222,11 @@ def table(rows: list, columns: list[str]) -> str:
 @click.pass_context
 def cli(click_ctx: click.Context, db: Path | None, user: str | None, now: str | None) -> None:
     """dipaudit: dip sample audits for children's social care."""
-    click_ctx.obj = CliState(db=db or locations.default_db(), user=user, now=now)
+    if db is None:
+        from core import locations  # platformdirs: not for --help
+
+        db = locations.default_db()
+    click_ctx.obj = CliState(db=db, user=user, now=now)
     if click_ctx.invoked_subcommand is None:
         from .misc import run_tui
 
@@ -222,6 +245,10 @@ def printable(text: str) -> str:
 
 
 def main() -> None:
+    # pydantic looks for plugins (importlib.metadata over every installed package) the first
+    # time it builds a model; dipaudit uses none. Set it only when unset (pydantic's own
+    # variable: a deployment that wants its plugins sets it, e.g. to "").
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         code = cli.main(standalone_mode=False, prog_name="dipaudit")
         if isinstance(code, int) and code:  # a command's click.exceptions.Exit(n)

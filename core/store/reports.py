@@ -28,7 +28,9 @@ audit reads one index entry per audit and one per rating, and sorts none of the 
 from __future__ import annotations
 
 import json
+import math
 
+from ..clock import from_iso
 from .audits import programme_json
 from .database import Reader, Tx
 
@@ -57,37 +59,47 @@ def audit_groups(r: Reader, start: str, end: str) -> list[dict]:
 
 
 def standard_counts(r: Reader, start: str, end: str) -> list[dict]:
-    """Per standard: how many audits in the period rated it met, partly met, not met, n/a.
+    """Per standard: how many audits in the period rated it met, partly met, not met, n/a,
+    by standard id.
 
-    Read from ``ratings_period`` (m009: a submitted audit's ratings by standard, rating,
-    then submission time), with no sort: the standards are found by stepping from one
-    to the next in the index, and each (standard, rating) in the period is one range of
-    it, counted. A standard whose ratings in the period are all blank (unrated by an
-    amendment) is listed with zeros, as a join over its rows would."""
+    Read from ``ratings_period`` (m011: a submitted audit's ratings by standard key,
+    rating, then submission time as Unix seconds), with no sort: the standards are found
+    by stepping from one key to the next in the index, and each (standard, rating) in the
+    period is one range of it, counted. A standard whose ratings in the period are all
+    blank (unrated by an amendment) is listed with zeros, as a join over its rows would."""
     return r.query(
         f"""
-        WITH RECURSIVE sid(s) AS (
-            SELECT MIN(standard_id) FROM ratings INDEXED BY ratings_period WHERE submitted_at IS NOT NULL
+        WITH RECURSIVE sk(k) AS (
+            SELECT MIN(standard_key) FROM rating_rows INDEXED BY ratings_period WHERE submitted_unix IS NOT NULL
             UNION ALL
-            SELECT (SELECT MIN(rt.standard_id) FROM ratings rt INDEXED BY ratings_period
-                     WHERE rt.submitted_at IS NOT NULL AND rt.standard_id > sid.s)
-              FROM sid WHERE sid.s IS NOT NULL),
+            SELECT (SELECT MIN(rt.standard_key) FROM rating_rows rt INDEXED BY ratings_period
+                     WHERE rt.submitted_unix IS NOT NULL AND rt.standard_key > sk.k)
+              FROM sk WHERE sk.k IS NOT NULL),
         n AS MATERIALIZED (
-            SELECT s AS standard_id, {_count("= 'met'")} AS met, {_count("= 'partly_met'")} AS partly_met,
+            SELECT k, {_count("= 'met'")} AS met, {_count("= 'partly_met'")} AS partly_met,
                    {_count("= 'not_met'")} AS not_met, {_count("= 'not_applicable'")} AS not_applicable,
                    {_count("IS NULL")} AS unrated
-              FROM sid WHERE s IS NOT NULL)
-        SELECT standard_id, met, partly_met, not_met, not_applicable FROM n
-         WHERE met + partly_met + not_met + not_applicable + unrated > 0
+              FROM sk WHERE k IS NOT NULL)
+        SELECT s.standard_id, n.met, n.partly_met, n.not_met, n.not_applicable
+          FROM n JOIN standard_keys s ON s.standard_key = n.k
+         WHERE n.met + n.partly_met + n.not_met + n.not_applicable + n.unrated > 0
+         ORDER BY s.standard_id
         """,
-        {"start": start, "end": end},
+        {"start": unix_bound(start), "end": unix_bound(end)},
     )
 
 
 def _count(rating: str) -> str:
-    """The period's ratings of standard ``sid.s`` whose rating is ``rating`` (an index range)."""
-    return f"""(SELECT COUNT(*) FROM ratings INDEXED BY ratings_period WHERE standard_id = sid.s
-                 AND rating {rating} AND submitted_at >= :start AND submitted_at < :end)"""
+    """The period's ratings of standard ``sk.k`` whose rating is ``rating`` (an index range)."""
+    return f"""(SELECT COUNT(*) FROM rating_rows INDEXED BY ratings_period WHERE standard_key = sk.k
+                 AND rating {rating} AND submitted_unix >= :start AND submitted_unix < :end)"""
+
+
+def unix_bound(t: str) -> int:
+    """A period's bound (UTC ISO) as Unix seconds, for ``rating_rows.submitted_unix``:
+    rounded up, so that ``unix >= bound`` holds exactly when ``submitted_at >= t`` does
+    (submission times are whole seconds)."""
+    return math.ceil(from_iso(t).timestamp())
 
 
 def programmes_used(r: Reader, start: str, end: str) -> list[str]:

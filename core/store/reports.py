@@ -134,14 +134,14 @@ def action_flow(r: Reader, start: str, end: str) -> dict:
 _ACTION_BASE = f"""
     cand AS (
         SELECT ac.action_id, ac.audit_id, ac.due, ac.review_due_at, NULL AS closed_at
-          FROM actions ac INDEXED BY actions_open WHERE ac.status = 'open'
+          FROM actions ac INDEXED BY actions_open_now WHERE ac.status = 'open'
         UNION ALL
         SELECT ac.action_id, ac.audit_id, ac.due, ac.review_due_at, rv.at
           FROM action_reviews rv INDEXED BY action_reviews_at
           JOIN actions ac ON ac.action_id = rv.action_id
          WHERE rv.at >= :since AND rv.outcome IN {CLOSING}),
     nc AS MATERIALIZED (
-        SELECT action_id, MAX(review_id) AS last_nc FROM action_reviews INDEXED BY action_reviews_outcome
+        SELECT action_id, MAX(review_id) AS last_nc FROM action_reviews INDEXED BY action_reviews_not_completed
          WHERE outcome = 'not_completed' GROUP BY action_id),
     base AS MATERIALIZED (
         SELECT c.action_id, c.due, c.review_due_at AS action_review_due, c.closed_at, nc.last_nc,
@@ -161,7 +161,7 @@ _ACTION_BASE = f"""
 
 def _latest_nc(t: str, column: str) -> str:
     """``column`` of the action's latest "not completed" review before ``t`` (index only)."""
-    return f"""(SELECT rv.{column} FROM action_reviews rv INDEXED BY action_reviews_nc
+    return f"""(SELECT rv.{column} FROM action_reviews rv INDEXED BY action_reviews_not_completed
                  WHERE rv.action_id = b.action_id AND rv.outcome = 'not_completed' AND rv.at < {t}
                  ORDER BY rv.at DESC, rv.review_id DESC LIMIT 1)"""
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import math
+import zlib
 
 from ..clock import from_iso
 from .audits import programme_json
@@ -352,13 +353,29 @@ def people_with_role(r: Reader, role: str) -> list[dict]:
 
 
 # --- stored reports -------------------------------------------------------------------
+# A stored report keeps its model (the JSON format, as sent: ``content_hash`` is its sha256)
+# as text, and its other renderings as sent (``renders``: format -> text) as JSON
+# compressed with zlib (m011c: an SMT report's HTML and CSV ran to megabytes a report).
+# Rows stored before then hold that JSON uncompressed; both read back the same.
 _COLUMNS = ("kind", "slot", "period_from", "period_to", "generated_at", "generated_by", "trigger",
             "recipients", "content_hash", "model", "renders")
 
 
+def pack_renders(renders: dict) -> bytes:
+    """``reports.renders`` as stored: the JSON of format -> text, compressed."""
+    return zlib.compress(json.dumps(renders, ensure_ascii=False).encode("utf-8"), 6)
+
+
+def unpack_renders(value: bytes | str | None) -> dict:
+    """``reports.renders`` as stored (compressed, or JSON text from before m011c) to a dict."""
+    if isinstance(value, bytes):
+        value = zlib.decompress(value).decode("utf-8")
+    return json.loads(value or "{}")
+
+
 def insert_report(tx: Tx, row: dict) -> int:
-    values = [json.dumps(row[c], ensure_ascii=False) if c in ("recipients", "renders") else row[c]
-              for c in _COLUMNS]
+    values = [json.dumps(row[c], ensure_ascii=False) if c == "recipients" else pack_renders(row[c])
+              if c == "renders" else row[c] for c in _COLUMNS]
     cur = tx.execute(f"INSERT INTO reports ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
                      values)
     return cur.lastrowid
@@ -367,9 +384,10 @@ def insert_report(tx: Tx, row: dict) -> int:
 def _decode(row: dict | None) -> dict | None:
     if row is None:
         return None
-    for c in ("recipients", "renders"):
-        if c in row:
-            row[c] = json.loads(row[c] or ("[]" if c == "recipients" else "{}"))
+    if "recipients" in row:
+        row["recipients"] = json.loads(row["recipients"] or "[]")
+    if "renders" in row:
+        row["renders"] = unpack_renders(row["renders"])
     return row
 
 

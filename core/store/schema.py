@@ -742,3 +742,18 @@ def m011b_report_indexes(db: Database) -> None:
         DROP INDEX action_reviews_nc;
         """
     )
+
+
+# --- m011c: stored reports' renderings compressed (issue 10 item 6: size) ----------------
+@migration
+def m011c_report_renders(db: Database) -> None:
+    """A stored report kept every rendering as sent (txt, md, html, csv) as JSON text:
+    an SMT report over 2,000 workers is ~2 MB of it, a hundred and fifty reports a year.
+    ``reports.renders`` now holds that JSON compressed (``store.reports.pack_renders``,
+    ~25 times smaller); the model stays text (``content_hash`` is its sha256). Existing
+    reports are compressed here, each reading back exactly as before."""
+    from .reports import pack_renders, unpack_renders  # the one definition, shared with the writer
+
+    rows = db.execute("SELECT report_id, renders FROM reports WHERE typeof(renders) = 'text'").fetchall()
+    db.conn.executemany("UPDATE reports SET renders = ? WHERE report_id = ?",
+                        [(pack_renders(unpack_renders(text)), rid) for rid, text in rows])

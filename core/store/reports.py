@@ -28,7 +28,10 @@ audit reads one index entry per audit and one per rating, and sorts none of the 
 from __future__ import annotations
 
 import json
+import math
+import zlib
 
+from ..clock import from_iso
 from .audits import programme_json
 from .database import Reader, Tx
 
@@ -57,37 +60,47 @@ def audit_groups(r: Reader, start: str, end: str) -> list[dict]:
 
 
 def standard_counts(r: Reader, start: str, end: str) -> list[dict]:
-    """Per standard: how many audits in the period rated it met, partly met, not met, n/a.
+    """Per standard: how many audits in the period rated it met, partly met, not met, n/a,
+    by standard id.
 
-    Read from ``ratings_period`` (m009: a submitted audit's ratings by standard, rating,
-    then submission time), with no sort: the standards are found by stepping from one
-    to the next in the index, and each (standard, rating) in the period is one range of
-    it, counted. A standard whose ratings in the period are all blank (unrated by an
-    amendment) is listed with zeros, as a join over its rows would."""
+    Read from ``ratings_period`` (m011: a submitted audit's ratings by standard key,
+    rating, then submission time as Unix seconds), with no sort: the standards are found
+    by stepping from one key to the next in the index, and each (standard, rating) in the
+    period is one range of it, counted. A standard whose ratings in the period are all
+    blank (unrated by an amendment) is listed with zeros, as a join over its rows would."""
     return r.query(
         f"""
-        WITH RECURSIVE sid(s) AS (
-            SELECT MIN(standard_id) FROM ratings INDEXED BY ratings_period WHERE submitted_at IS NOT NULL
+        WITH RECURSIVE sk(k) AS (
+            SELECT MIN(standard_key) FROM rating_rows INDEXED BY ratings_period WHERE submitted_unix IS NOT NULL
             UNION ALL
-            SELECT (SELECT MIN(rt.standard_id) FROM ratings rt INDEXED BY ratings_period
-                     WHERE rt.submitted_at IS NOT NULL AND rt.standard_id > sid.s)
-              FROM sid WHERE sid.s IS NOT NULL),
+            SELECT (SELECT MIN(rt.standard_key) FROM rating_rows rt INDEXED BY ratings_period
+                     WHERE rt.submitted_unix IS NOT NULL AND rt.standard_key > sk.k)
+              FROM sk WHERE sk.k IS NOT NULL),
         n AS MATERIALIZED (
-            SELECT s AS standard_id, {_count("= 'met'")} AS met, {_count("= 'partly_met'")} AS partly_met,
+            SELECT k, {_count("= 'met'")} AS met, {_count("= 'partly_met'")} AS partly_met,
                    {_count("= 'not_met'")} AS not_met, {_count("= 'not_applicable'")} AS not_applicable,
                    {_count("IS NULL")} AS unrated
-              FROM sid WHERE s IS NOT NULL)
-        SELECT standard_id, met, partly_met, not_met, not_applicable FROM n
-         WHERE met + partly_met + not_met + not_applicable + unrated > 0
+              FROM sk WHERE k IS NOT NULL)
+        SELECT s.standard_id, n.met, n.partly_met, n.not_met, n.not_applicable
+          FROM n JOIN standard_keys s ON s.standard_key = n.k
+         WHERE n.met + n.partly_met + n.not_met + n.not_applicable + n.unrated > 0
+         ORDER BY s.standard_id
         """,
-        {"start": start, "end": end},
+        {"start": unix_bound(start), "end": unix_bound(end)},
     )
 
 
 def _count(rating: str) -> str:
-    """The period's ratings of standard ``sid.s`` whose rating is ``rating`` (an index range)."""
-    return f"""(SELECT COUNT(*) FROM ratings INDEXED BY ratings_period WHERE standard_id = sid.s
-                 AND rating {rating} AND submitted_at >= :start AND submitted_at < :end)"""
+    """The period's ratings of standard ``sk.k`` whose rating is ``rating`` (an index range)."""
+    return f"""(SELECT COUNT(*) FROM rating_rows INDEXED BY ratings_period WHERE standard_key = sk.k
+                 AND rating {rating} AND submitted_unix >= :start AND submitted_unix < :end)"""
+
+
+def unix_bound(t: str) -> int:
+    """A period's bound (UTC ISO) as Unix seconds, for ``rating_rows.submitted_unix``:
+    rounded up, so that ``unix >= bound`` holds exactly when ``submitted_at >= t`` does
+    (submission times are whole seconds)."""
+    return math.ceil(from_iso(t).timestamp())
 
 
 def programmes_used(r: Reader, start: str, end: str) -> list[str]:
@@ -122,14 +135,14 @@ def action_flow(r: Reader, start: str, end: str) -> dict:
 _ACTION_BASE = f"""
     cand AS (
         SELECT ac.action_id, ac.audit_id, ac.due, ac.review_due_at, NULL AS closed_at
-          FROM actions ac INDEXED BY actions_open WHERE ac.status = 'open'
+          FROM actions ac INDEXED BY actions_open_now WHERE ac.status = 'open'
         UNION ALL
         SELECT ac.action_id, ac.audit_id, ac.due, ac.review_due_at, rv.at
           FROM action_reviews rv INDEXED BY action_reviews_at
           JOIN actions ac ON ac.action_id = rv.action_id
          WHERE rv.at >= :since AND rv.outcome IN {CLOSING}),
     nc AS MATERIALIZED (
-        SELECT action_id, MAX(review_id) AS last_nc FROM action_reviews INDEXED BY action_reviews_outcome
+        SELECT action_id, MAX(review_id) AS last_nc FROM action_reviews INDEXED BY action_reviews_not_completed
          WHERE outcome = 'not_completed' GROUP BY action_id),
     base AS MATERIALIZED (
         SELECT c.action_id, c.due, c.review_due_at AS action_review_due, c.closed_at, nc.last_nc,
@@ -149,7 +162,7 @@ _ACTION_BASE = f"""
 
 def _latest_nc(t: str, column: str) -> str:
     """``column`` of the action's latest "not completed" review before ``t`` (index only)."""
-    return f"""(SELECT rv.{column} FROM action_reviews rv INDEXED BY action_reviews_nc
+    return f"""(SELECT rv.{column} FROM action_reviews rv INDEXED BY action_reviews_not_completed
                  WHERE rv.action_id = b.action_id AND rv.outcome = 'not_completed' AND rv.at < {t}
                  ORDER BY rv.at DESC, rv.review_id DESC LIMIT 1)"""
 
@@ -340,13 +353,29 @@ def people_with_role(r: Reader, role: str) -> list[dict]:
 
 
 # --- stored reports -------------------------------------------------------------------
+# A stored report keeps its model (the JSON format, as sent: ``content_hash`` is its sha256)
+# as text, and its other renderings as sent (``renders``: format -> text) as JSON
+# compressed with zlib (m011c: an SMT report's HTML and CSV ran to megabytes a report).
+# Rows stored before then hold that JSON uncompressed; both read back the same.
 _COLUMNS = ("kind", "slot", "period_from", "period_to", "generated_at", "generated_by", "trigger",
             "recipients", "content_hash", "model", "renders")
 
 
+def pack_renders(renders: dict) -> bytes:
+    """``reports.renders`` as stored: the JSON of format -> text, compressed."""
+    return zlib.compress(json.dumps(renders, ensure_ascii=False).encode("utf-8"), 6)
+
+
+def unpack_renders(value: bytes | str | None) -> dict:
+    """``reports.renders`` as stored (compressed, or JSON text from before m011c) to a dict."""
+    if isinstance(value, bytes):
+        value = zlib.decompress(value).decode("utf-8")
+    return json.loads(value or "{}")
+
+
 def insert_report(tx: Tx, row: dict) -> int:
-    values = [json.dumps(row[c], ensure_ascii=False) if c in ("recipients", "renders") else row[c]
-              for c in _COLUMNS]
+    values = [json.dumps(row[c], ensure_ascii=False) if c == "recipients" else pack_renders(row[c])
+              if c == "renders" else row[c] for c in _COLUMNS]
     cur = tx.execute(f"INSERT INTO reports ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
                      values)
     return cur.lastrowid
@@ -355,9 +384,10 @@ def insert_report(tx: Tx, row: dict) -> int:
 def _decode(row: dict | None) -> dict | None:
     if row is None:
         return None
-    for c in ("recipients", "renders"):
-        if c in row:
-            row[c] = json.loads(row[c] or ("[]" if c == "recipients" else "{}"))
+    if "recipients" in row:
+        row["recipients"] = json.loads(row["recipients"] or "[]")
+    if "renders" in row:
+        row["renders"] = unpack_renders(row["renders"])
     return row
 
 

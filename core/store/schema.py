@@ -611,3 +611,149 @@ def m009b_programme_snapshots(db: Database) -> None:
         db.execute("INSERT OR IGNORE INTO programme_snapshots (sha256, programme) VALUES (?, ?)", [sha, canon])
         db.execute("UPDATE audits SET programme_sha = ? WHERE programme = ?", [sha, text])
     db.execute("ALTER TABLE audits DROP COLUMN programme")
+
+
+# --- m011: ratings keyed by (audit, standard), times as integers (issue 10 item 6: size) --
+# An audit's summary recounted from its stored ratings (as _SUMMARY, over rating_rows).
+_SUMMARY_KEYED = _SUMMARY.replace("FROM ratings rt", "FROM rating_rows rt")
+# Unix seconds of the audit's ``submitted_at`` (NULL while it has none): a rating's derived
+# submission time. ``_UNIX_OF_NEW``: of the audit of the rating row ``NEW``.
+_UNIX_OF_NEW = ("(SELECT CAST(strftime('%s', a.submitted_at) AS INTEGER) FROM audits a"
+                " WHERE a.audit_id = NEW.audit_id)")
+
+
+@migration
+def m011_ratings_keyed(db: Database) -> None:
+    """Ratings were a third of what an audit stores: each rating row kept its standard's
+    id (a programme's text, ~17 characters) and its audit's submission time as ISO text,
+    in the table, in its primary key index and again in ``ratings_period``. Now:
+
+    - ``standard_keys(standard_key, standard_id)``: each standard id stored once;
+    - ``rating_rows``: the ratings, ``WITHOUT ROWID`` keyed ``(audit_id, standard_key)``
+      (the key is the table: no second copy of it), with ``submitted_unix``, its audit's
+      ``submitted_at`` as Unix seconds (derived: the audit row keeps the time as ISO
+      text, and the triggers keep this equal to it);
+    - ``ratings``: a view over both with the columns the table had (``audit_id``,
+      ``standard_id``, ``rating``, ``evidence``, ``submitted_at`` as ISO text), so every
+      reader, and any writer (INSTEAD OF triggers), sees ratings as before;
+    - ``ratings_period`` over ``rating_rows(standard_key, rating, submitted_unix)``;
+      m009's triggers moved onto ``rating_rows`` unchanged in what they keep.
+
+    Existing ratings are copied (the old table's pages are reused by later rows; a
+    VACUUM gives them back to the disk)."""
+    db.executescript(
+        f"""
+        DROP TRIGGER ratings_summary_insert;
+        DROP TRIGGER ratings_summary_update;
+        DROP TRIGGER ratings_summary_delete;
+        DROP TRIGGER audits_submitted_ratings;
+
+        CREATE TABLE standard_keys (
+            standard_key INTEGER PRIMARY KEY,
+            standard_id TEXT NOT NULL UNIQUE        -- a programme's standard id (covid_note, ...)
+        );
+        INSERT INTO standard_keys (standard_id) SELECT DISTINCT standard_id FROM ratings ORDER BY standard_id;
+
+        CREATE TABLE rating_rows (
+            audit_id INTEGER NOT NULL REFERENCES audits(audit_id),
+            standard_key INTEGER NOT NULL REFERENCES standard_keys(standard_key),
+            rating TEXT,                           -- met | partly_met | not_met | not_applicable
+            evidence TEXT NOT NULL DEFAULT '',
+            submitted_unix INTEGER,                -- its audit's submitted_at, Unix seconds (kept by triggers)
+            PRIMARY KEY (audit_id, standard_key)
+        ) WITHOUT ROWID;
+        INSERT INTO rating_rows (audit_id, standard_key, rating, evidence, submitted_unix)
+        SELECT rt.audit_id, k.standard_key, rt.rating, rt.evidence,
+               (SELECT CAST(strftime('%s', a.submitted_at) AS INTEGER) FROM audits a WHERE a.audit_id = rt.audit_id)
+          FROM ratings rt JOIN standard_keys k ON k.standard_id = rt.standard_id
+         ORDER BY rt.audit_id, k.standard_key;
+        DROP TABLE ratings;
+
+        CREATE VIEW ratings (audit_id, standard_id, rating, evidence, submitted_at) AS
+        SELECT r.audit_id, k.standard_id, r.rating, r.evidence,
+               strftime('%Y-%m-%dT%H:%M:%SZ', r.submitted_unix, 'unixepoch')
+          FROM rating_rows r JOIN standard_keys k ON k.standard_key = r.standard_key;
+        CREATE TRIGGER ratings_insert INSTEAD OF INSERT ON ratings BEGIN
+            INSERT OR IGNORE INTO standard_keys (standard_id) VALUES (NEW.standard_id);
+            INSERT INTO rating_rows (audit_id, standard_key, rating, evidence)
+            VALUES (NEW.audit_id, (SELECT standard_key FROM standard_keys WHERE standard_id = NEW.standard_id),
+                    NEW.rating, COALESCE(NEW.evidence, ''));
+        END;
+        CREATE TRIGGER ratings_update INSTEAD OF UPDATE ON ratings BEGIN
+            INSERT OR IGNORE INTO standard_keys (standard_id) VALUES (NEW.standard_id);
+            UPDATE rating_rows
+               SET audit_id = NEW.audit_id, rating = NEW.rating, evidence = NEW.evidence,
+                   standard_key = (SELECT standard_key FROM standard_keys WHERE standard_id = NEW.standard_id)
+             WHERE audit_id = OLD.audit_id
+               AND standard_key = (SELECT standard_key FROM standard_keys WHERE standard_id = OLD.standard_id);
+        END;
+        CREATE TRIGGER ratings_delete INSTEAD OF DELETE ON ratings BEGIN
+            DELETE FROM rating_rows WHERE audit_id = OLD.audit_id
+               AND standard_key = (SELECT standard_key FROM standard_keys WHERE standard_id = OLD.standard_id);
+        END;
+
+        CREATE TRIGGER ratings_summary_insert AFTER INSERT ON rating_rows BEGIN
+            UPDATE rating_rows SET submitted_unix = {_UNIX_OF_NEW}
+             WHERE audit_id = NEW.audit_id AND standard_key = NEW.standard_key
+               AND submitted_unix IS NOT {_UNIX_OF_NEW};
+            {_SUMMARY_KEYED} WHERE audit_id = NEW.audit_id;
+        END;
+        CREATE TRIGGER ratings_summary_update AFTER UPDATE OF rating, audit_id ON rating_rows BEGIN
+            {_SUMMARY_KEYED} WHERE audit_id = NEW.audit_id;
+            {_SUMMARY_KEYED} WHERE audit_id = OLD.audit_id AND OLD.audit_id IS NOT NEW.audit_id;
+            UPDATE rating_rows SET submitted_unix = {_UNIX_OF_NEW}
+             WHERE OLD.audit_id IS NOT NEW.audit_id AND audit_id = NEW.audit_id AND standard_key = NEW.standard_key;
+        END;
+        CREATE TRIGGER ratings_summary_delete AFTER DELETE ON rating_rows BEGIN
+            {_SUMMARY_KEYED} WHERE audit_id = OLD.audit_id;
+        END;
+        CREATE TRIGGER audits_submitted_ratings AFTER UPDATE OF submitted_at ON audits
+            WHEN NEW.submitted_at IS NOT OLD.submitted_at BEGIN
+            UPDATE rating_rows SET submitted_unix = CAST(strftime('%s', NEW.submitted_at) AS INTEGER)
+             WHERE audit_id = NEW.audit_id;
+        END;
+
+        CREATE INDEX ratings_period ON rating_rows(standard_key, rating, submitted_unix)
+            WHERE submitted_unix IS NOT NULL;
+        """
+    )
+
+
+# --- m011b: the reports' action indexes over what they read (issue 10 item 6: size) ------
+@migration
+def m011b_report_indexes(db: Database) -> None:
+    """Two of the reports' covering indexes (m004) held an entry for every action and
+    every review though the reports read a small part of them: the open actions, and the
+    reviews recording an action not completed. Each is now the same index over that part
+    alone (the column it is limited by stays in it, so it still covers the query):
+
+    - ``actions_open_now(status, audit_id, due, review_due_at) WHERE status = 'open'``
+      for ``actions_open``;
+    - ``action_reviews_not_completed(action_id, outcome, at, review_id, new_due) WHERE
+      outcome = 'not_completed'`` for ``action_reviews_nc`` (the same columns) and
+      ``action_reviews_outcome(outcome, action_id, review_id)``."""
+    db.executescript(
+        """
+        CREATE INDEX actions_open_now ON actions(status, audit_id, due, review_due_at) WHERE status = 'open';
+        CREATE INDEX action_reviews_not_completed ON action_reviews(action_id, outcome, at, review_id, new_due)
+            WHERE outcome = 'not_completed';
+        DROP INDEX actions_open;
+        DROP INDEX action_reviews_outcome;
+        DROP INDEX action_reviews_nc;
+        """
+    )
+
+
+# --- m011c: stored reports' renderings compressed (issue 10 item 6: size) ----------------
+@migration
+def m011c_report_renders(db: Database) -> None:
+    """A stored report kept every rendering as sent (txt, md, html, csv) as JSON text:
+    an SMT report over 2,000 workers is ~2 MB of it, a hundred and fifty reports a year.
+    ``reports.renders`` now holds that JSON compressed (``store.reports.pack_renders``,
+    ~25 times smaller); the model stays text (``content_hash`` is its sha256). Existing
+    reports are compressed here, each reading back exactly as before."""
+    from .reports import pack_renders, unpack_renders  # the one definition, shared with the writer
+
+    rows = db.execute("SELECT report_id, renders FROM reports WHERE typeof(renders) = 'text'").fetchall()
+    db.conn.executemany("UPDATE reports SET renders = ? WHERE report_id = ?",
+                        [(pack_renders(unpack_renders(text)), rid) for rid, text in rows])

@@ -23,8 +23,13 @@ from collections.abc import Iterable, Sequence
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
-from ..compat import (add_rows_at_once, caches_rows_apart_from_cursor, measures_plain_text,
-                      reads_style_once_per_draw, renders_plain_rows)
+from ..compat import (
+    add_rows_at_once,
+    caches_rows_apart_from_cursor,
+    measures_plain_text,
+    reads_style_once_per_draw,
+    renders_plain_rows,
+)
 
 # From this many rows a fill moves what lives on out of the garbage collector's way.
 FREEZE_FROM_ROWS = 2_000

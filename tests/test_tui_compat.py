@@ -170,6 +170,9 @@ async def test_plain_rows_render_as_datatable_does():
         table.blur()
         await settle(pilot)
         assert _all_lines(table, table._render_line) == _textuals_lines(table)
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"  # new row colours
+        await settle(pilot)
+        assert _all_lines(table, table._render_line) == _textuals_lines(table)
 
 
 async def test_plain_rows_show_markup_as_text():

@@ -264,7 +264,16 @@ def renders_plain_rows(cls: type[DataTable]) -> type[DataTable]:
         component, post = self._get_styles_to_render_cell(
             False, False, False, hover, cursor, show_cursor, show_hover,
             self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
-        row_style = self._get_row_style(row_index, base_style)
+        # The row's style for its parity, read from the CSS once (until the styles change).
+        styles = self.__dict__.setdefault("_plain_row_styles", {})
+        parity_key = (row_index % 2, base_style, self._pseudo_class_state)
+        row_style = styles.get(parity_key)
+        if row_style is None:
+            row_style = styles[parity_key] = self._get_row_style(row_index, base_style)
+        # Textual's cell style is row + meta + component, then post (Styled); the meta
+        # holds no colour or attribute, so that equals (row + component + post) + meta.
+        under = row_style + component
+        cell_style = under + post
         get_style = self.app.console.get_style
         pad = " " * self.cell_padding
         scrollable: list[list[Segment]] = []
@@ -272,16 +281,18 @@ def renders_plain_rows(cls: type[DataTable]) -> type[DataTable]:
         for column_index, (column, (text, own)) in enumerate(zip(columns, cells, strict=True)):
             width = column.get_render_width(self)
             table_width += width
-            pre = row_style + Style.from_meta({"row": row_index, "column": column_index}) + component
-            fill = _styled(pre, None, post)
+            meta = Style.from_meta({"row": row_index, "column": column_index})
+            fill = cell_style + meta
             inner = max(width - 2 * len(pad), 0)
             body = set_cell_size(text, inner) if cell_len(text) > inner else text
             tail = " " * (inner - cell_len(body))
             own_style = get_style(own) if own is not None else None
+            if own_style and (own_style.link or own_style.meta):  # not plain after all
+                return original(self, row_key, line_no, base_style, cursor_location, hover_location)
             if not own_style:
                 scrollable.append([Segment(pad + body + tail + pad, fill)])
             else:
-                scrollable.append([Segment(pad, fill), Segment(body, _styled(pre, own_style, post)),
+                scrollable.append([Segment(pad, fill), Segment(body, under + own_style + post + meta),
                                    Segment(tail + pad, fill)])
         extend, _ = self._get_styles_to_render_cell(False, False, False, hover, cursor, show_cursor,
                                                     show_hover, False, False)
@@ -290,10 +301,15 @@ def renders_plain_rows(cls: type[DataTable]) -> type[DataTable]:
         cache[cache_key] = row_pair = ([], scrollable)
         return row_pair
 
+    def notify_style_update(self: DataTable) -> None:
+        self.__dict__.pop("_plain_row_styles", None)  # the theme or the CSS changed
+        super(cls, self).notify_style_update()
+
     for name in ("_render_line_in_row", "_get_row_style", "_get_styles_to_render_cell"):
         if not callable(getattr(DataTable, name, None)):
             raise RuntimeError(f"textual changed: DataTable.{name} is gone (tui/compat.py)")
     cls._render_line_in_row = _render_line_in_row
+    cls.notify_style_update = notify_style_update
     return cls
 
 
@@ -338,12 +354,6 @@ def reads_style_once_per_draw(cls: type[DataTable]) -> type[DataTable]:
     cls.render_lines = render_lines
     cls.render_line = render_line
     return cls
-
-
-def _styled(pre: Style, own: Style | None, post: Style) -> Style:
-    """A segment's style as Textual's ``Styled`` leaves it: pre, the segment's own, post."""
-    style = pre + own if own is not None else pre
-    return style + post if style else post
 
 
 class KeysAhead:

@@ -8,6 +8,7 @@ worker ever touches a widget. Failures go to the App (a toast or the error modal
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -62,6 +63,11 @@ COLUMN_KEYS = [c.key for c in COLUMNS]
 # rebuilding the table: one rebuild of 10,000 rows costs a noticeable fraction of a second.
 LIVE_FILTER_MAX_ROWS = 2_000
 FILTER_PAUSE_SECONDS = 0.3
+# While the cursor keeps moving (an arrow key held, typed fast), the child detail is read
+# at most this often: each read redraws the pane, which costs as much as the cursor
+# move. The first move after a pause reads at once; the pane always ends on the child
+# the cursor stops on.
+DETAIL_EVERY_SECONDS = 0.1
 # Fields the filter text is matched against (design: team, worker, tier, status, child id).
 FILTER_FIELDS = ("team", "worker", "tier", "status", "child_id", "cohort", "auditor", "claimed_by")
 
@@ -74,6 +80,13 @@ def matches(item: QueueItem, text: str) -> bool:
     hay = [str(getattr(item, f) or "").casefold() for f in FILTER_FIELDS]
     hay.append(f"tier {item.tier}")
     return all(any(w in h for h in hay) for w in words)
+
+
+def detail_after(ctx, wait: float, child_id: str) -> dict:
+    """``core.queue.child_detail``, read after ``wait`` seconds (in the worker's thread)."""
+    if wait > 0:
+        time.sleep(wait)
+    return child_detail(ctx, child_id)
 
 
 def holder_of(item: QueueItem) -> str | None:
@@ -134,6 +147,7 @@ class QueueScreen(DataScreen):
         self.include_done = False
         self._detail_for: str | None = None  # the child the pane should show
         self._detail_busy = False  # one detail read at a time: holding an arrow key stays cheap
+        self._detail_read_at = float("-inf")  # when the last detail read came back (monotonic)
         self._filter_timer = None
 
     # -- layout --------------------------------------------------------------
@@ -171,16 +185,20 @@ class QueueScreen(DataScreen):
         self.refill()
 
     def _fetch_detail(self) -> None:
-        """One detail read at a time (holding an arrow key stays cheap); when it comes
-        back for a child the cursor has left, the latest is read."""
+        """One detail read at a time, and while the cursor keeps moving one per
+        ``DETAIL_EVERY_SECONDS`` (the worker waits out the rest before reading), so
+        holding an arrow key stays cheap; when a read comes back for a child the cursor
+        has left, the latest is read."""
         if not self._detail_busy and self._detail_for is not None:
             self._detail_busy = True
             child_id = self._detail_for
-            run_service(self, child_detail, child_id, exclusive=False, request="detail",
+            wait = max(0.0, self._detail_read_at + DETAIL_EVERY_SECONDS - time.monotonic())
+            run_service(self, detail_after, wait, child_id, exclusive=False, request="detail",
                         done=lambda detail: ChildDetailLoaded(child_id, detail))
 
     def on_child_detail_loaded(self, message: ChildDetailLoaded) -> None:
         self._detail_busy = False
+        self._detail_read_at = time.monotonic()
         if message.child_id == self._detail_for:
             self.query_one(ChildDetail).show(message.detail)
         else:

@@ -242,6 +242,45 @@ async def test_the_style_is_read_once_a_draw_and_lines_are_textuals():
             del table.render_line
 
 
+async def test_steady_scrollbars_draw_as_textuals_and_only_when_they_change():
+    from textual.scrollbar import ScrollBar
+
+    from tui.compat import SteadyScrollBar
+
+    drawn = []
+    app = Rows(PlainTable)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(DataTable)
+        table.add_keyed_rows((None, [f"D{i}", "Team", "queued"]) for i in range(2_000))  # a long table
+        await settle(pilot)
+        bar = table.vertical_scrollbar
+        assert type(bar) is SteadyScrollBar and type(table.horizontal_scrollbar) is SteadyScrollBar
+        original = ScrollBar.render_lines
+
+        def counting(self, crop):
+            drawn.append(self.position)
+            return original(self, crop)
+
+        ScrollBar.render_lines = counting
+        try:
+            moves = 0
+            for row in range(1, 40):
+                table.move_cursor(row=row, animate=False)
+                await settle(pilot)
+                moves += 1
+                crop = bar.size.region
+                ours = bar.render_lines(crop)
+                before = len(drawn)
+                bar._styles_cache.clear()
+                bar._dirty_regions.add(crop)
+                assert ours == original(bar, crop), row  # Textual's own, for this position
+                del drawn[before:]
+        finally:
+            ScrollBar.render_lines = original
+        assert table.scroll_y > 20  # it scrolled all the way
+        assert 0 < len(drawn) < moves / 2  # drawn again only when the thumb moved
+
+
 @pytest.mark.parametrize(("cls", "rendered_again"), [(PlainTable, 2), (DataTable, 12)])
 async def test_a_cursor_move_renders_only_the_two_rows_it_changed(cls, rendered_again):
     """What ``caches_rows_apart_from_cursor`` is for: Textual's own DataTable renders every

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from itertools import chain, zip_longest
 
 from rich.cells import cell_len, set_cell_size
+from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -23,7 +24,9 @@ from textual.coordinate import Coordinate
 from textual.dom import DOMNode
 from textual.geometry import Size
 from textual.notifications import Notification
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import DuplicateKey, Row, RowKey
 
@@ -353,6 +356,78 @@ def reads_style_once_per_draw(cls: type[DataTable]) -> type[DataTable]:
             raise RuntimeError(f"textual changed: DataTable.{name} is gone (tui/compat.py)")
     cls.render_lines = render_lines
     cls.render_line = render_line
+    return cls
+
+
+class SteadyScrollBar(ScrollBar):
+    """A scrollbar that draws again only when what it shows changes.
+
+    Why: Textual 8.2.8 draws a scrollbar again (a Rich renderable through the whole
+    visual pipeline, every line) whenever its position changes, and a table of 10,000
+    rows scrolled by one row moves its position every time, though the thumb moves a
+    cell only every few dozen rows: the vertical bar cost more than the table's own
+    lines per cursor move (bench/bench_tui.py). This keys the drawn lines on the bar's
+    segments (``ScrollBarRender.render_bar``, as its ``__rich_console__`` computes them:
+    public) with the crop, the size, the widget's style and the App's line filters (the
+    private ``App._filters``), and returns the lines drawn last time when those are the
+    same. Anything but the stock renderer draws as Textual
+    does.
+
+    Tests: tests/test_tui_compat.py (the bar draws as Textual's own as it moves, and
+    is drawn again only when its segments change).
+    """
+
+    def render_lines(self, crop):
+        renderable = self.render()
+        if type(renderable) is not ScrollBarRender:
+            return super().render_lines(crop)
+        width, height = self.size
+        console = self.app.console
+        style = console.get_style(renderable.style)
+        bar = renderable.render_bar(
+            size=height if renderable.vertical else width,
+            window_size=renderable.window_size, virtual_size=renderable.virtual_size,
+            position=renderable.position, vertical=renderable.vertical,
+            thickness=width if renderable.vertical else height,
+            back_color=style.bgcolor or Color.parse("#555555"),
+            bar_color=style.color or Color.parse("bright_magenta"))
+        key = (crop, self.size, tuple(bar.segments), self.rich_style, tuple(self.app._filters))
+        last = self.__dict__.get("_steady_lines")
+        if last is not None and last[0] == key:
+            return last[1]
+        lines = super().render_lines(crop)
+        self._steady_lines = (key, lines)
+        return lines
+
+
+def steady_scrollbars(cls: type[Widget]) -> type[Widget]:
+    """Give a widget ``SteadyScrollBar``s: its ``vertical_scrollbar`` and
+    ``horizontal_scrollbar`` properties are Textual's bodies (the private
+    ``_vertical_scrollbar``/``_horizontal_scrollbar`` and ``App._start_widget``) with
+    that class.
+
+    Tests: tests/test_tui_compat.py (a PlainTable's bars are SteadyScrollBars).
+    """
+
+    def _bar(self, vertical: bool) -> ScrollBar:
+        attr = "_vertical_scrollbar" if vertical else "_horizontal_scrollbar"
+        bar = getattr(self, attr)
+        if bar is None:
+            size = self.scrollbar_size_vertical if vertical else self.scrollbar_size_horizontal
+            bar = SteadyScrollBar(vertical=vertical, name="vertical" if vertical else "horizontal",
+                                  thickness=size)
+            setattr(self, attr, bar)
+            bar.display = False
+            self.app._start_widget(self, bar)
+        return bar
+
+    for name in ("_vertical_scrollbar", "_horizontal_scrollbar"):
+        if name not in Widget.__init__.__code__.co_names:
+            raise RuntimeError(f"textual changed: Widget.{name} is gone (tui/compat.py)")
+    if not callable(getattr(App, "_start_widget", None)):
+        raise RuntimeError("textual changed: App._start_widget is gone (tui/compat.py)")
+    cls.vertical_scrollbar = property(lambda self: _bar(self, True))
+    cls.horizontal_scrollbar = property(lambda self: _bar(self, False))
     return cls
 
 

@@ -7,12 +7,12 @@ queue (10,000 rows must scroll and filter without lag) and any other long listin
 can use it in place of DataTable. Pass strings, None or one-line ``rich.text.Text``
 (measured as its plain text) as cells, nothing that renders wider or taller.
 It also draws those rows without Rich (a string is shown as it reads, never parsed as
-markup), keeps rendered rows across cursor moves, and fills many rows at once
+markup), keeps rendered rows (and its scrollbars) across cursor moves, and fills many rows at once
 (``add_keyed_rows``).
 
 How it measures and draws leans on private DataTable methods: see ``tui.compat``
 (``measures_plain_text``, ``renders_plain_rows``, ``caches_rows_apart_from_cursor``,
-``reads_style_once_per_draw``).
+``reads_style_once_per_draw``, ``steady_scrollbars``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from ..compat import (
     measures_plain_text,
     reads_style_once_per_draw,
     renders_plain_rows,
+    steady_scrollbars,
 )
 
 # From this many rows a fill moves what lives on out of the garbage collector's way.
@@ -46,6 +47,7 @@ def _refreeze() -> None:
     gc.freeze()
 
 
+@steady_scrollbars
 @reads_style_once_per_draw
 @caches_rows_apart_from_cursor
 @renders_plain_rows

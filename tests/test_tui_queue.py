@@ -208,6 +208,25 @@ async def test_filter_narrows_rows_and_escape_clears_it(tui_ctx):
         assert app.focused.id == "queue-table"  # enter hands the keys back to the table
 
 
+async def test_the_filter_matches_what_the_last_read_says(tui_ctx):
+    """The filter's texts are made once per read of the queue: a claim read back since
+    is what a filter for it finds."""
+    seed_queue(tui_ctx, auditors=())
+    app = make_app(tui_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"auditor2", "enter")
+        await settle(pilot)
+        assert column(app, "child_id") == []
+        from core.queue import claim
+
+        claim(as_user(tui_ctx, "auditor2"), queue_row(tui_ctx, "C005")["queue_id"])
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert column(app, "child_id") == ["C005"]
+        assert column(app, "status") == ["claimed"]
+
+
 async def test_filter_by_tier_and_mine_only(tui_ctx):
     ids = seed_queue(tui_ctx, ["C001", "C002", "C003", "C006"])
     app = make_app(tui_ctx)

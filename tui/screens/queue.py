@@ -72,13 +72,17 @@ DETAIL_EVERY_SECONDS = 0.1
 FILTER_FIELDS = ("team", "worker", "tier", "status", "child_id", "cohort", "auditor", "claimed_by")
 
 
-def matches(item: QueueItem, text: str) -> bool:
+def haystack(item: QueueItem) -> tuple[str, ...]:
+    """The texts a filter word is looked for in (casefolded once per load, not per keystroke)."""
+    return (*(str(getattr(item, f) or "").casefold() for f in FILTER_FIELDS), f"tier {item.tier}")
+
+
+def matches(item: QueueItem, text: str, hay: tuple[str, ...] | None = None) -> bool:
     """Every word of the filter must appear in one of the item's filterable fields."""
     words = text.casefold().split()
     if not words:
         return True
-    hay = [str(getattr(item, f) or "").casefold() for f in FILTER_FIELDS]
-    hay.append(f"tier {item.tier}")
+    hay = haystack(item) if hay is None else hay
     return all(any(w in h for h in hay) for w in words)
 
 
@@ -140,6 +144,10 @@ class QueueScreen(DataScreen):
         super().__init__()
         self.items: list[QueueItem] = []
         self.shown: list[QueueItem] = []
+        # Per loaded item (by queue id): its filter haystack and its table cells, made
+        # once per load, so a filter keystroke over 10,000 items is a list filter.
+        self._hay: dict[int, tuple[str, ...]] = {}
+        self._cells: dict[int, list[str]] = {}
         self.sort_column = "tier"
         self.sort_reverse = False
         self.filter_text = ""
@@ -182,6 +190,8 @@ class QueueScreen(DataScreen):
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
         self.items = message.items
+        self._hay = {i.queue_id: haystack(i) for i in self.items}
+        self._cells = {i.queue_id: [self._cell(i, k) for k in COLUMN_KEYS] for i in self.items}
         self.refill()
 
     def _fetch_detail(self) -> None:
@@ -226,7 +236,8 @@ class QueueScreen(DataScreen):
         table = self.table
         keep = self.current_item()
         me = self.ctx.user
-        rows = [i for i in self.items if matches(i, self.filter_text)]
+        text, hay = self.filter_text, self._hay
+        rows = [i for i in self.items if matches(i, text, hay.get(i.queue_id))] if text.split() else list(self.items)
         if self.mine_only:
             rows = [i for i in rows if me in (i.auditor, i.claimed_by)]
         rows.sort(key=sort_key(self.sort_column), reverse=self.sort_reverse)
@@ -234,8 +245,9 @@ class QueueScreen(DataScreen):
         self.shown = rows
         if not unchanged:  # e.g. a filter keystroke that matches the same rows
             table.clear()
-            table.add_keyed_rows((str(item.queue_id), [self._cell(item, k) for k in COLUMN_KEYS])
-                                 for item in rows)
+            cells = self._cells
+            table.add_keyed_rows((str(item.queue_id), cells.get(item.queue_id)
+                                  or [self._cell(item, k) for k in COLUMN_KEYS]) for item in rows)
         if keep is not None and any(i.queue_id == keep.queue_id for i in rows):
             table.move_cursor(row=table.get_row_index(str(keep.queue_id)), animate=False)
         self.update_status()

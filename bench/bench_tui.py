@@ -23,6 +23,8 @@ then runs the real app headless (``create_app(ctx, tick_seconds=None)``,
   bouncing back with ``up`` at the last row) and 20 page moves (``pagedown``, bouncing
   with ``pageup``); with the full (generation 2) garbage collections that fell in them.
   Baseline: the same keys on the bare DataTable app.
+- the child detail: after five quick downs, from the last one until the detail pane
+  shows the highlighted child (reads are paced while keys keep coming).
 - filter: ``/`` then typing "Team 07" (per key), the time from the last key until the
   filtered rows are shown (over 2,000 rows this includes the screen's 0.3 s typing
   pause, by design), and ``escape`` until every row is back.
@@ -325,6 +327,23 @@ async def keys(app, pilot, n: int) -> dict:
                             await press(app, pilot, "ctrl+home", lambda: row() == 0)]
     await scroll(app, pilot, table, n, out)
 
+    # The child detail pane: after a run of downs, the last key until the pane shows the
+    # highlighted child (the queue reads it at most every 0.1 s while keys keep coming).
+    def detail_shows_cursor() -> bool:
+        item = screen.current_item()
+        body = str(screen.query_one("#child-detail-body").render())
+        return item is not None and body.startswith(item.child_id)
+
+    for _ in range(5):
+        before = row()
+        await press(app, pilot, "down", lambda b=before: row() > b)
+    t = time.perf_counter()
+    await until(detail_shows_cursor)
+    await pilot._wait_for_screen()
+    frame(app)
+    out["detail after downs"] = [(time.perf_counter() - t) * 1000]
+    await app.workers.wait_for_complete()
+
     # The filter: "/" then the text, key by key; then wait for the filtered rows.
     box = screen.query_one("#queue-filter", Input)
     out["filter /"] = [await press(app, pilot, "/", lambda: screen.focused is box)]
@@ -573,6 +592,7 @@ def main() -> None:
               f"{len(a) / args.runs:8.1f} /{statistics.median(a or [0]):7.1f}  "
               f"{len(b) / args.runs:8.1f} /{statistics.median(b or [0]):7.1f}  "
               f"{len(c) / args.runs:8.1f} /{statistics.median(c or [0]):7.1f}")
+    line("last of 5 downs -> child detail shows its row", "detail after downs")
     line("/ (to the filter)", "filter /")
     line(f"typing '{FILTER_TEXT}', per key", "filter key")
     line("last key -> filtered rows drawn", "filter shown")

@@ -3,7 +3,10 @@ upgrade breaks one, a test here fails and names it (Textual is pinned exactly)."
 
 from __future__ import annotations
 
+import types
+
 import pytest
+from rich.text import Text
 from textual import events
 from textual.app import App
 from textual.binding import Binding
@@ -95,6 +98,20 @@ def _all_lines(table: DataTable, render) -> list[list]:
     return [list(render(y, 0, table.size.width, style)) for y in range(table.size.height)]
 
 
+def _textuals_lines(table: DataTable) -> list[list]:
+    """The lines as Textual's own DataTable draws them: its ``_render_line`` over its own
+    ``_render_line_in_row`` (PlainTable overrides both), from empty caches."""
+    for cache in (table._line_cache, table._row_render_cache, table._cell_render_cache):
+        cache.clear()
+    table._render_line_in_row = types.MethodType(DataTable._render_line_in_row, table)
+    try:
+        return _all_lines(table, lambda *a: DataTable._render_line(table, *a))
+    finally:
+        del table._render_line_in_row
+        for cache in (table._line_cache, table._row_render_cache, table._cell_render_cache):
+            cache.clear()
+
+
 async def test_row_cursor_lines_render_as_datatable_does():
     """PlainTable's cache-friendly ``_render_line`` draws exactly what Textual's draws, at
     each cursor row and with a hover row (the queue's snapshots rely on it too)."""
@@ -110,9 +127,158 @@ async def test_row_cursor_lines_render_as_datatable_does():
             for cache in (table._line_cache, table._row_render_cache):
                 cache.clear()
             ours = _all_lines(table, table._render_line)
+            assert ours == _textuals_lines(table)
+
+
+class Varied(App):
+    """Cells of every kind PlainTable draws itself, and some it leaves to DataTable."""
+
+    CSS = "DataTable { width: 44; height: 12; }"
+
+    def compose(self):
+        yield PlainTable(zebra_stripes=True, cursor_type="row")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("Id", key="id")
+        table.add_column("Cut", key="cut", width=4)  # a fixed width: longer text is cut
+        table.add_columns("Flags", "Name")
+        styles = [None, "bold red", "italic #00ff00 on #202020", "", "reverse"]
+        for i in range(24):
+            flag = Text(f"flag {i}", style=styles[i % 5]) if i % 5 else f"flag {i}"
+            name = ["Zoë", "名前テスト", None, "a  b ", Text("two\nlines"), "tab\there"][i % 6]
+            table.add_row(str(i), ["x", "wide名前", "abcdefg", None][i % 4], flag, name, key=f"k{i}")
+
+
+async def test_plain_rows_render_as_datatable_does():
+    """``renders_plain_rows`` draws each row exactly as Textual's own DataTable: plain,
+    missing, cut, wide and styled cells, zebra stripes, the cursor and the hover row, and
+    rows it leaves to DataTable (a cell over two lines, a tab) beside them."""
+    app = Varied()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.query_one(DataTable)
+        table._show_hover_cursor = True
+        for cursor, hover in ((0, 2), (3, 3), (9, -1), (20, 4)):
+            table.move_cursor(row=cursor, animate=False)
+            table.hover_coordinate = Coordinate(hover, 0)
+            await settle(pilot)
             for cache in (table._line_cache, table._row_render_cache):
                 cache.clear()
-            assert ours == _all_lines(table, lambda *a: DataTable._render_line(table, *a))
+            ours = _all_lines(table, table._render_line)
+            assert ours == _textuals_lines(table)
+        table.blur()
+        await settle(pilot)
+        assert _all_lines(table, table._render_line) == _textuals_lines(table)
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"  # new row colours
+        await settle(pilot)
+        assert _all_lines(table, table._render_line) == _textuals_lines(table)
+
+
+async def test_plain_rows_show_markup_as_text():
+    """A string cell is drawn as it reads: DataTable would parse "[b]" away, and "[/]"
+    raised while drawing (an imported name can hold brackets)."""
+    app = Rows(PlainTable)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(DataTable)
+        table.add_row("[b]C999[/b]", "Team [/]", "x", key="odd")
+        await settle(pilot)
+        table.move_cursor(row=table.get_row_index("odd"), animate=False)
+        await settle(pilot)
+        table.scroll_end(animate=False)
+        await settle(pilot)
+        assert any("[b]C999[/b]" in line.text and "Team [/]" in line.text
+                   for line in (table.render_line(y) for y in range(table.size.height)))
+
+
+async def test_a_click_on_a_plain_row_selects_it():
+    """The row and column meta mouse clicks read are on the rows PlainTable draws."""
+    selected = []
+
+    class Clicked(Rows):
+        def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+            selected.append(event.row_key.value)
+
+    app = Clicked(PlainTable)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.query_one(DataTable)
+        await pilot.click(table, offset=(3, 4))  # the header, then rows 0, 1, 2: row 3
+        await settle(pilot)
+        assert table.cursor_row == 3
+        await pilot.click(table, offset=(3, 4))  # a click on the cursor row selects it
+        await settle(pilot)
+        assert selected == [table.coordinate_to_cell_key(Coordinate(3, 0)).row_key.value]
+
+
+async def test_the_style_is_read_once_a_draw_and_lines_are_textuals():
+    reads = []
+
+    class Counting(PlainTable):
+        @property
+        def rich_style(self):
+            reads.append(1)
+            return super().rich_style
+
+    app = Rows(Counting)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.query_one(DataTable)
+        table.move_cursor(row=30, animate=False)  # scrolled: the header stays, rows move
+        await settle(pilot)
+        assert table.scroll_y > 0
+        crop = table.size.region
+        table._styles_cache.clear()
+        reads.clear()
+        ours = table.render_lines(crop)
+        assert len(reads) == 1
+        assert [table.render_line(y) for y in range(crop.height)] == [
+            DataTable.render_line(table, y) for y in range(crop.height)]
+        table._styles_cache.clear()
+        table.render_line = types.MethodType(DataTable.render_line, table)
+        try:
+            assert ours == table.render_lines(crop)
+        finally:
+            del table.render_line
+
+
+async def test_steady_scrollbars_draw_as_textuals_and_only_when_they_change():
+    from textual.scrollbar import ScrollBar
+
+    from tui.compat import SteadyScrollBar
+
+    drawn = []
+    app = Rows(PlainTable)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(DataTable)
+        table.add_keyed_rows((None, [f"D{i}", "Team", "queued"]) for i in range(2_000))  # a long table
+        await settle(pilot)
+        bar = table.vertical_scrollbar
+        assert type(bar) is SteadyScrollBar and type(table.horizontal_scrollbar) is SteadyScrollBar
+        original = ScrollBar.render_lines
+
+        def counting(self, crop):
+            drawn.append(self.position)
+            return original(self, crop)
+
+        ScrollBar.render_lines = counting
+        try:
+            moves = 0
+            for row in range(1, 40):
+                table.move_cursor(row=row, animate=False)
+                await settle(pilot)
+                moves += 1
+                crop = bar.size.region
+                ours = bar.render_lines(crop)
+                before = len(drawn)
+                bar._styles_cache.clear()
+                bar._dirty_regions.add(crop)
+                assert ours == original(bar, crop), row  # Textual's own, for this position
+                del drawn[before:]
+        finally:
+            ScrollBar.render_lines = original
+        assert table.scroll_y > 20  # it scrolled all the way
+        assert 0 < len(drawn) < moves / 2  # drawn again only when the thumb moved
 
 
 @pytest.mark.parametrize(("cls", "rendered_again"), [(PlainTable, 2), (DataTable, 12)])

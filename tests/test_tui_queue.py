@@ -208,6 +208,25 @@ async def test_filter_narrows_rows_and_escape_clears_it(tui_ctx):
         assert app.focused.id == "queue-table"  # enter hands the keys back to the table
 
 
+async def test_the_filter_matches_what_the_last_read_says(tui_ctx):
+    """The filter's texts are made once per read of the queue: a claim read back since
+    is what a filter for it finds."""
+    seed_queue(tui_ctx, auditors=())
+    app = make_app(tui_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"auditor2", "enter")
+        await settle(pilot)
+        assert column(app, "child_id") == []
+        from core.queue import claim
+
+        claim(as_user(tui_ctx, "auditor2"), queue_row(tui_ctx, "C005")["queue_id"])
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert column(app, "child_id") == ["C005"]
+        assert column(app, "status") == ["claimed"]
+
+
 async def test_filter_by_tier_and_mine_only(tui_ctx):
     ids = seed_queue(tui_ctx, ["C001", "C002", "C003", "C006"])
     app = make_app(tui_ctx)
@@ -408,6 +427,37 @@ async def test_detail_pane_ends_on_the_row_where_the_cursor_stops(tui_ctx):
         await pilot.press("down", "down", "down", "down", "up")  # faster than the reads
         await settle(pilot)
         assert text_of(app.screen, "#child-detail-body").startswith("C013")
+
+
+async def test_detail_reads_are_paced_while_the_cursor_keeps_moving(tui_ctx, monkeypatch):
+    """A read right after the last one came back waits out ``DETAIL_EVERY_SECONDS`` in
+    its worker (holding an arrow key redraws the pane a few times a second, not on
+    every row); the first move after a pause reads at once; the pane ends on the child
+    the cursor stopped on."""
+    import tui.screens.queue as queue_screen
+
+    waits: list[float] = []
+
+    def recorded(ctx, wait, child_id):  # the real read, without waiting out the pause
+        waits.append(wait)
+        return queue_screen.child_detail(ctx, child_id)
+
+    monkeypatch.setattr(queue_screen, "detail_after", recorded)
+    monkeypatch.setattr(queue_screen, "DETAIL_EVERY_SECONDS", 60.0)
+    seed_queue(tui_ctx)
+    app = make_app(tui_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert waits == [0.0]  # the first child, at once
+        await pilot.press("down")
+        await settle(pilot)
+        assert len(waits) == 2 and 0 < waits[1] <= 60  # right after a read: paced
+        assert text_of(app.screen, "#child-detail-body").startswith("C005")
+        app.screen._detail_read_at -= 120  # a pause in the typing
+        await pilot.press("down")
+        await settle(pilot)
+        assert waits[2] == 0.0
+        assert text_of(app.screen, "#child-detail-body").startswith("C009")
 
 
 async def test_done_items_show_only_when_asked(tui_ctx):

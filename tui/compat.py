@@ -12,8 +12,11 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from itertools import chain, zip_longest
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
+from rich.color import Color
 from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
 from textual import events
 from textual._segment_tools import line_crop
 from textual.app import App
@@ -21,7 +24,9 @@ from textual.coordinate import Coordinate
 from textual.dom import DOMNode
 from textual.geometry import Size
 from textual.notifications import Notification
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import DuplicateKey, Row, RowKey
 
@@ -200,6 +205,229 @@ def caches_rows_apart_from_cursor(cls: type[DataTable]) -> type[DataTable]:
         if not callable(getattr(DataTable, name, None)):
             raise RuntimeError(f"textual changed: DataTable.{name} is gone (tui/compat.py)")
     cls._render_line = _render_line
+    return cls
+
+
+def _plain_cell(value) -> tuple[str, object] | None:
+    """A cell's one line of text and its own style (a style string, a Style or None),
+    when it is plain enough to draw without Rich; None sends its row to DataTable's path."""
+    if value is None:
+        return "", None
+    if type(value) is str:
+        return (value, None) if value.isprintable() else None
+    if (type(value) is Text and not value.spans and value.justify is None
+            and value.overflow in (None, "fold", "crop") and value.plain.isprintable()):
+        return value.plain, (value.style or None)
+    return None
+
+
+def renders_plain_rows(cls: type[DataTable]) -> type[DataTable]:
+    """Make a DataTable subclass with a row cursor draw rows of plain one-line cells
+    without Rich.
+
+    Why: a row drawn for the first time (a page move shows a screenful of them) goes
+    through Rich for each cell (``Styled(Padding(Text.from_markup(cell)))``, about
+    0.3 ms a cell here): most of a page move's cost at 10,000 rows
+    (bench/bench_tui.py). A cell that is a printable string, None or a one-style
+    ``Text`` draws as its text cut or padded to the column's width between the cell
+    padding, in the style DataTable gives it; the segments come out as DataTable's
+    own. The body follows the private ``DataTable._render_line_in_row`` (its cache, its
+    key, ``_get_row_style``, ``_get_styles_to_render_cell``, the ``row``/``column``
+    meta that mouse clicks and hover read, the filler to the right); the header, rows
+    with labels, fixed rows or columns, rows taller than one line and any row with
+    another kind of cell take Textual's own path. A string is drawn as it reads:
+    DataTable parses strings as Rich markup, so "[b]" in an imported name vanished and
+    "[/]" raised while drawing.
+
+    Tests: tests/test_tui_compat.py (rows draw exactly as DataTable's own, with the
+    cursor, hover, zebra stripes, styled, cut, wide and missing cells; markup is shown
+    as text; a click on a row still selects it).
+    """
+    original = DataTable._render_line_in_row
+
+    def _render_line_in_row(self: DataTable, row_key: RowKey, line_no: int, base_style: Style,
+                            cursor_location: Coordinate, hover_location: Coordinate):
+        if (line_no or self.cursor_type != "row" or row_key is self._header_row_key or self.fixed_rows
+                or self.fixed_columns or (self._labelled_row_exists and self.show_row_labels)):
+            return original(self, row_key, line_no, base_style, cursor_location, hover_location)
+        cache_key = (row_key, line_no, base_style, cursor_location, hover_location, self.cursor_type,
+                     self.show_cursor, self._show_hover_cursor, self._update_count,
+                     self._pseudo_class_state)
+        cache = self._row_render_cache
+        if cache_key in cache:
+            return cache[cache_key]
+        row, data = self.rows.get(row_key), self._data.get(row_key)
+        row_index = self._row_locations.get(row_key) if row_key in self._row_locations else -1
+        columns = self.ordered_columns
+        cells = [_plain_cell(data.get(c.key)) for c in columns] if data is not None else [None]
+        if row is None or row.height != 1 or row_index < 0 or None in cells:
+            return original(self, row_key, line_no, base_style, cursor_location, hover_location)
+        cursor, hover = cursor_location.row == row_index, hover_location.row == row_index
+        show_cursor, show_hover = self.show_cursor, self._show_hover_cursor
+        component, post = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, show_cursor, show_hover,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+        # The row's style for its parity, read from the CSS once (until the styles change).
+        styles = self.__dict__.setdefault("_plain_row_styles", {})
+        parity_key = (row_index % 2, base_style, self._pseudo_class_state)
+        row_style = styles.get(parity_key)
+        if row_style is None:
+            row_style = styles[parity_key] = self._get_row_style(row_index, base_style)
+        # Textual's cell style is row + meta + component, then post (Styled); the meta
+        # holds no colour or attribute, so that equals (row + component + post) + meta.
+        under = row_style + component
+        cell_style = under + post
+        get_style = self.app.console.get_style
+        pad = " " * self.cell_padding
+        scrollable: list[list[Segment]] = []
+        table_width = self._row_label_column_width
+        for column_index, (column, (text, own)) in enumerate(zip(columns, cells, strict=True)):
+            width = column.get_render_width(self)
+            table_width += width
+            meta = Style.from_meta({"row": row_index, "column": column_index})
+            fill = cell_style + meta
+            inner = max(width - 2 * len(pad), 0)
+            body = set_cell_size(text, inner) if cell_len(text) > inner else text
+            tail = " " * (inner - cell_len(body))
+            own_style = get_style(own) if own is not None else None
+            if own_style and (own_style.link or own_style.meta):  # not plain after all
+                return original(self, row_key, line_no, base_style, cursor_location, hover_location)
+            if not own_style:
+                scrollable.append([Segment(pad + body + tail + pad, fill)])
+            else:
+                scrollable.append([Segment(pad, fill), Segment(body, under + own_style + post + meta),
+                                   Segment(tail + pad, fill)])
+        extend, _ = self._get_styles_to_render_cell(False, False, False, hover, cursor, show_cursor,
+                                                    show_hover, False, False)
+        extend = row_style + extend + Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        scrollable.append([Segment(" " * max(0, self.size.width - table_width), extend)])
+        cache[cache_key] = row_pair = ([], scrollable)
+        return row_pair
+
+    def notify_style_update(self: DataTable) -> None:
+        self.__dict__.pop("_plain_row_styles", None)  # the theme or the CSS changed
+        super(cls, self).notify_style_update()
+
+    for name in ("_render_line_in_row", "_get_row_style", "_get_styles_to_render_cell"):
+        if not callable(getattr(DataTable, name, None)):
+            raise RuntimeError(f"textual changed: DataTable.{name} is gone (tui/compat.py)")
+    cls._render_line_in_row = _render_line_in_row
+    cls.notify_style_update = notify_style_update
+    return cls
+
+
+def reads_style_once_per_draw(cls: type[DataTable]) -> type[DataTable]:
+    """Make a DataTable subclass read its own style once per draw, not once per line.
+
+    Why: Textual 8.2.8's ``DataTable.render_line`` asks for ``self.rich_style`` (a walk
+    up the DOM blending backgrounds) for every line it draws, and a scroll of one row
+    draws every visible line: about a tenth of a cursor move's cost at 10,000 rows
+    (bench/bench_tui.py). The style cannot change during one ``render_lines`` call, so
+    this reads it there and ``render_line`` uses it (outside a draw it reads it as
+    Textual does). ``render_line`` is Textual's body otherwise: the header and fixed rows
+    stay put, the rest scroll; it reads the private ``_render_line``,
+    ``_row_locations``, ``_header_row_key`` and ``_pseudo_class_state``.
+
+    Tests: tests/test_tui_compat.py (lines render as DataTable's own, and the style is
+    read once a draw).
+    """
+
+    def render_lines(self: DataTable, crop):
+        self._pseudo_class_state = self.get_pseudo_class_state()
+        self._style_this_draw = self.rich_style
+        try:
+            return super(DataTable, self).render_lines(crop)
+        finally:
+            self._style_this_draw = None
+
+    def render_line(self: DataTable, y: int) -> Strip:
+        width, _height = self.size
+        scroll_x, scroll_y = self.scroll_offset
+        fixed = sum(self.get_row_height(self._row_locations.get_key(i)) for i in range(self.fixed_rows))
+        if self.show_header:
+            fixed += self.get_row_height(self._header_row_key)
+        if y >= fixed:
+            y += scroll_y
+        style = getattr(self, "_style_this_draw", None) or self.rich_style
+        return self._render_line(y, scroll_x, scroll_x + width, style)
+
+    for name in ("render_lines", "render_line", "_render_line", "get_row_height"):
+        if not callable(getattr(DataTable, name, None)):
+            raise RuntimeError(f"textual changed: DataTable.{name} is gone (tui/compat.py)")
+    cls.render_lines = render_lines
+    cls.render_line = render_line
+    return cls
+
+
+class SteadyScrollBar(ScrollBar):
+    """A scrollbar that draws again only when what it shows changes.
+
+    Why: Textual 8.2.8 draws a scrollbar again (a Rich renderable through the whole
+    visual pipeline, every line) whenever its position changes, and a table of 10,000
+    rows scrolled by one row moves its position every time, though the thumb moves a
+    cell only every few dozen rows: the vertical bar cost more than the table's own
+    lines per cursor move (bench/bench_tui.py). This keys the drawn lines on the bar's
+    segments (``ScrollBarRender.render_bar``, as its ``__rich_console__`` computes them:
+    public) with the crop, the size, the widget's style and the App's line filters (the
+    private ``App._filters``), and returns the lines drawn last time when those are the
+    same. Anything but the stock renderer draws as Textual
+    does.
+
+    Tests: tests/test_tui_compat.py (the bar draws as Textual's own as it moves, and
+    is drawn again only when its segments change).
+    """
+
+    def render_lines(self, crop):
+        renderable = self.render()
+        if type(renderable) is not ScrollBarRender:
+            return super().render_lines(crop)
+        width, height = self.size
+        console = self.app.console
+        style = console.get_style(renderable.style)
+        bar = renderable.render_bar(
+            size=height if renderable.vertical else width,
+            window_size=renderable.window_size, virtual_size=renderable.virtual_size,
+            position=renderable.position, vertical=renderable.vertical,
+            thickness=width if renderable.vertical else height,
+            back_color=style.bgcolor or Color.parse("#555555"),
+            bar_color=style.color or Color.parse("bright_magenta"))
+        key = (crop, self.size, tuple(bar.segments), self.rich_style, tuple(self.app._filters))
+        last = self.__dict__.get("_steady_lines")
+        if last is not None and last[0] == key:
+            return last[1]
+        lines = super().render_lines(crop)
+        self._steady_lines = (key, lines)
+        return lines
+
+
+def steady_scrollbars(cls: type[Widget]) -> type[Widget]:
+    """Give a widget ``SteadyScrollBar``s: its ``vertical_scrollbar`` and
+    ``horizontal_scrollbar`` properties are Textual's bodies (the private
+    ``_vertical_scrollbar``/``_horizontal_scrollbar`` and ``App._start_widget``) with
+    that class.
+
+    Tests: tests/test_tui_compat.py (a PlainTable's bars are SteadyScrollBars).
+    """
+
+    def _bar(self, vertical: bool) -> ScrollBar:
+        attr = "_vertical_scrollbar" if vertical else "_horizontal_scrollbar"
+        bar = getattr(self, attr)
+        if bar is None:
+            size = self.scrollbar_size_vertical if vertical else self.scrollbar_size_horizontal
+            bar = SteadyScrollBar(vertical=vertical, name="vertical" if vertical else "horizontal",
+                                  thickness=size)
+            setattr(self, attr, bar)
+            bar.display = False
+            self.app._start_widget(self, bar)
+        return bar
+
+    for name in ("_vertical_scrollbar", "_horizontal_scrollbar"):
+        if name not in Widget.__init__.__code__.co_names:
+            raise RuntimeError(f"textual changed: Widget.{name} is gone (tui/compat.py)")
+    if not callable(getattr(App, "_start_widget", None)):
+        raise RuntimeError("textual changed: App._start_widget is gone (tui/compat.py)")
+    cls.vertical_scrollbar = property(lambda self: _bar(self, True))
+    cls.horizontal_scrollbar = property(lambda self: _bar(self, False))
     return cls
 
 

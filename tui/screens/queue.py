@@ -8,6 +8,7 @@ worker ever touches a widget. Failures go to the App (a toast or the error modal
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -62,18 +63,34 @@ COLUMN_KEYS = [c.key for c in COLUMNS]
 # rebuilding the table: one rebuild of 10,000 rows costs a noticeable fraction of a second.
 LIVE_FILTER_MAX_ROWS = 2_000
 FILTER_PAUSE_SECONDS = 0.3
+# While the cursor keeps moving (an arrow key held, typed fast), the child detail is read
+# at most this often: each read redraws the pane, which costs as much as the cursor
+# move. The first move after a pause reads at once; the pane always ends on the child
+# the cursor stops on.
+DETAIL_EVERY_SECONDS = 0.1
 # Fields the filter text is matched against (design: team, worker, tier, status, child id).
 FILTER_FIELDS = ("team", "worker", "tier", "status", "child_id", "cohort", "auditor", "claimed_by")
 
 
-def matches(item: QueueItem, text: str) -> bool:
+def haystack(item: QueueItem) -> tuple[str, ...]:
+    """The texts a filter word is looked for in (casefolded once per load, not per keystroke)."""
+    return (*(str(getattr(item, f) or "").casefold() for f in FILTER_FIELDS), f"tier {item.tier}")
+
+
+def matches(item: QueueItem, text: str, hay: tuple[str, ...] | None = None) -> bool:
     """Every word of the filter must appear in one of the item's filterable fields."""
     words = text.casefold().split()
     if not words:
         return True
-    hay = [str(getattr(item, f) or "").casefold() for f in FILTER_FIELDS]
-    hay.append(f"tier {item.tier}")
+    hay = haystack(item) if hay is None else hay
     return all(any(w in h for h in hay) for w in words)
+
+
+def detail_after(ctx, wait: float, child_id: str) -> dict:
+    """``core.queue.child_detail``, read after ``wait`` seconds (in the worker's thread)."""
+    if wait > 0:
+        time.sleep(wait)
+    return child_detail(ctx, child_id)
 
 
 def holder_of(item: QueueItem) -> str | None:
@@ -127,6 +144,10 @@ class QueueScreen(DataScreen):
         super().__init__()
         self.items: list[QueueItem] = []
         self.shown: list[QueueItem] = []
+        # Per loaded item (by queue id): its filter haystack and its table cells, made
+        # once per load, so a filter keystroke over 10,000 items is a list filter.
+        self._hay: dict[int, tuple[str, ...]] = {}
+        self._cells: dict[int, list[str]] = {}
         self.sort_column = "tier"
         self.sort_reverse = False
         self.filter_text = ""
@@ -134,6 +155,7 @@ class QueueScreen(DataScreen):
         self.include_done = False
         self._detail_for: str | None = None  # the child the pane should show
         self._detail_busy = False  # one detail read at a time: holding an arrow key stays cheap
+        self._detail_read_at = float("-inf")  # when the last detail read came back (monotonic)
         self._filter_timer = None
 
     # -- layout --------------------------------------------------------------
@@ -168,19 +190,25 @@ class QueueScreen(DataScreen):
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
         self.items = message.items
+        self._hay = {i.queue_id: haystack(i) for i in self.items}
+        self._cells = {i.queue_id: [self._cell(i, k) for k in COLUMN_KEYS] for i in self.items}
         self.refill()
 
     def _fetch_detail(self) -> None:
-        """One detail read at a time (holding an arrow key stays cheap); when it comes
-        back for a child the cursor has left, the latest is read."""
+        """One detail read at a time, and while the cursor keeps moving one per
+        ``DETAIL_EVERY_SECONDS`` (the worker waits out the rest before reading), so
+        holding an arrow key stays cheap; when a read comes back for a child the cursor
+        has left, the latest is read."""
         if not self._detail_busy and self._detail_for is not None:
             self._detail_busy = True
             child_id = self._detail_for
-            run_service(self, child_detail, child_id, exclusive=False, request="detail",
+            wait = max(0.0, self._detail_read_at + DETAIL_EVERY_SECONDS - time.monotonic())
+            run_service(self, detail_after, wait, child_id, exclusive=False, request="detail",
                         done=lambda detail: ChildDetailLoaded(child_id, detail))
 
     def on_child_detail_loaded(self, message: ChildDetailLoaded) -> None:
         self._detail_busy = False
+        self._detail_read_at = time.monotonic()
         if message.child_id == self._detail_for:
             self.query_one(ChildDetail).show(message.detail)
         else:
@@ -208,7 +236,8 @@ class QueueScreen(DataScreen):
         table = self.table
         keep = self.current_item()
         me = self.ctx.user
-        rows = [i for i in self.items if matches(i, self.filter_text)]
+        text, hay = self.filter_text, self._hay
+        rows = [i for i in self.items if matches(i, text, hay.get(i.queue_id))] if text.split() else list(self.items)
         if self.mine_only:
             rows = [i for i in rows if me in (i.auditor, i.claimed_by)]
         rows.sort(key=sort_key(self.sort_column), reverse=self.sort_reverse)
@@ -216,8 +245,9 @@ class QueueScreen(DataScreen):
         self.shown = rows
         if not unchanged:  # e.g. a filter keystroke that matches the same rows
             table.clear()
-            table.add_keyed_rows((str(item.queue_id), [self._cell(item, k) for k in COLUMN_KEYS])
-                                 for item in rows)
+            cells = self._cells
+            table.add_keyed_rows((str(item.queue_id), cells.get(item.queue_id)
+                                  or [self._cell(item, k) for k in COLUMN_KEYS]) for item in rows)
         if keep is not None and any(i.queue_id == keep.queue_id for i in rows):
             table.move_cursor(row=table.get_row_index(str(keep.queue_id)), animate=False)
         self.update_status()

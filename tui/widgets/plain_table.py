@@ -6,10 +6,13 @@ so their width is ``cell_len(text)``: the same numbers for a few milliseconds. T
 queue (10,000 rows must scroll and filter without lag) and any other long listing
 can use it in place of DataTable. Pass strings, None or one-line ``rich.text.Text``
 (measured as its plain text) as cells, nothing that renders wider or taller.
-It also keeps rendered rows across cursor moves, and fills many rows at once
+It also draws those rows without Rich (a string is shown as it reads, never parsed as
+markup), keeps rendered rows (and its scrollbars) across cursor moves, and fills many rows at once
 (``add_keyed_rows``).
 
-How it measures leans on a private DataTable method: see ``tui.compat.measures_plain_text``.
+How it measures and draws leans on private DataTable methods: see ``tui.compat``
+(``measures_plain_text``, ``renders_plain_rows``, ``caches_rows_apart_from_cursor``,
+``reads_style_once_per_draw``, ``steady_scrollbars``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,14 @@ from collections.abc import Iterable, Sequence
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
-from ..compat import add_rows_at_once, caches_rows_apart_from_cursor, measures_plain_text
+from ..compat import (
+    add_rows_at_once,
+    caches_rows_apart_from_cursor,
+    measures_plain_text,
+    reads_style_once_per_draw,
+    renders_plain_rows,
+    steady_scrollbars,
+)
 
 # From this many rows a fill moves what lives on out of the garbage collector's way.
 FREEZE_FROM_ROWS = 2_000
@@ -37,7 +47,10 @@ def _refreeze() -> None:
     gc.freeze()
 
 
+@steady_scrollbars
+@reads_style_once_per_draw
 @caches_rows_apart_from_cursor
+@renders_plain_rows
 @measures_plain_text
 class PlainTable(DataTable):
     def add_keyed_rows(self, rows: Iterable[tuple[str | None, Sequence]]) -> list[RowKey]:

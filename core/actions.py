@@ -193,7 +193,6 @@ def send_reminders(ctx: Context) -> list[Reminder]:
             fresh = [(row, kind) for row, kind, is_new in zip(batch, kinds, new, strict=True) if is_new]
             tx.events_many([("action", row["action_id"], kind, None, {"due": row["due"], "owner": row["owner"]},
                              SYSTEM) for row, kind in fresh])
-            # The values are the store's (ints and text as the model declares them): not validated again.
-            sent += [Reminder.model_construct(action_id=row["action_id"], kind=kind, owner=row["owner"],
-                                              due=row["due"]) for row, kind in fresh]
+            sent += [Reminder(action_id=row["action_id"], kind=kind, owner=row["owner"],
+                              due=row["due"]) for row, kind in fresh]
     return sent

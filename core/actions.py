@@ -152,17 +152,18 @@ def flag_reviews_due(ctx: Context) -> list[int]:
         with ctx.tx() as tx:
             done = events.happened_many(tx, "audit", batch, "review_due")  # another tick flagged them first
             todo = [aid for aid in batch if str(aid) not in done]
-            rows = audits.get_many(tx, todo)
+            rows = audits.review_facts(tx, todo)
             n_open = actions.count_open_many(tx, todo)
             evs, notices = [], []
             for aid in todo:
-                row = rows[aid]
-                audit = {"child_id": row["child_id"], "team": row["team"], "review_due_at": row["review_due_at"]}
+                child_id, team, review_due_at = rows[aid]
+                audit = {"child_id": child_id, "team": team, "review_due_at": review_due_at}
                 n = n_open.get(aid, 0)
                 evs.append(("audit", aid, "review_due", None, {"review_due_at": audit["review_due_at"],
                                                                "open_actions": n, "alerted": pdt}, SYSTEM))
-                notices += [(login, "review_due", {"audit_id": aid, **audit, "open_actions": n},
-                             f"audit:{aid}:review_due:{login}", "pdt", "audit", aid) for login in pdt]
+                payload = {"audit_id": aid, **audit, "open_actions": n}  # one object: encoded once for all
+                notices += [(login, "review_due", payload, f"audit:{aid}:review_due:{login}", "pdt", "audit", aid)
+                            for login in pdt]
             tx.events_many(evs)
             tx.outbox_many(notices)
             actions.mark_review_flagged_many(tx, batch)

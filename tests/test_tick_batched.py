@@ -178,3 +178,70 @@ _values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.flo
 def test_stored_json_is_json_dumps_with_sorted_keys(value):
     assert events.as_json(value) == (None if value is None else
                                      json.dumps(value, default=str, sort_keys=True, ensure_ascii=False))
+
+
+def test_one_payload_told_to_several_is_stored_for_each_as_its_own(ctx):
+    """A payload object shared by consecutive messages is encoded once: every row still
+    holds its own message's payload (a shared one, then others, then the shared one again)."""
+    shared, other = {"b": "é", "a": 1}, {"a": 2}
+    with ctx.tx() as tx:
+        tx.outbox_many([("w1", "t", shared, "k1", None, None, None), ("m1", "t", shared, "k2", None, None, None),
+                        ("w1", "t", other, "k3", None, None, None), ("m1", "t", shared, "k5", None, None, None)])
+        tx.events_many([("audit", 1, "x", shared, other, None), ("audit", 2, "x", shared, None, None),
+                        ("audit", 3, "x", None, shared, None), ("audit", 4, "x", other, None, None)])
+    payloads = ctx.store.rows("SELECT idempotency_key, payload FROM outbox ORDER BY outbox_id")
+    assert payloads == [("k1", '{"a": 1, "b": "é"}'), ("k2", '{"a": 1, "b": "é"}'), ("k3", '{"a": 2}'),
+                        ("k5", '{"a": 1, "b": "é"}')]
+    trail = ctx.store.rows("SELECT entity_id, before, after FROM events WHERE action = 'x' ORDER BY event_id")
+    assert trail == [("1", '{"a": 1, "b": "é"}', '{"a": 2}'), ("2", '{"a": 1, "b": "é"}', None),
+                     ("3", None, '{"a": 1, "b": "é"}'), ("4", '{"a": 2}', None)]
+    assert verify_trail(ctx).intact
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),  # noqa: DTZ001 - naive bounds, made UTC
+       st.integers(min_value=0, max_value=24 * 400))
+def test_a_deadline_is_stored_as_iso_stores_it(when, hours):
+    """The catch-up's quick form of a deadline is ``iso``'s, whatever the submission time
+    (to the second, as stored) and the window."""
+    from datetime import timedelta
+
+    from core.audit.finalise import _deadline_iso
+    from core.clock import iso
+
+    submitted = iso(when.replace(tzinfo=UTC))
+    window = timedelta(hours=hours)
+    assert _deadline_iso(submitted, window) == iso(datetime.fromisoformat(submitted.replace("Z", "+00:00")) + window)
+
+
+def test_tick_leaves_the_garbage_collector_as_it_found_it(ctx, monkeypatch):
+    """The collector is paused while the rules run, and afterwards is as it was: running,
+    or still off where the process had turned it off; also when a rule fails."""
+    import gc
+
+    import core.tick
+
+    seen = []
+    real = core.tick.finalise_due
+
+    def spy(c):
+        seen.append(gc.isenabled())
+        return real(c)
+
+    monkeypatch.setattr(core.tick, "finalise_due", spy)
+    assert gc.isenabled()
+    tick(ctx)
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        tick(ctx)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+    def broken(c):
+        raise RuntimeError("a rule failed")
+
+    monkeypatch.setattr(core.tick, "finalise_due", broken)
+    with pytest.raises(RuntimeError):
+        tick(ctx)
+    assert gc.isenabled()

@@ -8,9 +8,9 @@ correction is an addendum.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from ..clock import iso, show
+from ..clock import from_iso, iso, show
 from ..context import Context, in_batches
 from ..errors import PermissionDenied, StateError
 from ..models import Addendum
@@ -36,34 +36,51 @@ def needs_manual_finalise(ctx: Context, audit_id: int) -> bool:
     return ctx.now() >= deadline and _resolved_late(ctx.store, audit, deadline)
 
 
-def _finalised(audit: dict, *, at: str, by: str) -> tuple[tuple, list[tuple]]:
+# What a finalised audit's event says it was before (one object: the bulk write encodes it once).
+_WAS_SUBMITTED = {"status": "submitted"}
+
+
+def _finalised(audit_id: int, child_id: str, worker: str | None, manager: str | None, status: str, *,
+               at: str, by: str) -> tuple[tuple, list[tuple]]:
     """What finalising writes besides the status: the event, and the worker and manager
-    told (outbox rows), as ``Tx.events_many`` and ``Tx.outbox_many`` take them."""
-    aid = audit["audit_id"]
-    event = ("audit", aid, "finalised", {"status": audit["status"]},
+    told (outbox rows, one payload object between them), as ``Tx.events_many`` and
+    ``Tx.outbox_many`` take them."""
+    event = ("audit", audit_id, "finalised", _WAS_SUBMITTED if status == "submitted" else {"status": status},
              {"status": "finalised", "finalised_at": at, "finalised_by": by}, by)
-    payload = {"audit_id": aid, "child_id": audit["child_id"], "finalised_at": at, "finalised_by": by}
-    notices = [(login, "audit_finalised", payload, f"audit:{aid}:finalised:{login}", role, "audit", aid)
-               for login, role in ((audit["worker"], "worker"), (audit["manager"], "manager")) if login]
+    payload = {"audit_id": audit_id, "child_id": child_id, "finalised_at": at, "finalised_by": by}
+    notices = [(login, "audit_finalised", payload, f"audit:{audit_id}:finalised:{login}", role, "audit", audit_id)
+               for login, role in ((worker, "worker"), (manager, "manager")) if login]
     return event, notices
 
 
 def _finalise(tx: Tx, audit: dict, *, at: str, by: str) -> None:
     """Finalise inside the open transaction: the status, the event, and the worker and
     manager told (outbox)."""
-    _finalise_many(tx, [(audit, at, by)])
+    _finalise_many(tx, [(audit["audit_id"], audit["child_id"], audit["worker"], audit["manager"],
+                         audit["status"], at, by)])
 
 
-def _finalise_many(tx: Tx, items: list[tuple[dict, str, str]]) -> None:
-    """``_finalise`` for each ``(audit, at, by)``, in this order, with one write per table."""
-    audits.mark_finalised_many(tx, [(audit["audit_id"], at, by) for audit, at, by in items])
+def _finalise_many(tx: Tx, items: list[tuple]) -> None:
+    """``_finalise`` for each ``(audit_id, child_id, worker, manager, status, at, by)``, in
+    this order, with one write per table."""
+    audits.mark_finalised_many(tx, [(item[0], at, by) for *item, at, by in items])
     evs, notices = [], []
-    for audit, at, by in items:
-        event, rows = _finalised(audit, at=at, by=by)
+    for audit_id, child_id, worker, manager, status, at, by in items:
+        event, rows = _finalised(audit_id, child_id, worker, manager, status, at=at, by=by)
         evs.append(event)
         notices += rows
     tx.events_many(evs)
     tx.outbox_many(notices)
+
+
+def _deadline_iso(submitted_at: str, window: timedelta) -> str:
+    """``iso(window_closes_at(settings, submitted_at))`` for a stored submission time
+    (whole seconds, UTC): ``isoformat`` costs a fraction of ``strftime``, and a catch-up
+    works out thousands. ``tests/test_tick_batched.py`` holds it to ``iso``."""
+    closes = from_iso(submitted_at) + window
+    if closes.microsecond or closes.utcoffset():
+        return iso(closes)
+    return closes.replace(tzinfo=None).isoformat() + "Z"
 
 
 def finalise_due(ctx: Context) -> list[int]:
@@ -72,24 +89,22 @@ def finalise_due(ctx: Context) -> list[int]:
     Each batch is re-read inside its transaction (status, queries resolved), so an audit
     queried or finalised meanwhile is left as it is."""
     # Stored times are UTC, so the deadline is 72 real hours on, whatever the clocks in London do.
-    candidates = audits.submitted_by(ctx.store, iso(ctx.now() - comment_window(ctx.settings)))
+    window = comment_window(ctx.settings)
+    candidates = audits.submitted_by(ctx.store, iso(ctx.now() - window))
     done = []
     for batch in in_batches(candidates):
         with ctx.tx() as tx:
-            rows = audits.get_many(tx, batch)
+            # Still 'submitted': one finalised or queried meanwhile (another tick, a new query) is left out.
+            rows = audits.finalise_facts(tx, batch)
             resolved = comments.last_query_resolved(tx, batch)
-            due = []
-            for audit_id in batch:
-                audit = rows.get(audit_id)
-                if audit is None or audit["status"] != "submitted":
-                    continue  # finalised or queried meanwhile (another tick, a new query)
-                deadline = window_closes_at(ctx.settings, audit["submitted_at"])
-                at = iso(deadline)
-                if tx.now < deadline or resolved.get(audit_id, "") > at:
+            now, due = tx.at, []
+            for audit_id, submitted_at, child_id, worker, manager in rows:
+                at = _deadline_iso(submitted_at, window)
+                if now < at or resolved.get(audit_id, "") > at:
                     continue  # a query resolved after the deadline: the auditor finalises it
-                due.append((audit, at, SYSTEM))
+                due.append((audit_id, child_id, worker, manager, "submitted", at, SYSTEM))
             _finalise_many(tx, due)
-            done += [audit["audit_id"] for audit, _, _ in due]
+            done += [item[0] for item in due]
     return done
 
 

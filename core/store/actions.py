@@ -142,9 +142,12 @@ def mark_review_flagged(tx: Tx, audit_id: int) -> None:
 
 
 def mark_review_flagged_many(tx: Tx, audit_ids) -> None:
-    """``mark_review_flagged`` for each audit, in one write."""
-    tx.executemany("UPDATE actions SET review_flagged_at = ? WHERE audit_id = ? AND review_flagged_at IS NULL",
-                   [(tx.at, aid) for aid in audit_ids])
+    """``mark_review_flagged`` for each audit, in one statement (the scheduler's batch: up to
+    ``TICK_BATCH`` ids)."""
+    ids = list(audit_ids)
+    if ids:
+        tx.execute("UPDATE actions SET review_flagged_at = ? WHERE audit_id IN"
+                   f" ({','.join('?' * len(ids))}) AND review_flagged_at IS NULL", [tx.at, *ids])
 
 
 def mark_notified(tx: Tx, action_id: int, notice: str) -> None:

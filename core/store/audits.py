@@ -43,12 +43,27 @@ def get(r: Reader, audit_id: int) -> dict | None:
                  " WHERE a.audit_id = ?", [audit_id])
 
 
-def get_many(r: Reader, audit_ids) -> dict[int, dict]:
-    """The audits' rows by id (inside the scheduler's batch: up to a few hundred ids)."""
+def finalise_facts(r: Reader, audit_ids) -> list[tuple]:
+    """Of ``audit_ids`` (the scheduler's batch), those still 'submitted', in the given order,
+    as ``(audit_id, submitted_at, child_id, worker, manager)``: what finalising one re-checks
+    and writes, not the whole row (a catch-up reads thousands)."""
+    ids = list(audit_ids)
+    if not ids:
+        return []
+    found = {row[0]: row for row in r.rows(
+        "SELECT audit_id, submitted_at, child_id, worker, manager FROM audits"
+        f" WHERE audit_id IN ({_marks(ids)}) AND status = 'submitted'", ids)}
+    return [found[aid] for aid in ids if aid in found]
+
+
+def review_facts(r: Reader, audit_ids) -> dict[int, tuple]:
+    """Per audit of ``audit_ids``, what its PDT review alert says: ``(child_id, team,
+    review_due_at)``."""
     ids = list(audit_ids)
     if not ids:
         return {}
-    return {row["audit_id"]: row for row in r.query(f"SELECT * FROM audits WHERE audit_id IN ({_marks(ids)})", ids)}
+    return {row[0]: row[1:] for row in r.rows(
+        f"SELECT audit_id, child_id, team, review_due_at FROM audits WHERE audit_id IN ({_marks(ids)})", ids)}
 
 
 def need(r: Reader, audit_id: int) -> dict:

@@ -100,10 +100,13 @@ def insert_many(tx: Tx, items: Sequence[tuple]) -> list[int]:
     last_id, prev = tx.trail_head
     prev = prev or ""
     at, os_login, rows = tx.at, tx.os_login, []
+    last_before, before_text = None, None  # one ``before`` object shared by many events is encoded once
     for entity, entity_id, action, actor, before, after in items:
         last_id += 1
+        if before is not last_before:
+            last_before, before_text = before, as_json(before)
         row = (last_id, at, actor, os_login, entity, None if entity_id is None else str(entity_id),
-               action, as_json(before), as_json(after))
+               action, before_text, as_json(after))
         prev = link(prev, row)
         rows.append((*row, prev))
     tx.executemany("INSERT INTO events (" + ", ".join(LINKED) + ", hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -53,10 +53,13 @@ def insert_many(tx: Tx, items: Sequence[tuple]) -> list[bool]:
         return []
     seen = existing_keys(tx, [item[3] for item in items])
     new, rows, at = [], [], tx.at
+    last, text = None, None  # one payload object told to several people is encoded once
     for recipient, template, payload, key, recipient_role, entity, entity_id in items:
         new.append(key not in seen)
         seen.add(key)
-        rows.append((at, recipient, recipient_role, template, as_json(payload), entity,
+        if payload is not last:
+            last, text = payload, as_json(payload)
+        rows.append((at, recipient, recipient_role, template, text, entity,
                      None if entity_id is None else str(entity_id), key, at))
     tx.executemany(
         "INSERT OR IGNORE INTO outbox (created_at, recipient, recipient_role, template, payload,"

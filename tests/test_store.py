@@ -88,6 +88,22 @@ def test_outbox_idempotency_key_stops_duplicates(ctx):
     assert ctx.store.scalar("SELECT count(*) FROM outbox") == 1
 
 
+@pytest.mark.parametrize("many", [False, True])
+def test_a_notification_missing_its_recipient_is_refused_not_dropped(ctx, many):
+    """Only the idempotency key's conflict is ignored: a row the table refuses for any
+    other reason (here no recipient) fails the whole transaction, never vanishes."""
+    with pytest.raises(sqlite3.IntegrityError, match="NOT NULL"):
+        with ctx.tx() as tx:
+            tx.event("audit", 1, "test", after={"x": 1})
+            if many:
+                tx.outbox_many([("w1", "audit_submitted", {}, "audit:1:w1", None, None, None),
+                                (None, "audit_submitted", {}, "audit:1:m1", None, None, None)])
+            else:
+                tx.outbox(None, "audit_submitted", {}, "audit:1:m1")
+    assert ctx.store.scalar("SELECT count(*) FROM outbox") == 0
+    assert ctx.store.scalar("SELECT count(*) FROM events WHERE action = 'test'") == 0
+
+
 def test_a_busy_database_gives_a_one_line_refusal_and_readers_do_not_wait(db_path):
     from datetime import UTC, datetime
 

@@ -24,11 +24,13 @@ def _decoded(row: dict) -> dict:
 
 def insert(tx: Tx, recipient: str, template: str, payload: dict, key: str, *,
            recipient_role: str | None = None, entity: str | None = None, entity_id: Any = None) -> bool:
-    """Queue a message (INSERT OR IGNORE on ``key``); True if it is new."""
+    """Queue a message; True if it is new, False if ``key`` is queued already. Only the key's
+    conflict is ignored (ON CONFLICT DO NOTHING): a row missing its recipient, template or
+    payload raises, where INSERT OR IGNORE would have dropped it without a word."""
     cur = tx.execute(
-        "INSERT OR IGNORE INTO outbox (created_at, recipient, recipient_role, template, payload,"
+        "INSERT INTO outbox (created_at, recipient, recipient_role, template, payload,"
         " entity, entity_id, idempotency_key, status, next_attempt_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT (idempotency_key) DO NOTHING",
         [tx.at, recipient, recipient_role, template, as_json(payload), entity,
          None if entity_id is None else str(entity_id), key, tx.at])
     return cur.rowcount == 1
@@ -46,7 +48,7 @@ def existing_keys(r: Reader, keys: Sequence[str]) -> set[str]:
 
 def insert_many(tx: Tx, items: Sequence[tuple]) -> list[bool]:
     """Queue messages ``(recipient, template, payload, key, recipient_role, entity, entity_id)``
-    as ``insert`` queues each (INSERT OR IGNORE on ``key``), with one ``executemany``; per
+    as ``insert`` queues each (ignoring only the key's conflict), with one ``executemany``; per
     message, True if it is new. The transaction holds the write lock, so the keys found
     present beforehand are exactly the ones the inserts ignore."""
     if not items:
@@ -62,9 +64,9 @@ def insert_many(tx: Tx, items: Sequence[tuple]) -> list[bool]:
         rows.append((at, recipient, recipient_role, template, text, entity,
                      None if entity_id is None else str(entity_id), key, at))
     tx.executemany(
-        "INSERT OR IGNORE INTO outbox (created_at, recipient, recipient_role, template, payload,"
+        "INSERT INTO outbox (created_at, recipient, recipient_role, template, payload,"
         " entity, entity_id, idempotency_key, status, next_attempt_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)", rows)
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT (idempotency_key) DO NOTHING", rows)
     return new
 
 

@@ -116,9 +116,10 @@ class Table:
         assert self.stream is not None
         return self.stream()
 
-    def blocks(self, size: int = CHUNK) -> Iterator[tuple[Sequence[int], list[list[Any]]]]:
-        """The rows in blocks of ``size``: (row numbers, rows), each row padded to the
-        headings' width (a CSV's with "", a sheet's with None)."""
+    def blocks(self, size: int | None = None) -> Iterator[tuple[Sequence[int], list[list[Any]]]]:
+        """The rows in blocks of ``size`` (CHUNK): (row numbers, rows), each row padded to
+        the headings' width (a CSV's with "", a sheet's with None)."""
+        size = size or CHUNK
         width = len(self.headings)
         if self.records is not None:
             for i in range(0, len(self.records), size):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 
 import pytest
-from dataclasses import replace
 
 from core.errors import InputError, PermissionDenied
 from core.importers import import_caseload, import_people
@@ -341,7 +341,7 @@ def test_a_change_committed_between_reading_and_writing_is_not_overwritten_unsee
     real = caseload._read_rows
 
     for same_connection in (False, True):
-        def between(*args, **kwargs):
+        def between(*args, same_connection=same_connection, **kwargs):
             read = real(*args, **kwargs)
             monkeypatch.setattr(caseload, "_read_rows", real)
             if same_connection:

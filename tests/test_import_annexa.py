@@ -243,3 +243,25 @@ def test_workbook_without_a_caseload_sheet_or_rows(ctx, tmp_path):
         import_caseload(ctx, path)
     with pytest.raises(InputError, match=r"no sheet with Annex A List 8 headings \(sheets: 'Read me', 'List 7'\)"):
         import_caseload(ctx, path, list_number=8)
+
+
+def test_episodes_of_a_child_across_blocks_when_the_file_comes_again(ctx, clock, tmp_path, monkeypatch):
+    """A child's earlier episode, unchanged (known by its hash, not read), still meets its
+    later one: the open episode is the one kept, the second time as the first."""
+    from core.importers import common
+
+    monkeypatch.setattr(common, "CHUNK", 2)
+    head = (F / "list6.csv").read_text(encoding="utf-8").splitlines()[0]
+    lines = [head,
+             "E1,a) Male,WBRI,03/05/2012,7,No,01/09/2019,N4,20/04/2020,,,,Team South,Sam Social",
+             "E2,a) Male,WBRI,03/05/2012,7,No,01/09/2019,N4,20/04/2020,,,,Team North,Wendy Worker",
+             "E1,a) Male,WBRI,03/05/2012,7,No,01/09/2018,N4,20/04/2019,01/03/2019,RC1,,Team North,Wendy Worker"]
+    path = tmp_path / "list6.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert import_caseload(ctx, path).added == 2
+    first = child(ctx, "E1")
+    assert (first["is_open"], first["team"]) == (1, "Team South")
+    clock.advance(days=1)
+    again = import_caseload(ctx, path)
+    assert (again.added, again.updated, again.unchanged, again.closed) == (0, 0, 2, 0)
+    assert child(ctx, "E1") == first

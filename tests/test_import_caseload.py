@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -299,3 +300,92 @@ def test_a_row_changed_among_unchanged_ones_is_the_only_write(ctx, clock, tmp_pa
     after = dict(ctx.store.rows("SELECT child_id, updated_at FROM child_sources"))
     assert [cid for cid in after if after[cid] != stamps[cid]] == ["U17"]
     assert child(ctx, "U17")["worker"] == "w2"
+
+
+# -- rows known unchanged by their hash, never read further -----------------------------
+def test_a_row_hashing_as_its_stored_one_is_not_read_again(ctx, clock, tmp_path, monkeypatch):
+    from core.importers import caseload
+
+    rows = [[f"H{i}", f"Child {i}", "2012-01-01", "", "cin", "w1", "T", "", ""] for i in range(6)]
+    path = write_csv(tmp_path / "c.csv", rows)
+    import_caseload(ctx, path)
+    converted = []
+    real = caseload._ChunkReader._convert
+
+    def spy(self, numbers, *args, **kwargs):
+        converted.extend(numbers)
+        return real(self, numbers, *args, **kwargs)
+
+    monkeypatch.setattr(caseload._ChunkReader, "_convert", spy)
+    clock.advance(hours=1)
+    rows[3][1] = "Renamed"
+    result = import_caseload(ctx, write_csv(path, rows))
+    assert (result.updated, result.unchanged) == (1, 5)
+    assert converted == [5]  # only the changed row (row 5 of the file) was read past its hash
+    assert child(ctx, "H3")["name"] == "Renamed"
+
+
+def test_a_change_committed_between_reading_and_writing_is_not_overwritten_unseen(ctx, clock, tmp_path,
+                                                                                  monkeypatch):
+    """The stored hashes are read before the file; if another import commits before this
+    one holds the store, the rows taken as unchanged are checked again and read."""
+    from core.importers import caseload
+    from core.store import Store
+
+    rows = [[f"R{i}", f"Child {i}", "2012-01-01", "", "cin", "w1", "T", "", ""] for i in range(4)]
+    path = write_csv(tmp_path / "a.csv", rows)
+    import_caseload(ctx, path)
+    other_rows = [r[:] for r in rows]
+    other_rows[2][5] = "w9"
+    other = write_csv(tmp_path / "b.csv", other_rows)
+    real = caseload._read_rows
+
+    for same_connection in (False, True):
+        def between(*args, same_connection=same_connection, **kwargs):
+            read = real(*args, **kwargs)
+            monkeypatch.setattr(caseload, "_read_rows", real)
+            if same_connection:
+                import_caseload(ctx, other)
+            else:
+                s = Store.open(ctx.store.path)
+                try:
+                    import_caseload(replace(ctx, store=s), other)
+                finally:
+                    s.close()
+            assert child(ctx, "R2")["worker"] == "w9"
+            return read
+
+        monkeypatch.setattr(caseload, "_read_rows", between)
+        clock.advance(hours=1)
+        result = import_caseload(ctx, path)  # the first file again: R2 read again, back to w1
+        assert (result.updated, result.unchanged) == (1, 3)
+        assert child(ctx, "R2")["worker"] == "w1"
+        assert ctx.store.scalar("SELECT worker FROM child_sources WHERE child_id = 'R2'") == "w1"
+
+
+def test_a_birth_date_that_has_come_is_read_again_from_an_unchanged_row(ctx, clock, tmp_path):
+    path = write_csv(tmp_path / "c.csv", [["B1", "Baby", "2020-05-20", "", "cin", "w1", "T", "", ""],
+                                          ["B2", "Older", "2012-01-01", "", "cin", "w1", "T", "", ""]])
+    import_caseload(ctx, path)
+    assert (child(ctx, "B1")["date_of_birth"], child(ctx, "B1")["expected_date_of_birth"]) == (None, "2020-05-20")
+    clock.advance(days=30)
+    result = import_caseload(ctx, path)
+    assert (result.updated, result.unchanged) == (1, 1)
+    assert (child(ctx, "B1")["date_of_birth"], child(ctx, "B1")["expected_date_of_birth"]) == ("2020-05-20", None)
+    # ...and a clock moved back before it (a replay) reads it as to come again
+    clock.advance(days=-30)
+    assert import_caseload(ctx, path).updated == 1
+    assert child(ctx, "B1")["expected_date_of_birth"] == "2020-05-20"
+
+
+def test_a_child_twice_across_blocks_with_the_first_row_unchanged(ctx, tmp_path, monkeypatch):
+    from core.importers import common
+
+    monkeypatch.setattr(common, "CHUNK", 2)
+    rows = [[f"D{i}", f"Child {i}", "2012-01-01", "", "cin", "w1", "T", "", ""] for i in range(3)]
+    path = write_csv(tmp_path / "c.csv", rows)
+    import_caseload(ctx, path)
+    twice = write_csv(tmp_path / "twice.csv", [*rows, ["D0", "Again", "2012-01-01", "", "cin", "w1", "T", "", ""]])
+    with pytest.raises(InputError) as err:
+        import_caseload(ctx, twice)
+    assert err.value.lines() == [f"{twice}: row 5, column 'child_id': child id 'D0' is already on row 2"]

@@ -36,10 +36,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from hashlib import blake2b
 from itertools import compress, repeat
-from operator import is_not, itemgetter
+from operator import eq, is_not, itemgetter, not_
 from pathlib import Path
 from typing import Any
 
+from ..clock import from_iso, local
 from ..clock import today as london_today
 from ..context import Context
 from ..errors import Fault, InputError
@@ -123,19 +124,24 @@ def import_caseload(
     with read_source(path) as src:
         tables = _layouts(src.name, src.tables, list_number)
         faults = Faults(src.name)
-        rows, rejected_ids, read = _read_rows(tables, today, faults, progress)
-        if not read:
+        # The stored rows' hashes, read before the file (and checked again once the write
+        # transaction holds the store: ``_Read.refresh``): a row that hashes the same is
+        # not converted at all.
+        stamp = imports.stamp(ctx.store)
+        held = {layout.source: imports.present_hashes(ctx.store, layout.source) for _, layout, _ in tables}
+        read = _read_rows(tables, today, faults, progress, held, stamp, _hashes_hold(ctx.store, today))
+        if not read.count:
             raise InputError(src.name, "no data rows: an empty caseload is refused")
-        if not any(rows.values()):  # every row rejected: never a snapshot with nobody in it
+        if not any(read.rows.values()):  # every row rejected: never a snapshot with nobody in it
             raise faults.error()
         rejected, rejects_file = settle_faults(
             src, faults, skip_invalid=skip_invalid, dry_run=dry_run, rejects_path=rejects_path,
             inputs=database_files(ctx.store),
         )
-    sources = sorted(rows)
+    sources = sorted(read.rows)
 
     def plan(reader) -> _Plan:
-        p = _plan(ctx, reader, rows, rejected_ids, today.isoformat())
+        p = _plan(ctx, reader, read, today.isoformat())
         p.result.rejected, p.result.rejects_file = rejected, rejects_file
         return p
 
@@ -143,15 +149,20 @@ def import_caseload(
         with ctx.scratch() as scratch:  # rolled back: the staging tables are all it wrote
             return plan(scratch).result
     with ctx.tx() as tx:
-        p = plan(tx)
-        _write(tx, p)
+        read.refresh(tx)
+        if children_store.any_child(tx) or imports.any_source_row(tx):
+            p = plan(tx)
+            _write(tx, p)
+        else:  # a new database: every child is added, straight from the file's rows
+            p = _write_first(ctx, tx, read, today.isoformat())
+            p.result.rejected, p.result.rejects_file = rejected, rejects_file
         imports.unstage(tx)
         counts = p.result.model_dump(exclude={"rejects_file"})
         import_id = imports.record(tx, "caseload", src.name, src.sha256, ctx.user, counts)
         tx.event(
             "import", import_id, "caseload",
             after={"file": src.name, "sha256": src.sha256, "sources": sources,
-                   "rows": sum(map(len, rows.values())), "counts": counts, "added": p.added,
+                   "rows": sum(map(len, read.rows.values())), "counts": counts, "added": p.added,
                    "updated": p.updated, "closed": p.closed, "rejects_file": rejects_file},
         )
     return p.result
@@ -195,28 +206,88 @@ def _layouts(name: str, tables: list[Table], list_number: int | None) -> list[tu
     return plans
 
 
+def _hashes_hold(db, today: date) -> bool:
+    """Whether a stored row's hash still says what reading its cells makes of them today:
+    a row's reading depends on the date only by whether its birth date is still to come
+    (then its hash is marked, and never taken as unchanged), so it holds while no stored
+    row was read on a later day than today (the clock never went back)."""
+    last = imports.last_at(db, "caseload")
+    return last is None or local(from_iso(last)).date() <= today
+
+
+@dataclass
+class _Read:
+    """A file's valid rows, and what reading them found.
+
+    ``rows``: by source, then child id: the source row (a tuple, with its HASH), or for a
+    row that hashes as its stored one does, that hash alone (a str): it is the stored row,
+    and was never converted (``_ChunkReader``). ``held``: by source, the stored present
+    rows (row_hash -> child id) as they were when the file was read; ``stamp`` says which
+    state of the store that was."""
+
+    rows: dict[str, dict[str, tuple | str]]
+    rejected_ids: set[str]
+    count: int
+    held: dict[str, dict[str, str]]
+    stamp: tuple
+    readers: dict[str, list[_ChunkReader]]
+    today: date
+
+    def refresh(self, db) -> None:
+        """In the write transaction (``db``): if the store has changed since the file was
+        read (another import between), the stored hashes are read again and each row taken
+        as unchanged that no longer is, converted now (it read without a fault then, and
+        reads the same now: its hash covers its cells, and whether its birth is to come)."""
+        if imports.stamp(db) == self.stamp:
+            return
+        hold = _hashes_hold(db, self.today)
+        for source, rows in self.rows.items():
+            now = self.held[source] = imports.present_hashes(db, source)
+            moved = [cid for cid, r in rows.items() if r.__class__ is str and (not hold or now.get(r) != cid)]
+            if moved:
+                rows.update(_reconvert(self.readers[source], moved))
+
+
+def _reconvert(readers: list[_ChunkReader], child_ids: Sequence[str]) -> dict[str, tuple]:
+    """The source rows of ``child_ids``, rows of ``readers`` taken as unchanged, converted now."""
+    out: dict[str, tuple] = {}
+    for reader in readers:
+        same = reader.same()
+        mine = [cid for cid in child_ids if cid in same]
+        if mine:
+            out.update(reader.convert_again(mine))
+    return out
+
+
 def _read_rows(
-    tables: list[tuple[Table, Layout, dict]], today: date, faults: Faults, progress: Progress | None
-) -> tuple[dict[str, dict[str, tuple]], set[str], int]:
-    """Valid rows by source, then child id; the ids of rejected rows; rows read."""
+    tables: list[tuple[Table, Layout, dict]], today: date, faults: Faults, progress: Progress | None,
+    held: dict[str, dict[str, str]], stamp: tuple, hold: bool,
+) -> _Read:
+    """Valid rows by source, then child id; the ids of rejected rows; rows read. ``held``:
+    the stored rows' hashes, by source; ``hold``: whether they still hold today."""
     total = sum(t.row_count for t, _, _ in tables)
     done = 0
-    rows: dict[str, dict[str, tuple]] = {}
+    rows: dict[str, dict[str, tuple | str]] = {}
     read: dict[str, int] = {}
+    readers: dict[str, list[_ChunkReader]] = {}
     rejected_ids: set[str] = set()
     for table, layout, at in tables:
-        reader = _ChunkReader(table, layout, at, today, faults)
+        siblings = readers.setdefault(layout.source, [])
+        hints = (held.get(layout.source) or {}) if hold else {}
+        reader = _ChunkReader(table, layout, at, today, faults, hints, siblings)
+        siblings.append(reader)
         kept = rows.setdefault(layout.source, {})
-        for chunk in table.chunks():
-            reader.read(chunk, kept, rejected_ids)
-            done += len(chunk)
-            read[layout.source] = read.get(layout.source, 0) + len(chunk)
+        for numbers, block in table.blocks():
+            reader.read(numbers, block, kept, rejected_ids)
+            done += len(block)
+            read[layout.source] = read.get(layout.source, 0) + len(block)
             if progress:
                 progress(done, max(total, done))
     if progress and done:
         progress(done, done)
     # A list is in the snapshot when its table had rows (an empty sheet closes nobody).
-    return {s: r for s, r in rows.items() if read.get(s)}, rejected_ids, done
+    return _Read({s: r for s, r in rows.items() if read.get(s)}, rejected_ids, done,
+                 {s: held.get(s) or {} for s in rows}, stamp, readers, today)
 
 
 def _later_episode(a: tuple, b: tuple, today: str) -> tuple:
@@ -227,18 +298,24 @@ def _later_episode(a: tuple, b: tuple, today: str) -> tuple:
 
 _DATE_ORDER = 1  # faults of a row in the order a person reads them: id, dates, age, cohort
 _AGE_ORDER, _COHORT_ORDER, _DUP_ORDER = 1000, 1001, 1002
+# What reading a row makes of its cells. Bump it when that changes (a new date format, a new
+# cohort word...): every stored row's hash then matches no row read, and each is read again.
+CONVERSION = 1
+_FUTURE = "F"  # ends the hash of a row read with its birth to come (``_hashes_hold``)
 
 
 class _ChunkReader:
-    """Turns chunks of a table's rows into source rows, or faults naming row and column.
+    """Turns blocks of a table's rows into source rows, or faults naming row and column.
 
-    Each column of a chunk is converted at once; each distinct value of a repeating
-    column once per import (the memos)."""
+    Each row is first hashed from its cells as they are in the file (``_hashes``): one
+    that hashes as a stored row does (``hints``: row_hash -> child id), with that child's
+    id, is that row unchanged, and is read no further. The others are converted a column
+    at a time, each distinct value of a repeating column once per import (the memos)."""
 
-    def __init__(self, table: Table, layout: Layout, at: dict[str, int], today: date, faults: Faults):
+    def __init__(self, table: Table, layout: Layout, at: dict[str, int], today: date, faults: Faults,
+                 hints: dict[str, str], siblings: list[_ChunkReader]):
         self.table, self.layout, self.at, self.faults = table, layout, at, faults
         self.today = today.isoformat()
-        self.width = len(table.headings)
         keys = ("date_of_birth", "expected_date_of_birth", *layout.dates, layout.end)
         self.date_keys = [k for k in dict.fromkeys(keys) if k and k in at]
         # Key dates kept on the source, in JSON key order (json.dumps(sort_keys=True)).
@@ -247,13 +324,24 @@ class _ChunkReader:
         self.first_row: dict[str, int] = {}
         self.canonical = layout is CANONICAL
         self.fragments: dict[str, dict[str | None, str | None]] = {k: {} for k in self.key_dates}
-        self.columns: list[Sequence] = []
         self.plain = table.sheet is None  # a CSV: every cell is text
+        self.hints, self.siblings = hints, siblings
+        self.id_cell = itemgetter(at["child_id"])
+        # Rows taken as unchanged: (child ids, row numbers, cells) a block at a time.
+        self.same_blocks: list[tuple[list[str], list[int], list[list]]] = []
+        self._same: dict[str, tuple[int, list]] = {}
+        # The hash's input: a row's cells, a CSV's joined by a separator no cell holds (else
+        # the row's repr), with a tag naming the reading (the conversion, the list, the
+        # headings and the columns matched to them).
+        self.joined = self.plain and table.separators_free
+        scheme = repr((CONVERSION, layout.source, table.headings, sorted(at.items()), self.joined))
+        self.tag = blake2b(scheme.encode(), digest_size=8).hexdigest()
+        self.sep = f"{_SEP}{self.tag}{_SEP}"
 
-    def _column(self, key: str) -> Sequence | None:
-        """A column of the chunk being read (None: the file has no such column)."""
+    def _column(self, rows: list[list], key: str) -> list | None:
+        """A column of ``rows`` (None: the file has no such column)."""
         i = self.at.get(key)
-        return None if i is None else self.columns[i]
+        return None if i is None else list(map(itemgetter(i), rows))
 
     def _memo(self, key: str) -> Memo:
         memo = self.memo.get(key)
@@ -261,30 +349,85 @@ class _ChunkReader:
             memo = self.memo[key] = Memo()
         return memo
 
-    def read(self, chunk: list[tuple[int, list]], kept: dict[str, tuple], rejected_ids: set[str]) -> None:
-        table, layout, faults, width = self.table, self.layout, self.faults, self.width
+    def read(self, numbers: Sequence[int], rows: list[list], kept: dict[str, tuple | str],
+             rejected_ids: set[str]) -> None:
+        table, faults = self.table, self.faults
         if table.oversized:
-            for number, cells in chunk:
-                if faults.reject_oversized(table, number, cells):
+            keep = [number not in table.oversized for number in numbers]
+            for number, cells, ok in zip(numbers, rows, keep, strict=True):
+                if not ok and faults.reject_oversized(table, number, cells):
                     if cid := text(cell(cells, self.at["child_id"])):
                         rejected_ids.add(cid)
-            chunk = [(n, c) for n, c in chunk if n not in table.oversized]
-            if not chunk:
+            numbers, rows = list(compress(numbers, keep)), list(compress(rows, keep))
+            if not rows:
                 return
-        numbers = [n for n, _ in chunk]
-        rows = [c if len(c) >= width else [*c, *[None] * (width - len(c))] for _, c in chunk]
-        self.columns = list(zip(*rows, strict=False))  # each column of the chunk at once
+        hashes = self._hashes(rows)
+        ids = None
+        if self.hints:
+            stored = list(map(self.hints.get, hashes))  # the child id of a stored row hashing the same
+            same = list(map(eq, stored, map(self.id_cell, rows)))
+            if any(same):
+                done = list(compress(stored, same))
+                rest = list(map(not_, same))
+                others = [list(compress(v, rest)) for v in (numbers, rows, hashes)]
+                other_ids = text_column(self._column(others[1], "child_id"), plain=self.plain)
+                fresh = set(done)
+                if len(fresh) == len(done) and kept.keys().isdisjoint(fresh) and fresh.isdisjoint(other_ids):
+                    kept.update(zip(done, compress(hashes, same), strict=True))
+                    self.same_blocks.append((done, list(compress(numbers, same)), list(compress(rows, same))))
+                    if not other_ids:
+                        return
+                    (numbers, rows, hashes), ids = others, other_ids
+                # else a child twice: the block is read in full, in the file's order
+        if ids is None:
+            ids = text_column(self._column(rows, "child_id"), plain=self.plain)
+        self._convert(numbers, rows, ids, hashes, kept, rejected_ids)
+
+    def same(self) -> dict[str, tuple[int, list]]:
+        """Rows taken as unchanged: child id -> (row number, cells)."""
+        if self.same_blocks:
+            for ids, numbers, rows in self.same_blocks:
+                self._same.update(zip(ids, zip(numbers, rows, strict=True), strict=True))
+            self.same_blocks = []
+        return self._same
+
+    def convert_again(self, child_ids: Sequence[str]) -> dict[str, tuple]:
+        """The rows of ``child_ids`` taken as unchanged, converted now."""
+        same = self.same()
+        numbers, rows = zip(*(same.pop(cid) for cid in child_ids), strict=True)
+        out: dict[str, tuple] = {}
+        before = len(self.faults.faults)
+        hints, self.hints = self.hints, {}
+        try:
+            self.read(list(numbers), list(rows), out, set())
+        finally:
+            self.hints = hints
+        if len(self.faults.faults) != before:  # cannot happen: they read without a fault before
+            raise InputError(self.faults.file, self.faults.faults[before:])
+        return out
+
+    def _row_of(self, cid: str) -> int | str:
+        """The row the child ``cid`` was first read on (its sheet's, if another)."""
+        for reader in (self, *self.siblings):
+            number = reader.first_row.get(cid)
+            if number is None and cid in reader.same():
+                number = reader.same()[cid][0]
+            if number is not None:
+                return number if reader is self else f"{number} of sheet '{shown(reader.table.sheet)}'"
+        return "?"
+
+    def _convert(self, numbers, rows, ids, hashes, kept, rejected_ids) -> None:
+        table, layout, faults = self.table, self.layout, self.faults
         n = len(rows)
         problems: list[tuple[int, int, str, str]] = []  # (position, order, column, message)
         heading = table.headings
 
-        ids = text_column(self._column("child_id"), plain=self.plain)
         if None in ids:
             problems += [(k, 0, heading[self.at["child_id"]], "child id is blank")
                          for k, cid in enumerate(ids) if cid is None]
         dates: dict[str, list] = {}
         for order, key in enumerate(self.date_keys, start=_DATE_ORDER):
-            values, bad = convert(self._column(key), parse_iso, self._memo("dates"), plain=self.plain)
+            values, bad = convert(self._column(rows, key), parse_iso, self._memo("dates"), plain=self.plain)
             for k in bad:
                 problems.append((k, order, heading[self.at[key]], values[k].message))
                 values[k] = None
@@ -292,45 +435,44 @@ class _ChunkReader:
         none = [None] * n
         age = none
         if "age" in self.at:
-            age, bad = convert(self._column("age"), parse_int, self._memo("age"), plain=self.plain)
+            age, bad = convert(self._column(rows, "age"), parse_int, self._memo("age"), plain=self.plain)
             for k in bad:
                 problems.append((k, _AGE_ORDER, heading[self.at["age"]], age[k].message))
                 age[k] = None
         dob = dates.get("date_of_birth", none)
         edob = dates.get("expected_date_of_birth", none)
-        today = self.today
         # A future date of birth is the expected one; unborn by date, age -1, or no date and no age.
+        today = self.today
         future = [k for k, d in enumerate(dob) if d is not None and d > today]
         if future:
-            dob, edob = list(dob), list(edob)
+            dob, edob, hashes = list(dob), list(edob), list(hashes)
             for k in future:
                 dob[k], edob[k] = None, edob[k] or dob[k]
+                hashes[k] += _FUTURE
         unborn = [e is not None or a == -1 or (d is None and a is None) for d, e, a in zip(dob, edob, age, strict=True)]
-        cohorts = self._cohorts(unborn, dates, problems)
+        cohorts = self._cohorts(rows, unborn, dates, problems)
 
         if problems:
             problems.sort(key=itemgetter(0, 1))
             for k, _order, column, message in problems:
-                faults.add(table, numbers[k], column, message, chunk[k][1])
+                faults.add(table, numbers[k], column, message, rows[k])
                 cohorts[k] = None  # the row is rejected
 
-        names = self._texts("name", none, memo=False)
-        workers = self._texts("worker", none)
+        names = self._texts(rows, "name", none, memo=False)
+        workers = self._texts(rows, "worker", none)
         if layout.source == "list9" and "personal_advisor" in self.at:
-            advisors = self._texts("personal_advisor", none)
+            advisors = self._texts(rows, "personal_advisor", none)
             workers = [w or p for w, p in zip(workers, advisors, strict=True)]
-        teams, families = self._texts("team", none), self._texts("family_id", none)
+        teams, families = self._texts(rows, "team", none), self._texts(rows, "family_id", none)
         ended = dates.get(layout.end, none) if layout.end else none
         key_dates = self._key_dates(dates, n)
-        self.columns = []
-        fields = (ids, cohorts, names, dob, edob, workers, teams, families, ended, key_dates)
         built = list(zip(ids, repeat(layout.source), cohorts, names, dob, edob, workers, teams, families, ended,
-                         repeat(1), key_dates, self._hashes(fields)))  # noqa: B905 (repeat is endless)
+                         repeat(1), key_dates, hashes))  # noqa: B905 (repeat is endless)
         ok = list(map(is_not, cohorts, repeat(None)))
         if not all(ok):  # rejected rows: their ids are not evidence a child left the list
             rejected_ids.update(cid for cid, good in zip(ids, ok, strict=True) if cid and not good)
             numbers = list(compress(numbers, ok))
-            chunk = list(compress(chunk, ok))
+            rows = list(compress(rows, ok))
             built = list(compress(built, ok))
             ids = [r[CID] for r in built]
         fresh = set(ids)
@@ -339,12 +481,12 @@ class _ChunkReader:
             kept.update(zip(ids, built, strict=True))
             self.first_row.update(zip(ids, numbers, strict=True))
             return
-        self._one_by_one(chunk, numbers, built, kept, rejected_ids)
+        self._one_by_one(rows, numbers, built, kept, rejected_ids)
 
-    def _one_by_one(self, chunk, numbers, built, kept, rejected_ids) -> None:
-        """A chunk where a child comes twice: a fault in a canonical file, episodes in Annex A."""
+    def _one_by_one(self, rows, numbers, built, kept, rejected_ids) -> None:
+        """A block where a child comes twice: a fault in a canonical file, episodes in Annex A."""
         table, first_row, today = self.table, self.first_row, self.today
-        for (_, cells), number, row in zip(chunk, numbers, built, strict=True):
+        for cells, number, row in zip(rows, numbers, built, strict=True):
             cid = row[CID]
             held = kept.get(cid)
             if held is None:
@@ -352,23 +494,24 @@ class _ChunkReader:
                 first_row[cid] = number
             elif self.canonical:
                 self.faults.add(table, number, table.headings[self.at["child_id"]],
-                                f"child id '{shown(cid)}' is already on row {first_row[cid]}", cells)
+                                f"child id '{shown(cid)}' is already on row {self._row_of(cid)}", cells)
                 rejected_ids.add(cid)
             else:
                 # Annex A repeats a child with several episodes: keep the open or latest one.
+                if held.__class__ is str:  # taken as unchanged, in an earlier block: read now
+                    held = _reconvert(self.siblings, [cid])[cid]
                 kept[cid] = _later_episode(held, row, today)
 
-    def _hashes(self, fields: tuple[list, ...]) -> list[str]:
-        """Each row's content hash (64 bits of BLAKE2b), from its columns: the values joined
-        by a separator no cell of this file holds (else each row's repr)."""
-        if self.table.separators_free:
-            joined = map(_SEP.join, zip(*([v or _NUL for v in f] for f in fields), strict=True))
+    def _hashes(self, rows: list[list]) -> list[str]:
+        """Each row's content hash (64 bits of BLAKE2b) from its cells as the file has them."""
+        if self.joined:
+            texts = map(self.sep.join, rows)
         else:
-            joined = map(repr, zip(*fields, strict=True))
-        return [blake2b(j.encode(), digest_size=8).hexdigest() for j in joined]
+            texts = map(self.tag.__add__, map(repr, rows))
+        return [blake2b(t.encode(), digest_size=8).hexdigest() for t in texts]
 
-    def _texts(self, key: str, none: list, memo: bool = True) -> list:
-        values = self._column(key)
+    def _texts(self, rows: list[list], key: str, none: list, memo: bool = True) -> list:
+        values = self._column(rows, key)
         if values is None:
             return none
         if not memo:
@@ -389,19 +532,20 @@ class _ChunkReader:
             return ["{" + f + "}" if f else "{}" for f in fragments[0]]
         return ["{" + j + "}" if (j := ", ".join(filter(None, t))) else "{}" for t in zip(*fragments, strict=True)]
 
-    def _cohorts(self, unborn: list[bool], dates: dict[str, list], problems: list) -> list[str | None]:
+    def _cohorts(self, rows: list[list], unborn: list[bool], dates: dict[str, list],
+                 problems: list) -> list[str | None]:
         layout, n = self.layout, len(unborn)
         if layout.cohort is not None:
             if layout is LIST6 and "case_status" in self.at:
                 # List 6 "Case Status" may say the plan the child is on ("b) Child Protection plan").
-                status, _ = convert(self._column("case_status"), lambda v: cohort_of(code(v)),
+                status, _ = convert(self._column(rows, "case_status"), lambda v: cohort_of(code(v)),
                                     self._memo("case_status"), plain=self.plain)
                 return ["unborn" if u else s or "cin" for u, s in zip(unborn, status, strict=True)]
             cohort = layout.cohort
             return ["unborn" if u else cohort for u in unborn]
         if "cohort" in self.at:
             column = self.table.headings[self.at["cohort"]]
-            raw, bad = convert(self._column("cohort"), _cohort_cell, self._memo("cohort"), plain=self.plain)
+            raw, bad = convert(self._column(rows, "cohort"), _cohort_cell, self._memo("cohort"), plain=self.plain)
             for k in bad:
                 problems.append((k, _COHORT_ORDER, column, raw[k].message))
                 raw[k] = None
@@ -447,19 +591,21 @@ def _derive_cohort(unborn: bool, dates: dict[str, list], k: int) -> str | None:
 
 # -- working out the changes -----------------------------------------------------
 # A source row is known unchanged by its content hash (``row_hash``, 64 bits of BLAKE2b
-# over the row's values: an unnoticed change would need two different rows of one child
-# to collide). Only new and changed rows are staged, in temporary tables of this
-# connection; the children are then worked out, compared with what is stored and written
-# in SQL (one executemany from Python, the rest at SQLite's speed). A child in one list
-# with an open episode (most of them) is projected in SQL, from its staged row or, when
-# unchanged, its stored one (the tiers, the people directory and the date may have
-# changed since); the others (several lists, an ended episode, gone from the extract)
-# are built in Python by ``_child``. The SQL is ``core.store.imports``'.
+# over the cells it is read from: an unnoticed change would need two different rows of
+# one child to collide). Only new and changed rows are staged, in temporary tables of
+# this connection; the children are then worked out, compared with what is stored and
+# written in SQL (one executemany from Python, the rest at SQLite's speed). A child in
+# one list (most of them) is projected in SQL, from its staged row or, when unchanged,
+# its stored one (the tiers, the people directory and the date may have changed since);
+# the others (several lists, gone from the extract) are built in Python by ``_child``.
+# The SQL is ``core.store.imports``'.
 
 
-def _plan(ctx: Context, db, rows: dict[str, dict[str, tuple]], rejected_ids: set[str], today: str) -> _Plan:
+def _plan(ctx: Context, db, read: _Read, today: str) -> _Plan:
     """What the import changes, staged for ``_write``. ``db``: the open transaction (a
     dry run's scratch one); the staging tables are left for ``_write``."""
+    read.refresh(db)
+    rows, rejected_ids = read.rows, read.rejected_ids
     sources = sorted(rows)
     imports.stage(db)
 
@@ -471,40 +617,33 @@ def _plan(ctx: Context, db, rows: dict[str, dict[str, tuple]], rejected_ids: set
     staged: list[tuple] = []
     seen: set[str] = set()
     for s in sources:
-        new = rows[s]
-        held = {cid: (h, present) for cid, h, present in imports.source_hashes(db, s)}
+        new, held = rows[s], read.held[s]
         get = held.get
-        for cid, r in new.items():
-            old = get(cid)
-            if old is None or old[0] != r[HASH] or not old[1]:
-                staged.append(r)
-        for cid, (_, present) in held.items():
-            if present and cid not in new:
-                if cid in rejected_ids:
-                    skip.append((cid, s))
-                else:
-                    dropped.append((cid, s))
-                    complex_.add(cid)
+        staged += [r for r in new.values() if r.__class__ is tuple and get(r[HASH]) != r[CID]]
+        for cid in sorted(set(held.values()).difference(new)):  # stored and present, not in this extract
+            if cid in rejected_ids:
+                skip.append((cid, s))
+            else:
+                dropped.append((cid, s))
+                complex_.add(cid)
         if len(sources) > 1:
             complex_.update(seen.intersection(new))
             seen.update(new)
-    complex_.update(r[CID] for s in sources for r in rows[s].values()
-                    if r[ENDED] is not None and r[ENDED] <= today)
     imports.stage_rows(db, staged, skip)
-    # In another list too (stored), or an unchanged row whose episode has ended.
-    complex_.update(imports.stored_in_several(db, sources, today))
+    # In another list too (stored).
+    complex_.update(imports.stored_in_several(db, sources))
     imports.stage_complex(db, sorted(complex_))
 
     workers = Workers.load(db)
     imports.stage_workers(db, ((w, workers.match(w)) for w in imports.workers_named(db, sources)))
     tiers = {c: ctx.settings.tier_of(c) for c in COHORT_ORDER}
-    # One open source, no other list: the child is that row, as staged or as stored. Only
-    # the children that differ from the stored ones are kept (with the complex ones, below).
+    # One list: the child is that row, as staged or as stored. Only the children that
+    # differ from the stored ones are kept (with the complex ones, below).
     p = _Plan(sources, [], [], dropped, set())
     p.staged = len(staged)
     touched = len(set().union(*map(dict.keys, rows.values()), (d[0] for d in dropped)))
     if not children_store.any_child(db):  # a new database: every child is added
-        imports.stage_first_children(db, tiers)
+        imports.stage_first_children(db, tiers, today)
         if complex_:
             _stage_complex(db, rows, sources, dropped, today, tiers, workers)
         p.added = imports.staged_child_ids(db)
@@ -547,9 +686,9 @@ def _stage_complex(db, rows, sources, dropped, today, tiers, workers) -> None:
                 held.append(r)  # a list this import does not hold: as stored
             elif (cid, r[SRC]) in gone:
                 held.append((*r[:PRESENT], 0, *r[PRESENT + 1:]))
-            elif cid not in rows[r[SRC]]:
-                held.append(r)  # its row here was rejected: as stored
-        held += [rows[s][cid] for s in sources if cid in rows[s]]
+            elif rows[r[SRC]].get(cid).__class__ is not tuple:
+                held.append(r)  # its row here was rejected, or is unchanged: as stored
+        held += [r for s in sources if (r := rows[s].get(cid)).__class__ is tuple]
         out.append((cid, *_child(held, before.get(cid), today, tiers, workers)))
     imports.stage_children(db, out)
 
@@ -606,3 +745,36 @@ def _write(tx, p: _Plan) -> None:
         return  # the same extract again: nothing to write
     changed = len(p.added) + len(p.updated) + len(p.closed)
     imports.write_caseload(tx, p.dropped, bulk=changed >= BULK_ROWS and changed >= p.result.unchanged)
+
+
+def _write_first(ctx: Context, tx, read: _Read, today: str) -> _Plan:
+    """Into a database with no children yet: the rows written as they were read (no staging,
+    no comparing: nothing is stored to compare with), each list's children projected from
+    them in SQL, the children in several lists built by ``_child``."""
+    rows = read.rows
+    sources = sorted(rows)
+    staged = [r for s in sources for r in rows[s].values()]
+    staged.sort(key=itemgetter(CID, SRC))  # the key's order: each B-tree written in order
+    several: set[str] = set()
+    seen: set[str] = set()
+    for s in sources:
+        several.update(seen.intersection(rows[s]))
+        seen.update(rows[s])
+    imports.stage(tx)
+    imports.stage_complex(tx, sorted(several))
+    workers = Workers.load(tx)
+    named = set(map(itemgetter(WORKER), staged))
+    named.discard(None)
+    imports.stage_workers(tx, ((w, workers.match(w)) for w in sorted(named)))
+    tiers = {c: ctx.settings.tier_of(c) for c in COHORT_ORDER}
+    built = [(cid, *_child([rows[s][cid] for s in sources if cid in rows[s]], None, today, tiers, workers))
+             for cid in sorted(several)]
+    teams = set(map(itemgetter(TEAM), staged))
+    teams.discard(None)
+    imports.write_first(tx, staged, built, sorted(teams), tiers, sources, today,
+                        bulk=len(staged) >= BULK_ROWS)
+    p = _Plan(sources, [], [], [], set())
+    p.staged = len(staged)
+    p.added = sorted(seen)
+    p.result = ImportResult(added=len(p.added))
+    return p

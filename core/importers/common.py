@@ -22,6 +22,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
@@ -87,8 +88,9 @@ def shown(value: Any, limit: int = 60) -> str:
 class Table:
     """One table of a file: a CSV, or one sheet of a workbook.
 
-    ``rows`` holds a CSV's rows; a sheet streams its rows from the workbook
-    (``iter_rows``), so a large workbook is never held in memory whole.
+    A CSV's rows are held as ``records`` (its non-blank data rows) with their row
+    ``numbers``; a sheet streams its rows from the workbook (``iter_rows``), so a large
+    workbook is never held in memory whole.
     ``oversized``: rows with a cell over MAX_CELL characters, {row: [column index]};
     those rows are faults, never read (see ``Faults.reject_oversized``).
     """
@@ -96,7 +98,8 @@ class Table:
     file: str
     sheet: str | None
     headings: list[str]
-    rows: list[Row] | None = None
+    records: list[list[Any]] | None = None
+    numbers: Sequence[int] | None = None
     stream: Callable[[], Iterator[Row]] | None = None
     estimated_rows: int = 0
     oversized: dict[int, list[int]] = field(default_factory=dict)
@@ -108,36 +111,53 @@ class Table:
 
     def iter_rows(self) -> Iterator[Row]:
         """The non-blank data rows, in order."""
-        if self.rows is not None:
-            return iter(self.rows)
+        if self.records is not None:
+            return zip(self.numbers, self.records, strict=True)
         assert self.stream is not None
         return self.stream()
 
-    def chunks(self, size: int = CHUNK) -> Iterator[list[Row]]:
-        if self.rows is not None:
-            for i in range(0, len(self.rows), size):
-                yield self.rows[i : i + size]
+    def blocks(self, size: int | None = None) -> Iterator[tuple[Sequence[int], list[list[Any]]]]:
+        """The rows in blocks of ``size`` (CHUNK): (row numbers, rows), each row padded to
+        the headings' width (a CSV's with "", a sheet's with None)."""
+        size = size or CHUNK
+        width = len(self.headings)
+        if self.records is not None:
+            for i in range(0, len(self.records), size):
+                yield self.numbers[i : i + size], _padded(self.records[i : i + size], width, "")
             return
         chunk: list[Row] = []
         for row in self.iter_rows():
             chunk.append(row)
             if len(chunk) >= size:
-                yield chunk
+                numbers, rows = zip(*chunk, strict=True)
+                yield list(numbers), _padded(list(rows), width, None)
                 chunk = []
         if chunk:
-            yield chunk
+            numbers, rows = zip(*chunk, strict=True)
+            yield list(numbers), _padded(list(rows), width, None)
 
     def all_rows(self) -> list[Row]:
         """Every row in memory (the small files: people, notes)."""
-        if self.rows is None:
-            self.rows = list(self.iter_rows())
-            self.stream = None
-        return self.rows
+        if self.records is not None:
+            return list(self.iter_rows())
+        self.records, self.numbers = [], []
+        for number, cells in self.iter_rows():
+            self.numbers.append(number)
+            self.records.append(cells)
+        self.stream = None
+        return list(self.iter_rows())
 
     @property
     def row_count(self) -> int:
         """Rows to read: exact for a CSV, the workbook's own count for a sheet (for progress)."""
-        return len(self.rows) if self.rows is not None else self.estimated_rows
+        return len(self.records) if self.records is not None else self.estimated_rows
+
+
+def _padded(rows: list[list[Any]], width: int, blank: Any) -> list[list[Any]]:
+    """``rows`` with the short ones padded out to ``width`` cells."""
+    if not rows or min(map(len, rows)) >= width:
+        return rows
+    return [r if len(r) >= width else [*r, *[blank] * (width - len(r))] for r in rows]
 
 
 @dataclass
@@ -220,8 +240,12 @@ def _read_csv(name: str, data: bytes) -> Table:
         raise InputError(name, Fault(1, None, f"a heading is longer than {MAX_CELL:,} characters; "
                                               "row 1 must hold the column headings"))
     headings = [h.strip() for h in records[0]]
-    rows = [(i, r) for i, r in enumerate(records[1:], start=2) if "".join(r).strip()]
-    return Table(name, None, headings, rows, oversized=oversized,
+    del records[0]
+    numbers: Sequence[int] = range(2, len(records) + 2)
+    present = list(map(bool, map(str.strip, map("".join, records))))  # a blank row is skipped
+    if not all(present):
+        numbers, records = list(compress(numbers, present)), list(compress(records, present))
+    return Table(name, None, headings, records, numbers, oversized=oversized,
                  separators_free="\x00" not in text and "\x1f" not in text)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import repeat
 
 from .database import Reader, Tx
 
@@ -55,15 +56,21 @@ def _same(a: str, b: str, fields) -> str:
 
 
 def _project(source: str, tiers: dict[str, int]) -> str:
-    """SQL selecting the child a one-list, open row ``n`` makes (import_children's columns),
-    its tier from ``tiers`` (cohort -> tier)."""
+    """SQL selecting the child a one-list row ``n`` makes (import_children's columns), its
+    tier from ``tiers`` (cohort -> tier), open unless its episode ended by ``:today``; a
+    child closed already keeps its closing date, else it closes on its episode's end."""
     tier_case = "CASE n.cohort " + " ".join(f"WHEN '{c}' THEN {int(t)}" for c, t in tiers.items()) + " END"
+    open_ = "(n.ended_on IS NULL OR n.ended_on > :today)"
     return (
         "SELECT n.child_id AS child_id, n.name AS name, n.date_of_birth AS date_of_birth,"
         " CASE WHEN n.date_of_birth IS NOT NULL AND n.cohort != 'unborn' THEN NULL"
         " ELSE n.expected_date_of_birth END AS expected_date_of_birth,"
         f" n.cohort AS cohort, {tier_case} AS tier, n.worker AS worker, w.login AS worker_login,"
-        " n.team AS team, n.family_id AS family_id, 1 AS is_open, NULL AS closed_on, n.key_dates AS key_dates"
+        f" n.team AS team, n.family_id AS family_id, CASE WHEN {open_} THEN 1 ELSE 0 END AS is_open,"
+        f" CASE WHEN {open_} THEN NULL"
+        " WHEN EXISTS (SELECT 1 FROM children c WHERE c.child_id = n.child_id AND c.is_open = 0)"
+        " THEN (SELECT c.closed_on FROM children c WHERE c.child_id = n.child_id)"
+        " ELSE n.ended_on END AS closed_on, n.key_dates AS key_dates"
         f" FROM {source} n LEFT JOIN temp.import_workers w ON w.worker = n.worker"
         " WHERE n.child_id NOT IN (SELECT child_id FROM temp.import_complex)"
     )
@@ -95,9 +102,25 @@ def unstage(tx: Tx) -> None:
         tx.execute(f"DROP TABLE IF EXISTS temp.{t}")
 
 
-def source_hashes(r: Reader, source: str) -> list[tuple[str, str | None, int]]:
-    """(child_id, row_hash, present) of every stored row of ``source``."""
-    return r.rows("SELECT child_id, row_hash, present FROM child_sources WHERE source = ?", [source])
+def stamp(r: Reader) -> tuple[int, int]:
+    """Which state of the store this connection sees: it differs once another connection
+    has committed a change (``PRAGMA data_version``) or this one has written a row."""
+    return r.scalar("PRAGMA data_version"), r.db.conn.total_changes
+
+
+def present_hashes(r: Reader, source: str) -> dict[str, str]:
+    """row_hash -> child_id of the stored rows of ``source`` present in its latest extract."""
+    return dict(r.rows("SELECT row_hash, child_id FROM child_sources WHERE source = ? AND present = 1",
+                       [source]))
+
+
+def any_source_row(r: Reader) -> bool:
+    return bool(r.scalar("SELECT EXISTS (SELECT 1 FROM child_sources)"))
+
+
+def last_at(r: Reader, kind: str) -> str | None:
+    """When the latest import of ``kind`` was written (``imports.at``), if any was."""
+    return r.scalar("SELECT max(at) FROM imports WHERE kind = ?", [kind])
 
 
 def stage_rows(tx: Tx, rows: Iterable[tuple], skipped: Iterable[tuple[str, str]]) -> None:
@@ -107,16 +130,14 @@ def stage_rows(tx: Tx, rows: Iterable[tuple], skipped: Iterable[tuple[str, str]]
     tx.executemany("INSERT INTO temp.import_skip VALUES (?, ?)", skipped)
 
 
-def stored_in_several(r: Reader, sources: Sequence[str], today: str) -> list[str]:
-    """Children with a stored, present row of ``sources`` (not rejected here) that has ended
-    by ``today`` or that is not their only list; and children staged in one list and
-    stored in another."""
+def stored_in_several(r: Reader, sources: Sequence[str]) -> list[str]:
+    """Children with a stored, present row of ``sources`` (not rejected here) that is not
+    their only list; and children staged in one list and stored in another."""
     found = [cid for (cid,) in r.rows(
         f"SELECT a.child_id FROM child_sources a WHERE a.source IN ({_marks(sources)}) AND a.present = 1"
-        " AND (a.ended_on <= ? OR EXISTS (SELECT 1 FROM child_sources b"
-        " WHERE b.child_id = a.child_id AND b.source != a.source))"
+        " AND EXISTS (SELECT 1 FROM child_sources b WHERE b.child_id = a.child_id AND b.source != a.source)"
         " AND NOT EXISTS (SELECT 1 FROM temp.import_skip k WHERE k.child_id = a.child_id AND k.source = a.source)",
-        [*sources, today])]
+        sources)]
     found += [cid for (cid,) in r.rows(
         "SELECT DISTINCT n.child_id FROM temp.import_rows n"
         " JOIN child_sources o ON o.child_id = n.child_id AND o.source != n.source")]
@@ -141,29 +162,31 @@ def stage_workers(tx: Tx, matches: Iterable[tuple[str, str | None]]) -> None:
     tx.executemany("INSERT INTO temp.import_workers VALUES (?, ?)", matches)
 
 
-def stage_first_children(tx: Tx, tiers: dict[str, int]) -> None:
-    """Into a database with no children yet: every one-list, open child of the staged rows."""
-    tx.execute("INSERT INTO temp.import_children " + _project("temp.import_rows", tiers))
+def stage_first_children(tx: Tx, tiers: dict[str, int], today: str) -> None:
+    """Into a database with no children yet: every one-list child of the staged rows."""
+    tx.execute("INSERT INTO temp.import_children " + _project("temp.import_rows", tiers), {"today": today})
 
 
 def stage_changed_children(tx: Tx, tiers: dict[str, int], sources: Sequence[str], today: str,
                            *, index: bool) -> None:
-    """The one-list, open children that differ from the stored ones: from their staged
-    row, or (unchanged) their stored row of ``sources`` still open on ``today`` (the
-    tiers, the directory and the date may have changed since). ``index``: index the
-    staged rows first (worth it when there are any)."""
+    """The one-list children that differ from the stored ones: from their staged row, or
+    (unchanged) their stored present row of ``sources`` (the tiers, the directory and
+    the date may have changed since). ``index``: index the staged rows first (worth it
+    when there are any)."""
     if index:
         tx.execute("CREATE INDEX temp.import_rows_key ON import_rows (child_id, source)")
-    tx.execute("INSERT INTO temp.import_children " + _changed_only(_project("temp.import_rows", tiers)))
+    tx.execute("INSERT INTO temp.import_children " + _changed_only(_project("temp.import_rows", tiers)),
+               {"today": today})
+    named = {f"s{i}": s for i, s in enumerate(sources)}
     tx.execute(
         "INSERT INTO temp.import_children " + _changed_only(
             _project("child_sources", tiers)
-            + f" AND n.source IN ({_marks(sources)}) AND n.present = 1 AND (n.ended_on IS NULL OR n.ended_on > ?)"
+            + f" AND n.source IN ({', '.join(':' + k for k in named)}) AND n.present = 1"
             " AND NOT EXISTS (SELECT 1 FROM temp.import_rows r WHERE r.child_id = n.child_id"
             " AND r.source = n.source)"
             " AND NOT EXISTS (SELECT 1 FROM temp.import_skip k WHERE k.child_id = n.child_id"
             " AND k.source = n.source)"),
-        [*sources, today])
+        {"today": today, **named})
 
 
 def complex_held(r: Reader) -> tuple[list[str], list[tuple], list[tuple]]:
@@ -233,6 +256,31 @@ def write_caseload(tx: Tx, dropped: Sequence[tuple[str, str]], *, bulk: bool) ->
         "UPDATE child_sources SET present = 0, updated_at = ? WHERE child_id = ? AND source = ?",
         [(at, child_id, source) for child_id, source in dropped],
     )
+
+
+def write_first(tx: Tx, rows: Sequence[tuple], children: Sequence[tuple], teams: Sequence[str],
+                tiers: dict[str, int], sources: Sequence[str], today: str, *, bulk: bool) -> None:
+    """Into a database with no children yet: the source ``rows`` (with their hash), the
+    ``teams`` they name, and their children: the one-list ones projected in SQL from the
+    rows just written (``import_workers`` staged, ``import_complex`` the others), the
+    others given (``children``, CHILD_COLUMNS). The rows go in before their children, so
+    the foreign key from child_sources is checked at the commit (``defer_foreign_keys``,
+    which the commit resets). ``bulk``: as ``write_caseload``."""
+    at = tx.at
+    tx.execute("PRAGMA defer_foreign_keys = ON")
+    tx.executemany("INSERT OR IGNORE INTO teams (name) VALUES (?)", ((t,) for t in teams))
+    scols = (*SOURCE_COLUMNS, "row_hash", "updated_at")
+    tx.executemany(f"INSERT INTO child_sources ({', '.join(scols)}) VALUES ({_marks(scols)})",
+                   map(tuple.__add__, rows, repeat((at,))))
+    named = {f"s{i}": s for i, s in enumerate(sources)}
+    cols = (*CHILD_COLUMNS, "updated_at")
+    with indexes_rebuilt(tx, "children", bulk=bulk):
+        tx.execute(f"INSERT INTO children ({', '.join(cols)}) SELECT p.*, :at FROM ("
+                   + _project("child_sources", tiers)
+                   + f" AND n.source IN ({', '.join(':' + k for k in named)})) p",
+                   {"today": today, "at": at, **named})
+        tx.executemany(f"INSERT INTO children ({', '.join(cols)}) VALUES ({_marks(cols)})",
+                       map(tuple.__add__, children, repeat((at,))))
 
 
 @contextmanager

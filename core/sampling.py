@@ -28,6 +28,7 @@ draws serialise; the unique index ``queue_items_one_live_per_child`` is the last
 
 from __future__ import annotations
 
+import json
 import random
 import secrets
 import sqlite3
@@ -155,66 +156,69 @@ class DrawParams:
 class _Ledger:
     """Every child a draw considers, picked or excluded with the reason: the stored log,
     counts per reason, and per worker the reasons their children were left out.
-    Exclusions are kept as tuples and written out as the log only for a stored draw."""
+    Exclusions are kept as tuples and written out as the log only for a stored draw (an
+    open child's team and cohort are read for it then: ``children.draw_details``)."""
 
-    shown: dict[str, str]  # worker key -> the name as the extract first spells it
-    picked: list[dict] = field(default_factory=list)
-    # (child_id, worker key, team, tier, cohort, code, reason)
-    excluded: list[tuple] = field(default_factory=list)
+    shown: dict[str, str] = field(default_factory=dict)  # worker key -> the name as the extract first spells it
+    picked: list[Pick] = field(default_factory=list)
+    # Closed or unallocated: (child_id, worker key or None, team, tier, cohort, code, reason).
+    shut: list[tuple] = field(default_factory=list)
+    # Open, but held, recently audited or a sibling: (child_id, worker key, tier, code, reason).
+    left_out: list[tuple] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
     excluded_of: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
 
     def label(self, worker: str | None) -> str | None:
         return self.shown.get(worker, worker) if worker else worker
 
-    def exclude(self, child_id, worker, team, tier, cohort, code, reason) -> None:
+    def exclude_shut(self, child_id, worker, team, tier, cohort, code, reason) -> None:
         self.counts[code] += 1
-        if worker and code not in (CLOSED, UNALLOCATED):
-            self.excluded_of[worker][code] += 1
-        self.excluded.append((child_id, worker, team, tier, cohort, code, reason))
+        self.shut.append((child_id, worker, team, tier, cohort, code, reason))
 
-    def pick(self, pick: Pick) -> None:
-        self.picked.append({"child_id": pick.child_id, "worker": pick.worker, "team": pick.team,
-                            "tier": pick.tier, "cohort": pick.cohort, "outcome": "picked",
-                            "code": "picked", "reason": pick.reason})
+    def leave_out(self, child_id, worker, tier, code, reason) -> None:
+        self.counts[code] += 1
+        self.excluded_of[worker][code] += 1
+        self.left_out.append((child_id, worker, tier, code, reason))
 
-    def ordered(self) -> list[dict]:
-        """Picks in the order drawn, then exclusions by child."""
+    def ordered(self, details: dict[str, tuple]) -> list[dict]:
+        """Picks in the order drawn, then exclusions by child (``details``: cohort, team of
+        each child left out)."""
         shown = self.shown
-        return self.picked + [
+        excluded = self.shut + [(child_id, worker, details[child_id][1], tier, details[child_id][0], code, reason)
+                                for child_id, worker, tier, code, reason in self.left_out]
+        return [
+            {"child_id": pick.child_id, "worker": pick.worker, "team": pick.team, "tier": pick.tier,
+             "cohort": pick.cohort, "outcome": "picked", "code": "picked", "reason": pick.reason}
+            for pick in self.picked
+        ] + [
             {"child_id": child_id, "worker": shown.get(worker, worker) if worker else worker, "team": team, "tier": tier, "cohort": cohort,
              "outcome": "excluded", "code": code, "reason": reason}
-            for child_id, worker, team, tier, cohort, code, reason in sorted(self.excluded, key=_CHILD_ID)]
+            for child_id, worker, team, tier, cohort, code, reason in sorted(excluded, key=_CHILD_ID)]
 
 
 _CHILD_ID = itemgetter(0)
 # The fields of an open child's row (``store.children.draw_population``'s first part).
-_WORKER, _TIER, _CHILD, _TEAM, _SPELT = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(5), itemgetter(6)
+_WORKER = itemgetter(0)
 
 
 @dataclass
 class Draw:
     """A computed draw: the picks (in the order drawn), the workers not filled, the
-    auditor each pick is assigned to, the population and the log to store (``log``,
-    written out from the ledger when asked: a dry run never needs it)."""
+    auditor each pick is assigned to, the population and, when asked (a stored draw; a
+    dry run never needs it), the log to store."""
 
     day: date
     picks: list[Pick]
     unfilled: list[Unfilled]
     assignees: dict[str, str]
     population: dict
-    ledger: _Ledger
-
-    @property
-    def log(self) -> list[dict]:
-        return self.ledger.ordered()
+    log: list[dict] | None
 
 
 @dataclass
 class _WorkerTally:
     """What happened to one worker's children in tiers the draw covers (for unfilled reasons)."""
 
-    team: str | None = None
     open_in_tiers: int = 0
     excluded: Counter = field(default_factory=Counter)
     picked: int = 0
@@ -299,133 +303,170 @@ def _exclude_closed(ledger: _Ledger, shut: list[tuple], day: date) -> None:
     """Closed cases (an episode ended on or before the draw date) and unallocated ones."""
     for child_id, tier, cohort, worker, team, is_open, closed_on, _spelling in shut:
         if is_open and closed_on is not None and closed_on != "" and closed_on[:10] <= day.isoformat():
-            ledger.exclude(child_id, worker, team, tier, cohort, CLOSED, f"case closed on {closed_on[:10]}")
+            ledger.exclude_shut(child_id, worker, team, tier, cohort, CLOSED, f"case closed on {closed_on[:10]}")
         elif not is_open:
-            ledger.exclude(child_id, worker, team, tier, cohort, CLOSED,
-                           f"case closed on {closed_on[:10]}" if closed_on else "case closed")
+            ledger.exclude_shut(child_id, worker, team, tier, cohort, CLOSED,
+                                f"case closed on {closed_on[:10]}" if closed_on else "case closed")
         else:
-            ledger.exclude(child_id, None, team, tier, cohort, UNALLOCATED, "no allocated worker")
+            ledger.exclude_shut(child_id, None, team, tier, cohort, UNALLOCATED, "no allocated worker")
 
 
-def _eligible_pools(ledger: _Ledger, worker: str, rows: list[tuple], tiers: list[int],
-                    out: dict[str, tuple[str, str]]) -> dict[int, list[tuple]]:
+def _eligible_pools(ledger: _Ledger, worker: str, groups: list[tuple], tiers: list[int],
+                    out: dict[str, tuple[str, str]]) -> tuple[dict[int, tuple[list[str], str | None]], str]:
     """One worker's open children in the draw's tiers, less the recently audited and those
-    held (``out``: child -> (code, reason)): tier -> their rows, by child id (``rows`` come
-    grouped by tier and sorted by child id)."""
-    pools: dict[int, list[tuple]] = {tier: [] for tier in tiers}
-    for tier, group in groupby(rows, key=_TIER):
+    held (``out``: child -> (code, reason)): tier -> (their ids, by child id; the pool's
+    family ids, as JSON) (``groups``: the worker's pools from ``draw_population``, by tier);
+    and the worker's lowest child id in any tier."""
+    pools: dict[int, tuple[list[str], str | None]] = {tier: ([], None) for tier in tiers}
+    lowest = groups[0][2][0]
+    for _worker, tier, ids, families in groups:
+        if ids[0] < lowest:
+            lowest = ids[0]
         if tier not in pools:
             continue
-        group = list(group)
-        pool = pools[tier] = [row for row in group if row[2] not in out]
-        if len(pool) < len(group):
-            for _w, _t, child_id, _family, cohort, team, _spelt in group:
-                if child_id in out:
-                    ledger.exclude(child_id, worker, team, tier, cohort, *out[child_id])
-    return pools
+        if out.keys().isdisjoint(ids):
+            pools[tier] = (ids, families)
+            continue
+        pools[tier] = ([child_id for child_id in ids if child_id not in out], families)
+        for child_id in ids:
+            if child_id in out:
+                ledger.leave_out(child_id, worker, tier, *out[child_id])
+    return pools, lowest
 
 
-def _pick_per_worker(ledger: _Ledger, workers: list[tuple[str, list[tuple]]], teams_of: dict[str, Counter],
-                     out: dict[str, tuple[str, str]], p: DrawParams,
-                     days: int) -> tuple[list[Pick], list[Unfilled], dict[str, list[str]]]:
+@dataclass
+class _Walk:
+    """What ``_pick_per_worker`` found, before the picked children's details are read:
+    (child_id, worker key, tier, pool size) of each pick in the order drawn; (worker key,
+    reason) of each worker not filled; the eligible children per tier; each worker's
+    lowest child id (whose spelling of the worker is shown)."""
+
+    drawn: list[tuple] = field(default_factory=list)
+    short: list[tuple[str, str]] = field(default_factory=list)
+    population: dict[str, list[str]] = field(default_factory=dict)
+    lowest: dict[str, str] = field(default_factory=dict)
+
+
+def _pick_per_worker(ledger: _Ledger, workers: list[tuple[str, list[tuple]]],
+                     out: dict[str, tuple[str, str]], p: DrawParams, days: int) -> _Walk:
     """``per_worker`` children from each worker (in order of the worker key), tier by tier,
-    at random by the seed, at most one per family group. Returns the picks, the workers
-    not filled and the eligible children per tier."""
+    at random by the seed, at most one per family group."""
     rng = random.Random(p.seed)
     drawn_families: dict[str, str] = {}  # family_id -> child drawn
-    picks: list[Pick] = []
-    unfilled: list[Unfilled] = []
-    population: dict[str, list[str]] = {str(t): [] for t in p.tiers}
+    walk = _Walk(population={str(t): [] for t in p.tiers})
     for worker, rows in workers:
-        pools = _eligible_pools(ledger, worker, rows, p.tiers, out)
+        pools, walk.lowest[worker] = _eligible_pools(ledger, worker, rows, p.tiers, out)
         t = _WorkerTally(excluded=ledger.excluded_of[worker])
-        t.open_in_tiers = sum(len(pool) for pool in pools.values()) + sum(t.excluded.values())
-        # A worker's team is the one most of their children are in (ties: by name).
-        t.team = min(teams_of[worker].items(), key=lambda kv: (-kv[1], kv[0] or ""))[0]
+        t.open_in_tiers = sum(len(pool) for pool, _families in pools.values()) + sum(t.excluded.values())
         for tier in p.tiers:
             # Sorted by child id (the draw population's order), so the same data and seed
             # give the same children whatever order the caseload was loaded in.
-            pool = pools[tier]
-            population[str(tier)].extend(map(_CHILD, pool))
-            for _w, _t, child_id, family_id, cohort, team, _spelt in _shuffled(rng, pool):
+            pool, families = pools[tier]
+            walk.population[str(tier)].extend(pool)
+            family_of = None  # child -> family id, read when this pool is first walked
+            for child_id in _shuffled(rng, pool):
                 if t.picked >= p.per_worker:
                     break
+                if family_of is None:
+                    family_of = json.loads(families) if families else {}
+                family_id = family_of.get(child_id)
                 if family_id and family_id in drawn_families:
-                    ledger.exclude(child_id, worker, team, tier, cohort, SIBLING,
-                                   f"sibling of {drawn_families[family_id]} already drawn")
+                    ledger.leave_out(child_id, worker, tier, SIBLING,
+                                     f"sibling of {drawn_families[family_id]} already drawn")
                     continue
                 if family_id:
                     drawn_families[family_id] = child_id
                 t.picked += 1
-                reason = (f"tier {tier} ({cohort}): drawn at random from {len(pool)} eligible"
-                          f" tier {tier} {'child' if len(pool) == 1 else 'children'} of {ledger.label(worker)}")
-                pick = Pick(child_id=child_id, worker=ledger.label(worker), team=team,
-                            tier=tier, cohort=cohort, reason=reason)
-                picks.append(pick)
-                ledger.pick(pick)
+                walk.drawn.append((child_id, worker, tier, len(pool)))
         if t.picked < p.per_worker:
-            unfilled.append(Unfilled(worker=ledger.label(worker), team=t.team,
-                                     reason=_unfilled_reason(t, p.per_worker, p.tiers, days, p.limited)))
-    return picks, unfilled, population
+            walk.short.append((worker, _unfilled_reason(t, p.per_worker, p.tiers, days, p.limited)))
+    return walk
 
 
-def _without_open_cases(r: Reader, shut: list[tuple], teams_of: dict[str, Counter],
-                        p: DrawParams) -> list[Unfilled]:
+def _main_team(teams: Counter) -> str | None:
+    """The team most of a worker's children are in (ties: by name)."""
+    return min(teams.items(), key=lambda kv: (-kv[1], kv[0] or ""))[0]
+
+
+def _without_open_cases(r: Reader, shut: list[tuple], open_workers: set[str], p: DrawParams,
+                        day: date) -> list[Unfilled]:
     """Workers in scope with no open case at all: allocated children in the caseload who are
     all closed, or people with the worker role in the directory, in the teams drawn, with
     no child allocated. (Workers with open cases are reported by ``_pick_per_worker``.)"""
     closed: dict[str, Counter] = defaultdict(Counter)  # worker -> team -> closed children
     spelt: dict[str, str] = {}
     for _child, _tier, _cohort, worker, team, _open, _closed_on, spelling in shut:
-        if worker and worker not in teams_of:
+        if worker and worker not in open_workers:
             closed[worker][team] += 1
             spelt.setdefault(worker, spelling or worker)
     out = []
     for worker in sorted(closed):
         n = sum(closed[worker].values())
-        team = min(closed[worker].items(), key=lambda kv: (-kv[1], kv[0] or ""))[0]
-        out.append(Unfilled(worker=spelt[worker], team=team, reason=f"no open cases: {n} closed"))
+        out.append(Unfilled(worker=spelt[worker], team=_main_team(closed[worker]),
+                            reason=f"no open cases: {n} closed"))
     idle = [(login, name, team) for login, name, team in people.active_workers(r)
-            if team and login not in teams_of and login not in closed and (name or "").strip() not in teams_of]
-    if idle:  # rare: worth a pass over the population only then
+            if team and login not in open_workers and login not in closed
+            and (name or "").strip() not in open_workers]
+    if idle:  # rare: worth a look at the population's teams only then
         drawn = ({t.casefold() for t in p.teams} if p.teams else
-                 {str(team).strip().casefold() for teams in teams_of.values() for team in teams if team}
+                 {str(team).strip().casefold() for team in children.draw_teams(r, day=day, teams=p.teams) if team}
                  | {str(row[4]).strip().casefold() for row in shut if row[4]})
         out += [Unfilled(worker=name or login, team=team, reason="no open cases: none allocated in the caseload")
                 for login, name, team in idle if team.strip().casefold() in drawn]
     return out
 
 
-def _draw(ctx: Context, r: Reader, p: DrawParams) -> Draw:
-    """Compute a draw from the current data (read through ``r``); pure apart from its reads."""
+def _draw(ctx: Context, r: Reader, p: DrawParams, *, log: bool = False) -> Draw:
+    """Compute a draw from the current data (read through ``r``, one transaction: one
+    snapshot); pure apart from its reads. ``log``: write out the log to store too."""
     day = london_today(ctx.clock)
     days = ctx.settings.sampling.exclusion_days
-    rows, shut = children.draw_population(r, day=day, tiers=dict(ctx.settings.sampling.tiers),
-                                          teams=p.teams)
-    if not rows and not shut:
+    pools, shut = children.draw_population(r, day=day, tiers=dict(ctx.settings.sampling.tiers),
+                                           teams=p.teams)
+    if not pools and not shut:
         if p.teams:
             raise DipauditError(f"no children in team {', '.join(p.teams)}: check the team name")
         raise DipauditError("the caseload is empty: import one first (dipaudit import caseload FILE)")
-    # Each worker's open children, in order of the worker key (sorted, as the rows come).
-    workers = [(worker, list(group)) for worker, group in groupby(rows, key=_WORKER)]
-    # A worker is one person however the lists spell them; shown as the extract first
-    # spells them (by child id, so the same data always shows the same name).
-    ledger = _Ledger({worker: _SPELT(min(group, key=_CHILD)) for worker, group in workers})
-    teams_of = {worker: Counter(map(_TEAM, group)) for worker, group in workers}  # worker -> team -> children
+    # Each worker's pools of open children, in order of the worker key (as they come).
+    workers = [(worker, list(group)) for worker, group in groupby(pools, key=_WORKER)]
+    ledger = _Ledger()
     _exclude_closed(ledger, shut, day)
     # Children held (a live queue item, a draft audit) or audited recently (which wins).
     out = _held_children(r) | _recently_audited(r, day, days)
-    picks, unfilled, population = _pick_per_worker(ledger, workers, teams_of, out, p, days)
-    unfilled = sorted(unfilled + _without_open_cases(r, shut, teams_of, p),
-                      key=lambda u: u.worker.casefold())
-    in_scope = len(rows) + len(shut)
-    if not picks:
+    walk = _pick_per_worker(ledger, workers, out, p, days)
+    in_scope = sum(len(ids) for _w, _t, ids, _f in pools) + len(shut)
+    if not walk.drawn:
         summary = ", ".join(f"{n} {code.replace('_', ' ')}" for code, n in sorted(ledger.counts.items()))
         raise DipauditError(
             f"no eligible child to draw from {in_scope} children"
             + (f" in {_tiers_text(p.tiers)}" if p.limited else "")
             + (f" ({summary})" if summary else "")
         )
+    # The details of the few children named: picked, whose spelling names a worker, of a
+    # worker not filled (their main team), and for the log those left out.
+    caseload = dict(workers)
+    short = {worker for worker, _reason in walk.short}
+    details = children.draw_details(r, [
+        *(child_id for child_id, *_ in walk.drawn), *walk.lowest.values(),
+        *(child_id for worker in short for _w, _t, ids, _f in caseload[worker] for child_id in ids),
+        *((child_id for child_id, *_ in ledger.left_out) if log else ())])
+    # A worker is one person however the lists spell them; shown as the extract first
+    # spells them (by child id, so the same data always shows the same name).
+    ledger.shown = {worker: details[child_id][2] for worker, child_id in walk.lowest.items()}
+    label = ledger.label
+    for child_id, worker, tier, n in walk.drawn:
+        cohort, team, _spelt = details[child_id]
+        reason = (f"tier {tier} ({cohort}): drawn at random from {n} eligible"
+                  f" tier {tier} {'child' if n == 1 else 'children'} of {label(worker)}")
+        ledger.picked.append(Pick(child_id=child_id, worker=label(worker), team=team,
+                                  tier=tier, cohort=cohort, reason=reason))
+    unfilled = [Unfilled(worker=label(worker), reason=reason,
+                         team=_main_team(Counter(details[child_id][1] for _w, _t, ids, _f in caseload[worker]
+                                                 for child_id in ids)))
+                for worker, reason in walk.short]
+    unfilled = sorted(unfilled + _without_open_cases(r, shut, set(caseload), p, day),
+                      key=lambda u: u.worker.casefold())
+    picks = ledger.picked
     assignees = ({pick.child_id: p.auditors[i % len(p.auditors)] for i, pick in enumerate(picks)}
                  if p.auditors else {})
     return Draw(
@@ -433,11 +474,11 @@ def _draw(ctx: Context, r: Reader, p: DrawParams) -> Draw:
         population={
             "draw_date": day.isoformat(),
             "children_considered": in_scope,
-            "eligible_per_tier": {k: len(v) for k, v in population.items()},
-            "eligible_children": population,
+            "eligible_per_tier": {k: len(v) for k, v in walk.population.items()},
+            "eligible_children": walk.population,
             "excluded_per_reason": dict(sorted(ledger.counts.items())),
         },
-        ledger=ledger,
+        log=ledger.ordered(details) if log else None,
     )
 
 
@@ -464,14 +505,15 @@ def draw_sample(
     require_role(ctx, "auditor", "admin", doing="draw a sample")
     p = _check_params(ctx, per_worker=per_worker, tiers=tiers, teams=teams, auditors=auditors, seed=seed)
     if dry_run:
-        d = _draw(ctx, ctx.store, p)
+        with ctx.scratch() as scratch:  # read only, and all of it from one snapshot
+            d = _draw(ctx, scratch, p)
         return SampleResult(sample_id=None, seed=p.seed, picks=d.picks, unfilled=d.unfilled)
 
     params = p.stored(ctx)
     try:
         with ctx.tx() as tx:
             # Read inside the write lock: a concurrent draw waits, then sees our queue items.
-            d = _draw(ctx, tx, p)
+            d = _draw(ctx, tx, p, log=True)
             params["draw_date"] = d.day.isoformat()
             unfilled = [u.model_dump() for u in d.unfilled]
             sample_id = samples.insert(tx, seed=p.seed, params=params, population=d.population,

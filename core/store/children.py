@@ -95,21 +95,10 @@ def count_notes(r: Reader) -> int:
 WORKER_KEY = "COALESCE(NULLIF(TRIM(worker_login), ''), TRIM(COALESCE(worker, '')))"
 
 
-def draw_population(r: Reader, *, day: date, tiers: dict[str, int],
-                    teams: list[str]) -> tuple[list[tuple], list[tuple]]:
-    """Every child a draw considers, as plain tuples (100,000 rows as dicts cost more
-    than the draw), in two parts:
-
-    - open and allocated, grouped by worker, then tier, then child id (the order the
-      draw walks them, so it never sorts or regroups them): (worker, tier, child_id,
-      family_id, cohort, team, worker as spelt);
-    - the rest (closed on or before ``day``, or no allocated worker): (child_id, tier,
-      cohort, worker or None, team, is_open, closed_on, worker as spelt).
-
-    The worker is ``WORKER_KEY``. The tier is computed in SQL from the cohort -> tier map
-    (a cohort missing from it is tier 3, as ``Settings.tier_of``). ``teams`` limits both
-    to those teams. SQLite's text order (bytes of UTF-8) is Python's (code points).
-    """
+def _draw_scope(day: date, tiers: dict[str, int], teams: list[str]) -> tuple[str, str, str, dict]:
+    """The draw's SQL pieces: an open, allocated case; the tier from the cohort -> tier map
+    (a cohort missing from it is tier 3, as ``Settings.tier_of``); the teams filter; their
+    parameters."""
     # "+is_open" keeps SQLite off the (is_open, worker) index: most children are open, and
     # a scan of the table is ~1.5x faster than an index walk with a lookup per row.
     open_case = ("+is_open = 1 AND (closed_on IS NULL OR closed_on = '' OR substr(closed_on, 1, 10) > :today)"
@@ -123,13 +112,55 @@ def draw_population(r: Reader, *, day: date, tiers: dict[str, int],
     if teams:
         in_team = " AND TRIM(team) COLLATE NOCASE IN (" + ", ".join(f":team{i}" for i in range(len(teams))) + ")"
         params |= {f"team{i}": t for i, t in enumerate(teams)}
-    eligible = r.rows(
-        f"SELECT {WORKER_KEY} AS k, {tier_sql} AS t, child_id, family_id, cohort, team, TRIM(worker)"
-        f" FROM children WHERE {open_case}{in_team} ORDER BY k, t, child_id", params)
+    return open_case, tier_sql, in_team, params
+
+
+def draw_population(r: Reader, *, day: date, tiers: dict[str, int],
+                    teams: list[str]) -> tuple[list[tuple], list[tuple]]:
+    """Every child a draw considers, in two parts:
+
+    - open and allocated, per worker and tier, in order of the worker, then the tier:
+      (worker, tier, child ids sorted, family ids). The ids come as one JSON array per
+      pool, so no child is a row of its own (at 100,000 children a row each costs more
+      than the draw's own work); family ids are a JSON object, child id -> family id, of
+      the pool's children in a family group, decoded only for a pool the draw walks
+      (``json.loads``). What the draw says of the few children it picks or leaves out it
+      reads with ``draw_details``;
+    - the rest (closed on or before ``day``, or no allocated worker): (child_id, tier,
+      cohort, worker or None, team, is_open, closed_on, worker as spelt).
+
+    The worker is ``WORKER_KEY``. The tier is computed in SQL from the cohort -> tier map
+    (a cohort missing from it is tier 3, as ``Settings.tier_of``). ``teams`` limits both
+    to those teams. SQLite's text order (bytes of UTF-8) is Python's (code points).
+    Read both (and ``draw_details``, ``draw_teams``) in one transaction: one snapshot.
+    """
+    open_case, tier_sql, in_team, params = _draw_scope(day, tiers, teams)
+    # The order of a JSON array's elements is SQLite's to choose: sorted here.
+    eligible = [(worker, tier, sorted(json.loads(ids)), families) for worker, tier, ids, families in r.rows(
+        f"SELECT {WORKER_KEY} AS k, {tier_sql} AS t, json_group_array(child_id),"
+        " json_group_object(child_id, family_id) FILTER (WHERE family_id IS NOT NULL)"
+        f" FROM children WHERE {open_case}{in_team} GROUP BY k, t ORDER BY k, t", params)]
     shut = r.rows(
         f"SELECT child_id, {tier_sql}, cohort, NULLIF({WORKER_KEY}, ''), team,"
         f" is_open, closed_on, TRIM(worker) FROM children WHERE NOT ({open_case}){in_team}", params)
     return eligible, shut
+
+
+def draw_details(r: Reader, child_ids: Iterable[str]) -> dict[str, tuple[str, str | None, str]]:
+    """(cohort, team, worker as spelt) of each of ``child_ids`` (the children a draw picks,
+    leaves out or names a worker by), by primary key."""
+    ids = sorted(set(child_ids))
+    if not ids:
+        return {}
+    return {row[0]: row[1:] for row in r.rows(
+        "SELECT child_id, cohort, team, TRIM(worker) FROM children"
+        " WHERE child_id IN (SELECT value FROM json_each(?))", [json.dumps(ids)])}
+
+
+def draw_teams(r: Reader, *, day: date, teams: list[str]) -> list[str | None]:
+    """The teams of the open, allocated children ``draw_population`` gives (each once)."""
+    open_case, _tier_sql, in_team, params = _draw_scope(day, {}, teams)
+    return [row[0] for row in r.rows(f"SELECT DISTINCT team FROM children WHERE {open_case}{in_team}", params)]
 
 
 def ids(r: Reader) -> set[str]:

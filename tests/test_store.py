@@ -3,6 +3,8 @@
 import sqlite3
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.errors import DatabaseError
 from core.store import Store
@@ -145,3 +147,44 @@ def test_an_empty_file_is_not_silently_made_a_database_by_a_reader(tmp_path):
         Store.open(empty, create=False)
     assert empty.stat().st_size == 0
     Store.open(empty).close()  # init / import may create it
+
+
+def test_scripts_split_as_sqlite_utils_splits_them_every_migration_included(tmp_path, monkeypatch):
+    """The store runs a migration's script statement by statement inside its transaction,
+    split where sqlite-utils would split it (its own splitter is the reference), and the
+    new database has the whole schema."""
+    from sqlite_utils.db import _iter_complete_sql_statements
+
+    from core.store import database
+
+    scripts = []
+    split = database.script_statements
+
+    def checked(sql):
+        scripts.append(sql)
+        assert list(split(sql)) == list(_iter_complete_sql_statements(sql))
+        return split(sql)
+
+    monkeypatch.setattr(database, "script_statements", checked)
+    store = Store.open(tmp_path / "new.db")
+    assert len(scripts) > 10  # the migrations' scripts went through it
+    assert store.schema_version() == MIGRATION_NAMES[-1]
+    assert store.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'") > 5
+    store.close()
+
+
+_PIECES = ["CREATE TABLE t (a TEXT)", "INSERT INTO t VALUES ('a;b')", "-- a comment; with one\n",
+           "/* block; comment */", "CREATE TRIGGER g AFTER INSERT ON t BEGIN UPDATE t SET a = 'x;'; DELETE FROM t; END",
+           "SELECT \"odd;name\"", "  \n", ";", "SELECT 1", "'unclosed ; text"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES) | st.text(alphabet=" ;'\"-*/\nabc", max_size=12), max_size=8),
+       st.lists(st.sampled_from([";", "; ", ";\n", " ", ""]), min_size=8, max_size=8))
+def test_scripts_split_as_sqlite_utils_splits_any_text(pieces, joins):
+    from sqlite_utils.db import _iter_complete_sql_statements
+
+    from core.store.database import script_statements
+
+    sql = "".join(p + j for p, j in zip(pieces, joins, strict=False))
+    assert list(script_statements(sql)) == list(_iter_complete_sql_statements(sql))

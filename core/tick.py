@@ -13,35 +13,15 @@ the one path ``dipaudit tick`` and the TUI's timer both take.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from .actions import flag_reviews_due, send_reminders
 from .audit import finalise_due
 from .clock import iso
+from .collector import collector_paused
 from .context import Context
 from .escalation import flag_overdue
 from .models import TickResult
 from .reports import queue_due_reports
 from .trail import checkpoint_trail
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused while the scheduler's rules run.
-
-    A catch-up makes hundreds of thousands of short-lived rows, payloads and links and no
-    reference cycles; the collector walked them (and everything else alive) again and
-    again, a tenth of the catch-up. Reference counting still frees them; the collector
-    resumes afterwards (as ``core.importers.common.without_gc`` does for an import)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def tick(ctx: Context) -> TickResult:
@@ -52,13 +32,13 @@ def tick(ctx: Context) -> TickResult:
     the trail since its last checkpoint and checkpoint its head (``core.trail``). Returns
     what it did."""
     at = iso(ctx.now())
-    with _collector_paused():
+    with collector_paused():
         finalised = finalise_due(ctx)
         reviews_due = flag_reviews_due(ctx)
         reminders = send_reminders(ctx)
         overdue, referred = flag_overdue(ctx)
     reports = queue_due_reports(ctx)  # a report's build may make cycles: the collector runs
-    with _collector_paused():
+    with collector_paused():
         trail = checkpoint_trail(ctx)  # last, so the checkpoint covers this tick's own events
     return TickResult(at=at, finalised=finalised, reviews_due=reviews_due, reminders=reminders,
                       escalations_overdue=overdue, referred=referred, reports=reports, trail=trail)

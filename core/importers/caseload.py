@@ -42,6 +42,7 @@ from typing import Any
 
 from ..clock import from_iso, local
 from ..clock import today as london_today
+from ..collector import collector_paused
 from ..context import Context
 from ..errors import Fault, InputError
 from ..people import require_role
@@ -67,7 +68,6 @@ from .common import (
     shown,
     text,
     text_column,
-    without_gc,
 )
 from .matching import Workers
 
@@ -100,7 +100,7 @@ class _Plan:
     staged: int = 0  # source rows new or changed
 
 
-@without_gc
+@collector_paused()
 def import_caseload(
     ctx: Context,
     path: str | Path,

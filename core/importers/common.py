@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import csv
 import difflib
-import functools
-import gc
 import hashlib
 import io
 import math
@@ -713,26 +711,6 @@ def _reject_cell(cell: Any) -> str | None:
     if s is not None and len(s) > REJECT_CELL:
         return f"{s[:REJECT_CELL]}... (cut: {len(s):,} characters)"
     return s
-
-
-def without_gc(fn: Callable) -> Callable:
-    """Run ``fn`` with Python's cyclic garbage collector paused (an importer).
-
-    Reading 100,000 rows makes millions of objects and no reference cycles; the
-    collector would walk them all again and again (half the time of parsing a CSV).
-    Reference counting still frees everything; the collector resumes afterwards."""
-
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        was = gc.isenabled()
-        gc.disable()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            if was:
-                gc.enable()
-
-    return run
 
 
 def database_files(store) -> list[Path]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from ..collector import collector_paused
 from ..context import Context
 from ..errors import Fault, InputError
 from ..people import require_role
@@ -31,7 +32,6 @@ from .common import (
     settle_faults,
     shown,
     text,
-    without_gc,
 )
 
 COLUMNS = (
@@ -50,7 +50,7 @@ def note_key(child_id: str, day: str, type_: str, author: str | None, summary: s
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-@without_gc
+@collector_paused()
 def import_notes(
     ctx: Context,
     path: str | Path,

@@ -29,6 +29,7 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
+from ..collector import collector_paused
 from ..context import Context
 from ..errors import Fault, InputError
 from ..people import ROLES, require_role
@@ -48,7 +49,6 @@ from .common import (
     settle_faults,
     shown,
     text,
-    without_gc,
 )
 from .matching import rematch_workers
 
@@ -75,7 +75,7 @@ def _role(raw: str) -> str:
     return re.sub(r"[\s-]+", "_", raw.strip().casefold())
 
 
-@without_gc
+@collector_paused()
 def import_people(
     ctx: Context,
     path: str | Path,

@@ -5,39 +5,20 @@ of a real run."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
-from conftest import REPO
+from cli_probe import PROBE, probe
 
 UI = ("textual", "rich", "tui.app", "tui.screens", "tui.widgets")
 
-# Run the real entry point, then report which UI modules the process had loaded.
-PROBE = (
-    "import sys\n"
-    "from tui.cli import main\n"
-    "sys.argv = ['dipaudit', *sys.argv[1:]]\n"
-    "try:\n"
-    "    main()\n"
-    "except SystemExit as exc:\n"
-    "    code = exc.code or 0\n"
-    "else:\n"
-    "    code = 0\n"
-    f"ui = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich') or m.startswith({UI[2:]!r}))\n"
-    "print('LOADED:' + ','.join(ui), file=sys.stderr)\n"
-    "sys.exit(code)\n"
-)
+
+def _run(*args: str, db=None):
+    """``dipaudit [--db DB] *args`` probed: (the finished process, what it loaded)."""
+    return probe(*(["--db", str(db), *args] if db else args))
 
 
-def _run(*args: str, db=None) -> subprocess.CompletedProcess:
-    argv = ["--db", str(db), *args] if db else list(args)
-    return subprocess.run([sys.executable, "-c", PROBE, *argv], cwd=REPO, capture_output=True, text=True)
-
-
-def _loaded(proc: subprocess.CompletedProcess) -> list[str]:
-    line = next(x for x in proc.stderr.splitlines() if x.startswith("LOADED:"))
-    return [m for m in line[len("LOADED:"):].split(",") if m]
+def _loaded(seen: dict) -> list[str]:
+    """The UI modules a probed process had loaded."""
+    return [m for m in seen["modules"] if m.split(".")[0] in ("textual", "rich") or m.startswith(UI[2:])]
 
 
 @pytest.mark.parametrize("args", [
@@ -48,21 +29,21 @@ def test_tick_loads_no_textual_or_rich(db_path, args):
     from core.store import Store
 
     Store.open(db_path).close()
-    proc = _run(*args, db=db_path)
+    proc, seen = _run(*args, db=db_path)
     assert proc.returncode == 0, proc.stderr
     assert '"finalised": []' in proc.stdout
-    assert _loaded(proc) == []
+    assert _loaded(seen) == []
 
 
 def test_help_loads_no_textual_or_rich():
-    proc = _run("--help")
+    proc, seen = _run("--help")
     assert proc.returncode == 0, proc.stderr
     assert "dip sample audits" in proc.stdout
-    assert _loaded(proc) == []
+    assert _loaded(seen) == []
 
 
 def test_the_probe_sees_textual_when_it_is_loaded():
     """The probe itself: a process that does load Textual is reported, so an empty list means none."""
     code = PROBE.replace("from tui.cli import main\n", "from tui.cli import main\nimport textual.app  # noqa\n")
-    proc = subprocess.run([sys.executable, "-c", code, "--help"], cwd=REPO, capture_output=True, text=True)
-    assert "textual" in _loaded(proc)
+    _, seen = probe("--help", code=code)
+    assert "textual" in _loaded(seen)

@@ -13,35 +13,11 @@ import json
 import subprocess
 import sys
 
+from cli_probe import PROBE, probe
 from conftest import REPO
 
 HEAVY = ("pydantic", "pydantic_core", "pydantic_settings", "dotenv", "asyncio", "sqlite_utils", "jinja2", "holidays", "apprise",
          "openpyxl", "textual", "rich", "core.importers", "core.reports", "core.casenote", "core.demo")
-
-# Run the real entry point, then report the top packages loaded and the core.models built.
-PROBE = (
-    "import sys\n"
-    "from tui.cli import main\n"
-    "sys.argv = ['dipaudit', *sys.argv[1:]]\n"
-    "try:\n"
-    "    main()\n"
-    "except SystemExit as exc:\n"
-    "    code = exc.code or 0\n"
-    "else:\n"
-    "    code = 0\n"
-    "import json\n"
-    "models = sys.modules.get('core.models')\n"
-    "built = sorted(n for n, v in vars(models).items() if isinstance(v, type) and v.__module__ == 'core.models'\n"
-    "               and hasattr(v, 'model_fields') and v.__dict__.get('__pydantic_complete__')) if models else []\n"
-    "print('PROBE:' + json.dumps({'modules': sorted(sys.modules), 'built': built}), file=sys.stderr)\n"
-    "sys.exit(code)\n"
-)
-
-
-def _probe(*args: str) -> tuple[subprocess.CompletedProcess, dict]:
-    proc = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=REPO, capture_output=True, text=True)
-    line = next(x for x in proc.stderr.splitlines() if x.startswith("PROBE:"))
-    return proc, json.loads(line[len("PROBE:"):])
 
 
 def _heavy(modules: list[str]) -> list[str]:
@@ -52,7 +28,7 @@ def test_queue_json_on_an_empty_database_loads_nothing_heavy_and_builds_no_model
     from core.store import Store
 
     Store.open(db_path).close()
-    proc, seen = _probe("--db", str(db_path), "queue", "--json")
+    proc, seen = probe("--db", str(db_path), "queue", "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == []
     assert "core.queue" in seen["modules"] and "core.config" in seen["modules"]  # the probe saw the command
@@ -70,7 +46,7 @@ def test_queue_json_builds_only_the_model_it_prints(ctx, db_path):
     for child in ("C1", "C2"):
         add_child(ctx, child)
     draw_sample(ctx, seed=1, per_worker=2)
-    proc, seen = _probe("--db", str(db_path), "--user", "admin1", "queue", "--json")
+    proc, seen = probe("--db", str(db_path), "--user", "admin1", "queue", "--json")
     assert proc.returncode == 0, proc.stderr
     assert len(json.loads(proc.stdout)) == 2
     assert seen["built"] == ["QueueItem"]
@@ -81,8 +57,7 @@ def test_the_probe_sees_a_heavy_module_and_a_built_model(db_path):
     code = PROBE.replace("from tui.cli import main\n",
                          "from tui.cli import main\nimport sqlite_utils  # noqa\n"
                          "import core.models\ncore.models.Event.model_rebuild()\n")
-    proc = subprocess.run([sys.executable, "-c", code, "--help"], cwd=REPO, capture_output=True, text=True)
-    seen = json.loads(next(x for x in proc.stderr.splitlines() if x.startswith("PROBE:"))[len("PROBE:"):])
+    _, seen = probe("--help", code=code)
     assert "sqlite_utils" in _heavy(seen["modules"])
     assert seen["built"] == ["Event"]
 

@@ -138,3 +138,24 @@ def submitted_audit(ctx: Context, *, child_id: str = "C1", auditor: str = "aud1"
     audit = start_audit(as_auditor, child_id)
     fill_audit(as_auditor, audit.audit_id, data or full_audit_data(today(ctx.clock)))
     return submit_audit(as_auditor, audit.audit_id)
+
+
+def busy_day(ctx: Context) -> tuple[int, int, int]:
+    """Two submitted audits (the second queried by its manager) and an escalation of the
+    first, all at ``ctx.clock``'s now: work for every rule of a tick. Returns the two audit
+    ids and the escalation's."""
+    from conftest import as_user
+
+    from core.audit import fill_audit, start_audit, submit_audit
+    from core.comments import add_comment
+    from core.escalation import escalate
+
+    a1 = submitted_audit(ctx, data=full_audit_data(due="2020-05-12"))
+    add_child(ctx, "C2", worker="w1", name="Blake Sample")
+    aud = as_user(ctx, "aud1")
+    a2 = start_audit(aud, "C2")
+    fill_audit(aud, a2.audit_id, full_audit_data(due="2020-05-12"))
+    submit_audit(aud, a2.audit_id)
+    add_comment(as_user(ctx, "m1"), a2.audit_id, "Query", query=True)
+    esc = escalate(aud, a1.audit_id, "Unsafe sleeping arrangements seen on video call")
+    return a1.audit_id, a2.audit_id, esc.escalation_id

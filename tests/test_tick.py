@@ -6,14 +6,11 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
-from conftest import as_user
-from factories import add_child, full_audit_data, submitted_audit
+from factories import busy_day
 
-from core.audit import fill_audit, start_audit, submit_audit
 from core.clock import FixedClock
 from core.config import Settings
 from core.context import Context
-from core.escalation import escalate
 from core.store import Store
 from core.tick import tick
 
@@ -22,23 +19,8 @@ def _counts(ctx):
     return {t: ctx.store.scalar(f"SELECT COUNT(*) FROM {t}") for t in ("events", "outbox", "escalation_steps")}
 
 
-def _busy_day(ctx):
-    """Two audits (one queried), an escalation, all on Mon 27 Apr 2020; returns their ids."""
-    a1 = submitted_audit(ctx, data=full_audit_data(due="2020-05-12"))
-    add_child(ctx, "C2", worker="w1", name="Blake Sample")
-    aud = as_user(ctx, "aud1")
-    a2 = start_audit(aud, "C2")
-    fill_audit(aud, a2.audit_id, full_audit_data(due="2020-05-12"))
-    submit_audit(aud, a2.audit_id)
-    from core.comments import add_comment
-
-    add_comment(as_user(ctx, "m1"), a2.audit_id, "Query", query=True)
-    esc = escalate(aud, a1.audit_id, "Unsafe sleeping arrangements seen on video call")
-    return a1.audit_id, a2.audit_id, esc.escalation_id
-
-
 def test_one_run_does_all_due_work_and_a_second_does_nothing(ctx):
-    a1, a2, esc = _busy_day(ctx)
+    a1, a2, esc = busy_day(ctx)
     ctx.clock.set(datetime(2020, 5, 13, 9, 0, tzinfo=UTC))  # 16 days on
     first = tick(ctx)
     assert first.finalised == [a1]  # a2 is held by its open query
@@ -53,7 +35,7 @@ def test_one_run_does_all_due_work_and_a_second_does_nothing(ctx):
 
 
 def test_a_quiet_tick_writes_nothing(ctx):
-    _busy_day(ctx)
+    busy_day(ctx)
     before = _counts(ctx)
     result = tick(ctx)
     assert result.at == "2020-04-27T09:00:00Z"
@@ -62,7 +44,7 @@ def test_a_quiet_tick_writes_nothing(ctx):
 
 
 def test_two_ticks_at_once_do_each_thing_once(ctx, db_path):
-    a1, _a2, esc = _busy_day(ctx)
+    a1, _a2, esc = busy_day(ctx)
     at = datetime(2020, 5, 13, 9, 0, tzinfo=UTC)
     results, errors = [], []
     start = threading.Barrier(2)

@@ -13,27 +13,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from conftest import as_user
-from factories import add_child, full_audit_data, submitted_audit
+from factories import busy_day
 
-from core.audit import fill_audit, start_audit, submit_audit
-from core.comments import add_comment
-from core.escalation import escalate
 from notify.scheduler import run_scheduler
 
 WATCHED = ("audits", "actions", "escalations", "outbox")
 SKIP = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA|ANALYZE)\b", re.I)
-
-
-def _seed(ctx) -> None:
-    submitted_audit(ctx, data=full_audit_data(due="2020-05-12"))
-    add_child(ctx, "C2", worker="w1", name="Blake Sample")
-    aud = as_user(ctx, "aud1")
-    a2 = start_audit(aud, "C2")
-    fill_audit(aud, a2.audit_id, full_audit_data(due="2020-05-12"))
-    submit_audit(aud, a2.audit_id)
-    add_comment(as_user(ctx, "m1"), a2.audit_id, "Query", query=True)
-    escalate(aud, a2.audit_id, "Unsafe sleeping arrangements seen on video call")
 
 
 def _traced(ctx, fn) -> list[str]:
@@ -77,7 +62,7 @@ def _full_scans(ctx, statements: list[str]) -> list[str]:
 
 
 def test_every_statement_of_a_busy_and_a_quiet_tick_searches_an_index(ctx):
-    _seed(ctx)
+    busy_day(ctx)
     ctx.clock.set(datetime(2020, 5, 13, 9, 0, tzinfo=UTC))  # 16 days on: everything falls due
     busy = _traced(ctx, lambda: run_scheduler(ctx, deliver=False))
     tables = " ".join(busy)
@@ -102,7 +87,7 @@ def test_m008_marks_what_an_older_database_already_flagged_and_sent(ctx, db_path
     from core.context import Context
     from core.store import Store
 
-    _seed(ctx)
+    busy_day(ctx)
     ctx.clock.set(datetime(2020, 5, 13, 9, 0, tzinfo=UTC))
     first = run_scheduler(ctx, deliver=False)
     assert first.reviews_due and first.reminders

@@ -15,12 +15,12 @@ Timings go here, never into unit tests.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,21 +67,51 @@ class Measure:
         return self
 
 
+# Linux keeps a process's peak RSS across fork and exec: a child forked from this
+# process (a bench that has built a big database in memory) would report this process's
+# size as its own peak. So children are spawned by a small process of their own (started
+# on first use), and what they report is theirs: wall, CPU and peak RSS by ``os.wait4``.
+_SPAWNER_CODE = r"""
+import json, os, subprocess, sys, time
+for line in sys.stdin:
+    job = json.loads(line)
+    with open(job["out"], "w") as out, open(job["err"], "w") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(job["cmd"], env=job["env"], cwd=job["cwd"], stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    print(json.dumps([wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss,
+                      os.waitstatus_to_exitcode(status)]), flush=True)
+"""
+_spawner: subprocess.Popen | None = None
+
+
+def _spawn(cmd: Sequence[str], env: dict | None, cwd: Path | None, out: str, err: str) -> list:
+    global _spawner
+    if _spawner is None or _spawner.poll() is not None:
+        _spawner = subprocess.Popen([sys.executable, "-c", _SPAWNER_CODE], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, text=True)
+    job = {"cmd": list(cmd), "env": dict(os.environ if env is None else env),
+           "cwd": None if cwd is None else str(cwd), "out": out, "err": err}
+    _spawner.stdin.write(json.dumps(job) + "\n")
+    _spawner.stdin.flush()
+    answer = _spawner.stdout.readline()
+    if not answer:
+        sys.exit(f"the bench's spawner ended before running {cmd[0]}")
+    return json.loads(answer)
+
+
 def run(cmd: Sequence[str], *, env: dict | None = None, cwd: Path | None = None, what: str = "") -> Measure:
     """Spawn ``cmd`` and measure it as a whole process (interpreter start-up included).
 
-    CPU time and peak RSS are the child's own (``os.wait4``). ``what``: exit with the
+    CPU time and peak RSS are the child's own (``os.wait4``, in a small spawner process,
+    so this process's size is not counted as the child's). ``what``: exit with the
     child's stderr if it fails."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), env=env, cwd=cwd, stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        m = Measure(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode,
-                    out.read(), err.read())
+    with tempfile.TemporaryDirectory() as tmp:
+        out, err = os.path.join(tmp, "out"), os.path.join(tmp, "err")
+        wall, cpu, maxrss, returncode = _spawn(cmd, env, cwd, out, err)
+        with open(out) as f_out, open(err) as f_err:
+            m = Measure(wall, cpu, maxrss / 1024, returncode, f_out.read(), f_err.read())
     return m.check(what) if what else m
 
 

@@ -1,7 +1,8 @@
 """The Textual application: a thin shell. Screens live in ``tui/screens/``, one per
 module, dialogs in ``tui/dialogs/``, shared widgets in ``tui/widgets/``.
 
-Peer screens are modes (queue, comments, escalations, actions, reports); the audit checklist is
+Peer screens are modes (queue, comments, escalations, actions, reports), each screen built
+and imported when first opened; the app starts in the queue's. The audit checklist is
 pushed on top of the queue. Screens call core through ``tui.workers.run_service`` (a
 thread worker posting a message from ``tui.messages``); every failure that reaches
 the App is shown here, one way (``report_exception``).
@@ -52,6 +53,10 @@ class DipauditApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {ScreenCommands}
 
+    # The queue is the first screen: the mode the app starts in. Switched to from Textual's
+    # blank default screen, it cost a second re-styling of the whole app (every stylesheet
+    # parsed again) and a second read of the queue before the first frame.
+    DEFAULT_MODE = "queue"
     MODES = {
         "queue": _screen("tui.screens.queue:QueueScreen"),
         "comments": _screen("tui.screens.comments:CommentsScreen"),
@@ -92,7 +97,6 @@ class DipauditApp(App[None]):
 
     def on_mount(self) -> None:
         self.theme = "textual-dark"
-        self.switch_mode("queue")
         self._exit_on_hangup()
         self.check_scheduler()
         # Long-lived objects (Textual, the first screen) out of the collector's way:

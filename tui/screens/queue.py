@@ -18,8 +18,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from core.models import QueueItem
 from core.queue import child_detail, claim, list_queue, reassign, release
+from core.read_models import QueueItem
 from core.vocabulary import HELD
 
 from ..dialogs.confirm import ConfirmScreen
@@ -156,6 +156,7 @@ class QueueScreen(DataScreen):
         self._detail_for: str | None = None  # the child the pane should show
         self._detail_busy = False  # one detail read at a time: holding an arrow key stays cheap
         self._detail_read_at = float("-inf")  # when the last detail read came back (monotonic)
+        self._detail_waits_for_paint = True  # the first rows are drawn before the detail is read
         self._filter_timer = None
 
     # -- layout --------------------------------------------------------------
@@ -193,12 +194,22 @@ class QueueScreen(DataScreen):
         self._hay = {i.queue_id: haystack(i) for i in self.items}
         self._cells = {i.queue_id: [self._cell(i, k) for k in COLUMN_KEYS] for i in self.items}
         self.refill()
+        if self._detail_waits_for_paint:
+            # The first screen is drawn before the child detail is read: that read (a worker
+            # loading core.people and core.sampling) would share the interpreter with it.
+            self.call_after_refresh(self._detail_after_paint)
+
+    def _detail_after_paint(self) -> None:
+        self._detail_waits_for_paint = False
+        self._fetch_detail()
 
     def _fetch_detail(self) -> None:
         """One detail read at a time, and while the cursor keeps moving one per
         ``DETAIL_EVERY_SECONDS`` (the worker waits out the rest before reading), so
         holding an arrow key stays cheap; when a read comes back for a child the cursor
         has left, the latest is read."""
+        if self._detail_waits_for_paint:
+            return  # _detail_after_paint reads it
         if not self._detail_busy and self._detail_for is not None:
             self._detail_busy = True
             child_id = self._detail_for

@@ -16,32 +16,35 @@ still exports them under their old names.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from operator import itemgetter
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True)
 class QueueItem:
-    """One item of the sample queue, as ``core.store.queue`` reads it."""
+    """One item of the sample queue, as ``core.store.queue`` reads it (every field given:
+    the fields are the ``queue_items`` columns a row holds)."""
 
     queue_id: int
     sample_id: int
     child_id: str
-    worker: str | None = None
-    team: str | None = None
+    worker: str | None
+    team: str | None
     tier: int
     cohort: str
-    auditor: str | None = None
-    claimed_by: str | None = None
-    claimed_at: str | None = None
+    auditor: str | None
+    claimed_by: str | None
+    claimed_at: str | None
     status: str  # one of core.vocabulary.QUEUE_STATUSES
-    audit_id: int | None = None
+    audit_id: int | None
 
     @classmethod
     def from_row(cls, row: dict) -> QueueItem:
-        """The item of a ``queue_items`` row (its other columns are left out)."""
-        return cls(**{name: row[name] for name in _QUEUE_ITEM_FIELDS if name in row})
+        """The item of a ``queue_items`` row (its other columns are left out). The queue's
+        first screen makes 10,000 of these: by position, the quickest way there is."""
+        return cls(*_queue_item_values(row))
 
 
-_QUEUE_ITEM_FIELDS = tuple(f.name for f in fields(QueueItem))
+_queue_item_values = itemgetter(*(f.name for f in fields(QueueItem)))
 
 
 @dataclass(slots=True, kw_only=True)

@@ -109,3 +109,52 @@ async def test_the_queue_is_the_mode_the_app_starts_in_and_is_read_once(tui_ctx,
         await pilot.press("1")  # back: read again (it may be stale), the same queue screen
         await settle(pilot)
         assert app.current_mode == "queue" and len(reads) == 2 and reads[0] is reads[1]
+
+
+async def test_the_collector_is_paused_while_starting_and_resumes_once_the_rows_show(tui_ctx, monkeypatch):
+    import gc
+
+    seed_queue(tui_ctx)
+    seen = []  # whether the collector ran while the first rows were read and filled
+    handled = queue_screen.QueueScreen.on_queue_loaded
+
+    def recorded(self, message):
+        seen.append(gc.isenabled())
+        handled(self, message)
+
+    monkeypatch.setattr(queue_screen.QueueScreen, "on_queue_loaded", recorded)
+    gc.unfreeze()
+    app = make_app(tui_ctx)
+    assert gc.isenabled()  # an app made and not run changes nothing
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert seen[0] is False
+            assert gc.isenabled() and gc.get_freeze_count() > 0  # resumed, past what start-up made
+            await pilot.press("ctrl+r")  # later reads: the collector stays on
+            await settle(pilot)
+            assert seen[1:] == [True] and gc.isenabled()
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
+async def test_the_collector_resumes_when_the_first_read_fails(tui_ctx, monkeypatch):
+    import gc
+
+    from core.errors import DipauditError
+
+    def broken(ctx, **kwargs):
+        raise DipauditError("the database is locked")
+
+    monkeypatch.setattr(queue_screen, "list_queue", broken)
+    app = make_app(tui_ctx)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert gc.isenabled()
+            assert app.is_running
+    finally:
+        gc.unfreeze()
+        gc.enable()

@@ -211,6 +211,7 @@ class QueueScreen(DataScreen):
 
     def _detail_after_paint(self) -> None:
         self._detail_waits_for_paint = False
+        self.app.first_screen_shown()
         self._fetch_detail()
 
     def _fetch_detail(self) -> None:

@@ -17,7 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from core.queue import child_detail, claim, list_queue, reassign, release
 from core.read_models import QueueItem
@@ -35,6 +35,7 @@ from ..messages import (
     ServiceFailed,
 )
 from ..widgets.child_detail import ChildDetail
+from ..widgets.footer import KeysFooter
 from ..widgets.plain_table import PlainTable
 from ..workers import run_service
 from .base import DataScreen
@@ -182,7 +183,7 @@ class QueueScreen(DataScreen):
                 yield table
             yield ChildDetail(id="child-detail")
         yield Static("", id="queue-status", classes="status-bar")
-        yield Footer()
+        yield KeysFooter()
 
     def on_screen_resume(self) -> None:
         # Back from an audit or another screen: what we show may be stale.

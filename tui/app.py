@@ -114,10 +114,11 @@ class DipauditApp(App[None]):
         """The first screen has drawn its rows (the queue says so; a failed read, or the app
         closing first, does too): the collector resumes, past everything alive now.
 
-        It was paused from the app's creation (measured: 80-130 ms of collections before
-        the first frame, bench/bench_tui.py); what start-up made lives as long as the app
-        does (Textual, the screen, its rows), so it is frozen out of the collector's way
-        (``gc.freeze``; measured full-GC pauses of 40-200 ms while scrolling otherwise)."""
+        It was paused when the app started running (``on_load``; measured: 80-130 ms of
+        collections before the first rows showed, bench/bench_tui.py's session child).
+        What start-up made lives as long as the app does (Textual, the screen, its rows),
+        so it is frozen out of the collector's way (``gc.freeze``; measured full-GC pauses
+        of 40-200 ms while scrolling otherwise)."""
         if self._collector_resumes is None:
             return
         gc.freeze()

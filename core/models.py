@@ -1,4 +1,6 @@
-"""Pydantic models: the shapes services return and the CLI prints as JSON."""
+"""Pydantic models: the shapes services return and the CLI prints as JSON. The queue's
+items and the scheduler's health are plain dataclasses (``core.read_models``: the TUI's
+first screen loads no pydantic), exported here too."""
 
 from __future__ import annotations
 
@@ -8,10 +10,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
-from .vocabulary import COHORTS, QUEUE_STATUSES
+from .read_models import QueueItem, SchedulerHealth  # noqa: F401 - plain dataclasses (core.read_models), exported here too
+from .vocabulary import COHORTS
 
 Cohort = Literal[COHORTS]
-QueueStatus = Literal[QUEUE_STATUSES]
 # A flag stored as 0/1: a bool in Python, 0/1 in JSON as the table holds it.
 Flag = Annotated[bool, PlainSerializer(int, return_type=int, when_used="json")]
 
@@ -127,21 +129,6 @@ class SampleResult(Shape):
     seed: int
     picks: list[Pick]
     unfilled: list[Unfilled]
-
-
-class QueueItem(Row):
-    queue_id: int
-    sample_id: int
-    child_id: str
-    worker: str | None = None
-    team: str | None = None
-    tier: int
-    cohort: str
-    auditor: str | None = None
-    claimed_by: str | None = None
-    claimed_at: str | None = None
-    status: QueueStatus
-    audit_id: int | None = None
 
 
 # --- sampling -------------------------------------------------------------------------
@@ -346,18 +333,6 @@ class TickResult(Shape):
     referred: list[int] = []
     reports: list[ScheduledReport] = []
     trail: TrailVerdict | None = None  # the checkpoint's verification (core.trail.checkpoint_trail)
-
-
-class SchedulerHealth(Shape):
-    """Whether the scheduler is delivering (``core.health.scheduler_health``). ``stale``: no
-    delivering run for ``stale_minutes``; ``message`` is the TUI banner's text then."""
-
-    stale: bool
-    message: str | None = None
-    last_delivered_at: str | None = None  # the last run that delivered the outbox (dipaudit tick)
-    last_run_at: str | None = None  # the last run of any kind (the TUI's timer too)
-    stale_minutes: int
-    demo: bool = False  # a demo database: nobody to alert, not watched
 
 
 class Check(Shape):

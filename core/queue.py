@@ -7,20 +7,16 @@ exactly one wins and the other is told who holds it. Nothing is overwritten.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .clock import show
 from .context import Context
 from .errors import Conflict, NotFound, PermissionDenied, StateError
+from .read_models import QueueItem
 from .store import Reader, audits, children, queue
 from .vocabulary import HELD
 
-if TYPE_CHECKING:
-    from .models import QueueItem
-
-# core.models (pydantic), core.people and core.sampling are imported where used, not here:
-# ``dipaudit queue --json`` on an empty queue then loads none of them
-# (tests/test_cli_startup_imports.py).
+# QueueItem is a plain dataclass (core.read_models): reading the queue loads no pydantic,
+# neither for ``dipaudit queue --json`` nor for the TUI's first screen. core.people and
+# core.sampling (which do) are imported where used (tests/test_cli_startup_imports.py).
 
 RECENT_NOTES = 15  # case notes shown in a child's detail pane
 
@@ -37,10 +33,6 @@ def list_queue(
     in progress); ``status`` picks one status, ``include_done`` adds done and cancelled.
     ``auditor`` keeps items assigned to or claimed by that login."""
     rows = queue.items(ctx.store, status=status, include_done=include_done, auditor=auditor, team=team)
-    if not rows:
-        return []
-    from .models import QueueItem
-
     return [QueueItem.from_row(r) for r in rows]
 
 
@@ -52,8 +44,6 @@ def _row(r: Reader, queue_id: int) -> dict:
 
 
 def get_item(ctx: Context, queue_id: int) -> QueueItem:
-    from .models import QueueItem
-
     return QueueItem.from_row(_row(ctx.store, queue_id))
 
 
@@ -66,7 +56,6 @@ def claim(ctx: Context, queue_id: int) -> QueueItem:
     """Claim a queued item for the acting auditor. Atomic: if someone claimed it first,
     a Conflict names them. An item assigned to another auditor is theirs to claim
     (an admin may claim any). Claiming an item you already hold changes nothing."""
-    from .models import QueueItem
     from .people import require_role, roles_of
 
     require_role(ctx, "auditor", "admin", doing="claim a queue item")
@@ -153,7 +142,6 @@ def child_detail(ctx: Context, child_id: str) -> dict:
     """What the queue's detail pane shows: the child (cohort, key dates), the lists it came
     from, its last 15 case notes newest first, its last audit, its live queue item, and
     its worker and supervising manager when the people directory knows them."""
-    from .models import QueueItem
     from .people import find_person, get_person
     from .sampling import last_audit_of
 

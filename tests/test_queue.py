@@ -191,3 +191,23 @@ def test_cli_queue_list_claim_release(queued, db_path):
     assert out.exit_code == 0 and json.loads(out.output)["status"] == "queued"
     table = runner.invoke(cli, [*base, "--user", "aud1", "queue", "--team", "Team B"])
     assert "C2" in table.output and "C1" not in table.output
+
+
+def test_queue_json_prints_every_field_of_an_item_in_order_as_the_pydantic_model_did(queued, db_path):
+    """QueueItem is a plain dataclass (core.read_models); ``--json`` prints what the pydantic
+    model printed: the same keys in the same order, the extra columns of the row left out,
+    and nulls kept."""
+    from tui.cli import cli
+
+    claim(as_user(queued, "aud1"), item_of(queued, "C1"))
+    out = CliRunner().invoke(cli, ["--db", str(db_path), "--user", "aud1", "queue", "--json"])
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.output)
+    assert [list(r) for r in rows] == [["queue_id", "sample_id", "child_id", "worker", "team", "tier",
+                                        "cohort", "auditor", "claimed_by", "claimed_at", "status",
+                                        "audit_id"]] * 3
+    first = rows[0]
+    assert (first["child_id"], first["tier"], first["cohort"], first["status"], first["claimed_by"],
+            first["audit_id"]) == ("C1", 1, "cp", "claimed", "aud1", None)
+    assert isinstance(first["queue_id"], int) and first["claimed_at"].endswith("Z")
+    assert out.output == json.dumps(rows, indent=2, ensure_ascii=False) + "\n"

@@ -442,3 +442,92 @@ async def test_notifications_are_read_back():
         app.notify("Claimed C001")
         await settle(pilot)
         assert [str(n.message) for n in notifications(app)] == ["Claimed C001"]
+
+
+# -- tui/widgets/footer.py: Footer's bindings_changed hook and _bindings_ready flag ------------
+class Footers(App):
+    BINDINGS = [Binding("q", "quit", "Quit")]
+
+    def __init__(self, footer_class):
+        super().__init__()
+        self.footer_class = footer_class
+
+    def compose(self):
+        yield Input(id="box")
+        yield DataTable(id="table")
+        yield self.footer_class()
+
+    def on_mount(self):
+        table = self.query_one(DataTable)
+        table.add_column("A")
+        table.add_row("1")
+        table.focus()
+
+
+def _footer_keys(app) -> list[str]:
+    from textual.widgets._footer import FooterKey
+
+    return [k.description for k in app.query(FooterKey)]
+
+
+async def test_keys_footer_is_rebuilt_only_when_its_keys_change():
+    """Textual's Footer remakes its keys on every bindings refresh, also one showing the
+    same keys (what KeysFooter is for); KeysFooter skips those."""
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    from tui.widgets.footer import KeysFooter
+
+    assert hasattr(Footer, "bindings_changed") and hasattr(Footer, "_bindings_ready")
+    made = {Footer: 0, KeysFooter: 0}
+    key_init = FooterKey.__init__
+
+    for footer_class in (Footer, KeysFooter):
+        def counted(self, *args, _cls=footer_class, **kwargs):
+            made[_cls] += 1
+            key_init(self, *args, **kwargs)
+
+        FooterKey.__init__ = counted
+        try:
+            app = Footers(footer_class)
+            async with app.run_test(size=SIZE) as pilot:
+                await settle(pilot)
+                assert "Quit" in _footer_keys(app)
+                before = made[footer_class]
+                for _ in range(3):
+                    app.screen.refresh_bindings()  # the same keys
+                    await settle(pilot)
+                rebuilt = made[footer_class] - before
+                assert "Quit" in _footer_keys(app)
+        finally:
+            FooterKey.__init__ = key_init
+        if footer_class is Footer:
+            assert rebuilt > 0  # Textual rebuilds on a refresh showing the same keys
+        else:
+            assert rebuilt == 0
+
+
+async def test_keys_footer_shows_the_keys_a_focus_change_brings():
+    """The keys change with the focus (the table's enter, none in the filter box): shown."""
+    from tui.widgets.footer import KeysFooter
+
+    class Keys(App):
+        def compose(self):
+            yield Input(id="box")
+            yield QueueLikeTable(id="table")
+            yield KeysFooter()
+
+    class QueueLikeTable(DataTable):
+        BINDINGS = [Binding("enter", "select_cursor", "Open audit")]
+
+    app = Keys()
+    async with app.run_test(size=SIZE) as pilot:
+        app.set_focus(app.query_one("#table"))
+        await settle(pilot)
+        assert "Open audit" in _footer_keys(app)
+        app.set_focus(app.query_one(Input))
+        await settle(pilot)
+        assert "Open audit" not in _footer_keys(app)
+        app.set_focus(app.query_one("#table"))
+        await settle(pilot)
+        assert "Open audit" in _footer_keys(app)

@@ -27,10 +27,9 @@ if TYPE_CHECKING:  # names for the fields only: importing this module stays chea
         Comment,
         Escalation,
         EscalationStep,
-        QueueItem,
         SampleResult,
-        SchedulerHealth,
     )
+    from core.read_models import QueueItem, SchedulerHealth
     from core.reports import Report, StoredReport
 
 # -- every screen ------------------------------------------------------------------

@@ -8,8 +8,11 @@ from . import INT, CliState, cli, emit_json, pass_state, table
 
 
 def run_tui(state: CliState, *, create: bool) -> None:
+    from core.collector import collector_paused
+
     ctx = state.context(create=create)
-    from tui.app import create_app
+    with collector_paused():  # importing Textual makes many objects, no garbage; the app
+        from tui.app import create_app  # then pauses it itself until its first screen shows
 
     create_app(ctx).run()
 

@@ -6,7 +6,6 @@ called by the screen through ``tui.workers.run_service``."""
 from __future__ import annotations
 
 from core.context import Context
-from core.people import list_people, require_role
 
 from .text_prompt import TextPrompt
 
@@ -16,6 +15,8 @@ SHOWN_CHOICES = 8  # colleagues named in the prompt; any other login may be type
 def reassign_choices(ctx: Context, role: str, *, doing: str) -> list[tuple[str, str]]:
     """``[(login, name)]`` of the active people holding ``role``: whom an admin may give
     the work to. Refused (core's words) for anyone but an admin, before they type."""
+    from core.people import list_people, require_role  # pydantic: not for the queue's first screen
+
     require_role(ctx, "admin", doing=doing)
     return [(p.login, p.name) for p in list_people(ctx) if p.active and role in p.roles]
 

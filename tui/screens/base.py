@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.screen import Screen
 
 from core.context import Context
-from core.models import SchedulerHealth
+from core.read_models import SchedulerHealth
 
 from ..messages import DataChanged
 from ..widgets.scheduler_banner import SchedulerBanner

@@ -11,15 +11,16 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass
+from operator import attrgetter
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
-from core.models import QueueItem
 from core.queue import child_detail, claim, list_queue, reassign, release
+from core.read_models import QueueItem
 from core.vocabulary import HELD
 
 from ..dialogs.confirm import ConfirmScreen
@@ -34,6 +35,7 @@ from ..messages import (
     ServiceFailed,
 )
 from ..widgets.child_detail import ChildDetail
+from ..widgets.footer import KeysFooter
 from ..widgets.plain_table import PlainTable
 from ..workers import run_service
 from .base import DataScreen
@@ -93,6 +95,14 @@ def detail_after(ctx, wait: float, child_id: str) -> dict:
     return child_detail(ctx, child_id)
 
 
+_column_values = attrgetter(*COLUMN_KEYS)
+
+
+def cells_of(item: QueueItem) -> list[str]:
+    """The item's table cells, in ``COLUMNS`` order (a blank for None)."""
+    return ["" if v is None else str(v) for v in _column_values(item)]
+
+
 def holder_of(item: QueueItem) -> str | None:
     """Whose the item is: the auditor holding it, else the one it is assigned to."""
     return item.claimed_by if item.status in HELD else item.auditor
@@ -144,8 +154,9 @@ class QueueScreen(DataScreen):
         super().__init__()
         self.items: list[QueueItem] = []
         self.shown: list[QueueItem] = []
-        # Per loaded item (by queue id): its filter haystack and its table cells, made
-        # once per load, so a filter keystroke over 10,000 items is a list filter.
+        # Per loaded item (by queue id): its table cells, made once per load, and its filter
+        # haystack, made once per load when first filtered (``_haystacks``), so a filter
+        # keystroke over 10,000 items is a list filter and a load without a filter pays none.
         self._hay: dict[int, tuple[str, ...]] = {}
         self._cells: dict[int, list[str]] = {}
         self.sort_column = "tier"
@@ -156,6 +167,7 @@ class QueueScreen(DataScreen):
         self._detail_for: str | None = None  # the child the pane should show
         self._detail_busy = False  # one detail read at a time: holding an arrow key stays cheap
         self._detail_read_at = float("-inf")  # when the last detail read came back (monotonic)
+        self._detail_waits_for_paint = True  # the first rows are drawn before the detail is read
         self._filter_timer = None
 
     # -- layout --------------------------------------------------------------
@@ -171,7 +183,7 @@ class QueueScreen(DataScreen):
                 yield table
             yield ChildDetail(id="child-detail")
         yield Static("", id="queue-status", classes="status-bar")
-        yield Footer()
+        yield KeysFooter()
 
     def on_screen_resume(self) -> None:
         # Back from an audit or another screen: what we show may be stale.
@@ -190,15 +202,26 @@ class QueueScreen(DataScreen):
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
         self.items = message.items
-        self._hay = {i.queue_id: haystack(i) for i in self.items}
-        self._cells = {i.queue_id: [self._cell(i, k) for k in COLUMN_KEYS] for i in self.items}
+        self._hay = {}
+        self._cells = {i.queue_id: cells_of(i) for i in self.items}
         self.refill()
+        if self._detail_waits_for_paint:
+            # The first screen is drawn before the child detail is read: that read (a worker
+            # loading core.people and core.sampling) would share the interpreter with it.
+            self.call_after_refresh(self._detail_after_paint)
+
+    def _detail_after_paint(self) -> None:
+        self._detail_waits_for_paint = False
+        self.app.first_screen_shown()
+        self._fetch_detail()
 
     def _fetch_detail(self) -> None:
         """One detail read at a time, and while the cursor keeps moving one per
         ``DETAIL_EVERY_SECONDS`` (the worker waits out the rest before reading), so
         holding an arrow key stays cheap; when a read comes back for a child the cursor
         has left, the latest is read."""
+        if self._detail_waits_for_paint:
+            return  # _detail_after_paint reads it
         if not self._detail_busy and self._detail_for is not None:
             self._detail_busy = True
             child_id = self._detail_for
@@ -236,7 +259,8 @@ class QueueScreen(DataScreen):
         table = self.table
         keep = self.current_item()
         me = self.ctx.user
-        text, hay = self.filter_text, self._hay
+        text = self.filter_text
+        hay = self._haystacks() if text.split() else self._hay
         rows = [i for i in self.items if matches(i, text, hay.get(i.queue_id))] if text.split() else list(self.items)
         if self.mine_only:
             rows = [i for i in rows if me in (i.auditor, i.claimed_by)]
@@ -247,16 +271,17 @@ class QueueScreen(DataScreen):
             table.clear()
             cells = self._cells
             table.add_keyed_rows((str(item.queue_id), cells.get(item.queue_id)
-                                  or [self._cell(item, k) for k in COLUMN_KEYS]) for item in rows)
+                                  or cells_of(item)) for item in rows)
         if keep is not None and any(i.queue_id == keep.queue_id for i in rows):
             table.move_cursor(row=table.get_row_index(str(keep.queue_id)), animate=False)
         self.update_status()
         self._show_detail_for_cursor()
 
-    @staticmethod
-    def _cell(item: QueueItem, key: str) -> str:
-        value = getattr(item, key)
-        return "" if value is None else str(value)
+    def _haystacks(self) -> dict[int, tuple[str, ...]]:
+        """The loaded items' filter haystacks, made when the first filter needs them."""
+        if not self._hay:
+            self._hay = {i.queue_id: haystack(i) for i in self.items}
+        return self._hay
 
     def current_item(self) -> QueueItem | None:
         table = self.table

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from core.models import SchedulerHealth
+from core.read_models import SchedulerHealth
 
 
 class SchedulerBanner(Static):

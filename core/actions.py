@@ -18,6 +18,7 @@ from .errors import NotFound, StateError
 from .models import ActionForReview, Reminder
 from .people import require_colleague, require_role
 from .store import actions, audits, events, people
+from .store.outbox import tick_key
 from .vocabulary import ACTION_STATUS_LABELS, OUTCOMES, SYSTEM
 from .workdays import suggest_due
 
@@ -162,7 +163,7 @@ def flag_reviews_due(ctx: Context) -> list[int]:
                 evs.append(("audit", aid, "review_due", None, {"review_due_at": audit["review_due_at"],
                                                                "open_actions": n, "alerted": pdt}, SYSTEM))
                 payload = {"audit_id": aid, **audit, "open_actions": n}  # one object: encoded once for all
-                notices += [(login, "review_due", payload, f"audit:{aid}:review_due:{login}", "pdt", "audit", aid)
+                notices += [(login, "review_due", payload, tick_key("audit", aid, "review_due", login), "pdt", "audit", aid)
                             for login in pdt]
             tx.events_many(evs)
             tx.outbox_many(notices)
@@ -186,7 +187,7 @@ def send_reminders(ctx: Context) -> list[Reminder]:
                 (row["owner"], f"action_{kind}", {
                     "action_id": row["action_id"], "audit_id": row["audit_id"], "child_id": row["child_id"],
                     "description": row["description"], "due": row["due"],
-                }, f"action:{row['action_id']}:{kind}:{row['due']}", row["owner_role"], "action", row["action_id"])
+                }, tick_key("action", row["action_id"], kind, row["due"]), row["owner_role"], "action", row["action_id"])
                 for row, kind in zip(batch, kinds, strict=True)])
             actions.mark_notified_many(tx, [(row["action_id"], f"{kind}:{row['due']}")
                                             for row, kind in zip(batch, kinds, strict=True)])

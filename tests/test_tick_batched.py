@@ -106,9 +106,9 @@ def test_a_batched_catch_up_writes_per_item_what_one_at_a_time_wrote(tmp_path, m
     rows = ctx.store.query("SELECT * FROM outbox WHERE created_at = '2020-05-13T09:00:00Z'")
     keys = sorted(r["idempotency_key"] for r in rows)
     assert keys == sorted(
-        [f"audit:{aid}:finalised:{who}" for aid in finalised for who in ("w1", "m1")]
-        + [f"audit:{aid}:review_due:pdt1" for aid in every]
-        + [f"action:{r.action_id}:overdue:2020-05-12" for r in result.reminders])
+        [f"audit:{aid:010d}:finalised:{who}" for aid in finalised for who in ("w1", "m1")]  # m012: ids padded
+        + [f"audit:{aid:010d}:review_due:pdt1" for aid in every]
+        + [f"action:{r.action_id:010d}:overdue:2020-05-12" for r in result.reminders])
     per_template = {}
     for r in rows:
         per_template[r["template"]] = per_template.get(r["template"], 0) + 1

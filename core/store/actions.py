@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from .database import Reader, Tx
+from .outbox import KEY_ID_WIDTH
 
 # An action as the follow-up sees it: with its audit's child, team and people, the
 # review due (the action's own, else the audit's) and its last review.
@@ -107,7 +108,8 @@ def reminders_due(r: Reader, *, due_by: str, today: str) -> list[dict]:
         " AND ac.status = 'open' AND ac.owner IS NOT NULL AND ac.due <= ?"
         " AND ac.notified IS NOT ('overdue:' || ac.due)"  # actions_to_notify (m008)
         " AND NOT EXISTS (SELECT 1 FROM people p WHERE p.login = ac.owner AND p.active = 0)"
-        " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = 'action:' || ac.action_id"
+        " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key"  # outbox.tick_key's form
+        f"   = printf('action:%0{KEY_ID_WIDTH}d', ac.action_id)"
         "   || CASE WHEN ac.due < ? THEN ':overdue:' ELSE ':reminder:' END || ac.due)"
         " ORDER BY ac.due, ac.action_id", [due_by, today])
 

@@ -17,6 +17,36 @@ if TYPE_CHECKING:
 SENDABLE = ("pending", "failed", "sending")
 
 
+# The keys the scheduler writes by the thousand name their audit or action by its id
+# zero-padded to this many digits (m012_tick_keys), so a batch of neighbouring ids lands
+# on neighbouring entries of the key index (text order is id order) instead of across
+# all of it: 'audit:99:...' sorts between 'audit:98999:...' and 'audit:990:...', so
+# the oldest thousand audits' keys touched a page of the index each.
+KEY_ID_WIDTH = 10
+# Which keys take that form: entity -> what the notice is (the key's third part).
+TICK_KEYS = {"audit": ("finalised", "review_due"), "action": ("reminder", "overdue")}
+
+
+def tick_key(entity: str, entity_id: int, notice: str, *rest: str) -> str:
+    """The idempotency key of a scheduler notice (``TICK_KEYS``): ``entity:ID:notice:rest...``
+    with the id zero-padded to ``KEY_ID_WIDTH`` digits (an id longer than that is written
+    whole, so keys stay distinct)."""
+    return ":".join((entity, f"{entity_id:0{KEY_ID_WIDTH}d}", notice, *rest))
+
+
+def padded_key(key: str) -> str:
+    """``key`` as the scheduler writes it now: a ``TICK_KEYS`` key written before m012
+    (``audit:123:finalised:w1``) with its id padded (``tick_key``); any other key as it is.
+    The migration converts stored keys with it, so a notice sent before the upgrade is
+    recognised after it."""
+    entity, _, tail = key.partition(":")
+    number, _, rest = tail.partition(":")
+    notice = rest.partition(":")[0]
+    if notice not in TICK_KEYS.get(entity, ()) or not (number.isascii() and number.isdigit()):
+        return key
+    return f"{entity}:{int(number):0{KEY_ID_WIDTH}d}:{rest}"
+
+
 def _decoded(row: dict) -> dict:
     row["payload"] = json.loads(row["payload"] or "{}")
     return row

@@ -147,6 +147,32 @@ def test_bulk_outbox_says_which_messages_are_new(ctx):
                     {"idempotency_key": "k2", "payload": '{"a": 2}', "entity_id": "7"}]
 
 
+def test_bulk_outbox_tells_new_from_queued_as_one_at_a_time_does(ctx, tmp_path):
+    """The bulk insert reads back what it added (the rows after the newest before it) only
+    when some key was queued already; its answer is the per-item one, wherever the queued
+    keys fall, with a key twice in one batch, and after the newest row was deleted (its id
+    given again)."""
+    one = Context(store=Store.open(tmp_path / "one.db"), clock=ctx.clock, settings=ctx.settings,
+                  user="system", os_login="tester")
+    batches = [["a", "b", "c"], ["d", "a", "e", "e", "c", "f"], ["g", "h"], ["h", "i", "g"]]
+    for n, keys in enumerate(batches):
+        items = [("w1", "t", {"n": n}, k, None, "audit", n) for k in keys]
+        if n == 2:
+            for c in (ctx, one):
+                with c.tx() as tx:
+                    tx.execute("DELETE FROM outbox WHERE outbox_id = (SELECT max(outbox_id) FROM outbox)")
+        with ctx.tx() as tx:
+            bulk = tx.outbox_many(items)
+        with one.tx() as tx:
+            each = [tx.outbox(*item[:4], recipient_role=item[4], entity=item[5], entity_id=item[6])
+                    for item in items]
+        assert bulk == each, keys
+    assert bulk == [False, True, False]
+    assert ctx.store.rows("SELECT * FROM outbox ORDER BY outbox_id") == one.store.rows(
+        "SELECT * FROM outbox ORDER BY outbox_id")
+    one.store.close()
+
+
 def test_bulk_events_chain_as_one_at_a_time(ctx, tmp_path):
     other = Context(store=Store.open(tmp_path / "other.db"), clock=ctx.clock, settings=ctx.settings,
                     user=ctx.user, os_login=ctx.os_login)

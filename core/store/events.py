@@ -78,7 +78,7 @@ def insert(tx: Tx, entity: str, entity_id: Any, action: str, *, actor: str,
     (``BEGIN IMMEDIATE``), so the newest event cannot change under it; it is read once
     per transaction and then carried on the ``Tx``."""
     if tx.trail_head is None:
-        tx.trail_head = head(tx) or (0, GENESIS)
+        tx.trail_head = tx.trail_from = head(tx) or (0, GENESIS)
     last_id, last_hash = tx.trail_head
     row = (last_id + 1, tx.at, actor, tx.os_login, entity, None if entity_id is None else str(entity_id),
            action, as_json(before), as_json(after))
@@ -96,7 +96,7 @@ def insert_many(tx: Tx, items: Sequence[tuple]) -> list[int]:
     if not items:
         return []
     if tx.trail_head is None:
-        tx.trail_head = head(tx) or (0, GENESIS)
+        tx.trail_head = tx.trail_from = head(tx) or (0, GENESIS)
     last_id, prev = tx.trail_head
     prev = prev or ""
     at, os_login, rows = tx.at, tx.os_login, []
@@ -126,9 +126,21 @@ def chained(rows: Sequence[Sequence], *, after: tuple[int, str] | None = None) -
         yield (*row, prev)
 
 
-def linked_rows(r: Reader, *, after_id: int = 0, limit: int = 5000) -> list[tuple]:
-    """Events after ``after_id``, oldest first, as (``LINKED`` values..., hash) tuples."""
-    return r.rows(_SELECT_LINKED + " WHERE event_id > ? ORDER BY event_id LIMIT ?", [after_id, limit])
+def linked_rows(r: Reader, *, after_id: int = 0, limit: int = 5000, upto: int | None = None) -> list[tuple]:
+    """Events after ``after_id`` (up to ``upto`` when given), oldest first, as (``LINKED``
+    values..., hash) tuples."""
+    if upto is None:
+        return r.rows(_SELECT_LINKED + " WHERE event_id > ? ORDER BY event_id LIMIT ?", [after_id, limit])
+    return r.rows(_SELECT_LINKED + " WHERE event_id > ? AND event_id <= ? ORDER BY event_id LIMIT ?",
+                  [after_id, upto, limit])
+
+
+def ends_as_linked(r: Reader, after_id: int, to_id: int, to_hash: str) -> bool:
+    """Whether events ``after_id + 1`` to ``to_id`` are all there (none deleted) and the
+    last still carries the link ``to_hash``."""
+    found, last = r.rows("SELECT count(*), (SELECT hash FROM events WHERE event_id = ?) FROM events"
+                         " WHERE event_id > ? AND event_id <= ?", [to_id, after_id, to_id])[0]
+    return found == to_id - after_id and last == to_hash
 
 
 def linked_row(r: Reader, event_id: int) -> tuple | None:

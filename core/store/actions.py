@@ -92,7 +92,7 @@ def follow_up(r: Reader, *, include_closed: bool = False, audit_id: int | None =
     return [_decoded(row) for row in r.query(sql, params)]
 
 
-def reminders_due(r: Reader, *, due_by: str, today: str) -> list[dict]:
+def reminders_due(r: Reader, *, due_by: str, today: str) -> list[tuple]:
     """Open, owned actions due on or before ``due_by`` whose reminder (or, past ``today``,
     overdue notice) for that due date has not been queued: the idempotency key is in the
     outbox once it has, so a quiet tick over many overdue actions stays cheap. An owner
@@ -100,8 +100,9 @@ def reminders_due(r: Reader, *, due_by: str, today: str) -> list[dict]:
     Actions sent their overdue notice for this due date (``notified``, m008) are not read
     at all, so the overdue actions of years past cost a quiet tick nothing. Only what a
     reminder says is read (action_id, audit_id, child_id, owner, owner_role, description,
-    due): not the follow-up's last review, which a catch-up over thousands would pay for."""
-    return r.query(
+    due, as tuples in that order): not the follow-up's last review, which a catch-up over
+    thousands would pay for."""
+    return r.rows(
         "SELECT ac.action_id, ac.audit_id, a.child_id, ac.owner, ac.owner_role, ac.description, ac.due"
         "  FROM actions ac INDEXED BY actions_to_notify JOIN audits a ON a.audit_id = ac.audit_id"
         " WHERE a.status != 'draft'"

@@ -61,9 +61,16 @@ def canonical(row: Sequence) -> str:
     return _ENCODER.encode(list(row))
 
 
+# A fresh sha256 copied, not made: ``hashlib.sha256()`` looks the digest up in OpenSSL on
+# every call, which cost a catch-up's links as much as the hashing itself.
+_SHA256 = hashlib.sha256()
+
+
 def link(prev: str, row: Sequence) -> str:
     """The link of ``row`` (its ``LINKED`` values, as stored) after the link ``prev``."""
-    return hashlib.sha256(f"{prev}\n{canonical(row)}".encode()).hexdigest()
+    digest = _SHA256.copy()
+    digest.update(f"{prev}\n{canonical(row)}".encode())
+    return digest.hexdigest()
 
 
 def head(r: Reader) -> tuple[int, str | None] | None:

@@ -27,11 +27,14 @@ KEY_ID_WIDTH = 10
 TICK_KEYS = {"audit": ("finalised", "review_due"), "action": ("reminder", "overdue")}
 
 
-def tick_key(entity: str, entity_id: int, notice: str, *rest: str) -> str:
-    """The idempotency key of a scheduler notice (``TICK_KEYS``): ``entity:ID:notice:rest...``
-    with the id zero-padded to ``KEY_ID_WIDTH`` digits (an id longer than that is written
-    whole, so keys stay distinct)."""
-    return ":".join((entity, f"{entity_id:0{KEY_ID_WIDTH}d}", notice, *rest))
+_TICK_KEY = f"%s:%0{KEY_ID_WIDTH}d:%s:%s"
+
+
+def tick_key(entity: str, entity_id: int, notice: str, detail: str) -> str:
+    """The idempotency key of a scheduler notice (``TICK_KEYS``): ``entity:ID:notice:detail``
+    (the recipient, or the due date) with the id zero-padded to ``KEY_ID_WIDTH`` digits (an
+    id longer than that is written whole, so keys stay distinct)."""
+    return _TICK_KEY % (entity, entity_id, notice, detail)
 
 
 def padded_key(key: str) -> str:

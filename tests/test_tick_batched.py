@@ -5,6 +5,7 @@ time wrote, whatever the batch size, and a trail that verifies."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime
 
 import pytest
@@ -19,7 +20,7 @@ from core.clock import FixedClock
 from core.comments import add_comment, resolve_comment
 from core.config import Settings
 from core.context import Context
-from core.store import Store, events
+from core.store import Store, Tx, events
 from core.tick import tick
 from core.trail import verify_trail
 
@@ -187,6 +188,30 @@ def test_bulk_events_chain_as_one_at_a_time(ctx, tmp_path):
     sql = "SELECT * FROM events ORDER BY event_id"
     assert ctx.store.rows(sql) == other.store.rows(sql)
     assert verify_trail(ctx).intact
+
+
+_texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=8)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["audit", "action", 'a"b\\']), st.none() | st.integers() | _texts,
+                          _texts, st.sampled_from(["system", "ünï\n"]) | st.none() | _texts,
+                          st.none() | st.dictionaries(_texts, _texts, max_size=2),
+                          st.none() | st.dictionaries(_texts, st.integers() | _texts, max_size=2)),
+                min_size=1, max_size=6),
+       _texts)
+def test_bulk_links_are_those_of_the_canonical_form(items, os_login):
+    """The bulk insert puts each event's canonical form together from parts quoted once per
+    batch: its links are ``events.link`` of the rows as stored, whatever the text."""
+    from core.store.database import Handle
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE events (" + ", ".join(events.LINKED) + ", hash)")
+    tx = Tx(Handle(conn), datetime(2020, 5, 13, 9, 0, tzinfo=UTC), "system", os_login)
+    events.insert_many(tx, items)
+    prev = events.GENESIS
+    for row in conn.execute("SELECT " + ", ".join(events.LINKED) + ", hash FROM events ORDER BY event_id"):
+        prev = events.link(prev, row[:-1])
+        assert row[-1] == prev
 
 
 @given(st.lists(st.one_of(st.none(), st.integers(), st.text()), max_size=9))

@@ -80,6 +80,21 @@ def test_a_notice_sent_before_the_upgrade_is_not_sent_again_after_it(ctx, db_pat
     again.store.close()
 
 
+def test_a_reminder_an_older_dipaudit_queued_after_the_upgrade_is_not_sent_again(ctx, db_path):
+    """An older dipaudit still running when the file was upgraded (an open TUI) queues a
+    reminder under the old key; the action's mark (``notified``, in the same transaction)
+    keeps the new tick from reminding its owner again."""
+    busy_day(ctx)
+    ctx.clock.set(datetime(2020, 5, 10, 9, 0, tzinfo=UTC))
+    assert len(tick(ctx).reminders) == 4
+    rows = ctx.store.scalar("SELECT count(*) FROM outbox")
+    conn = sqlite3.connect(db_path)  # the keys as the older process wrote them; m012 stays applied
+    assert keys_before_m012(conn) == 4 + 2  # the reminders, and the finalised audit's two notices
+    conn.close()
+    assert tick(ctx).reminders == []
+    assert ctx.store.scalar("SELECT count(*) FROM outbox") == rows
+
+
 def test_a_migration_that_fails_leaves_the_keys_as_they_were(ctx, db_path):
     a1, *_ = busy_day(ctx)
     ctx.clock.set(datetime(2020, 5, 13, 9, 0, tzinfo=UTC))

@@ -98,7 +98,9 @@ def reminders_due(r: Reader, *, due_by: str, today: str) -> list[tuple]:
     outbox once it has, so a quiet tick over many overdue actions stays cheap. An owner
     who has left is not reminded (their actions wait in ``dipaudit people`` to be reassigned).
     Actions sent their overdue notice for this due date (``notified``, m008) are not read
-    at all, so the overdue actions of years past cost a quiet tick nothing. Only what a
+    at all, so the overdue actions of years past cost a quiet tick nothing; one marked sent
+    its reminder for this due date is left out until it falls overdue, whatever form its key
+    took (an older dipaudit still running across the upgrade to m012 writes the old one). Only what a
     reminder says is read (action_id, audit_id, child_id, owner, owner_role, description,
     due, as tuples in that order): not the follow-up's last review, which a catch-up over
     thousands would pay for."""
@@ -108,11 +110,13 @@ def reminders_due(r: Reader, *, due_by: str, today: str) -> list[tuple]:
         " WHERE a.status != 'draft'"
         " AND ac.status = 'open' AND ac.owner IS NOT NULL AND ac.due <= ?"
         " AND ac.notified IS NOT ('overdue:' || ac.due)"  # actions_to_notify (m008)
+        # marked reminded for this due date, and not overdue yet: the mark is the proof, as the key is
+        " AND NOT (ac.due >= ? AND ac.notified IS ('reminder:' || ac.due))"
         " AND NOT EXISTS (SELECT 1 FROM people p WHERE p.login = ac.owner AND p.active = 0)"
         " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key"  # outbox.tick_key's form
         f"   = printf('action:%0{KEY_ID_WIDTH}d', ac.action_id)"
         "   || CASE WHEN ac.due < ? THEN ':overdue:' ELSE ':reminder:' END || ac.due)"
-        " ORDER BY ac.due, ac.action_id", [due_by, today])
+        " ORDER BY ac.due, ac.action_id", [due_by, today, today])
 
 
 def status_of(r: Reader, action_id: int) -> str | None:

@@ -18,6 +18,7 @@ from .errors import NotFound, StateError
 from .models import ActionForReview, Reminder
 from .people import require_colleague, require_role
 from .store import actions, audits, events, people
+from .store.outbox import tick_key
 from .vocabulary import ACTION_STATUS_LABELS, OUTCOMES, SYSTEM
 from .workdays import suggest_due
 
@@ -162,7 +163,7 @@ def flag_reviews_due(ctx: Context) -> list[int]:
                 evs.append(("audit", aid, "review_due", None, {"review_due_at": audit["review_due_at"],
                                                                "open_actions": n, "alerted": pdt}, SYSTEM))
                 payload = {"audit_id": aid, **audit, "open_actions": n}  # one object: encoded once for all
-                notices += [(login, "review_due", payload, f"audit:{aid}:review_due:{login}", "pdt", "audit", aid)
+                notices += [(login, "review_due", payload, tick_key("audit", aid, "review_due", login), "pdt", "audit", aid)
                             for login in pdt]
             tx.events_many(evs)
             tx.outbox_many(notices)
@@ -178,21 +179,19 @@ def send_reminders(ctx: Context) -> list[Reminder]:
     day = today(ctx.clock)
     soon = (day + timedelta(days=ctx.settings.workflow.reminder_days_before_due)).isoformat()
     rows = actions.reminders_due(ctx.store, due_by=soon, today=day.isoformat())
-    sent = []
+    overdue_before, sent = day.isoformat(), []
     for batch in in_batches(rows):
         with ctx.tx() as tx:
-            kinds = ["overdue" if row["due"] < day.isoformat() else "reminder" for row in batch]
+            # (action_id, audit_id, child_id, owner, owner_role, description, due), and the notice's kind
+            items = [(row, "overdue" if row[6] < overdue_before else "reminder") for row in batch]
             new = tx.outbox_many([
-                (row["owner"], f"action_{kind}", {
-                    "action_id": row["action_id"], "audit_id": row["audit_id"], "child_id": row["child_id"],
-                    "description": row["description"], "due": row["due"],
-                }, f"action:{row['action_id']}:{kind}:{row['due']}", row["owner_role"], "action", row["action_id"])
-                for row, kind in zip(batch, kinds, strict=True)])
-            actions.mark_notified_many(tx, [(row["action_id"], f"{kind}:{row['due']}")
-                                            for row, kind in zip(batch, kinds, strict=True)])
-            fresh = [(row, kind) for row, kind, is_new in zip(batch, kinds, new, strict=True) if is_new]
-            tx.events_many([("action", row["action_id"], kind, None, {"due": row["due"], "owner": row["owner"]},
-                             SYSTEM) for row, kind in fresh])
-            sent += [Reminder(action_id=row["action_id"], kind=kind, owner=row["owner"],
-                              due=row["due"]) for row, kind in fresh]
+                (owner, f"action_{kind}", {"action_id": action_id, "audit_id": audit_id, "child_id": child_id,
+                                           "description": description, "due": due},
+                 tick_key("action", action_id, kind, due), owner_role, "action", action_id)
+                for (action_id, audit_id, child_id, owner, owner_role, description, due), kind in items])
+            actions.mark_notified_many(tx, [(row[0], f"{kind}:{row[6]}") for row, kind in items])
+            fresh = [item for item, is_new in zip(items, new, strict=True) if is_new]
+            tx.events_many([("action", row[0], kind, None, {"due": row[6], "owner": row[3]}, SYSTEM)
+                            for row, kind in fresh])
+            sent += [Reminder(action_id=row[0], kind=kind, owner=row[3], due=row[6]) for row, kind in fresh]
     return sent

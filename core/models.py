@@ -313,7 +313,8 @@ class TrailVerdict(Shape):
     fails (the first missing id for a deletion or truncation); ``problem``: one line."""
 
     intact: bool
-    events: int  # events verified by this check
+    events: int  # events verified by this check (hashed again)
+    own: int = 0  # events the caller linked itself a moment before, taken as linked (core.trail)
     first_broken: int | None = None
     problem: str | None = None
     head: int | None = None  # the newest event id verified (None: an empty trail)

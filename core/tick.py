@@ -29,16 +29,19 @@ def tick(ctx: Context) -> TickResult:
     once per audit), remind action owners, flag overdue escalations (auditor alerted)
     and refer them to the Head of Service when configured; then queue the SMT and weekly
     reports whose slot has come (after the rest, so they count its changes); then verify
-    the trail since its last checkpoint and checkpoint its head (``core.trail``). Returns
-    what it did."""
+    the trail since its last checkpoint and checkpoint its head (``core.trail``; the
+    events this tick linked itself are not hashed twice). Returns what it did."""
     at = iso(ctx.now())
+    with ctx.store.recording_links() as linked:  # the chains this tick's transactions write
+        with collector_paused():
+            finalised = finalise_due(ctx)
+            reviews_due = flag_reviews_due(ctx)
+            reminders = send_reminders(ctx)
+            overdue, referred = flag_overdue(ctx)
+        reports = queue_due_reports(ctx)  # a report's build may make cycles: the collector runs
     with collector_paused():
-        finalised = finalise_due(ctx)
-        reviews_due = flag_reviews_due(ctx)
-        reminders = send_reminders(ctx)
-        overdue, referred = flag_overdue(ctx)
-    reports = queue_due_reports(ctx)  # a report's build may make cycles: the collector runs
-    with collector_paused():
-        trail = checkpoint_trail(ctx)  # last, so the checkpoint covers this tick's own events
+        # Last, so the checkpoint covers this tick's own events: those it linked itself a
+        # moment ago are taken as linked, not hashed again; any other process's are verified.
+        trail = checkpoint_trail(ctx, linked=linked)
     return TickResult(at=at, finalised=finalised, reviews_due=reviews_due, reminders=reminders,
                       escalations_overdue=overdue, referred=referred, reports=reports, trail=trail)

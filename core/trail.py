@@ -15,12 +15,18 @@ Verifying recomputes the chain in event order:
 
 ``dipaudit tick`` checkpoints the head (``checkpoint_trail``), verifying only the
 events since the last checkpoint (and that checkpointed event), so a quiet tick reads
-a few rows and writes nothing; once a day it verifies the whole chain.
+a few rows and writes nothing; once a day it verifies the whole chain. The events the
+tick itself linked a moment before (a catch-up's tens of thousands) are taken as
+linked, not hashed again: each of its chains must start where the verified chain has
+got to and still end, with none missing, at the link it wrote; every other event since
+the checkpoint (another process's) is verified. An edit of one of the tick's own rows
+in that moment is found by the next whole check, as an edit of an older event is.
 ``dipaudit log verify`` and ``dipaudit doctor`` verify the whole chain.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from .clock import from_iso, show
@@ -37,9 +43,16 @@ def _broken(n: int, event_id: int, problem: str, **kw) -> TrailVerdict:
     return TrailVerdict(intact=False, events=n, first_broken=event_id, problem=problem, **kw)
 
 
-def verify_trail(ctx: Context, *, since_checkpoint: bool = False) -> TrailVerdict:
+def verify_trail(ctx: Context, *, since_checkpoint: bool = False,
+                 linked: Sequence[tuple[int, str, int, str]] = ()) -> TrailVerdict:
     """Verify the trail: the whole chain, or with ``since_checkpoint`` only the events
-    after the last checkpoint (whose event must still be there, unchanged)."""
+    after the last checkpoint (whose event must still be there, unchanged).
+
+    ``linked``: chains ``(from_id, from_hash, to_id, to_hash)`` this process wrote itself
+    a moment ago (``Store.recording_links``). One that starts where the verification has
+    got to (``from_id``, whose link it found to be ``from_hash``) and still ends with all
+    its events there and ``to_hash`` as the last one's link is taken as it is (counted in
+    ``own``), not hashed again; any other is verified row by row."""
     store = ctx.store
     if since_checkpoint:
         last, kept = events.last_checkpoint(store), {}
@@ -59,9 +72,18 @@ def verify_trail(ctx: Context, *, since_checkpoint: bool = False) -> TrailVerdic
             return _broken(0, last["event_id"], f"event {last['event_id']} is not the one checkpointed at"
                            f" {when} (edited behind dipaudit's back)", checkpoint_at=checked_at)
         after, prev = last["event_id"], last["hash"]
-    n, expected, head = 0, after + 1, None
+    chains = {start: (start_hash, end, end_hash) for start, start_hash, end, end_hash in linked}
+    n, own, expected, head = 0, 0, after + 1, None
     while True:
-        rows = events.linked_rows(store, after_id=expected - 1, limit=BATCH)
+        chain = chains.get(expected - 1)
+        if chain and chain[0] == prev and events.ends_as_linked(store, expected - 1, chain[1], chain[2]):
+            own += chain[1] - (expected - 1)
+            prev, head, expected = chain[2], chain[1], chain[1] + 1
+            continue
+        upto = min((start for start in chains if start >= expected), default=None)  # the next chain's start
+        rows = events.linked_rows(store, after_id=expected - 1, limit=BATCH, upto=upto)
+        if not rows and upto is not None:  # none up to the chain's start: a gap, or the trail's end
+            rows = events.linked_rows(store, after_id=expected - 1, limit=BATCH)
         if not rows:
             break
         for row in rows:
@@ -90,23 +112,30 @@ def verify_trail(ctx: Context, *, since_checkpoint: bool = False) -> TrailVerdic
         return _broken(n, end + 1, f"the trail ends at event {end} but event {last['event_id']} was in it"
                        f" at the checkpoint of {show(last['at'])} (newest events deleted)",
                        head=head, after=after, checkpoint_at=last["at"])
+    written = max((end for _, _, end, _ in linked), default=0)
+    if (head or after) < written:
+        end = head or after
+        return _broken(n, end + 1, f"the trail ends at event {end} but this process wrote event {written}"
+                       " a moment ago (newest events deleted)", head=head, after=after, checkpoint_at=checked_at)
     if head is None and after:
         head = after  # nothing new since the checkpoint
-    return TrailVerdict(intact=True, events=n, head=head, head_hash=prev if head else None, after=after,
+    return TrailVerdict(intact=True, events=n, own=own, head=head, head_hash=prev if head else None, after=after,
                         checkpoint_at=last["at"] if last else None)
 
 
-def checkpoint_trail(ctx: Context) -> TrailVerdict:
+def checkpoint_trail(ctx: Context, *, linked: Sequence[tuple[int, str, int, str]] = ()) -> TrailVerdict:
     """The scheduler's part: verify the events since the last checkpoint (and the
     checkpointed event itself) and, when the trail is intact and has grown, record its
     head as the new checkpoint. Once every ``WHOLE_EVERY`` the whole chain is verified
     instead, so an edit to an older event is found within a day by the scheduler too,
     not only by ``dipaudit log verify`` and ``dipaudit doctor``. A quiet trail (nothing
-    new, whole check done) is read, not written: two rows."""
+    new, whole check done) is read, not written: two rows. ``linked``: the chains the
+    caller's own transactions wrote (``Store.recording_links``), taken as linked between
+    whole checks (``verify_trail``); the whole check hashes every event."""
     last_whole = events.last_whole_check(ctx.store)
     whole = last_whole is None or ctx.now() - from_iso(last_whole) >= WHOLE_EVERY
-    verdict = verify_trail(ctx, since_checkpoint=not whole)
-    if verdict.intact and verdict.head is not None and (verdict.events or whole):
+    verdict = verify_trail(ctx, since_checkpoint=not whole, linked=() if whole else linked)
+    if verdict.intact and verdict.head is not None and (verdict.events or verdict.own or whole):
         with ctx.tx() as tx:
             events.add_checkpoint(tx, event_id=verdict.head, hash=verdict.head_hash or "",
                                   verified=verdict.events, whole=whole)

@@ -159,3 +159,18 @@ def busy_day(ctx: Context) -> tuple[int, int, int]:
     add_comment(as_user(ctx, "m1"), a2.audit_id, "Query", query=True)
     esc = escalate(aud, a1.audit_id, "Unsafe sleeping arrangements seen on video call")
     return a1.audit_id, a2.audit_id, esc.escalation_id
+
+
+def keys_before_m012(conn) -> int:
+    """The scheduler's idempotency keys back to how dipaudit wrote them before m012 (the
+    audit's or action's id unpadded: ``audit:7:finalised:w1``), on an open ``sqlite3``
+    connection, in its own transaction; returns how many changed. For tests of a database
+    from before m012."""
+    import re
+
+    form = re.compile(r"^(audit:|action:)0*(\d+)(:(?:finalised|review_due|reminder|overdue):)")
+    changed = [(new, oid) for oid, key in conn.execute("SELECT outbox_id, idempotency_key FROM outbox").fetchall()
+               if (new := form.sub(r"\1\2\3", key)) != key]
+    conn.executemany("UPDATE outbox SET idempotency_key = ? WHERE outbox_id = ?", changed)
+    conn.commit()
+    return len(changed)

@@ -5,6 +5,7 @@ time wrote, whatever the batch size, and a trail that verifies."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime
 
 import pytest
@@ -19,7 +20,7 @@ from core.clock import FixedClock
 from core.comments import add_comment, resolve_comment
 from core.config import Settings
 from core.context import Context
-from core.store import Store, events
+from core.store import Store, Tx, events
 from core.tick import tick
 from core.trail import verify_trail
 
@@ -106,9 +107,9 @@ def test_a_batched_catch_up_writes_per_item_what_one_at_a_time_wrote(tmp_path, m
     rows = ctx.store.query("SELECT * FROM outbox WHERE created_at = '2020-05-13T09:00:00Z'")
     keys = sorted(r["idempotency_key"] for r in rows)
     assert keys == sorted(
-        [f"audit:{aid}:finalised:{who}" for aid in finalised for who in ("w1", "m1")]
-        + [f"audit:{aid}:review_due:pdt1" for aid in every]
-        + [f"action:{r.action_id}:overdue:2020-05-12" for r in result.reminders])
+        [f"audit:{aid:010d}:finalised:{who}" for aid in finalised for who in ("w1", "m1")]  # m012: ids padded
+        + [f"audit:{aid:010d}:review_due:pdt1" for aid in every]
+        + [f"action:{r.action_id:010d}:overdue:2020-05-12" for r in result.reminders])
     per_template = {}
     for r in rows:
         per_template[r["template"]] = per_template.get(r["template"], 0) + 1
@@ -147,6 +148,32 @@ def test_bulk_outbox_says_which_messages_are_new(ctx):
                     {"idempotency_key": "k2", "payload": '{"a": 2}', "entity_id": "7"}]
 
 
+def test_bulk_outbox_tells_new_from_queued_as_one_at_a_time_does(ctx, tmp_path):
+    """The bulk insert reads back what it added (the rows after the newest before it) only
+    when some key was queued already; its answer is the per-item one, wherever the queued
+    keys fall, with a key twice in one batch, and after the newest row was deleted (its id
+    given again)."""
+    one = Context(store=Store.open(tmp_path / "one.db"), clock=ctx.clock, settings=ctx.settings,
+                  user="system", os_login="tester")
+    batches = [["a", "b", "c"], ["d", "a", "e", "e", "c", "f"], ["g", "h"], ["h", "i", "g"]]
+    for n, keys in enumerate(batches):
+        items = [("w1", "t", {"n": n}, k, None, "audit", n) for k in keys]
+        if n == 2:
+            for c in (ctx, one):
+                with c.tx() as tx:
+                    tx.execute("DELETE FROM outbox WHERE outbox_id = (SELECT max(outbox_id) FROM outbox)")
+        with ctx.tx() as tx:
+            bulk = tx.outbox_many(items)
+        with one.tx() as tx:
+            each = [tx.outbox(*item[:4], recipient_role=item[4], entity=item[5], entity_id=item[6])
+                    for item in items]
+        assert bulk == each, keys
+    assert bulk == [False, True, False]
+    assert ctx.store.rows("SELECT * FROM outbox ORDER BY outbox_id") == one.store.rows(
+        "SELECT * FROM outbox ORDER BY outbox_id")
+    one.store.close()
+
+
 def test_bulk_events_chain_as_one_at_a_time(ctx, tmp_path):
     other = Context(store=Store.open(tmp_path / "other.db"), clock=ctx.clock, settings=ctx.settings,
                     user=ctx.user, os_login=ctx.os_login)
@@ -161,6 +188,30 @@ def test_bulk_events_chain_as_one_at_a_time(ctx, tmp_path):
     sql = "SELECT * FROM events ORDER BY event_id"
     assert ctx.store.rows(sql) == other.store.rows(sql)
     assert verify_trail(ctx).intact
+
+
+_texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=8)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["audit", "action", 'a"b\\']), st.none() | st.integers() | _texts,
+                          _texts, st.sampled_from(["system", "ünï\n"]) | st.none() | _texts,
+                          st.none() | st.dictionaries(_texts, _texts, max_size=2),
+                          st.none() | st.dictionaries(_texts, st.integers() | _texts, max_size=2)),
+                min_size=1, max_size=6),
+       _texts)
+def test_bulk_links_are_those_of_the_canonical_form(items, os_login):
+    """The bulk insert puts each event's canonical form together from parts quoted once per
+    batch: its links are ``events.link`` of the rows as stored, whatever the text."""
+    from core.store.database import Handle
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE events (" + ", ".join(events.LINKED) + ", hash)")
+    tx = Tx(Handle(conn), datetime(2020, 5, 13, 9, 0, tzinfo=UTC), "system", os_login)
+    events.insert_many(tx, items)
+    prev = events.GENESIS
+    for row in conn.execute("SELECT " + ", ".join(events.LINKED) + ", hash FROM events ORDER BY event_id"):
+        prev = events.link(prev, row[:-1])
+        assert row[-1] == prev
 
 
 @given(st.lists(st.one_of(st.none(), st.integers(), st.text()), max_size=9))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from factories import busy_day
+from factories import busy_day, keys_before_m012
 
 from notify.scheduler import run_scheduler
 
@@ -86,6 +86,7 @@ def test_m008_marks_what_an_older_database_already_flagged_and_sent(ctx, db_path
 
     from core.context import Context
     from core.store import Store
+    from core.store.database import applied_migrations
 
     busy_day(ctx)
     ctx.clock.set(datetime(2020, 5, 13, 9, 0, tzinfo=UTC))
@@ -99,11 +100,12 @@ def test_m008_marks_what_an_older_database_already_flagged_and_sent(ctx, db_path
         conn.execute(f"DROP INDEX {index}")
     conn.execute("ALTER TABLE actions DROP COLUMN review_flagged_at")
     conn.execute("ALTER TABLE actions DROP COLUMN notified")
-    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm008_tick'")
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name IN ('m008_tick', 'm012_tick_keys')")
     conn.commit()
+    assert keys_before_m012(conn)  # and the keys as they were written then
     conn.close()
     store = Store.open(db_path)
-    assert store.schema_version() == "m008_tick"
+    assert applied_migrations(store.db.conn)[-2:] == ["m008_tick", "m012_tick_keys"]
     assert [(a, bool(f), n) for a, f, n in store.rows(
         "SELECT action_id, review_flagged_at IS NOT NULL, notified FROM actions ORDER BY 1")] == \
         [(a, bool(f), n) for a, f, n in marked]

@@ -176,3 +176,94 @@ def test_the_scheduler_checks_the_whole_chain_once_a_day(ctx, clock, db_path):
     clock.advance(hours=1)
     late = checkpoint_trail(ctx)
     assert not late.intact and late.first_broken == 2 and late.after == 0
+
+
+# --- the scheduler's own chains (Store.recording_links) ----------------------------------
+def _other_process(ctx, db_path, n):
+    """Events written meanwhile by another process (its own store on the file)."""
+    from core.context import Context
+
+    other = Context(store=Store.open(db_path), clock=ctx.clock, settings=ctx.settings, user="m1", os_login="m1")
+    _history(other, n)
+    other.store.close()
+
+
+def test_a_checkpoint_takes_its_own_chains_as_linked_and_verifies_every_other_event(ctx, db_path):
+    _history(ctx, 3)
+    assert checkpoint_trail(ctx).after == 0  # the day's whole check
+    with ctx.store.recording_links() as linked:
+        _history(ctx, 4)  # four transactions of this store: four chains of one event
+        _other_process(ctx, db_path, 2)  # events 8 and 9: not this store's
+        with ctx.tx() as tx:  # one chain of three
+            tx.events_many([("audit", 9, "saved", None, {"v": n}, None) for n in range(3)])
+        with ctx.tx() as tx:
+            tx.scalar("SELECT 1")  # wrote no event: no chain
+    assert linked == [(3 + n, events.hash_of(ctx.store, 3 + n), 4 + n, events.hash_of(ctx.store, 4 + n))
+                      for n in range(4)] + [(9, events.hash_of(ctx.store, 9), 12, events.hash_of(ctx.store, 12))]
+    verdict = checkpoint_trail(ctx, linked=linked)
+    assert verdict.intact and (verdict.events, verdict.own, verdict.head, verdict.after) == (2, 7, 12, 3)
+    assert verdict.head_hash == events.hash_of(ctx.store, 12)
+    assert events.last_checkpoint(ctx.store)["event_id"] == 12
+    assert verify_trail(ctx).intact
+
+
+def test_the_tick_does_not_hash_its_own_events_twice(ctx):
+    from datetime import UTC, datetime
+
+    from factories import busy_day
+
+    from core.tick import tick
+
+    busy_day(ctx)
+    ctx.clock.set(datetime(2020, 5, 13, 9, 0, tzinfo=UTC))
+    first = tick(ctx)  # the first check is of the whole chain: every event hashed
+    assert first.trail.after == 0 and first.trail.own == 0 and first.trail.events == events.count(ctx.store)
+    ctx.clock.set(datetime(2020, 5, 13, 9, 5, tzinfo=UTC))
+    with ctx.tx() as tx:  # work for the next tick (the actions due again), and a person's event
+        tx.execute("UPDATE actions SET due = '2020-05-15', notified = NULL")
+        tx.event("audit", 1, "saved", after={"v": 1})
+    again = tick(ctx)
+    assert again.reminders and again.trail.intact and again.trail.after == first.trail.head
+    assert again.trail.own == len(again.reminders) and again.trail.events == 1  # the person's event alone
+    assert again.trail.head == events.count(ctx.store)
+    assert verify_trail(ctx).intact
+
+
+@pytest.mark.parametrize("sql, first_broken, words", [
+    (["DROP TRIGGER events_no_delete", "DELETE FROM events WHERE event_id = 6"], 6, "event 6 is missing"),
+    (["DROP TRIGGER events_no_delete", "DELETE FROM events WHERE event_id = 7"], 7,
+     "ends at event 6 but this process wrote event 7"),
+    (["DROP TRIGGER events_no_update", "UPDATE events SET hash = 'f00d' WHERE event_id = 7"], 7,
+     "does not match its link"),
+    (["DROP TRIGGER events_no_update", "UPDATE events SET actor = 'x' WHERE event_id = 3"], 3,
+     "does not match its link"),  # another process's event, before the chain
+], ids=["delete-inside", "delete-last", "relink-last", "edit-other"])
+def test_a_chain_taken_as_linked_must_still_be_whole(ctx, db_path, sql, first_broken, words):
+    """A chain is taken as it is only if all its events are still there, the last with the
+    link its writer gave it, and it starts where the verified chain has got to."""
+    _history(ctx, 2)
+    assert checkpoint_trail(ctx).after == 0
+    _other_process(ctx, db_path, 1)  # event 3
+    with ctx.store.recording_links() as linked:
+        with ctx.tx() as tx:
+            tx.events_many([("audit", 9, "saved", None, {"v": n}, None) for n in range(4)])  # events 4 to 7
+    _tamper(db_path, *sql)
+    verdict = checkpoint_trail(ctx, linked=linked)
+    assert not verdict.intact and verdict.first_broken == first_broken and words in verdict.problem
+
+
+def test_an_edit_inside_a_chain_taken_as_linked_waits_for_the_whole_check(ctx, clock, db_path):
+    """What taking the tick's own chains as linked gives up: an edit of one of them made
+    between its commit and the checkpoint a moment later is found by the next whole check
+    (within a day, and by 'log verify' and 'doctor' at any time), not by that checkpoint."""
+    _history(ctx, 2)
+    assert checkpoint_trail(ctx).after == 0
+    with ctx.store.recording_links() as linked:
+        with ctx.tx() as tx:
+            tx.events_many([("audit", 9, "saved", None, {"v": n}, None) for n in range(3)])
+    _tamper(db_path, "DROP TRIGGER events_no_update", "UPDATE events SET actor = 'x' WHERE event_id = 4")
+    assert checkpoint_trail(ctx, linked=linked).intact
+    assert checkpoint_trail(ctx).intact  # nothing new
+    assert not verify_trail(ctx).intact and verify_trail(ctx).first_broken == 4
+    clock.advance(hours=24)
+    assert checkpoint_trail(ctx).first_broken == 4

@@ -16,6 +16,7 @@ from ..errors import PermissionDenied, StateError
 from ..models import Addendum
 from ..people import require_role
 from ..store import Reader, Tx, audits, comments
+from ..store.outbox import tick_key
 from ..vocabulary import SYSTEM
 from .record import Audit, get_audit
 from .window import comment_window, window_closes_at
@@ -48,7 +49,7 @@ def _finalised(audit_id: int, child_id: str, worker: str | None, manager: str | 
     event = ("audit", audit_id, "finalised", _WAS_SUBMITTED if status == "submitted" else {"status": status},
              {"status": "finalised", "finalised_at": at, "finalised_by": by}, by)
     payload = {"audit_id": audit_id, "child_id": child_id, "finalised_at": at, "finalised_by": by}
-    notices = [(login, "audit_finalised", payload, f"audit:{audit_id}:finalised:{login}", role, "audit", audit_id)
+    notices = [(login, "audit_finalised", payload, tick_key("audit", audit_id, "finalised", login), role, "audit", audit_id)
                for login, role in ((worker, "worker"), (manager, "manager")) if login]
     return event, notices
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from .database import Reader, Tx
+from .outbox import KEY_ID_WIDTH
 
 # An action as the follow-up sees it: with its audit's child, team and people, the
 # review due (the action's own, else the audit's) and its last review.
@@ -91,25 +92,31 @@ def follow_up(r: Reader, *, include_closed: bool = False, audit_id: int | None =
     return [_decoded(row) for row in r.query(sql, params)]
 
 
-def reminders_due(r: Reader, *, due_by: str, today: str) -> list[dict]:
+def reminders_due(r: Reader, *, due_by: str, today: str) -> list[tuple]:
     """Open, owned actions due on or before ``due_by`` whose reminder (or, past ``today``,
     overdue notice) for that due date has not been queued: the idempotency key is in the
     outbox once it has, so a quiet tick over many overdue actions stays cheap. An owner
     who has left is not reminded (their actions wait in ``dipaudit people`` to be reassigned).
     Actions sent their overdue notice for this due date (``notified``, m008) are not read
-    at all, so the overdue actions of years past cost a quiet tick nothing. Only what a
+    at all, so the overdue actions of years past cost a quiet tick nothing; one marked sent
+    its reminder for this due date is left out until it falls overdue, whatever form its key
+    took (an older dipaudit still running across the upgrade to m012 writes the old one). Only what a
     reminder says is read (action_id, audit_id, child_id, owner, owner_role, description,
-    due): not the follow-up's last review, which a catch-up over thousands would pay for."""
-    return r.query(
+    due, as tuples in that order): not the follow-up's last review, which a catch-up over
+    thousands would pay for."""
+    return r.rows(
         "SELECT ac.action_id, ac.audit_id, a.child_id, ac.owner, ac.owner_role, ac.description, ac.due"
         "  FROM actions ac INDEXED BY actions_to_notify JOIN audits a ON a.audit_id = ac.audit_id"
         " WHERE a.status != 'draft'"
         " AND ac.status = 'open' AND ac.owner IS NOT NULL AND ac.due <= ?"
         " AND ac.notified IS NOT ('overdue:' || ac.due)"  # actions_to_notify (m008)
+        # marked reminded for this due date, and not overdue yet: the mark is the proof, as the key is
+        " AND NOT (ac.due >= ? AND ac.notified IS ('reminder:' || ac.due))"
         " AND NOT EXISTS (SELECT 1 FROM people p WHERE p.login = ac.owner AND p.active = 0)"
-        " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = 'action:' || ac.action_id"
+        " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key"  # outbox.tick_key's form
+        f"   = printf('action:%0{KEY_ID_WIDTH}d', ac.action_id)"
         "   || CASE WHEN ac.due < ? THEN ':overdue:' ELSE ':reminder:' END || ac.due)"
-        " ORDER BY ac.due, ac.action_id", [due_by, today])
+        " ORDER BY ac.due, ac.action_id", [due_by, today, today])
 
 
 def status_of(r: Reader, action_id: int) -> str | None:

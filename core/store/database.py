@@ -138,6 +138,9 @@ class Tx:
     events: list[int] = field(default_factory=list)
     # (event_id, hash) of the newest event once this transaction has read or written it.
     trail_head: tuple[int, str | None] | None = None
+    # The newest event as this transaction first read it, before its own: the chain it
+    # wrote runs from here to ``trail_head`` (``Store.recording_links``).
+    trail_from: tuple[int, str | None] | None = None
 
     at: str = field(init=False, default="")  # ``now`` as stored (``core.clock.iso``), once per transaction
 
@@ -223,6 +226,7 @@ class Store:
             str(self.path), timeout=busy_timeout_ms / 1000, check_same_thread=False
         )
         self.db = Handle(conn)
+        self._links: list[tuple[int, str, int, str]] | None = None  # see recording_links
         try:
             conn.execute("PRAGMA recursive_triggers = on")  # as sqlite-utils' Database sets it
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
@@ -409,6 +413,22 @@ class Store:
 
     # -- writing -----------------------------------------------------------
     @contextmanager
+    def recording_links(self) -> Iterator[list[tuple[int, str, int, str]]]:
+        """While open, each committed transaction of this store that appended events adds
+        ``(from_id, from_hash, to_id, to_hash)`` to the list yielded: it linked events
+        ``from_id + 1`` to ``to_id`` itself, after the head ``(from_id, from_hash)`` it read
+        under the write lock. The scheduler's checkpoint takes those chains as linked
+        (``core.trail.checkpoint_trail``) instead of hashing its own events a second time."""
+        with self.lock:
+            was, self._links = self._links, []
+            links = self._links
+        try:
+            yield links
+        finally:
+            with self.lock:
+                self._links = was
+
+    @contextmanager
     def write(self, *, now: datetime, actor: str, os_login: str, durable: bool = True) -> Iterator[Tx]:
         """One write transaction (``BEGIN IMMEDIATE``): all of it commits, or none of it.
 
@@ -445,3 +465,6 @@ class Store:
                         conn.execute("ROLLBACK")
                     self._refuse(exc)
                     raise
+                if self._links is not None and tx.trail_from is not None and tx.trail_head != tx.trail_from:
+                    (start, start_hash), (end, end_hash) = tx.trail_from, tx.trail_head
+                    self._links.append((start, start_hash or "", end, end_hash or ""))

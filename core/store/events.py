@@ -61,9 +61,32 @@ def canonical(row: Sequence) -> str:
     return _ENCODER.encode(list(row))
 
 
+# A fresh sha256 copied, not made: ``hashlib.sha256()`` looks the digest up in OpenSSL on
+# every call, which cost a catch-up's links as much as the hashing itself.
+_SHA256 = hashlib.sha256()
+
+
+def _quoted(text: str | None) -> str:
+    """A text column as the canonical form writes it."""
+    return "null" if text is None else _quote(text)
+
+
+_quote = json.encoder.encode_basestring  # what the canonical form's encoder quotes text with
+
+
+def _quoted_parts(at, actor, os_login, entity, action) -> tuple[str, str] | None:
+    """The canonical form's columns from ``at`` to ``entity`` (joined) and ``action``,
+    quoted, when all are text (else None: ``canonical`` encodes the row)."""
+    if not all(type(v) is str for v in (at, actor, os_login, entity, action)):
+        return None
+    return ",".join(map(_quote, (at, actor, os_login, entity))), _quote(action)
+
+
 def link(prev: str, row: Sequence) -> str:
     """The link of ``row`` (its ``LINKED`` values, as stored) after the link ``prev``."""
-    return hashlib.sha256(f"{prev}\n{canonical(row)}".encode()).hexdigest()
+    digest = _SHA256.copy()
+    digest.update(f"{prev}\n{canonical(row)}".encode())
+    return digest.hexdigest()
 
 
 def head(r: Reader) -> tuple[int, str | None] | None:
@@ -78,7 +101,7 @@ def insert(tx: Tx, entity: str, entity_id: Any, action: str, *, actor: str,
     (``BEGIN IMMEDIATE``), so the newest event cannot change under it; it is read once
     per transaction and then carried on the ``Tx``."""
     if tx.trail_head is None:
-        tx.trail_head = head(tx) or (0, GENESIS)
+        tx.trail_head = tx.trail_from = head(tx) or (0, GENESIS)
     last_id, last_hash = tx.trail_head
     row = (last_id + 1, tx.at, actor, tx.os_login, entity, None if entity_id is None else str(entity_id),
            action, as_json(before), as_json(after))
@@ -96,18 +119,31 @@ def insert_many(tx: Tx, items: Sequence[tuple]) -> list[int]:
     if not items:
         return []
     if tx.trail_head is None:
-        tx.trail_head = head(tx) or (0, GENESIS)
+        tx.trail_head = tx.trail_from = head(tx) or (0, GENESIS)
     last_id, prev = tx.trail_head
     prev = prev or ""
     at, os_login, rows = tx.at, tx.os_login, []
     last_before, before_text = None, None  # one ``before`` object shared by many events is encoded once
+    # The canonical form put together from parts quoted once per batch (the instant, the
+    # actor, the OS login, the entity and action are the same for most events of a batch):
+    # the same text as ``canonical(row)``, which quotes all nine again for each event.
+    parts: dict[tuple, tuple[str, str] | None] = {}
     for entity, entity_id, action, actor, before, after in items:
         last_id += 1
         if before is not last_before:
             last_before, before_text = before, as_json(before)
         row = (last_id, at, actor, os_login, entity, None if entity_id is None else str(entity_id),
                action, before_text, as_json(after))
-        prev = link(prev, row)
+        fixed = parts.get((actor, entity, action), ())
+        if fixed == ():
+            fixed = parts[(actor, entity, action)] = _quoted_parts(at, actor, os_login, entity, action)
+        if fixed is None:
+            prev = link(prev, row)
+        else:
+            digest = _SHA256.copy()
+            digest.update(f"{prev}\n[{last_id},{fixed[0]},{_quoted(row[5])},{fixed[1]},{_quoted(row[7])},"
+                          f"{_quoted(row[8])}]".encode())
+            prev = digest.hexdigest()
         rows.append((*row, prev))
     tx.executemany("INSERT INTO events (" + ", ".join(LINKED) + ", hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    rows)
@@ -126,9 +162,21 @@ def chained(rows: Sequence[Sequence], *, after: tuple[int, str] | None = None) -
         yield (*row, prev)
 
 
-def linked_rows(r: Reader, *, after_id: int = 0, limit: int = 5000) -> list[tuple]:
-    """Events after ``after_id``, oldest first, as (``LINKED`` values..., hash) tuples."""
-    return r.rows(_SELECT_LINKED + " WHERE event_id > ? ORDER BY event_id LIMIT ?", [after_id, limit])
+def linked_rows(r: Reader, *, after_id: int = 0, limit: int = 5000, upto: int | None = None) -> list[tuple]:
+    """Events after ``after_id`` (up to ``upto`` when given), oldest first, as (``LINKED``
+    values..., hash) tuples."""
+    if upto is None:
+        return r.rows(_SELECT_LINKED + " WHERE event_id > ? ORDER BY event_id LIMIT ?", [after_id, limit])
+    return r.rows(_SELECT_LINKED + " WHERE event_id > ? AND event_id <= ? ORDER BY event_id LIMIT ?",
+                  [after_id, upto, limit])
+
+
+def ends_as_linked(r: Reader, after_id: int, to_id: int, to_hash: str) -> bool:
+    """Whether events ``after_id + 1`` to ``to_id`` are all there (none deleted) and the
+    last still carries the link ``to_hash``."""
+    found, last = r.rows("SELECT count(*), (SELECT hash FROM events WHERE event_id = ?) FROM events"
+                         " WHERE event_id > ? AND event_id <= ?", [to_id, after_id, to_id])[0]
+    return found == to_id - after_id and last == to_hash
 
 
 def linked_row(r: Reader, event_id: int) -> tuple | None:

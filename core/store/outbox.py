@@ -17,6 +17,39 @@ if TYPE_CHECKING:
 SENDABLE = ("pending", "failed", "sending")
 
 
+# The keys the scheduler writes by the thousand name their audit or action by its id
+# zero-padded to this many digits (m012_tick_keys), so a batch of neighbouring ids lands
+# on neighbouring entries of the key index (text order is id order) instead of across
+# all of it: 'audit:99:...' sorts between 'audit:98999:...' and 'audit:990:...', so
+# the oldest thousand audits' keys touched a page of the index each.
+KEY_ID_WIDTH = 10
+# Which keys take that form: entity -> what the notice is (the key's third part).
+TICK_KEYS = {"audit": ("finalised", "review_due"), "action": ("reminder", "overdue")}
+
+
+_TICK_KEY = f"%s:%0{KEY_ID_WIDTH}d:%s:%s"
+
+
+def tick_key(entity: str, entity_id: int, notice: str, detail: str) -> str:
+    """The idempotency key of a scheduler notice (``TICK_KEYS``): ``entity:ID:notice:detail``
+    (the recipient, or the due date) with the id zero-padded to ``KEY_ID_WIDTH`` digits (an
+    id longer than that is written whole, so keys stay distinct)."""
+    return _TICK_KEY % (entity, entity_id, notice, detail)
+
+
+def padded_key(key: str) -> str:
+    """``key`` as the scheduler writes it now: a ``TICK_KEYS`` key written before m012
+    (``audit:123:finalised:w1``) with its id padded (``tick_key``); any other key as it is.
+    The migration converts stored keys with it, so a notice sent before the upgrade is
+    recognised after it."""
+    entity, _, tail = key.partition(":")
+    number, _, rest = tail.partition(":")
+    notice = rest.partition(":")[0]
+    if notice not in TICK_KEYS.get(entity, ()) or not (number.isascii() and number.isdigit()):
+        return key
+    return f"{entity}:{int(number):0{KEY_ID_WIDTH}d}:{rest}"
+
+
 def _decoded(row: dict) -> dict:
     row["payload"] = json.loads(row["payload"] or "{}")
     return row
@@ -36,37 +69,34 @@ def insert(tx: Tx, recipient: str, template: str, payload: dict, key: str, *,
     return cur.rowcount == 1
 
 
-def existing_keys(r: Reader, keys: Sequence[str]) -> set[str]:
-    """Which of ``keys`` are in the outbox already."""
-    found: set[str] = set()
-    for start in range(0, len(keys), 500):
-        part = list(keys[start:start + 500])
-        found.update(k for (k,) in r.rows("SELECT idempotency_key FROM outbox WHERE idempotency_key IN"
-                                         f" ({','.join('?' * len(part))})", part))
-    return found
-
-
 def insert_many(tx: Tx, items: Sequence[tuple]) -> list[bool]:
     """Queue messages ``(recipient, template, payload, key, recipient_role, entity, entity_id)``
     as ``insert`` queues each (ignoring only the key's conflict), with one ``executemany``; per
-    message, True if it is new. The transaction holds the write lock, so the keys found
-    present beforehand are exactly the ones the inserts ignore."""
+    message, True if it is new. Nothing is looked up beforehand: the transaction holds the
+    write lock, so the rows this insert added are exactly those after the outbox's newest
+    row before it, and they are read back (keys only) only when some key was there already
+    (a catch-up's keys are all new: one probe of the key index per message, not two)."""
     if not items:
         return []
-    seen = existing_keys(tx, [item[3] for item in items])
-    new, rows, at = [], [], tx.at
+    rows, at = [], tx.at
     last, text = None, None  # one payload object told to several people is encoded once
     for recipient, template, payload, key, recipient_role, entity, entity_id in items:
-        new.append(key not in seen)
-        seen.add(key)
         if payload is not last:
             last, text = payload, as_json(payload)
         rows.append((at, recipient, recipient_role, template, text, entity,
                      None if entity_id is None else str(entity_id), key, at))
-    tx.executemany(
+    newest = tx.scalar("SELECT max(outbox_id) FROM outbox") or 0
+    cur = tx.executemany(
         "INSERT INTO outbox (created_at, recipient, recipient_role, template, payload,"
         " entity, entity_id, idempotency_key, status, next_attempt_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT (idempotency_key) DO NOTHING", rows)
+    if cur.rowcount == len(rows):
+        return [True] * len(rows)
+    added = {k for (k,) in tx.rows("SELECT idempotency_key FROM outbox WHERE outbox_id > ?", [newest])}
+    new = []
+    for item in items:  # a key twice in ``items``: its first is the one added
+        new.append(item[3] in added)
+        added.discard(item[3])
     return new
 
 

@@ -757,3 +757,21 @@ def m011c_report_renders(db: Database) -> None:
     rows = db.execute("SELECT report_id, renders FROM reports WHERE typeof(renders) = 'text'").fetchall()
     db.conn.executemany("UPDATE reports SET renders = ? WHERE report_id = ?",
                         [(pack_renders(unpack_renders(text)), rid) for rid, text in rows])
+
+
+# --- m012: the scheduler's idempotency keys in id order (issue 10 item 3) ------------------
+@migration
+def m012_tick_keys(db: Database) -> None:
+    """The keys of the notices the scheduler writes by the thousand (an audit finalised, its
+    PDT review due, an action's reminder and overdue notice: ``outbox.TICK_KEYS``) name
+    the audit or action by its id zero-padded to ten digits (``outbox.tick_key``), so a
+    catch-up over neighbouring ids writes neighbouring entries of the key index, not a page
+    of it each. Keys already in the outbox are converted here (``outbox.padded_key``, the one
+    definition, shared with the writer), so a notice sent before the upgrade is still
+    recognised and never sent again; every other key stays as it is."""
+    from .outbox import padded_key
+
+    rows = db.execute("SELECT outbox_id, idempotency_key FROM outbox"
+                      " WHERE idempotency_key GLOB 'audit:[0-9]*' OR idempotency_key GLOB 'action:[0-9]*'").fetchall()
+    db.conn.executemany("UPDATE outbox SET idempotency_key = ? WHERE outbox_id = ?",
+                        [(new, outbox_id) for outbox_id, key in rows if (new := padded_key(key)) != key])

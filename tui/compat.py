@@ -339,6 +339,29 @@ def _plain_cell(value) -> tuple[str, object] | None:
     return None
 
 
+def _row_state(table: DataTable) -> tuple:
+    """What ``renders_plain_rows`` reads of the table for every row: whether it may draw
+    rows itself, the rest of the row cache's key, the columns and their widths, the cell
+    padding, the console's style parser, the cursor settings, the row label's width and
+    the table's width. Read once a draw (as ``_line_state``), else each time."""
+    draw = table.__dict__.get("_drawing")
+    state = draw.get("cells") if draw is not None else None
+    if state is None:
+        columns = table.ordered_columns
+        plain = not (table.cursor_type != "row" or table.fixed_rows or table.fixed_columns
+                     or (table._labelled_row_exists and table.show_row_labels))
+        show_cursor, show_hover = table.show_cursor, table._show_hover_cursor
+        state = (plain, (table.cursor_type, show_cursor, show_hover, table._update_count,
+                         table._pseudo_class_state),
+                 columns, [c.get_render_width(table) for c in columns], " " * table.cell_padding,
+                 table.app.console.get_style, show_cursor, show_hover,
+                 table.cursor_foreground_priority == "css", table.cursor_background_priority == "css",
+                 table._row_label_column_width, table.size.width)
+        if draw is not None:
+            draw["cells"] = state
+    return state
+
+
 def renders_plain_rows(cls: type[DataTable]) -> type[DataTable]:
     """Make a DataTable subclass with a row cursor draw rows of plain one-line cells
     without Rich.
@@ -365,26 +388,23 @@ def renders_plain_rows(cls: type[DataTable]) -> type[DataTable]:
 
     def _render_line_in_row(self: DataTable, row_key: RowKey, line_no: int, base_style: Style,
                             cursor_location: Coordinate, hover_location: Coordinate):
-        if (line_no or self.cursor_type != "row" or row_key is self._header_row_key or self.fixed_rows
-                or self.fixed_columns or (self._labelled_row_exists and self.show_row_labels)):
+        (plain, rest, columns, widths, pad, get_style, show_cursor, show_hover, fg_css, bg_css,
+         label_width, size_width) = _row_state(self)
+        if line_no or not plain or row_key is self._header_row_key:
             return original(self, row_key, line_no, base_style, cursor_location, hover_location)
-        cache_key = (row_key, line_no, base_style, cursor_location, hover_location, self.cursor_type,
-                     self.show_cursor, self._show_hover_cursor, self._update_count,
-                     self._pseudo_class_state)
+        cache_key = (row_key, line_no, base_style, cursor_location, hover_location, *rest)
         cache = self._row_render_cache
         if cache_key in cache:
             return cache[cache_key]
         row, data = self.rows.get(row_key), self._data.get(row_key)
-        row_index = self._row_locations.get(row_key) if row_key in self._row_locations else -1
-        columns = self.ordered_columns
+        locations = self._row_locations
+        row_index = locations.get(row_key) if row_key in locations else -1
         cells = [_plain_cell(data.get(c.key)) for c in columns] if data is not None else [None]
         if row is None or row.height != 1 or row_index < 0 or None in cells:
             return original(self, row_key, line_no, base_style, cursor_location, hover_location)
         cursor, hover = cursor_location.row == row_index, hover_location.row == row_index
-        show_cursor, show_hover = self.show_cursor, self._show_hover_cursor
         component, post = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, show_cursor, show_hover,
-            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+            False, False, False, hover, cursor, show_cursor, show_hover, fg_css, bg_css)
         # The row's style for its parity, read from the CSS once (until the styles change).
         styles = self.__dict__.setdefault("_plain_row_styles", {})
         parity_key = (row_index % 2, base_style, self._pseudo_class_state)
@@ -395,12 +415,9 @@ def renders_plain_rows(cls: type[DataTable]) -> type[DataTable]:
         # holds no colour or attribute, so that equals (row + component + post) + meta.
         under = row_style + component
         cell_style = under + post
-        get_style = self.app.console.get_style
-        pad = " " * self.cell_padding
         scrollable: list[list[Segment]] = []
-        table_width = self._row_label_column_width
-        for column_index, (column, (text, own)) in enumerate(zip(columns, cells, strict=True)):
-            width = column.get_render_width(self)
+        table_width = label_width
+        for column_index, (width, (text, own)) in enumerate(zip(widths, cells, strict=True)):
             table_width += width
             meta = Style.from_meta({"row": row_index, "column": column_index})
             fill = cell_style + meta
@@ -418,7 +435,7 @@ def renders_plain_rows(cls: type[DataTable]) -> type[DataTable]:
         extend, _ = self._get_styles_to_render_cell(False, False, False, hover, cursor, show_cursor,
                                                     show_hover, False, False)
         extend = row_style + extend + Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
-        scrollable.append([Segment(" " * max(0, self.size.width - table_width), extend)])
+        scrollable.append([Segment(" " * max(0, size_width - table_width), extend)])
         cache[cache_key] = row_pair = ([], scrollable)
         return row_pair
 
@@ -598,8 +615,11 @@ class SteadyScrollBar(ScrollBar):
     segments (``ScrollBarRender.render_bar``, as its ``__rich_console__`` computes them:
     public) with the size, the widget's style and the App's line filters (the
     private ``App._filters``), and returns the lines drawn last time (the whole bar, cut
-    to the crop asked for) when those are the same. Anything but the stock renderer
-    draws as Textual does.
+    to the crop asked for) when those are the same. When the thumb moves, a vertical bar
+    with no border, padding or outline reuses the lines it drew before for the same
+    segment (each line is drawn from its own segment: the track, the thumb, its ends), so
+    a page move draws nothing new once those have been drawn. Anything but the stock
+    renderer draws as Textual does.
 
     Tests: tests/test_tui_compat.py (the bar draws as Textual's own as it moves, and
     is drawn again only when its segments change).
@@ -619,12 +639,30 @@ class SteadyScrollBar(ScrollBar):
             thickness=width if renderable.vertical else height,
             back_color=style.bgcolor or Color.parse("#555555"),
             bar_color=style.color or Color.parse("bright_magenta"))
-        key = (self.size, tuple(bar.segments), self.rich_style, tuple(self.app._filters))
+        frame = (self.size, self.rich_style, tuple(self.app._filters))
+        segments = tuple(bar.segments)
+        key = (frame, segments)
         last = self.__dict__.get("_steady_lines")
         if last is not None and last[0] == key:
             lines = last[1]
         else:
-            lines = super().render_lines(self.size.region)  # the whole bar, whatever the crop
+            # A vertical bar is one segment a line, and with no border, padding or
+            # outline each line is drawn from its own segment alone: lines drawn before
+            # (the track, the thumb, its ends) are reused as they are.
+            known = self.__dict__.get("_steady_known")
+            if known is None or known[0] != frame:
+                known = self._steady_known = (frame, {})
+            by_segment = known[1]
+            local = (renderable.vertical and len(segments) == height and not any(self.styles.gutter)
+                     and not any(edge for edge, _color in self.styles.outline))
+            if local and all(segment in by_segment for segment in segments):
+                lines = [by_segment[segment] for segment in segments]
+            else:
+                lines = super().render_lines(self.size.region)  # the whole bar, whatever the crop
+                if local and len(lines) == len(segments):
+                    if len(by_segment) > 64:
+                        by_segment.clear()
+                    by_segment.update(zip(segments, lines, strict=True))
             self._steady_lines = (key, lines)
         if crop == self.size.region:
             return lines

@@ -444,6 +444,34 @@ async def test_rows_found_by_index_are_where_datatable_finds_them():
             assert table._get_row_region(i) == DataTable._get_row_region(table, i)
 
 
+async def test_a_plain_table_keeps_few_lines_drawn_and_scrolls_back_without_drawing():
+    """``keeps_few_lines_drawn``: fewer lines and rows kept than DataTable's 1,000, and
+    enough that moving back up a screenful draws no row again."""
+    from tui.compat import LINES_KEPT, ROWS_KEPT
+
+    rendered: list = []
+
+    class Counting(PlainTable):
+        def _render_line_in_row(self, row_key, *args, **kwargs):
+            rendered.append(row_key)
+            return super()._render_line_in_row(row_key, *args, **kwargs)
+
+    app = Rows(Counting)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.query_one(DataTable)
+        assert (table._line_cache.maxsize, table._row_render_cache.maxsize) == (LINES_KEPT, ROWS_KEPT)
+        assert DataTable()._line_cache.maxsize > LINES_KEPT
+        table.move_cursor(row=30, animate=False)
+        await settle(pilot)
+        _all_lines(table, table._render_line)
+        table.move_cursor(row=29, animate=False)  # back one row: only the two it changed
+        await settle(pilot)
+        rendered.clear()
+        _all_lines(table, table._render_line)
+        assert len(rendered) <= 2
+
+
 class Filled(App):
     CSS = "DataTable { width: 40; height: 12; }"
 

@@ -24,6 +24,7 @@ from textual._context import active_app
 from textual._segment_tools import line_crop
 from textual._styles_cache import StylesCache
 from textual.app import App
+from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.dom import DOMNode
 from textual.geometry import Region, Size
@@ -525,9 +526,9 @@ class SteadyStylesCache(StylesCache):
     padding, tint and a theme change; a scroll styles only the lines that are new).
     """
 
-    # Styled lines kept, the oldest dropped first: a few screenfuls (~40 lines each), few
+    # Styled lines kept, the oldest dropped first: three screenfuls (~40 lines each), few
     # enough that the collector has little more to walk.
-    MAX_LINES = 256
+    MAX_LINES = 128
 
     def __init__(self) -> None:
         super().__init__()
@@ -599,6 +600,39 @@ def steady_styles(cls: type[Widget]) -> type[Widget]:
         if not isinstance(getattr(self, "_styles_cache", None), StylesCache):
             raise RuntimeError("textual changed: Widget._styles_cache is gone (tui/compat.py)")
         self._styles_cache = SteadyStylesCache()
+
+    cls.__init__ = __init__
+    return cls
+
+
+# What a PlainTable keeps drawn (Textual's DataTable keeps 1,000 of each).
+LINES_KEPT = 256  # six screenfuls of lines: scrolling back a few pages draws nothing
+ROWS_KEPT = 64  # rows as segments: a line is drawn from them only when the line is not kept
+
+
+def keeps_few_lines_drawn(cls: type[DataTable]) -> type[DataTable]:
+    """Make a DataTable subclass keep fewer drawn lines and rows.
+
+    Why: Textual 8.2.8's DataTable keeps its last 1,000 drawn lines and 1,000 drawn rows
+    (the private ``_line_cache`` and ``_row_render_cache``), ~60,000 objects once a few
+    dozen pages of a long table have been shown: all of them walked by every full
+    collection, the worst pauses of a page move at 10,000 rows (bench/bench_tui.py
+    prints them). With rows drawn apart from the cursor (``caches_rows_apart_from_cursor``)
+    a line drawn once is found again by the line cache, so a few screenfuls of lines and
+    fewer rows keep every move among them as cheap; the rest are freed as they go. Sets
+    their public ``LRUCache.maxsize``.
+
+    Tests: tests/test_tui_compat.py (a PlainTable keeps that many).
+    """
+    init = cls.__init__
+
+    def __init__(self, *args, **kwargs) -> None:
+        init(self, *args, **kwargs)
+        for name, size in (("_line_cache", LINES_KEPT), ("_row_render_cache", ROWS_KEPT)):
+            cache = getattr(self, name, None)
+            if not isinstance(cache, LRUCache):
+                raise RuntimeError(f"textual changed: DataTable.{name} is gone (tui/compat.py)")
+            cache.maxsize = size
 
     cls.__init__ = __init__
     return cls

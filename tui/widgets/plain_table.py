@@ -13,7 +13,7 @@ markup), keeps rendered rows (and its scrollbars) across cursor moves, and fills
 How it measures and draws leans on private DataTable methods: see ``tui.compat``
 (``measures_plain_text``, ``renders_plain_rows``, ``caches_rows_apart_from_cursor``,
 ``finds_rows_by_index``, ``reads_style_once_per_draw``, ``steady_scrollbars``,
-``steady_styles``, ``draws_only_widgets_in_updates``).
+``steady_styles``, ``keeps_few_lines_drawn``, ``draws_only_widgets_in_updates``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from ..compat import (
     caches_rows_apart_from_cursor,
     draws_only_widgets_in_updates,
     finds_rows_by_index,
+    keeps_few_lines_drawn,
     measures_plain_text,
     reads_style_once_per_draw,
     renders_plain_rows,
@@ -54,6 +55,7 @@ def _refreeze() -> None:
     gc.freeze()
 
 
+@keeps_few_lines_drawn
 @steady_styles
 @steady_scrollbars
 @reads_style_once_per_draw

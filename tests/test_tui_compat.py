@@ -281,19 +281,24 @@ async def test_steady_scrollbars_draw_as_textuals_and_only_when_they_change():
         assert 0 < len(drawn) < moves / 2  # drawn again only when the thumb moved
 
 
-@pytest.mark.parametrize(("cls", "rendered_again"), [(PlainTable, 2), (DataTable, 12)])
-async def test_a_cursor_move_renders_only_the_two_rows_it_changed(cls, rendered_again):
-    """What ``caches_rows_apart_from_cursor`` is for: Textual's own DataTable renders every
-    line again after a cursor move, the header too (if this starts failing with 2 for DataTable, Textual
-    caches them itself and the override can go)."""
-    rendered: list = []
+def _counting_rows(cls: type[DataTable], rendered: list) -> type[DataTable]:
+    """``cls``, appending to ``rendered`` the key of every row it draws."""
 
     class Counting(cls):
         def _render_line_in_row(self, row_key, *args, **kwargs):
             rendered.append(row_key)
             return super()._render_line_in_row(row_key, *args, **kwargs)
 
-    app = Rows(Counting)
+    return Counting
+
+
+@pytest.mark.parametrize(("cls", "rendered_again"), [(PlainTable, 2), (DataTable, 12)])
+async def test_a_cursor_move_renders_only_the_two_rows_it_changed(cls, rendered_again):
+    """What ``caches_rows_apart_from_cursor`` is for: Textual's own DataTable renders every
+    line again after a cursor move, the header too (if this starts failing with 2 for DataTable, Textual
+    caches them itself and the override can go)."""
+    rendered: list = []
+    app = Rows(_counting_rows(cls, rendered))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         table = app.query_one(DataTable)
@@ -450,13 +455,7 @@ async def test_a_plain_table_keeps_few_lines_drawn_and_scrolls_back_without_draw
     from tui.compat import LINES_KEPT, ROWS_KEPT
 
     rendered: list = []
-
-    class Counting(PlainTable):
-        def _render_line_in_row(self, row_key, *args, **kwargs):
-            rendered.append(row_key)
-            return super()._render_line_in_row(row_key, *args, **kwargs)
-
-    app = Rows(Counting)
+    app = Rows(_counting_rows(PlainTable, rendered))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         table = app.query_one(DataTable)

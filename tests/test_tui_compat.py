@@ -264,7 +264,7 @@ async def test_steady_scrollbars_draw_as_textuals_and_only_when_they_change():
         ScrollBar.render_lines = counting
         try:
             moves = 0
-            for row in range(1, 40):
+            for row in [*range(1, 40), 700, 1300, 1999, 5, 1300]:  # then pages apart
                 table.move_cursor(row=row, animate=False)
                 await settle(pilot)
                 moves += 1
@@ -277,8 +277,19 @@ async def test_steady_scrollbars_draw_as_textuals_and_only_when_they_change():
                 del drawn[before:]
         finally:
             ScrollBar.render_lines = original
-        assert table.scroll_y > 20  # it scrolled all the way
+        assert table.scroll_y > 1000  # it scrolled all the way
         assert 0 < len(drawn) < moves / 2  # drawn again only when the thumb moved
+
+
+def _counting_rows(cls: type[DataTable], rendered: list) -> type[DataTable]:
+    """``cls``, appending to ``rendered`` the key of every row it draws."""
+
+    class Counting(cls):
+        def _render_line_in_row(self, row_key, *args, **kwargs):
+            rendered.append(row_key)
+            return super()._render_line_in_row(row_key, *args, **kwargs)
+
+    return Counting
 
 
 @pytest.mark.parametrize(("cls", "rendered_again"), [(PlainTable, 2), (DataTable, 12)])
@@ -287,13 +298,7 @@ async def test_a_cursor_move_renders_only_the_two_rows_it_changed(cls, rendered_
     line again after a cursor move, the header too (if this starts failing with 2 for DataTable, Textual
     caches them itself and the override can go)."""
     rendered: list = []
-
-    class Counting(cls):
-        def _render_line_in_row(self, row_key, *args, **kwargs):
-            rendered.append(row_key)
-            return super()._render_line_in_row(row_key, *args, **kwargs)
-
-    app = Rows(Counting)
+    app = Rows(_counting_rows(cls, rendered))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         table = app.query_one(DataTable)
@@ -303,6 +308,167 @@ async def test_a_cursor_move_renders_only_the_two_rows_it_changed(cls, rendered_
         await settle(pilot)
         _all_lines(table, table._render_line)
         assert len(rendered) == rendered_again
+
+
+@pytest.mark.parametrize("css", [
+    "",
+    "PlainTable { border: round red; padding: 1 2; tint: blue 20%; }",
+    "PlainTable { outline: heavy green; text-opacity: 70%; hatch: cross red 30%; }",
+])
+async def test_styled_lines_are_textuals_and_a_scroll_styles_only_new_lines(css):
+    """``SteadyStylesCache`` gives every line as Textual's own ``StylesCache`` styles it
+    (borders, padding, outline, tint, text opacity, hatch; focused and not; after a
+    theme change), and a scroll by one row styles again only the lines that show
+    something new."""
+    from textual._styles_cache import StylesCache
+
+    from tui.compat import SteadyStylesCache
+
+    class Styled(Rows):
+        CSS = Rows.CSS + css
+
+    styled: list[int] = []
+    original = StylesCache.render_line
+
+    def counting(self, styles, y, *args):
+        if isinstance(self, SteadyStylesCache):
+            styled.append(y)
+        return original(self, styles, y, *args)
+
+    def textuals(table) -> list:
+        return StylesCache().render_widget(table, table.size.region)
+
+    app = Styled(PlainTable)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.query_one(DataTable)
+        assert type(table._styles_cache) is SteadyStylesCache
+        StylesCache.render_line = counting
+        try:
+            for row in range(14, 20):  # each move scrolls by one row
+                table.move_cursor(row=row, animate=False)
+                await settle(pilot)
+                styled.clear()
+                ours = table.render_lines(table.size.region)
+                # the new bottom line, the two rows the cursor changed, and the border,
+                # padding or outline lines (styled by Textual every time)
+                assert len(styled) <= 3 + (table.size.height - table.content_size.height), styled
+                assert ours == textuals(table), row
+            table.blur()
+            await settle(pilot)
+            assert table.render_lines(table.size.region) == textuals(table)
+            app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+            await settle(pilot)
+            assert table.render_lines(table.size.region) == textuals(table)
+        finally:
+            StylesCache.render_line = original
+
+
+class Around(App):
+    """A table with widgets above, beside and below it."""
+
+    CSS = """
+    #top, #bottom { height: 1; }
+    #middle { height: 12; }
+    DataTable { width: 40; }
+    #side { width: 1fr; height: 100%; }
+    """
+
+    def compose(self):
+        from textual.containers import Horizontal
+        from textual.widgets import Static
+
+        yield Static("top line", id="top")
+        with Horizontal(id="middle"):
+            yield PlainTable(zebra_stripes=True, cursor_type="row")
+            yield Static("side\n" * 12, id="side")
+        yield Static("bottom line", id="bottom")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Child", "Team", "Status")
+        table.add_rows([(f"C{i:03d}", f"Team {i % 4}", ("queued", "claimed")[i % 2]) for i in range(40)])
+
+
+async def test_an_update_draws_only_the_widgets_it_touches_as_textual_would():
+    """``draws_only_widgets_in_updates``: an update of the table (a row, the whole table,
+    the table and the pane beside it) writes to the screen exactly what Textual's own
+    compositor writes, without drawing the lines above and below it."""
+    from textual._compositor import Compositor
+    from textual.geometry import Region
+
+    from tui.compat import draws_only_widgets_in_updates
+
+    draws_only_widgets_in_updates()  # what importing PlainTable does; again is harmless
+    ours = Compositor._get_renders
+    assert ours.draws_only_widgets_in_updates and ours.textuals is not ours
+    drawn: list[str] = []
+    app = Around()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for widget in app.query("#top, #bottom, #side"):
+            widget.render_lines = (lambda w: lambda crop, _o=w.render_lines: (drawn.append(w.id), _o(crop))[1])(widget)
+        table = app.query_one(DataTable)
+        compositor = app.screen._compositor
+        side = app.query_one("#side").region
+        for region in (table.region, Region(0, table.region.y + 3, 40, 1),
+                       table.region.union(side), Region(0, table.region.y, SIZE[0], 1)):
+            table.move_cursor(row=(table.cursor_row + 5) % 40, animate=False)
+            table.refresh()
+            drawn.clear()
+            compositor._dirty_regions.add(region)
+            update = compositor.render_partial_update()
+            assert "top" not in drawn and "bottom" not in drawn
+            assert ("side" in drawn) == region.overlaps(side)
+            Compositor._get_renders = ours.textuals
+            try:
+                compositor._dirty_regions.add(region)
+                theirs = compositor.render_partial_update()
+            finally:
+                Compositor._get_renders = ours
+            assert update.render_segments(app.console) == theirs.render_segments(app.console), region
+
+
+async def test_rows_found_by_index_are_where_datatable_finds_them():
+    """``finds_rows_by_index``: the same regions as Textual's sum over the rows above,
+    with the header shown and hidden, and (Textual's own path) with a taller row."""
+    app = Rows(PlainTable)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.query_one(DataTable)
+        assert type(table)._get_row_region is not DataTable._get_row_region
+        for show_header in (True, False):
+            table.show_header = show_header
+            await settle(pilot)
+            for i in (0, 1, 17, 39, 40, -1):
+                assert table._get_row_region(i) == DataTable._get_row_region(table, i), (show_header, i)
+        table.add_row("tall", "T", "x", height=3)
+        await settle(pilot)
+        assert table._total_row_height != table.row_count
+        for i in (0, 39, 40):
+            assert table._get_row_region(i) == DataTable._get_row_region(table, i)
+
+
+async def test_a_plain_table_keeps_few_lines_drawn_and_scrolls_back_without_drawing():
+    """``keeps_few_lines_drawn``: fewer lines and rows kept than DataTable's 1,000, and
+    enough that moving back up a screenful draws no row again."""
+    from tui.compat import LINES_KEPT, ROWS_KEPT
+
+    rendered: list = []
+    app = Rows(_counting_rows(PlainTable, rendered))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.query_one(DataTable)
+        assert (table._line_cache.maxsize, table._row_render_cache.maxsize) == (LINES_KEPT, ROWS_KEPT)
+        assert DataTable()._line_cache.maxsize > LINES_KEPT
+        table.move_cursor(row=30, animate=False)
+        await settle(pilot)
+        _all_lines(table, table._render_line)
+        table.move_cursor(row=29, animate=False)  # back one row: only the two it changed
+        await settle(pilot)
+        rendered.clear()
+        _all_lines(table, table._render_line)
+        assert len(rendered) <= 2
 
 
 class Filled(App):

@@ -18,11 +18,16 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual._ansi_theme import DEFAULT_TERMINAL_THEME
+from textual._compositor import Compositor
+from textual._context import active_app
 from textual._segment_tools import line_crop
+from textual._styles_cache import StylesCache
 from textual.app import App
+from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.dom import DOMNode
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.notifications import Notification
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
@@ -64,6 +69,61 @@ def redraw_rows_after_measuring() -> None:
 
     _update_dimensions.redraws_after_measuring = True
     DataTable._update_dimensions = _update_dimensions
+
+
+def _get_renders(self: Compositor, crop: Region | None = None):
+    """Textual's ``Compositor._get_renders``, leaving out widgets outside ``crop`` and the
+    lines of a widget above or below it (``_render_chops``, its only caller, reads a
+    widget's lines from the clip it is given: here the part of its clip in the crop's
+    lines)."""
+    items = self.visible_widgets.items()
+    if crop:
+        overlaps, top, bottom = crop.overlaps, crop.y, crop.bottom
+        widget_regions = []
+        for widget, (region, clip) in items:
+            if overlaps(clip) and overlaps(region):
+                if clip.y < top or clip.bottom > bottom:
+                    y = max(clip.y, top)
+                    clip = Region(clip.x, y, clip.width, min(clip.bottom, bottom) - y)
+                widget_regions.append((widget, region, clip))
+    else:
+        widget_regions = [(widget, region, clip) for widget, (region, clip) in items]
+    for widget, region, clip in widget_regions:
+        if clip.contains_region(region):
+            yield region, clip, widget.render_lines(Region(0, 0, region.width, region.height))
+        else:
+            new_x, new_y, new_width, new_height = region.intersection(clip)
+            if new_width and new_height:
+                yield region, clip, widget.render_lines(
+                    Region(new_x - region.x, new_y - region.y, new_width, new_height))
+
+
+def draws_only_widgets_in_updates() -> None:
+    """Make the screen's compositor draw, for an update, only the widgets the update
+    touches.
+
+    Why: Textual 8.2.8's ``Compositor._get_renders`` (private) picks the widgets to draw
+    for an update by their clip (the area of their container), not by where they are,
+    so a key that changes the queue table has the header, the footer and its keys, the
+    status line, the filter box and the child detail render every line too (from their
+    caches, then cut up and thrown away: about a tenth of a cursor move's cost,
+    bench/bench_tui.py), and a keystroke in the filter box has the screen, its
+    containers and the table render all their lines for the one line that changed. A
+    widget wholly outside the update's area, or a line above or below it, gives nothing
+    to it (``ChopsUpdate`` writes only the spans updated), so this leaves them out; the
+    body is Textual's otherwise. Full updates and screenshots (a crop of the whole screen) are
+    unchanged. Installed when ``tui.widgets.plain_table`` is imported; harmless to call again.
+
+    Tests: tests/test_tui_compat.py (an update leaves out widgets outside it, and the
+    screen ends as a full redraw draws it).
+    """
+    if getattr(Compositor._get_renders, "draws_only_widgets_in_updates", False):
+        return
+    if not callable(getattr(Compositor, "_get_renders", None)) or not hasattr(Compositor, "visible_widgets"):
+        raise RuntimeError("textual changed: Compositor._get_renders is gone (tui/compat.py)")
+    _get_renders.draws_only_widgets_in_updates = True
+    _get_renders.textuals = Compositor._get_renders
+    Compositor._get_renders = _get_renders
 
 
 def measures_plain_text(cls: type[DataTable]) -> type[DataTable]:
@@ -149,8 +209,57 @@ def add_rows_at_once(table: DataTable, rows: Iterable[tuple[str | None, Sequence
     return added
 
 
+def finds_rows_by_index(cls: type[DataTable]) -> type[DataTable]:
+    """Make a DataTable subclass find a row's region without adding up the rows above it.
+
+    Why: Textual 8.2.8's private ``DataTable._get_row_region`` sums the heights of every
+    row above the one asked for, and a cursor move asks four times (the old and new row
+    redrawn, the new one highlighted, then scrolled into view): work that grows with
+    the cursor's row, ~40,000 steps a key at the foot of a 10,000-row queue. When every
+    row is one line high (the table's total row height, ``_total_row_height``, equals
+    its row count) the row at index i starts at line i; otherwise Textual's own method
+    runs. The body is Textual's otherwise.
+
+    Tests: tests/test_tui_compat.py (the regions are DataTable's own, with and without
+    a header, and with a taller row).
+    """
+
+    def _get_row_region(self: DataTable, row_index: int) -> Region:
+        if not self.is_valid_row_index(row_index) or self._total_row_height != self.row_count:
+            return DataTable._get_row_region(self, row_index)
+        row = self.rows[self._row_locations.get_key(row_index)]
+        row_width = sum(column.get_render_width(self) for column in self.columns.values()) + \
+            self._row_label_column_width
+        y = row_index + (self.header_height if self.show_header else 0)
+        return Region(0, y, max(self.size.width, row_width), row.height)
+
+    for name in ("_get_row_region", "_total_row_height", "is_valid_row_index"):
+        if not hasattr(DataTable, name):
+            raise RuntimeError(f"textual changed: DataTable.{name} is gone (tui/compat.py)")
+    cls._get_row_region = _get_row_region
+    return cls
+
+
 # A cursor (or hover) on another row: every row away from the cursor renders the same.
 _ELSEWHERE = Coordinate(-2, -2)
+
+
+def _line_state(table: DataTable) -> tuple:
+    """What ``_render_line`` reads of the table for every line (as Textual's
+    ``_render_line`` and ``_get_offsets`` read it): the width, the cursor and hover, the
+    rest of the line cache's key, the lines' rows and the header's height (0 when
+    hidden). Read once a draw while ``render_lines`` runs (nothing can change them during
+    it), else each time."""
+    draw = table.__dict__.get("_drawing")
+    state = draw.get("rows") if draw is not None else None
+    if state is None:
+        state = (table.size.width, table.cursor_coordinate, table.hover_coordinate,
+                 (table.cursor_type, table._show_hover_cursor, table._update_count,
+                  table._pseudo_class_state),
+                 table._y_offsets, table.header_height if table.show_header else 0)
+        if draw is not None:
+            draw["rows"] = state
+    return state
 
 
 def caches_rows_apart_from_cursor(cls: type[DataTable]) -> type[DataTable]:
@@ -176,19 +285,20 @@ def caches_rows_apart_from_cursor(cls: type[DataTable]) -> type[DataTable]:
     def _render_line(self: DataTable, y: int, x1: int, x2: int, base_style) -> Strip:
         if self.cursor_type != "row":
             return original(self, y, x1, x2, base_style)
-        width = self.size.width
-        try:
-            row_key, y_offset_in_row = self._get_offsets(y)
-        except LookupError:
+        width, cursor, hover, rest, offsets, header = _line_state(self)
+        if y < header:
+            row_key, y_offset_in_row = self._header_row_key, y
+        elif y - header < len(offsets):
+            row_key, y_offset_in_row = offsets[y - header]
+        else:
             return Strip.blank(width, base_style)
-        row_index = self._row_locations.get(row_key) if row_key in self._row_locations else -1
-        cursor, hover = self.cursor_coordinate, self.hover_coordinate
+        locations = self._row_locations
+        row_index = locations.get(row_key) if row_key in locations else -1
         if cursor.row != row_index:
             cursor = _ELSEWHERE
         if hover.row != row_index:
             hover = _ELSEWHERE
-        cache_key = (y, x1, x2, width, cursor, hover, base_style, self.cursor_type,
-                     self._show_hover_cursor, self._update_count, self._pseudo_class_state)
+        cache_key = (y, x1, x2, width, cursor, hover, base_style, *rest)
         if cache_key in self._line_cache:
             return self._line_cache[cache_key]
         fixed, scrollable = self._render_line_in_row(row_key, y_offset_in_row, base_style,
@@ -197,7 +307,16 @@ def caches_rows_apart_from_cursor(cls: type[DataTable]) -> type[DataTable]:
         fixed_line: list[Segment] = list(chain.from_iterable(fixed)) if fixed else []
         scrollable_line: list[Segment] = list(chain.from_iterable(scrollable))
         segments = fixed_line + line_crop(scrollable_line, x1 + fixed_width, x2, width)
-        strip = Strip(segments).adjust_cell_length(width, base_style).simplify()
+        # Textual's Strip(segments).adjust_cell_length(width, base_style).simplify(), in
+        # one Strip rather than three when the line is not too long (a new screenful of
+        # rows makes ~40 of them, and each Strip is 15 objects for the collector).
+        length = sum(cell_len(text) for text, _style, control in segments if not control)
+        if length <= width:
+            if length < width:
+                segments.append(Segment(" " * (width - length), base_style))
+            strip = Strip(Segment.simplify(segments), width)
+        else:
+            strip = Strip(segments).adjust_cell_length(width, base_style).simplify()
         self._line_cache[cache_key] = strip
         return strip
 
@@ -219,6 +338,29 @@ def _plain_cell(value) -> tuple[str, object] | None:
             and value.overflow in (None, "fold", "crop") and value.plain.isprintable()):
         return value.plain, (value.style or None)
     return None
+
+
+def _row_state(table: DataTable) -> tuple:
+    """What ``renders_plain_rows`` reads of the table for every row: whether it may draw
+    rows itself, the rest of the row cache's key, the columns and their widths, the cell
+    padding, the console's style parser, the cursor settings, the row label's width and
+    the table's width. Read once a draw (as ``_line_state``), else each time."""
+    draw = table.__dict__.get("_drawing")
+    state = draw.get("cells") if draw is not None else None
+    if state is None:
+        columns = table.ordered_columns
+        plain = not (table.cursor_type != "row" or table.fixed_rows or table.fixed_columns
+                     or (table._labelled_row_exists and table.show_row_labels))
+        show_cursor, show_hover = table.show_cursor, table._show_hover_cursor
+        state = (plain, (table.cursor_type, show_cursor, show_hover, table._update_count,
+                         table._pseudo_class_state),
+                 columns, [c.get_render_width(table) for c in columns], " " * table.cell_padding,
+                 table.app.console.get_style, show_cursor, show_hover,
+                 table.cursor_foreground_priority == "css", table.cursor_background_priority == "css",
+                 table._row_label_column_width, table.size.width)
+        if draw is not None:
+            draw["cells"] = state
+    return state
 
 
 def renders_plain_rows(cls: type[DataTable]) -> type[DataTable]:
@@ -247,26 +389,23 @@ def renders_plain_rows(cls: type[DataTable]) -> type[DataTable]:
 
     def _render_line_in_row(self: DataTable, row_key: RowKey, line_no: int, base_style: Style,
                             cursor_location: Coordinate, hover_location: Coordinate):
-        if (line_no or self.cursor_type != "row" or row_key is self._header_row_key or self.fixed_rows
-                or self.fixed_columns or (self._labelled_row_exists and self.show_row_labels)):
+        (plain, rest, columns, widths, pad, get_style, show_cursor, show_hover, fg_css, bg_css,
+         label_width, size_width) = _row_state(self)
+        if line_no or not plain or row_key is self._header_row_key:
             return original(self, row_key, line_no, base_style, cursor_location, hover_location)
-        cache_key = (row_key, line_no, base_style, cursor_location, hover_location, self.cursor_type,
-                     self.show_cursor, self._show_hover_cursor, self._update_count,
-                     self._pseudo_class_state)
+        cache_key = (row_key, line_no, base_style, cursor_location, hover_location, *rest)
         cache = self._row_render_cache
         if cache_key in cache:
             return cache[cache_key]
         row, data = self.rows.get(row_key), self._data.get(row_key)
-        row_index = self._row_locations.get(row_key) if row_key in self._row_locations else -1
-        columns = self.ordered_columns
+        locations = self._row_locations
+        row_index = locations.get(row_key) if row_key in locations else -1
         cells = [_plain_cell(data.get(c.key)) for c in columns] if data is not None else [None]
         if row is None or row.height != 1 or row_index < 0 or None in cells:
             return original(self, row_key, line_no, base_style, cursor_location, hover_location)
         cursor, hover = cursor_location.row == row_index, hover_location.row == row_index
-        show_cursor, show_hover = self.show_cursor, self._show_hover_cursor
         component, post = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, show_cursor, show_hover,
-            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+            False, False, False, hover, cursor, show_cursor, show_hover, fg_css, bg_css)
         # The row's style for its parity, read from the CSS once (until the styles change).
         styles = self.__dict__.setdefault("_plain_row_styles", {})
         parity_key = (row_index % 2, base_style, self._pseudo_class_state)
@@ -277,12 +416,9 @@ def renders_plain_rows(cls: type[DataTable]) -> type[DataTable]:
         # holds no colour or attribute, so that equals (row + component + post) + meta.
         under = row_style + component
         cell_style = under + post
-        get_style = self.app.console.get_style
-        pad = " " * self.cell_padding
         scrollable: list[list[Segment]] = []
-        table_width = self._row_label_column_width
-        for column_index, (column, (text, own)) in enumerate(zip(columns, cells, strict=True)):
-            width = column.get_render_width(self)
+        table_width = label_width
+        for column_index, (width, (text, own)) in enumerate(zip(widths, cells, strict=True)):
             table_width += width
             meta = Style.from_meta({"row": row_index, "column": column_index})
             fill = cell_style + meta
@@ -300,7 +436,7 @@ def renders_plain_rows(cls: type[DataTable]) -> type[DataTable]:
         extend, _ = self._get_styles_to_render_cell(False, False, False, hover, cursor, show_cursor,
                                                     show_hover, False, False)
         extend = row_style + extend + Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
-        scrollable.append([Segment(" " * max(0, self.size.width - table_width), extend)])
+        scrollable.append([Segment(" " * max(0, size_width - table_width), extend)])
         cache[cache_key] = row_pair = ([], scrollable)
         return row_pair
 
@@ -322,11 +458,14 @@ def reads_style_once_per_draw(cls: type[DataTable]) -> type[DataTable]:
     Why: Textual 8.2.8's ``DataTable.render_line`` asks for ``self.rich_style`` (a walk
     up the DOM blending backgrounds) for every line it draws, and a scroll of one row
     draws every visible line: about a tenth of a cursor move's cost at 10,000 rows
-    (bench/bench_tui.py). The style cannot change during one ``render_lines`` call, so
-    this reads it there and ``render_line`` uses it (outside a draw it reads it as
-    Textual does). ``render_line`` is Textual's body otherwise: the header and fixed rows
-    stay put, the rest scroll; it reads the private ``_render_line``,
-    ``_row_locations``, ``_header_row_key`` and ``_pseudo_class_state``.
+    (bench/bench_tui.py). Nor can anything else a line reads of the table (its size,
+    scroll offset, fixed rows; for ``caches_rows_apart_from_cursor`` the cursor, hover,
+    line offsets, header height and update count, ``_line_state``): with a draw under
+    way they are read once, by its first line, and kept in ``_drawing`` until it ends
+    (outside a draw each line reads them as Textual does). ``render_line`` is Textual's
+    body otherwise: the header and fixed rows stay put, the rest scroll; it reads the
+    private ``_render_line``, ``_row_locations``, ``_header_row_key`` and
+    ``_pseudo_class_state``.
 
     Tests: tests/test_tui_compat.py (lines render as DataTable's own, and the style is
     read once a draw).
@@ -334,21 +473,27 @@ def reads_style_once_per_draw(cls: type[DataTable]) -> type[DataTable]:
 
     def render_lines(self: DataTable, crop):
         self._pseudo_class_state = self.get_pseudo_class_state()
-        self._style_this_draw = self.rich_style
+        self._drawing = {}  # what every line of this draw shares (see _line_state)
         try:
             return super(DataTable, self).render_lines(crop)
         finally:
-            self._style_this_draw = None
+            self._drawing = None
 
     def render_line(self: DataTable, y: int) -> Strip:
-        width, _height = self.size
-        scroll_x, scroll_y = self.scroll_offset
-        fixed = sum(self.get_row_height(self._row_locations.get_key(i)) for i in range(self.fixed_rows))
-        if self.show_header:
-            fixed += self.get_row_height(self._header_row_key)
+        draw = self.__dict__.get("_drawing")
+        state = draw.get("line") if draw is not None else None
+        if state is None:
+            width, _height = self.size
+            scroll_x, scroll_y = self.scroll_offset
+            fixed = sum(self.get_row_height(self._row_locations.get_key(i)) for i in range(self.fixed_rows))
+            if self.show_header:
+                fixed += self.get_row_height(self._header_row_key)
+            state = (width, scroll_x, scroll_y, fixed, self.rich_style)
+            if draw is not None:
+                draw["line"] = state
+        width, scroll_x, scroll_y, fixed, style = state
         if y >= fixed:
             y += scroll_y
-        style = getattr(self, "_style_this_draw", None) or self.rich_style
         return self._render_line(y, scroll_x, scroll_x + width, style)
 
     for name in ("render_lines", "render_line", "_render_line", "get_row_height"):
@@ -356,6 +501,140 @@ def reads_style_once_per_draw(cls: type[DataTable]) -> type[DataTable]:
             raise RuntimeError(f"textual changed: DataTable.{name} is gone (tui/compat.py)")
     cls.render_lines = render_lines
     cls.render_line = render_line
+    return cls
+
+
+class SteadyStylesCache(StylesCache):
+    """A widget's styles cache that styles a line of content once, however often it is
+    drawn and wherever it moves.
+
+    Why: Textual 8.2.8's ``StylesCache`` (private) keeps a widget's styled lines by their
+    position and forgets them all when the widget scrolls; a table scrolled by one row
+    then styles every visible line again (tint, the background beneath, the line filters,
+    a new ``Strip`` each, then cut again at the screen's edges): about a third of a cursor
+    move's cost at 10,000 rows (bench/bench_tui.py), though every line shows what a line
+    showed before. A line of content (not a border, padding or outline line) is styled
+    by ``StylesCache.render_line`` from its content line and from values that are the
+    same for every such line in one draw: the widget's size, colours, opacity, the
+    styles it reads (gutter, border, outline, tint, text opacity, hatch) and the ANSI
+    theme. So this keeps the styled line for each content ``Strip`` (by identity: a
+    ``Strip`` is immutable, and the table's line cache hands back the same object for a
+    line drawn before) and gives it back while those values stay the same; any change
+    of them starts afresh. Everything else is Textual's own ``render``/``render_line``.
+
+    Tests: tests/test_tui_compat.py (lines styled as Textual's own, with a border,
+    padding, tint and a theme change; a scroll styles only the lines that are new).
+    """
+
+    # Styled lines kept, the oldest dropped first: three screenfuls (~40 lines each), few
+    # enough that the collector has little more to walk.
+    MAX_LINES = 128
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._steady_key: tuple | None = None
+        self._steady_lines: dict[int, tuple[Strip, Strip]] = {}
+        self._steady_rows = range(0)  # the content lines of the draw under way
+        self._steady_top = 0
+
+    def render(self, styles, size, base_background, background, render_content_line, filters,
+               border_title, border_subtitle, content_size=None, padding=None, crop=None,
+               opacity=1.0, ansi_theme=DEFAULT_TERMINAL_THEME, native_ansi=False):
+        if content_size is None:
+            content_size = size
+        if padding is None:
+            padding = styles.padding
+        try:
+            app_theme = active_app.get().ansi_theme  # what Textual's tint reads
+        except LookupError:
+            app_theme = DEFAULT_TERMINAL_THEME
+        gutter, outline = styles.gutter, styles.outline
+        key = (size, content_size, padding, base_background, background, opacity, ansi_theme,
+               native_ansi, app_theme, gutter, styles.border, outline, styles.tint,
+               styles.text_opacity, styles.hatch if styles.has_rule("hatch") else None)
+        if key != self._steady_key:
+            self._steady_lines.clear()
+            self._steady_key = key
+        # The lines Textual styles as content ("C" in render_line), less the outline's.
+        first = max(gutter.top, 1 if outline.top[0] else 0)
+        end = min(size.height - gutter.bottom, gutter.top + content_size.height,
+                  size.height - 1 if outline.bottom[0] else size.height)
+        self._steady_top = gutter.top
+        self._steady_rows = range(first, end)
+        try:
+            return super().render(styles, size, base_background, background, render_content_line,
+                                  filters, border_title, border_subtitle, content_size=content_size,
+                                  padding=padding, crop=crop, opacity=opacity, ansi_theme=ansi_theme,
+                                  native_ansi=native_ansi)
+        finally:
+            self._steady_rows = range(0)
+
+    def render_line(self, styles, y, size, content_size, padding, base_background, background,
+                    render_content_line, *rest):
+        if y not in self._steady_rows:
+            return super().render_line(styles, y, size, content_size, padding, base_background,
+                                       background, render_content_line, *rest)
+        content = render_content_line(y - self._steady_top)
+        lines = self._steady_lines
+        kept = lines.get(id(content))
+        if kept is not None and kept[0] is content:
+            return kept[1]
+        strip = super().render_line(styles, y, size, content_size, padding, base_background,
+                                    background, lambda _y: content, *rest)
+        if len(lines) >= self.MAX_LINES:
+            del lines[next(iter(lines))]  # the oldest
+        lines[id(content)] = (content, strip)
+        return strip
+
+
+def steady_styles(cls: type[Widget]) -> type[Widget]:
+    """Give a widget a ``SteadyStylesCache`` in place of Textual's (the private
+    ``Widget._styles_cache``, set in ``Widget.__init__``).
+
+    Tests: tests/test_tui_compat.py (a PlainTable's styles cache is a SteadyStylesCache).
+    """
+    init = cls.__init__
+
+    def __init__(self, *args, **kwargs) -> None:
+        init(self, *args, **kwargs)
+        if not isinstance(getattr(self, "_styles_cache", None), StylesCache):
+            raise RuntimeError("textual changed: Widget._styles_cache is gone (tui/compat.py)")
+        self._styles_cache = SteadyStylesCache()
+
+    cls.__init__ = __init__
+    return cls
+
+
+# What a PlainTable keeps drawn (Textual's DataTable keeps 1,000 of each).
+LINES_KEPT = 256  # six screenfuls of lines: scrolling back a few pages draws nothing
+ROWS_KEPT = 64  # rows as segments: a line is drawn from them only when the line is not kept
+
+
+def keeps_few_lines_drawn(cls: type[DataTable]) -> type[DataTable]:
+    """Make a DataTable subclass keep fewer drawn lines and rows.
+
+    Why: Textual 8.2.8's DataTable keeps its last 1,000 drawn lines and 1,000 drawn rows
+    (the private ``_line_cache`` and ``_row_render_cache``), ~60,000 objects once a few
+    dozen pages of a long table have been shown: all of them walked by every full
+    collection, the worst pauses of a page move at 10,000 rows (bench/bench_tui.py
+    prints them). With rows drawn apart from the cursor (``caches_rows_apart_from_cursor``)
+    a line drawn once is found again by the line cache, so a few screenfuls of lines and
+    fewer rows keep every move among them as cheap; the rest are freed as they go. Sets
+    their public ``LRUCache.maxsize``.
+
+    Tests: tests/test_tui_compat.py (a PlainTable keeps that many).
+    """
+    init = cls.__init__
+
+    def __init__(self, *args, **kwargs) -> None:
+        init(self, *args, **kwargs)
+        for name, size in (("_line_cache", LINES_KEPT), ("_row_render_cache", ROWS_KEPT)):
+            cache = getattr(self, name, None)
+            if not isinstance(cache, LRUCache):
+                raise RuntimeError(f"textual changed: DataTable.{name} is gone (tui/compat.py)")
+            cache.maxsize = size
+
+    cls.__init__ = __init__
     return cls
 
 
@@ -368,10 +647,13 @@ class SteadyScrollBar(ScrollBar):
     cell only every few dozen rows: the vertical bar cost more than the table's own
     lines per cursor move (bench/bench_tui.py). This keys the drawn lines on the bar's
     segments (``ScrollBarRender.render_bar``, as its ``__rich_console__`` computes them:
-    public) with the crop, the size, the widget's style and the App's line filters (the
-    private ``App._filters``), and returns the lines drawn last time when those are the
-    same. Anything but the stock renderer draws as Textual
-    does.
+    public) with the size, the widget's style and the App's line filters (the
+    private ``App._filters``), and returns the lines drawn last time (the whole bar, cut
+    to the crop asked for) when those are the same. When the thumb moves, a vertical bar
+    with no border, padding or outline reuses the lines it drew before for the same
+    segment (each line is drawn from its own segment: the track, the thumb, its ends), so
+    a page move draws nothing new once those have been drawn. Anything but the stock
+    renderer draws as Textual does.
 
     Tests: tests/test_tui_compat.py (the bar draws as Textual's own as it moves, and
     is drawn again only when its segments change).
@@ -391,13 +673,35 @@ class SteadyScrollBar(ScrollBar):
             thickness=width if renderable.vertical else height,
             back_color=style.bgcolor or Color.parse("#555555"),
             bar_color=style.color or Color.parse("bright_magenta"))
-        key = (crop, self.size, tuple(bar.segments), self.rich_style, tuple(self.app._filters))
+        frame = (self.size, self.rich_style, tuple(self.app._filters))
+        segments = tuple(bar.segments)
+        key = (frame, segments)
         last = self.__dict__.get("_steady_lines")
         if last is not None and last[0] == key:
-            return last[1]
-        lines = super().render_lines(crop)
-        self._steady_lines = (key, lines)
-        return lines
+            lines = last[1]
+        else:
+            # A vertical bar is one segment a line, and with no border, padding or
+            # outline each line is drawn from its own segment alone: lines drawn before
+            # (the track, the thumb, its ends) are reused as they are.
+            known = self.__dict__.get("_steady_known")
+            if known is None or known[0] != frame:
+                known = self._steady_known = (frame, {})
+            by_segment = known[1]
+            local = (renderable.vertical and len(segments) == height and not any(self.styles.gutter)
+                     and not any(edge for edge, _color in self.styles.outline))
+            if local and all(segment in by_segment for segment in segments):
+                lines = [by_segment[segment] for segment in segments]
+            else:
+                lines = super().render_lines(self.size.region)  # the whole bar, whatever the crop
+                if local and len(lines) == len(segments):
+                    if len(by_segment) > 64:
+                        by_segment.clear()
+                    by_segment.update(zip(segments, lines, strict=True))
+            self._steady_lines = (key, lines)
+        if crop == self.size.region:
+            return lines
+        x1, x2 = crop.column_span
+        return [line.crop(x1, x2) for line in lines[crop.y:crop.bottom]]  # as Textual cuts a crop
 
 
 def steady_scrollbars(cls: type[Widget]) -> type[Widget]:

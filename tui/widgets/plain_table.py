@@ -12,7 +12,8 @@ markup), keeps rendered rows (and its scrollbars) across cursor moves, and fills
 
 How it measures and draws leans on private DataTable methods: see ``tui.compat``
 (``measures_plain_text``, ``renders_plain_rows``, ``caches_rows_apart_from_cursor``,
-``reads_style_once_per_draw``, ``steady_scrollbars``).
+``finds_rows_by_index``, ``reads_style_once_per_draw``, ``steady_scrollbars``,
+``steady_styles``, ``keeps_few_lines_drawn``, ``draws_only_widgets_in_updates``).
 """
 
 from __future__ import annotations
@@ -26,11 +27,18 @@ from textual.widgets.data_table import RowKey
 from ..compat import (
     add_rows_at_once,
     caches_rows_apart_from_cursor,
+    draws_only_widgets_in_updates,
+    finds_rows_by_index,
+    keeps_few_lines_drawn,
     measures_plain_text,
     reads_style_once_per_draw,
     renders_plain_rows,
     steady_scrollbars,
+    steady_styles,
 )
+
+# A key that changes a table redraws only what the change touches (see tui.compat).
+draws_only_widgets_in_updates()
 
 # From this many rows a fill moves what lives on out of the garbage collector's way.
 FREEZE_FROM_ROWS = 2_000
@@ -47,8 +55,11 @@ def _refreeze() -> None:
     gc.freeze()
 
 
+@keeps_few_lines_drawn
+@steady_styles
 @steady_scrollbars
 @reads_style_once_per_draw
+@finds_rows_by_index
 @caches_rows_apart_from_cursor
 @renders_plain_rows
 @measures_plain_text

@@ -56,24 +56,29 @@ def _same(a: str, b: str, fields) -> str:
     return f"({', '.join(f'{a}.{f}' for f in fields)}) IS ({', '.join(f'{b}.{f}' for f in fields)})"
 
 
-def _project(source: str, tiers: dict[str, int]) -> str:
+def _project(source: str, tiers: dict[str, int], *, stored: bool = True, complex_: bool = True) -> str:
     """SQL selecting the child a one-list row ``n`` makes (import_children's columns), its
     tier from ``tiers`` (cohort -> tier), open unless its episode ended by ``:today``; a
-    child closed already keeps its closing date, else it closes on its episode's end."""
+    child closed already keeps its closing date, else it closes on its episode's end.
+
+    ``stored=False``: no child is stored yet (a first import), so none is closed already
+    and ``children`` is not read: an INSERT into it can then take the rows as they come,
+    where reading the table it writes makes SQLite copy every row aside first.
+    ``complex_=False``: no child is built in Python (import_complex is empty)."""
     tier_case = "CASE n.cohort " + " ".join(f"WHEN '{c}' THEN {int(t)}" for c, t in tiers.items()) + " END"
     open_ = "(n.ended_on IS NULL OR n.ended_on > :today)"
+    closed_already = (" WHEN EXISTS (SELECT 1 FROM children c WHERE c.child_id = n.child_id AND c.is_open = 0)"
+                      " THEN (SELECT c.closed_on FROM children c WHERE c.child_id = n.child_id)") if stored else ""
     return (
         "SELECT n.child_id AS child_id, n.name AS name, n.date_of_birth AS date_of_birth,"
         " CASE WHEN n.date_of_birth IS NOT NULL AND n.cohort != 'unborn' THEN NULL"
         " ELSE n.expected_date_of_birth END AS expected_date_of_birth,"
         f" n.cohort AS cohort, {tier_case} AS tier, n.worker AS worker, w.login AS worker_login,"
         f" n.team AS team, n.family_id AS family_id, CASE WHEN {open_} THEN 1 ELSE 0 END AS is_open,"
-        f" CASE WHEN {open_} THEN NULL"
-        " WHEN EXISTS (SELECT 1 FROM children c WHERE c.child_id = n.child_id AND c.is_open = 0)"
-        " THEN (SELECT c.closed_on FROM children c WHERE c.child_id = n.child_id)"
+        f" CASE WHEN {open_} THEN NULL{closed_already}"
         " ELSE n.ended_on END AS closed_on, n.key_dates AS key_dates"
         f" FROM {source} n LEFT JOIN temp.import_workers w ON w.worker = n.worker"
-        " WHERE n.child_id NOT IN (SELECT child_id FROM temp.import_complex)"
+        + (" WHERE n.child_id NOT IN (SELECT child_id FROM temp.import_complex)" if complex_ else " WHERE 1")
     )
 
 
@@ -275,7 +280,7 @@ def write_first(tx: Tx, rows: Sequence[tuple], children: Sequence[tuple], teams:
     cols = (*CHILD_COLUMNS, "updated_at")
     with indexes_rebuilt(tx, "children", bulk=bulk):
         tx.execute(f"INSERT INTO children ({', '.join(cols)}) SELECT p.*, :at FROM ("
-                   + _project("child_sources", tiers)
+                   + _project("child_sources", tiers, stored=False, complex_=bool(children))
                    + f" AND n.source IN ({', '.join(':' + k for k in named)})) p",
                    {"today": today, "at": at, **named})
         tx.executemany(f"INSERT INTO children ({', '.join(cols)}) VALUES ({_marks(cols)})",

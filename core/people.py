@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .context import Context
 from .errors import NotFound, PermissionDenied, StateError
 from .identity import refuse_import_into_demo
-from .models import OpenItem, PersonWork
 from .store import people
 from .vocabulary import ROLES
+
+if TYPE_CHECKING:  # the models load pydantic: only list_people needs them (an import never does)
+    from .models import OpenItem, PersonWork
 
 __all__ = ["ROLES", "alert_problem", "display_name", "find_person", "get_person", "has_directory",
            "has_left", "list_people", "list_teams", "require_colleague", "require_person", "require_role", "roles_of"]
@@ -89,6 +93,8 @@ def list_people(ctx: Context) -> list[PersonWork]:
     those they raised. A person a newer people import left out is ``active`` False
     (shown as 'left'): their work is what an admin reassigns (``core.queue.reassign``,
     ``core.actions.reassign``). Admins, auditors and the PDT."""
+    from .models import OpenItem, PersonWork
+
     require_role(ctx, *VIEW_PEOPLE, doing="list the people directory")
     held: dict[str, list[OpenItem]] = {}
     for row in people.open_work(ctx.store):

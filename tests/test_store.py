@@ -188,3 +188,22 @@ def test_scripts_split_as_sqlite_utils_splits_any_text(pieces, joins):
 
     sql = "".join(p + j for p, j in zip(pieces, joins, strict=False))
     assert list(script_statements(sql)) == list(_iter_complete_sql_statements(sql))
+
+
+def test_none_binds_as_null_through_its_own_adapter(store):
+    """``bind_none_directly``: None has an adapter of its own (found at once, no adapter
+    search per NULL), it still binds as NULL (executemany and execute, NOT NULL still
+    refused), and no base type (str, int, float, bytes) has one, which would make sqlite3
+    adapt every value it binds."""
+    key = (type(None), sqlite3.PrepareProtocol)
+    assert key in sqlite3.adapters
+    assert not [t for t, _ in sqlite3.adapters if t in (str, int, float, bytes, bytearray)]
+    conn = store.db.conn
+    conn.execute("CREATE TEMP TABLE nulls (a, b TEXT, c INTEGER NOT NULL DEFAULT 0)")
+    conn.executemany("INSERT INTO nulls (a, b) VALUES (?, ?)", [(None, "x"), ("y", None)])
+    conn.execute("INSERT INTO nulls (a, b) VALUES (:a, :b)", {"a": None, "b": None})
+    assert conn.execute("SELECT typeof(a), typeof(b), a, b FROM nulls ORDER BY rowid").fetchall() == [
+        ("null", "text", None, "x"), ("text", "null", "y", None), ("null", "null", None, None)]
+    assert conn.execute("SELECT count(*) FROM nulls WHERE a IS NULL").fetchone()[0] == 2
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO nulls (a, c) VALUES (1, ?)", [None])

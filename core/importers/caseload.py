@@ -753,28 +753,34 @@ def _write_first(ctx: Context, tx, read: _Read, today: str) -> _Plan:
     them in SQL, the children in several lists built by ``_child``."""
     rows = read.rows
     sources = sorted(rows)
-    staged = [r for s in sources for r in rows[s].values()]
-    staged.sort(key=itemgetter(CID, SRC))  # the key's order: each B-tree written in order
-    several: set[str] = set()
-    seen: set[str] = set()
-    for s in sources:
-        several.update(seen.intersection(rows[s]))
-        seen.update(rows[s])
+    # In the key's order (child id, list): each B-tree written in order. A child is once in a
+    # list, so one list sorts by the id alone; the children added are the ids in that order.
+    if len(sources) == 1:
+        staged = list(rows[sources[0]].values())
+        staged.sort(key=itemgetter(CID))
+        ids = list(map(itemgetter(CID), staged))
+        several: list[str] = []
+    else:
+        staged = [r for s in sources for r in rows[s].values()]
+        staged.sort(key=itemgetter(CID, SRC))
+        every = list(map(itemgetter(CID), staged))
+        ids = list(dict.fromkeys(every))
+        several = list(dict.fromkeys(compress(every[1:], map(eq, every, every[1:]))))  # sorted, as ``every``
     imports.stage(tx)
-    imports.stage_complex(tx, sorted(several))
+    imports.stage_complex(tx, several)
     workers = Workers.load(tx)
     named = set(map(itemgetter(WORKER), staged))
     named.discard(None)
     imports.stage_workers(tx, ((w, workers.match(w)) for w in sorted(named)))
     tiers = {c: ctx.settings.tier_of(c) for c in COHORT_ORDER}
     built = [(cid, *_child([rows[s][cid] for s in sources if cid in rows[s]], None, today, tiers, workers))
-             for cid in sorted(several)]
+             for cid in several]
     teams = set(map(itemgetter(TEAM), staged))
     teams.discard(None)
     imports.write_first(tx, staged, built, sorted(teams), tiers, sources, today,
                         bulk=len(staged) >= BULK_ROWS)
     p = _Plan(sources, [], [], [], set())
     p.staged = len(staged)
-    p.added = sorted(seen)
+    p.added = ids
     p.result = ImportResult(added=len(p.added))
     return p

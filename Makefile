@@ -43,6 +43,7 @@ lint: $(TSTAMP)
 ## make bench [BENCH=import,growth]: every bench/bench_*.py (or those named) against its
 ## in-run baseline; exits non-zero when a goal is missed (never part of make test)
 bench: $(STAMP)
+	$(COMPILE)
 	$(BIN)/python bench/run_all.py $(if $(BENCH),--only $(BENCH))
 
 clean:

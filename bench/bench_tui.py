@@ -74,6 +74,13 @@ USER = "qa1"
 COHORTS = [("cin", 55), ("cla", 20), ("cp", 15), ("care_leaver", 8), ("unborn", 2)]
 FILTER_TEXT = "Team 07"
 DOWNS, PAGES = 200, 20
+BARE_COLUMNS = "Queue Child Cohort Tier Status Claimed Worker Team Auditor".split()
+
+
+def bare_rows(n: int) -> list[tuple]:
+    """n plain rows shaped as the queue's, for the bare Textual apps (the baselines)."""
+    return [(str(i), f"C{i:06d}", "cin", "4", "queued", "", f"w{i % 500:04d}", f"Team {i % 40:02d}", "qa1")
+            for i in range(n)]
 
 
 # -- data ---------------------------------------------------------------------------------
@@ -268,8 +275,7 @@ async def bare(n: int, plain: bool) -> dict:
     from tui.widgets.plain_table import PlainTable
 
     cls = PlainTable if plain else DataTable
-    rows = [(str(i), f"C{i:06d}", "cin", "4", "queued", "", f"w{i % 500:04d}", f"Team {i % 40:02d}", "qa1")
-            for i in range(n)]
+    rows = bare_rows(n)
 
     class Bare(App[None]):
         def compose(self) -> ComposeResult:
@@ -277,7 +283,7 @@ async def bare(n: int, plain: bool) -> dict:
 
         def on_mount(self) -> None:
             table = self.query_one(cls)
-            table.add_columns(*"Queue Child Cohort Tier Status Claimed Worker Team Auditor".split())
+            table.add_columns(*BARE_COLUMNS)
             table.add_rows(rows)
 
     t = time.perf_counter()
@@ -421,8 +427,14 @@ def bare_session(n: int) -> dict:
     """A fresh process running a bare Textual App with one DataTable of n plain rows (no
     dipaudit module imported): from the spawn until the rows are shown, then the same
     scroll keys. What Textual costs on its own."""
+    return bare_spawn("--bare-child", n)
+
+
+def bare_spawn(flag: str, n: int) -> dict:
+    """Run this script's bare child ``flag`` over n rows in a fresh process: what it
+    printed, with ``shown`` in ms from the spawn."""
     t = time.time()
-    res = subprocess.run([sys.executable, __file__, "--bare-child", str(n)], capture_output=True,
+    res = subprocess.run([sys.executable, __file__, flag, str(n)], capture_output=True,
                          text=True, check=True, env=os.environ)
     child = json.loads(res.stdout.strip().splitlines()[-1])
     child["shown"] = (child.pop("shown_at") - t) * 1000
@@ -433,8 +445,7 @@ def bare_child(n: int) -> None:
     from textual.app import App, ComposeResult
     from textual.widgets import DataTable
 
-    rows = [(str(i), f"C{i:06d}", "cin", "4", "queued", "", f"w{i % 500:04d}", f"Team {i % 40:02d}", "qa1")
-            for i in range(n)]
+    rows = bare_rows(n)
 
     class Bare(App[None]):
         def compose(self) -> ComposeResult:
@@ -442,7 +453,7 @@ def bare_child(n: int) -> None:
 
         def on_mount(self) -> None:
             table = self.query_one(DataTable)
-            table.add_columns(*"Queue Child Cohort Tier Status Claimed Worker Team Auditor".split())
+            table.add_columns(*BARE_COLUMNS)
             table.add_rows(rows)
 
     async def run() -> dict:
@@ -467,12 +478,7 @@ def bare_screen_session(n: int) -> dict:
     a status line, footer), no dipaudit module imported: from the spawn until the rows
     are shown. What Textual's own start-up costs for that screen: the floor under the
     demo's first screen."""
-    t = time.time()
-    res = subprocess.run([sys.executable, __file__, "--bare-screen-child", str(n)], capture_output=True,
-                         text=True, check=True, env=os.environ)
-    child = json.loads(res.stdout.strip().splitlines()[-1])
-    child["shown"] = (child.pop("shown_at") - t) * 1000
-    return child
+    return bare_spawn("--bare-screen-child", n)
 
 
 def bare_screen_child(n: int) -> None:
@@ -480,8 +486,7 @@ def bare_screen_child(n: int) -> None:
     from textual.containers import Horizontal, Vertical
     from textual.widgets import DataTable, Footer, Header, Input, Static
 
-    rows = [(str(i), f"C{i:06d}", "cin", "4", "queued", "", f"w{i % 500:04d}", f"Team {i % 40:02d}", "qa1")
-            for i in range(n)]
+    rows = bare_rows(n)
 
     class BareScreen(App[None]):
         CSS = "#detail { width: 40; border-left: solid $primary; } #main { width: 1fr; }"
@@ -498,7 +503,7 @@ def bare_screen_child(n: int) -> None:
 
         def on_mount(self) -> None:
             table = self.query_one(DataTable)
-            table.add_columns(*"Queue Child Cohort Tier Status Claimed Worker Team Auditor".split())
+            table.add_columns(*BARE_COLUMNS)
             table.add_rows(rows)
             table.focus()
 

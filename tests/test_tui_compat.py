@@ -399,7 +399,7 @@ async def test_an_update_draws_only_the_widgets_it_touches_as_textual_would():
 
     from tui.compat import draws_only_widgets_in_updates
 
-    draws_only_widgets_in_updates()  # what importing PlainTable does; again is harmless
+    draws_only_widgets_in_updates()  # what the App does; again is harmless
     ours = Compositor._get_renders
     assert ours.draws_only_widgets_in_updates and ours.textuals is not ours
     drawn: list[str] = []

@@ -112,7 +112,7 @@ def draws_only_widgets_in_updates() -> None:
     widget wholly outside the update's area, or a line above or below it, gives nothing
     to it (``ChopsUpdate`` writes only the spans updated), so this leaves them out; the
     body is Textual's otherwise. Full updates and screenshots (a crop of the whole screen) are
-    unchanged. Installed when ``tui.widgets.plain_table`` is imported; harmless to call again.
+    unchanged. The App installs it (beside ``redraw_rows_after_measuring``); harmless to call again.
 
     Tests: tests/test_tui_compat.py (an update leaves out widgets outside it, and the
     screen ends as a full redraw draws it).

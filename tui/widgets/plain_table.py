@@ -13,7 +13,7 @@ markup), keeps rendered rows (and its scrollbars) across cursor moves, and fills
 How it measures and draws leans on private DataTable methods: see ``tui.compat``
 (``measures_plain_text``, ``renders_plain_rows``, ``caches_rows_apart_from_cursor``,
 ``finds_rows_by_index``, ``reads_style_once_per_draw``, ``steady_scrollbars``,
-``steady_styles``, ``keeps_few_lines_drawn``, ``draws_only_widgets_in_updates``).
+``steady_styles``, ``keeps_few_lines_drawn``; the App installs ``draws_only_widgets_in_updates``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from textual.widgets.data_table import RowKey
 from ..compat import (
     add_rows_at_once,
     caches_rows_apart_from_cursor,
-    draws_only_widgets_in_updates,
     finds_rows_by_index,
     keeps_few_lines_drawn,
     measures_plain_text,
@@ -36,9 +35,6 @@ from ..compat import (
     steady_scrollbars,
     steady_styles,
 )
-
-# A key that changes a table redraws only what the change touches (see tui.compat).
-draws_only_widgets_in_updates()
 
 # From this many rows a fill moves what lives on out of the garbage collector's way.
 FREEZE_FROM_ROWS = 2_000

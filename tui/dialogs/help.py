@@ -49,7 +49,8 @@ class HelpScreen(ModalScreen[None]):
     def _keys_shown(self, binding: Binding) -> str:
         """The key(s) that run ``binding`` now: those the ``[keys]`` keymap gives its id
         (as the footer shows them), else its own."""
-        keys = (self.app.ctx.settings.keys or {}).get(binding.id or "") if binding.id else None
+        ctx = getattr(self.app, "ctx", None)
+        keys = (ctx.settings.keys or {}).get(binding.id) if ctx is not None and binding.id else None
         if not keys:
             return f"`{self.app.get_key_display(binding)}`"
         return " / ".join(f"`{self.app.get_key_display(binding.with_key(k.strip()))}`"

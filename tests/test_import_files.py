@@ -201,6 +201,24 @@ def test_a_huge_cell_in_people_and_notes_files_is_a_row_fault(ctx, tmp_path):
         import_notes(ctx, notes)
 
 
+def test_people_and_notes_come_from_a_workbook_as_from_csv(ctx, tmp_path):
+    """README: all importers take .xlsx workbooks. A people workbook was refused as empty
+    ("no people in the file") and a notes workbook imported nothing, exit 0 ("0 added"):
+    a sheet's rows were never read into memory (``Table.all_rows``)."""
+    with (F / "people.csv").open(newline="", encoding="utf-8") as f:
+        people_heads, *people_rows = list(csv.reader(f))
+    result = import_people(ctx, workbook(tmp_path / "people.xlsx", people_rows, people_heads, "People"))
+    assert (result.added, result.rejected) == (len(people_rows), 0)
+    import_caseload(ctx, F / "canonical.csv")
+    with (F / "notes.csv").open(newline="", encoding="utf-8") as f:
+        note_heads, *note_rows = list(csv.reader(f))
+    by_csv = import_notes(ctx, F / "notes.csv", dry_run=True)
+    result = import_notes(ctx, workbook(tmp_path / "notes.xlsx", note_rows, note_heads, "Notes"))
+    assert (result.added, result.rejected) == (by_csv.added, by_csv.rejected) and result.added > 0
+    assert counts(ctx)["case_notes"] == result.added
+    assert import_notes(ctx, F / "notes.csv").unchanged == result.added  # the same notes as the CSV's
+
+
 def test_a_huge_heading_refuses_the_file(ctx, tmp_path):
     path = tmp_path / "h.csv"
     path.write_text("child_id,cohort," + "z" * (MAX_CELL + 1) + "\nK1,cin,x\n")

@@ -141,13 +141,12 @@ class Table:
 
     def all_rows(self) -> list[Row]:
         """Every row in memory (the small files: people, notes)."""
-        if self.records is not None:
-            return list(self.iter_rows())
-        self.records, self.numbers = [], []
-        for number, cells in self.iter_rows():
-            self.numbers.append(number)
-            self.records.append(cells)
-        self.stream = None
+        if self.records is None:
+            # Read the sheet's stream first: with ``records`` set, ``iter_rows`` reads them.
+            rows = list(self.iter_rows())
+            self.numbers = [number for number, _ in rows]
+            self.records = [cells for _, cells in rows]
+            self.stream = None
         return list(self.iter_rows())
 
     @property

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -217,6 +218,21 @@ def test_people_and_notes_come_from_a_workbook_as_from_csv(ctx, tmp_path):
     assert (result.added, result.rejected) == (by_csv.added, by_csv.rejected) and result.added > 0
     assert counts(ctx)["case_notes"] == result.added
     assert import_notes(ctx, F / "notes.csv").unchanged == result.added  # the same notes as the CSV's
+
+
+def test_faults_are_listed_in_the_order_of_their_rows(ctx, tmp_path):
+    """README: every fault is listed by row and column. A child twice (found once the rows
+    are read) was listed after a bad date further down the file."""
+    path = write_csv(tmp_path / "d.csv", [
+        ["K1", "A", "2012-01-01", "", "cin", "w1", "T", "", ""],
+        ["K1", "B", "2012-01-01", "", "cp", "w1", "T", "", ""],
+        ["K2", "C", "bad", "", "cin", "w1", "T", "", ""],
+        ["K3", "D", "2012-01-01", "", "zzz", "w1", "T", "", ""],
+    ])
+    with pytest.raises(InputError) as err:
+        import_caseload(ctx, path)
+    rows = [int(m.group(1)) for line in err.value.lines() if (m := re.search(r": row (\d+),", line))]
+    assert rows == [3, 4, 5]
 
 
 def test_a_huge_heading_refuses_the_file(ctx, tmp_path):

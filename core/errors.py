@@ -38,6 +38,11 @@ class DatabaseError(DipauditError):
     """The file is not a dipaudit database, or is from a newer version."""
 
 
+class DatabaseBusy(DatabaseError):
+    """Another process held the database past the busy timeout: nothing was written, and
+    the same change can simply go again (the checklist's autosave retries it)."""
+
+
 # Characters a terminal acts on instead of showing: C0/C1 controls (newline, ESC starting
 # an escape sequence, ...), DEL, the Unicode line and paragraph separators and the
 # bidirectional overrides. In a message they are shown escaped (\n, \x1b, \u202e), so a

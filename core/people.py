@@ -54,7 +54,7 @@ def require_role(ctx: Context, *roles: str, doing: str, bootstrap: bool = False)
         need = " or ".join(roles)
         if not get_person(ctx, ctx.user):
             raise PermissionDenied(
-                f"{ctx.user} is not in the people directory; {doing} needs the {need} role"
+                f"{ctx.user} is not in the people directory, so may not {doing}: needs the {need} role"
             )
         raise PermissionDenied(f"{ctx.user} may not {doing}: needs the {need} role")
 

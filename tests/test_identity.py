@@ -237,3 +237,17 @@ def test_a_demo_marker_written_into_a_live_database_opens_nothing(live):
     conn.close()
     r = run_main(["--db", str(live), "--user", "admin.robin", "queue"], login="mallory")
     assert r.code == 3 and "may not act as admin.robin" in r.err
+
+
+def test_someone_not_in_the_directory_is_told_what_they_may_not_do(ctx):
+    """The refusal reads as a sentence, like every other: it said 'root is not in the people
+    directory; see the SMT report needs the auditor or ... role' on the reports screen."""
+    from conftest import as_user
+
+    from core.people import require_role
+
+    add_people(ctx, [{"login": "qa1", "roles": ["auditor"]}])
+    with pytest.raises(PermissionDenied) as refused:
+        require_role(as_user(ctx, "root"), "auditor", "smt", doing="see the SMT report")
+    assert str(refused.value) == ("root is not in the people directory, so may not see the SMT report:"
+                                  " needs the auditor or smt role")

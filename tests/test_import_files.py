@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -199,6 +200,39 @@ def test_a_huge_cell_in_people_and_notes_files_is_a_row_fault(ctx, tmp_path):
     notes.write_text((F / "notes.csv").read_text() + "K001,2020-04-01,Visit,w1," + "y" * (MAX_CELL + 1) + "\n")
     with pytest.raises(InputError, match=r"row 6, column 'summary': the cell holds"):
         import_notes(ctx, notes)
+
+
+def test_people_and_notes_come_from_a_workbook_as_from_csv(ctx, tmp_path):
+    """README: all importers take .xlsx workbooks. A people workbook was refused as empty
+    ("no people in the file") and a notes workbook imported nothing, exit 0 ("0 added"):
+    a sheet's rows were never read into memory (``Table.all_rows``)."""
+    with (F / "people.csv").open(newline="", encoding="utf-8") as f:
+        people_heads, *people_rows = list(csv.reader(f))
+    result = import_people(ctx, workbook(tmp_path / "people.xlsx", people_rows, people_heads, "People"))
+    assert (result.added, result.rejected) == (len(people_rows), 0)
+    import_caseload(ctx, F / "canonical.csv")
+    with (F / "notes.csv").open(newline="", encoding="utf-8") as f:
+        note_heads, *note_rows = list(csv.reader(f))
+    by_csv = import_notes(ctx, F / "notes.csv", dry_run=True)
+    result = import_notes(ctx, workbook(tmp_path / "notes.xlsx", note_rows, note_heads, "Notes"))
+    assert (result.added, result.rejected) == (by_csv.added, by_csv.rejected) and result.added > 0
+    assert counts(ctx)["case_notes"] == result.added
+    assert import_notes(ctx, F / "notes.csv").unchanged == result.added  # the same notes as the CSV's
+
+
+def test_faults_are_listed_in_the_order_of_their_rows(ctx, tmp_path):
+    """README: every fault is listed by row and column. A child twice (found once the rows
+    are read) was listed after a bad date further down the file."""
+    path = write_csv(tmp_path / "d.csv", [
+        ["K1", "A", "2012-01-01", "", "cin", "w1", "T", "", ""],
+        ["K1", "B", "2012-01-01", "", "cp", "w1", "T", "", ""],
+        ["K2", "C", "bad", "", "cin", "w1", "T", "", ""],
+        ["K3", "D", "2012-01-01", "", "zzz", "w1", "T", "", ""],
+    ])
+    with pytest.raises(InputError) as err:
+        import_caseload(ctx, path)
+    rows = [int(m.group(1)) for line in err.value.lines() if (m := re.search(r": row (\d+),", line))]
+    assert rows == [3, 4, 5]
 
 
 def test_a_huge_heading_refuses_the_file(ctx, tmp_path):

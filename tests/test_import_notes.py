@@ -103,3 +103,28 @@ def test_missing_columns_and_dry_run(caseload, tmp_path):
     ]
     assert import_notes(ctx, F / "notes.csv", dry_run=True).added == 3
     assert ctx.store.scalar("SELECT COUNT(*) FROM case_notes") == 0
+
+
+def test_a_note_type_mapped_later_retypes_the_notes_already_held(caseload, tmp_path):
+    """README: type names are mapped in config. A council that maps a name after its first
+    import ('Video chat' as a virtual contact) imports the same extract again: the notes held
+    take the kind the mapping now gives, else the pre-checks go on saying there is no virtual
+    contact note (and a QA Audit type mapped late never excludes a child from a draw)."""
+    ctx = caseload
+    path = write_csv(tmp_path / "n.csv", [["K001", "2020-04-02", "Video chat", "w1", "Seen on video"],
+                                          ["K002", "2020-03-30", "Home visit", "w1", "Seen at home"]])
+    assert import_notes(ctx, path).added == 2
+    assert [n["kind"] for n in notes(ctx)] == ["other", "other"]
+    mapped = Context(store=ctx.store, clock=ctx.clock, user=ctx.user, os_login=ctx.os_login,
+                     settings=Settings(note_types=NoteTypeSettings(virtual_contact=["Virtual contact", "Video chat"])))
+    dry = import_notes(mapped, path, dry_run=True)
+    assert (dry.added, dry.updated, dry.unchanged) == (0, 1, 1)
+    assert [n["kind"] for n in notes(ctx)] == ["other", "other"]  # a dry run writes nothing
+    again = import_notes(mapped, path)
+    assert (again.added, again.updated, again.unchanged) == (0, 1, 1)
+    assert [n["kind"] for n in notes(ctx)] == ["virtual_contact", "other"]
+    assert ctx.store.scalar("SELECT COUNT(*) FROM case_notes") == 2
+    event = ctx.store.one("SELECT after FROM events WHERE entity = 'import' ORDER BY event_id DESC LIMIT 1")
+    assert '"retyped": ["K001"]' in event["after"]
+    same = import_notes(mapped, path)
+    assert (same.added, same.updated, same.unchanged) == (0, 0, 2)

@@ -329,3 +329,35 @@ async def test_what_is_typed_is_saved_on_quit_before_the_screen_hears_of_it(tui_
     audit = get_audit(tui_ctx, audit_id)
     assert [a.description for a in audit.actions] == ["call"]
     assert audit.positive_practice == "kind"
+
+
+async def test_a_draft_the_database_was_too_busy_for_is_saved_once_it_is_free(tui_ctx):
+    """Another process held the database past the busy timeout while the auditor typed: the
+    header said NOT SAVED ... try again, and nothing saved it until another key was pressed
+    (a session then killed, not hung up, lost the text). The save goes again by itself."""
+    import sqlite3
+
+    from core.context import Context
+    from core.store import Store
+
+    audit_id = started(tui_ctx)
+    store = Store(tui_ctx.store.path, busy_timeout_ms=100)  # the same file, a short busy wait
+    ctx = Context(store=store, clock=tui_ctx.clock, settings=tui_ctx.settings, user=tui_ctx.user,
+                  os_login=tui_ctx.os_login)
+    holder = sqlite3.connect(tui_ctx.store.path, isolation_level=None)  # another process's writer
+    app = make_app(ctx)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_checklist(pilot, audit_id)
+            holder.execute("BEGIN IMMEDIATE")
+            await pilot.press("e", *"seen")
+            await wait_until(pilot, lambda: screen.draft.failure is not None, what="the save failed: busy")
+            assert "busy" in screen.draft.failure
+            holder.execute("ROLLBACK")
+            await wait_until(pilot, lambda: rating(tui_ctx, audit_id, "covid_note")["evidence"] == "seen",
+                             what="the draft saved again with no key pressed")
+            assert screen.draft.failure is None
+            assert "saved" in str(screen.query_one("#save-state").render())
+    finally:
+        holder.close()
+        store.close()

@@ -141,13 +141,12 @@ class Table:
 
     def all_rows(self) -> list[Row]:
         """Every row in memory (the small files: people, notes)."""
-        if self.records is not None:
-            return list(self.iter_rows())
-        self.records, self.numbers = [], []
-        for number, cells in self.iter_rows():
-            self.numbers.append(number)
-            self.records.append(cells)
-        self.stream = None
+        if self.records is None:
+            # Read the sheet's stream first: with ``records`` set, ``iter_rows`` reads them.
+            rows = list(self.iter_rows())
+            self.numbers = [number for number, _ in rows]
+            self.records = [cells for _, cells in rows]
+            self.stream = None
         return list(self.iter_rows())
 
     @property
@@ -627,8 +626,12 @@ class Faults:
     rejected: dict[tuple[str | None, int], list[str]] = field(default_factory=dict)
     cells: dict[tuple[str | None, int], list[Any]] = field(default_factory=dict)
 
+    # The sheet of each fault (None: a CSV), for listing them in the file's order.
+    sheets: list[str | None] = field(default_factory=list)
+
     def add(self, table: Table, row: int, column: str | None, message: str, cells: list | None = None) -> None:
         self.faults.append(Fault(row, column, table.where(message)))
+        self.sheets.append(table.sheet)
         reason = f"{column}: {message}" if column else message
         key = (table.sheet, row)
         self.rejected.setdefault(key, []).append(reason)
@@ -653,7 +656,12 @@ class Faults:
         return bool(self.faults)
 
     def error(self) -> InputError:
-        return InputError(self.file, self.faults)
+        """Every fault, in the order of the file: by sheet (as first met), then row (a fault
+        found later, such as a child twice, is listed at its own row, not after the rest)."""
+        rank = {sheet: i for i, sheet in enumerate(dict.fromkeys(self.sheets))}
+        order = sorted(range(len(self.faults)), key=lambda i: (
+            rank.get(self.sheets[i], 0) if i < len(self.sheets) else 0, self.faults[i].row or 0))
+        return InputError(self.file, [self.faults[i] for i in order])
 
 
 def settle_faults(

@@ -118,21 +118,26 @@ def import_notes(
             inputs=database_files(ctx.store),
         )
 
-    def count(r) -> tuple[ImportResult, list[tuple]]:
+    def count(r) -> tuple[ImportResult, list[tuple], list[tuple]]:
         held = children_store.held_note_keys(r, list(notes))
         new = [n for k, n in notes.items() if k not in held]
-        return ImportResult(added=len(new), unchanged=len(held), rejected=rejected,
-                            rejects_file=rejects_file), new
+        # A note held with another kind than its type maps to now (the council mapped a
+        # name after it was first imported): it takes the kind the config gives today.
+        retyped = [n for k, n in notes.items() if k in held and held[k] != n[2]]
+        return ImportResult(added=len(new), updated=len(retyped), unchanged=len(held) - len(retyped),
+                            rejected=rejected, rejects_file=rejects_file), new, retyped
 
     if dry_run:
         with ctx.scratch() as scratch:
             return count(scratch)[0]
     with ctx.tx() as tx:
-        result, new = count(tx)
+        result, new, retyped = count(tx)
         children_store.add_notes(tx, new)
+        children_store.retype_notes(tx, [(n[2], n[6]) for n in retyped])
         counts = result.model_dump(exclude={"rejects_file"})
         import_id = imports.record(tx, "notes", src.name, src.sha256, ctx.user, counts)
         tx.event("import", import_id, "notes",
                  after={"file": src.name, "sha256": src.sha256, "rows": total, "counts": counts,
-                        "children": sorted({n[0] for n in new}), "rejects_file": rejects_file})
+                        "children": sorted({n[0] for n in new}), "rejects_file": rejects_file,
+                        **({"retyped": sorted({n[0] for n in retyped})} if retyped else {})})
     return result

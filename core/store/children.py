@@ -190,14 +190,20 @@ def rematch_workers(tx: Tx) -> int:
     return tx.execute(_REMATCH).rowcount
 
 
-def held_note_keys(r: Reader, keys: Sequence[str]) -> set[str]:
-    """The keys among ``keys`` already in case_notes (chunked: SQLite caps bound parameters)."""
-    held: set[str] = set()
+def held_note_keys(r: Reader, keys: Sequence[str]) -> dict[str, str]:
+    """The keys among ``keys`` already in case_notes, each with its stored kind (chunked:
+    SQLite caps bound parameters)."""
+    held: dict[str, str] = {}
     for i in range(0, len(keys), 500):
         chunk = keys[i : i + 500]
-        held.update(row[0] for row in r.rows(
-            f"SELECT note_key FROM case_notes WHERE note_key IN ({', '.join('?' * len(chunk))})", chunk))
+        held.update(r.rows(
+            f"SELECT note_key, kind FROM case_notes WHERE note_key IN ({', '.join('?' * len(chunk))})", chunk))
     return held
+
+
+def retype_notes(tx: Tx, kinds: Iterable[tuple[str, str]]) -> None:
+    """Held notes given the kind the note types now map their type to: (kind, note_key)."""
+    tx.executemany("UPDATE case_notes SET kind = ? WHERE note_key = ?", kinds)
 
 
 def add_notes(tx: Tx, notes: Iterable[tuple]) -> None:

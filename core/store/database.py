@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..clock import iso
-from ..errors import DatabaseError
+from ..errors import DatabaseBusy, DatabaseError
 from ..files import IsALinkError, create_private, make_private_dir
 from . import events, outbox
 from .schema import APP_ID, MIGRATION_NAMES, MIGRATION_SET, MIGRATIONS_TABLE
@@ -374,7 +374,7 @@ class Store:
         """What a person can act on (busy, read-only, disk full) as one line; else ``exc``."""
         text = str(exc)
         if "locked" in text or "busy" in text:
-            return DatabaseError(
+            return DatabaseBusy(
                 f"{self.path}: busy: another process held the database for over"
                 f" {self.busy_timeout_ms / 1000:g} s; nothing was written, try again")
         if "readonly" in text:

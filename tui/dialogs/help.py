@@ -42,9 +42,19 @@ class HelpScreen(ModalScreen[None]):
                          if isinstance(b, Binding) and b.id and b.description]
                 if keys:
                     extra = "\n**This screen**:\n\n" + "\n".join(
-                        f"- `{self.app.get_key_display(b)}` {b.description}" for b in keys
+                        f"- {self._keys_shown(b)} {b.description}" for b in keys
                     )
             yield Markdown(HELP + extra)
+
+    def _keys_shown(self, binding: Binding) -> str:
+        """The key(s) that run ``binding`` now: those the ``[keys]`` keymap gives its id
+        (as the footer shows them), else its own."""
+        ctx = getattr(self.app, "ctx", None)
+        keys = (ctx.settings.keys or {}).get(binding.id) if ctx is not None and binding.id else None
+        if not keys:
+            return f"`{self.app.get_key_display(binding)}`"
+        return " / ".join(f"`{self.app.get_key_display(binding.with_key(k.strip()))}`"
+                          for k in keys.split(",") if k.strip())
 
     async def action_dismiss(self, result=None) -> None:
         self.dismiss(result)

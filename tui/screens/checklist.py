@@ -34,6 +34,7 @@ from core.audit import RatingEntry
 from core.clock import local
 from core.context import Context
 from core.draft import Draft, Form, Save
+from core.errors import DatabaseBusy
 from core.vocabulary import RATINGS, RECIPIENT_ROLE_LABELS
 from core.workdays import suggest_due
 
@@ -60,6 +61,9 @@ from ..widgets.standards_list import StandardsList
 from ..workers import run_service
 
 RATE = Binding.Group("Rate", compact=True)
+# A draft the database was too busy for (another process held it) is saved again this
+# long after the failure, until it goes through.
+SAVE_RETRY_SECONDS = 2.0
 
 
 # -- what the workers run (core reads and writes; no widget here) -------------------
@@ -427,10 +431,16 @@ class ChecklistScreen(Screen):
     def on_save_failed(self, message: SaveFailed) -> None:
         if not self._current(message.save):
             return
+        told = self.draft.failure is not None  # a retry that failed again: said already
         self.draft.finish(message.save)  # a second escape leaves anyway
         self._after_save.clear()
         self._show_save_state()
-        self.app.report_exception(message.save.error, "Draft not saved")
+        if isinstance(message.save.error, DatabaseBusy) and self._timer is None:
+            # Another process held the database: nothing was written, and the same save
+            # goes again by itself (the text is never left waiting on the next key).
+            self._timer = self.set_timer(SAVE_RETRY_SECONDS, self._save_now)
+        if not told:
+            self.app.report_exception(message.save.error, "Draft not saved")
 
     def on_save_conflict(self, message: SaveConflict) -> None:
         if not self._current(message.save):

@@ -101,6 +101,13 @@ class DipauditApp(App[None]):
         self.theme = "textual-dark"
         self._exit_on_hangup()
         self.check_scheduler()
+        if self.ctx.settings.keys:
+            from .keymap import unknown_ids
+
+            unknown = unknown_ids(self.ctx.settings.keys)
+            if unknown:  # a typo would otherwise remap nothing, silently
+                self.notify(f"[keys] names no key binding: {', '.join(unknown)} (README lists the ids);"
+                            " those keys are as they were", title="Keymap", severity="warning", timeout=12)
         if self.tick_seconds:
             # The scheduler's tick on a timer, so open screens stay current (issue 4).
             self.tick_timer = self.set_interval(self.tick_seconds, self.run_tick, name="tick")

@@ -296,3 +296,48 @@ def test_tick_leaves_the_garbage_collector_as_it_found_it(ctx, monkeypatch):
     with pytest.raises(RuntimeError):
         tick(ctx)
     assert gc.isenabled()
+
+
+# --- the JSON texts the catch-up makes itself ------------------------------------------
+_anything = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+_id = st.integers() | _anything
+_txt = st.text() | _anything
+
+
+@given(st.integers(), _txt, _txt, _txt)  # an audit's key names it by its number
+def test_a_finalised_audit_event_and_notice_are_as_json_of_their_dicts(audit_id, child_id, at, by):
+    from core.audit.finalise import _finalised
+
+    event, notices = _finalised(audit_id, child_id, "w1", "m1", "submitted", at=at, by=by)
+    assert events.as_json(event[4]) == events.as_json({"status": "finalised", "finalised_at": at, "finalised_by": by})
+    assert events.as_json(notices[0][2]) == events.as_json(
+        {"audit_id": audit_id, "child_id": child_id, "finalised_at": at, "finalised_by": by})
+    assert notices[0][2] is notices[1][2]  # one payload between the worker and the manager
+
+
+@given(_id, _txt, _txt, _txt, _id, st.lists(st.text() | _anything, max_size=3))
+def test_a_review_alert_event_and_notice_are_as_json_of_their_dicts(audit_id, child_id, team, due_at, n, pdt):
+    from core.actions import _review_due_texts
+
+    alerted = events.as_json(pdt) if all(type(login) is str for login in pdt) else None
+    after, payload = _review_due_texts(audit_id, child_id, team, due_at, n, pdt, alerted)
+    assert events.as_json(after) == events.as_json({"review_due_at": due_at, "open_actions": n, "alerted": pdt})
+    assert events.as_json(payload) == events.as_json(
+        {"audit_id": audit_id, "child_id": child_id, "team": team, "review_due_at": due_at, "open_actions": n})
+
+
+@given(_id, _id, _txt, _txt, _txt, _txt)
+def test_a_reminder_event_and_notice_are_as_json_of_their_dicts(action_id, audit_id, child_id, description, due,
+                                                                 owner):
+    from core.actions import _reminded, _reminder_payload
+
+    assert events.as_json(_reminder_payload(action_id, audit_id, child_id, description, due)) == events.as_json(
+        {"action_id": action_id, "audit_id": audit_id, "child_id": child_id, "description": description,
+         "due": due})
+    assert events.as_json(_reminded(due, owner)) == events.as_json({"due": due, "owner": owner})
+
+
+def test_an_encoded_text_is_stored_as_a_plain_text():
+    text = events.as_json(events.Encoded('{"a": 1}'))
+    assert text == '{"a": 1}' and type(text) is str
+    assert events.as_json("{}") == '"{}"'  # any other text is a JSON string, as before

@@ -9,8 +9,10 @@ verification found it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -108,20 +110,42 @@ def _quoted_parts(at, actor, os_login, entity, action) -> tuple[str, str] | None
 ROWS_PER_INSERT = 90
 
 
-def insert_rows(tx: Tx, insert: str, rows: Sequence[Sequence], tail: str = "") -> int:
-    """``insert`` (``INSERT INTO t (cols) VALUES``) of ``rows``, each a tuple of its columns'
+def insert_rows(tx: Tx, insert: str, rows: Sequence[Sequence], tail: str = "", *,
+                values: str | None = None, shared: Sequence = ()) -> int:
+    """``insert`` (``INSERT INTO t (cols) VALUES``) of ``rows``, each a tuple of its own
     values (all of one width), ``ROWS_PER_INSERT`` to a statement, in order, ``tail`` (an
-    ``ON CONFLICT`` clause) after each; how many rows went in (``changes()``)."""
+    ``ON CONFLICT`` clause) after each; how many rows went in (``changes()``). ``values``
+    is one row's VALUES as written, ``?`` for each of the row's own values in order and
+    ``?1``, ``?2``... for ``shared``'s, values every row holds (bound once a statement, not
+    once a row); by default all the row's own."""
     if not rows:
         return 0
-    one = "(" + ", ".join("?" * len(rows[0])) + ")"
-    full = f"{insert} {', '.join([one] * ROWS_PER_INSERT)}{tail}"
-    added = 0
+    width = len(rows[0])
+    if values is None:
+        values = "(" + ", ".join("?" * width) + ")"
+    full = _values_sql(insert, values, tail, len(shared), ROWS_PER_INSERT)
+    added, shared = 0, list(shared)
     for start in range(0, len(rows), ROWS_PER_INSERT):
         part = rows[start:start + ROWS_PER_INSERT]
-        sql = full if len(part) == ROWS_PER_INSERT else f"{insert} {', '.join([one] * len(part))}{tail}"
-        added += tx.execute(sql, [value for row in part for value in row]).rowcount
+        sql = full if len(part) == ROWS_PER_INSERT else _values_sql(insert, values, tail, len(shared), len(part))
+        added += tx.execute(sql, shared + [value for row in part for value in row]).rowcount
     return added
+
+
+@functools.lru_cache(maxsize=64)
+def _values_sql(insert: str, values: str, tail: str, n_shared: int, n_rows: int) -> str:
+    """``insert`` of ``n_rows`` rows of ``values`` (see ``insert_rows``), each own value
+    numbered after the ``n_shared`` shared ones."""
+    pieces = re.split(r"\?(?!\d)", values)  # around each own value's ``?``
+    width, number, rows = len(pieces) - 1, n_shared, []
+    for _ in range(n_rows):
+        row = [pieces[0]]
+        for piece in pieces[1:]:
+            number += 1
+            row += [f"?{number}", piece]
+        rows.append("".join(row))
+    assert number == n_shared + width * n_rows
+    return f"{insert} {', '.join(rows)}{tail}"
 
 
 def link(prev: str, row: Sequence) -> str:
@@ -185,8 +209,9 @@ def insert_many(tx: Tx, items: Sequence[tuple]) -> list[int]:
             digest.update(f"{prev}\n[{last_id},{fixed[0]},{_quoted(row[5])},{fixed[1]},{_quoted(row[7])},"
                           f"{_quoted(row[8])}]".encode())
             prev = digest.hexdigest()
-        rows.append((*row, prev))
-    insert_rows(tx, _INSERT, rows)
+        rows.append((last_id, actor, entity, row[5], action, before_text, row[8], prev))
+    # the instant and the OS login, the same for all, bound once a statement
+    insert_rows(tx, _INSERT, rows, values="(?, ?1, ?, ?2, ?, ?, ?, ?, ?, ?)", shared=(at, os_login))
     tx.trail_head = (last_id, prev)
     return [r[0] for r in rows]
 

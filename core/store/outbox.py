@@ -83,12 +83,13 @@ def insert_many(tx: Tx, items: Sequence[tuple]) -> list[bool]:
     for recipient, template, payload, key, recipient_role, entity, entity_id in items:
         if payload is not last:
             last, text = payload, as_json(payload)
-        rows.append((at, recipient, recipient_role, template, text, entity,
-                     None if entity_id is None else str(entity_id), key, at))
+        rows.append((recipient, recipient_role, template, text, entity,
+                     None if entity_id is None else str(entity_id), key))
     newest = tx.scalar("SELECT max(outbox_id) FROM outbox") or 0
     added = insert_rows(tx, "INSERT INTO outbox (created_at, recipient, recipient_role, template, payload,"
-                            " entity, entity_id, idempotency_key, next_attempt_at) VALUES", rows,
-                        " ON CONFLICT (idempotency_key) DO NOTHING")  # status: its default, 'pending'
+                            " entity, entity_id, idempotency_key, status, next_attempt_at) VALUES", rows,
+                        " ON CONFLICT (idempotency_key) DO NOTHING",
+                        values="(?1, ?, ?, ?, ?, ?, ?, ?, 'pending', ?1)", shared=(at,))  # created and due now
     if added == len(rows):
         return [True] * len(rows)
     added = {k for (k,) in tx.rows("SELECT idempotency_key FROM outbox WHERE outbox_id > ?", [newest])}

@@ -341,3 +341,30 @@ def test_an_encoded_text_is_stored_as_a_plain_text():
     text = events.as_json(events.Encoded('{"a": 1}'))
     assert text == '{"a": 1}' and type(text) is str
     assert events.as_json("{}") == '"{}"'  # any other text is a JSON string, as before
+
+
+@pytest.mark.parametrize("per_insert", [1, 3, events.ROWS_PER_INSERT])
+def test_bulk_writes_across_statements_are_the_rows_written_one_at_a_time(ctx, tmp_path, monkeypatch,
+                                                                          per_insert):
+    """Many rows to a statement (``events.insert_rows``, the shared values bound once a
+    statement): whatever falls on either side of a statement's end, the rows are those the
+    one-at-a-time writers store, and the outbox still tells new from queued."""
+    monkeypatch.setattr(events, "ROWS_PER_INSERT", per_insert)
+    one = Context(store=Store.open(tmp_path / "one.db"), clock=ctx.clock, settings=ctx.settings,
+                  user=ctx.user, os_login=ctx.os_login)
+    n = 2 * events.ROWS_PER_INSERT + 7
+    evs = [("audit", i, "x", None, {"i": i}, "system" if i % 3 else None) for i in range(n)]
+    keys = [f"k{i}" for i in range(n)] + ["k4", "new", "new", f"k{n - 1}"]  # queued, and twice in one write
+    notices = [("w1", "t", {"i": i}, key, "worker", "audit", i) for i, key in enumerate(keys)]
+    with ctx.tx() as tx:
+        tx.events_many(evs)
+        new = tx.outbox_many(notices)
+    with one.tx() as tx:
+        for entity, eid, action, before, after, actor in evs:
+            tx.event(entity, eid, action, before=before, after=after, actor=actor)
+        each = [tx.outbox(*item[:4], recipient_role=item[4], entity=item[5], entity_id=item[6]) for item in notices]
+    assert new == each == [True] * n + [False, True, False, False]
+    for sql in ("SELECT * FROM events ORDER BY event_id", "SELECT * FROM outbox ORDER BY outbox_id"):
+        assert ctx.store.rows(sql) == one.store.rows(sql)
+    assert verify_trail(ctx).intact
+    one.store.close()

@@ -368,3 +368,21 @@ def test_bulk_writes_across_statements_are_the_rows_written_one_at_a_time(ctx, t
         assert ctx.store.rows(sql) == one.store.rows(sql)
     assert verify_trail(ctx).intact
     one.store.close()
+
+
+def test_each_action_is_marked_with_its_own_notice(ctx):
+    """``mark_notified_many`` writes one statement per notice: every action still gets its
+    own (a thousand over several statements; an action named twice, its last)."""
+    from core.store import actions
+
+    audit_id = submitted_audit(ctx).audit_id
+    with ctx.tx() as tx:
+        tx.executemany("INSERT INTO actions (action_id, audit_id, owner_role, owner, due, created_at, updated_at)"
+                       " VALUES (?, ?, 'worker', 'w1', '2020-05-01', ?, ?)",
+                       [(i, audit_id, tx.at, tx.at) for i in range(1001, 2201)])
+        notices = {i: "overdue:2020-05-01" if i % 3 else "reminder:2020-05-01" for i in range(1001, 2200)}
+        actions.mark_notified_many(tx, [*notices.items(), (1007, "reminder:2020-05-01")])
+        notices[1007] = "reminder:2020-05-01"
+    stored = dict(ctx.store.rows("SELECT action_id, notified FROM actions WHERE action_id > 1000"
+                                 " AND notified IS NOT NULL"))
+    assert stored == notices

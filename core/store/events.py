@@ -188,7 +188,8 @@ def insert_many(tx: Tx, items: Sequence[tuple]) -> list[int]:
     last_id, prev = tx.trail_head
     prev = prev or ""
     at, os_login, rows = tx.at, tx.os_login, []
-    last_before, before_text = None, None  # one ``before`` object shared by many events is encoded once
+    # one ``before`` object shared by many events is encoded (and quoted) once
+    last_before, before_text, before_quoted = None, None, "null"
     # The canonical form put together from parts quoted once per batch (the instant, the
     # actor, the OS login, the entity and action are the same for most events of a batch):
     # the same text as ``canonical(row)``, which quotes all nine again for each event.
@@ -197,19 +198,20 @@ def insert_many(tx: Tx, items: Sequence[tuple]) -> list[int]:
         last_id += 1
         if before is not last_before:
             last_before, before_text = before, as_json(before)
-        row = (last_id, at, actor, os_login, entity, None if entity_id is None else str(entity_id),
-               action, before_text, as_json(after))
+            before_quoted = _quoted(before_text)
+        entity_id = None if entity_id is None else str(entity_id)
+        after = as_json(after)
         fixed = parts.get((actor, entity, action), ())
         if fixed == ():
             fixed = parts[(actor, entity, action)] = _quoted_parts(at, actor, os_login, entity, action)
         if fixed is None:
-            prev = link(prev, row)
+            prev = link(prev, (last_id, at, actor, os_login, entity, entity_id, action, before_text, after))
         else:
             digest = _SHA256.copy()
-            digest.update(f"{prev}\n[{last_id},{fixed[0]},{_quoted(row[5])},{fixed[1]},{_quoted(row[7])},"
-                          f"{_quoted(row[8])}]".encode())
+            digest.update(f"{prev}\n[{last_id},{fixed[0]},{'null' if entity_id is None else _quote(entity_id)},"
+                          f"{fixed[1]},{before_quoted},{'null' if after is None else _quote(after)}]".encode())
             prev = digest.hexdigest()
-        rows.append((last_id, actor, entity, row[5], action, before_text, row[8], prev))
+        rows.append((last_id, actor, entity, entity_id, action, before_text, after, prev))
     # the instant and the OS login, the same for all, bound once a statement
     insert_rows(tx, _INSERT, rows, values="(?, ?1, ?, ?2, ?, ?, ?, ?, ?, ?)", shared=(at, os_login))
     tx.trail_head = (last_id, prev)

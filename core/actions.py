@@ -18,6 +18,7 @@ from .errors import NotFound, StateError
 from .models import ActionForReview, Reminder
 from .people import require_colleague, require_role
 from .store import actions, audits, events, people
+from .store.events import Encoded, quote
 from .store.outbox import tick_key
 from .vocabulary import ACTION_STATUS_LABELS, OUTCOMES, SYSTEM
 from .workdays import suggest_due
@@ -142,12 +143,49 @@ def reassign(ctx: Context, action_id: int, to: str) -> ActionForReview:
 
 
 # --- the scheduler's parts --------------------------------------------------------
+# What the scheduler writes by the thousand, as the JSON text ``events.as_json`` makes of
+# each dict, made here from quoted parts (``events.Encoded``) when the values are of the
+# types stored; otherwise the dict itself, for the writer to encode.
+# ``tests/test_tick_batched.py`` holds each to ``as_json`` of its dict.
+def _review_due_texts(audit_id, child_id, team, review_due_at, open_actions: int, pdt: list,
+                      alerted: str | None) -> tuple:
+    """A PDT review alert's event after and notice payload (``alerted``: ``pdt`` encoded, or
+    None when it is not all text)."""
+    if (alerted is not None and type(audit_id) is int and type(open_actions) is int and type(child_id) is str
+            and type(review_due_at) is str and (team is None or type(team) is str)):
+        due_at = quote(review_due_at)
+        return (Encoded(f'{{"alerted": {alerted}, "open_actions": {open_actions}, "review_due_at": {due_at}}}'),
+                Encoded(f'{{"audit_id": {audit_id}, "child_id": {quote(child_id)}, "open_actions": {open_actions},'
+                        f' "review_due_at": {due_at}, "team": {"null" if team is None else quote(team)}}}'))
+    return ({"review_due_at": review_due_at, "open_actions": open_actions, "alerted": pdt},
+            {"audit_id": audit_id, "child_id": child_id, "team": team, "review_due_at": review_due_at,
+             "open_actions": open_actions})
+
+
+def _reminder_payload(action_id, audit_id, child_id, description, due):
+    """A reminder's (or overdue notice's) payload."""
+    if (type(action_id) is int and type(audit_id) is int and type(child_id) is str and type(description) is str
+            and type(due) is str):
+        return Encoded(f'{{"action_id": {action_id}, "audit_id": {audit_id}, "child_id": {quote(child_id)},'
+                       f' "description": {quote(description)}, "due": {quote(due)}}}')
+    return {"action_id": action_id, "audit_id": audit_id, "child_id": child_id, "description": description,
+            "due": due}
+
+
+def _reminded(due, owner):
+    """A reminder's (or overdue notice's) event after."""
+    if type(due) is str and type(owner) is str:
+        return Encoded(f'{{"due": {quote(due)}, "owner": {quote(owner)}}}')
+    return {"due": due, "owner": owner}
+
+
 def flag_reviews_due(ctx: Context) -> list[int]:
     """Audits whose action review has fallen due, with open actions: every PDT member is
     alerted, once per audit (an 'review_due' event marks it done). Each batch is written
     in one transaction that first re-reads which of its audits another tick has flagged."""
     due = audits.review_due_unflagged(ctx.store, iso(ctx.now()))
     pdt = people.active_with_role(ctx.store, "pdt")
+    alerted = events.as_json(pdt) if all(type(login) is str for login in pdt) else None
     flagged = []
     for batch in in_batches(due):
         with ctx.tx() as tx:
@@ -158,11 +196,10 @@ def flag_reviews_due(ctx: Context) -> list[int]:
             evs, notices = [], []
             for aid in todo:
                 child_id, team, review_due_at = rows[aid]
-                audit = {"child_id": child_id, "team": team, "review_due_at": review_due_at}
                 n = n_open.get(aid, 0)
-                evs.append(("audit", aid, "review_due", None, {"review_due_at": audit["review_due_at"],
-                                                               "open_actions": n, "alerted": pdt}, SYSTEM))
-                payload = {"audit_id": aid, **audit, "open_actions": n}  # one object: encoded once for all
+                after, payload = _review_due_texts(aid, child_id, team, review_due_at, n, pdt, alerted)
+                evs.append(("audit", aid, "review_due", None, after, SYSTEM))
+                # one payload object: encoded once for all
                 notices += [(login, "review_due", payload, tick_key("audit", aid, "review_due", login), "pdt", "audit", aid)
                             for login in pdt]
             tx.events_many(evs)
@@ -185,13 +222,12 @@ def send_reminders(ctx: Context) -> list[Reminder]:
             # (action_id, audit_id, child_id, owner, owner_role, description, due), and the notice's kind
             items = [(row, "overdue" if row[6] < overdue_before else "reminder") for row in batch]
             new = tx.outbox_many([
-                (owner, f"action_{kind}", {"action_id": action_id, "audit_id": audit_id, "child_id": child_id,
-                                           "description": description, "due": due},
+                (owner, f"action_{kind}", _reminder_payload(action_id, audit_id, child_id, description, due),
                  tick_key("action", action_id, kind, due), owner_role, "action", action_id)
                 for (action_id, audit_id, child_id, owner, owner_role, description, due), kind in items])
             actions.mark_notified_many(tx, [(row[0], f"{kind}:{row[6]}") for row, kind in items])
             fresh = [item for item, is_new in zip(items, new, strict=True) if is_new]
-            tx.events_many([("action", row[0], kind, None, {"due": row[6], "owner": row[3]}, SYSTEM)
+            tx.events_many([("action", row[0], kind, None, _reminded(row[6], row[3]), SYSTEM)
                             for row, kind in fresh])
             sent += [Reminder(action_id=row[0], kind=kind, owner=row[3], due=row[6]) for row, kind in fresh]
     return sent

@@ -296,3 +296,93 @@ def test_tick_leaves_the_garbage_collector_as_it_found_it(ctx, monkeypatch):
     with pytest.raises(RuntimeError):
         tick(ctx)
     assert gc.isenabled()
+
+
+# --- the JSON texts the catch-up makes itself ------------------------------------------
+_anything = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+_id = st.integers() | _anything
+_txt = st.text() | _anything
+
+
+@given(st.integers(), _txt, _txt, _txt)  # an audit's key names it by its number
+def test_a_finalised_audit_event_and_notice_are_as_json_of_their_dicts(audit_id, child_id, at, by):
+    from core.audit.finalise import _finalised
+
+    event, notices = _finalised(audit_id, child_id, "w1", "m1", "submitted", at=at, by=by)
+    assert events.as_json(event[4]) == events.as_json({"status": "finalised", "finalised_at": at, "finalised_by": by})
+    assert events.as_json(notices[0][2]) == events.as_json(
+        {"audit_id": audit_id, "child_id": child_id, "finalised_at": at, "finalised_by": by})
+    assert notices[0][2] is notices[1][2]  # one payload between the worker and the manager
+
+
+@given(_id, _txt, _txt, _txt, _id, st.lists(st.text() | _anything, max_size=3))
+def test_a_review_alert_event_and_notice_are_as_json_of_their_dicts(audit_id, child_id, team, due_at, n, pdt):
+    from core.actions import _review_due_texts
+
+    alerted = events.as_json(pdt) if all(type(login) is str for login in pdt) else None
+    after, payload = _review_due_texts(audit_id, child_id, team, due_at, n, pdt, alerted)
+    assert events.as_json(after) == events.as_json({"review_due_at": due_at, "open_actions": n, "alerted": pdt})
+    assert events.as_json(payload) == events.as_json(
+        {"audit_id": audit_id, "child_id": child_id, "team": team, "review_due_at": due_at, "open_actions": n})
+
+
+@given(_id, _id, _txt, _txt, _txt, _txt)
+def test_a_reminder_event_and_notice_are_as_json_of_their_dicts(action_id, audit_id, child_id, description, due,
+                                                                 owner):
+    from core.actions import _reminded, _reminder_payload
+
+    assert events.as_json(_reminder_payload(action_id, audit_id, child_id, description, due)) == events.as_json(
+        {"action_id": action_id, "audit_id": audit_id, "child_id": child_id, "description": description,
+         "due": due})
+    assert events.as_json(_reminded(due, owner)) == events.as_json({"due": due, "owner": owner})
+
+
+def test_an_encoded_text_is_stored_as_a_plain_text():
+    text = events.as_json(events.Encoded('{"a": 1}'))
+    assert text == '{"a": 1}' and type(text) is str
+    assert events.as_json("{}") == '"{}"'  # any other text is a JSON string, as before
+
+
+@pytest.mark.parametrize("per_insert", [1, 3, events.ROWS_PER_INSERT])
+def test_bulk_writes_across_statements_are_the_rows_written_one_at_a_time(ctx, tmp_path, monkeypatch,
+                                                                          per_insert):
+    """Many rows to a statement (``events.insert_rows``, the shared values bound once a
+    statement): whatever falls on either side of a statement's end, the rows are those the
+    one-at-a-time writers store, and the outbox still tells new from queued."""
+    monkeypatch.setattr(events, "ROWS_PER_INSERT", per_insert)
+    one = Context(store=Store.open(tmp_path / "one.db"), clock=ctx.clock, settings=ctx.settings,
+                  user=ctx.user, os_login=ctx.os_login)
+    n = 2 * events.ROWS_PER_INSERT + 7
+    evs = [("audit", i, "x", None, {"i": i}, "system" if i % 3 else None) for i in range(n)]
+    keys = [f"k{i}" for i in range(n)] + ["k4", "new", "new", f"k{n - 1}"]  # queued, and twice in one write
+    notices = [("w1", "t", {"i": i}, key, "worker", "audit", i) for i, key in enumerate(keys)]
+    with ctx.tx() as tx:
+        tx.events_many(evs)
+        new = tx.outbox_many(notices)
+    with one.tx() as tx:
+        for entity, eid, action, before, after, actor in evs:
+            tx.event(entity, eid, action, before=before, after=after, actor=actor)
+        each = [tx.outbox(*item[:4], recipient_role=item[4], entity=item[5], entity_id=item[6]) for item in notices]
+    assert new == each == [True] * n + [False, True, False, False]
+    for sql in ("SELECT * FROM events ORDER BY event_id", "SELECT * FROM outbox ORDER BY outbox_id"):
+        assert ctx.store.rows(sql) == one.store.rows(sql)
+    assert verify_trail(ctx).intact
+    one.store.close()
+
+
+def test_each_action_is_marked_with_its_own_notice(ctx):
+    """``mark_notified_many`` writes one statement per notice: every action still gets its
+    own (a thousand over several statements; an action named twice, its last)."""
+    from core.store import actions
+
+    audit_id = submitted_audit(ctx).audit_id
+    with ctx.tx() as tx:
+        tx.executemany("INSERT INTO actions (action_id, audit_id, owner_role, owner, due, created_at, updated_at)"
+                       " VALUES (?, ?, 'worker', 'w1', '2020-05-01', ?, ?)",
+                       [(i, audit_id, tx.at, tx.at) for i in range(1001, 2201)])
+        notices = {i: "overdue:2020-05-01" if i % 3 else "reminder:2020-05-01" for i in range(1001, 2200)}
+        actions.mark_notified_many(tx, [*notices.items(), (1007, "reminder:2020-05-01")])
+        notices[1007] = "reminder:2020-05-01"
+    stored = dict(ctx.store.rows("SELECT action_id, notified FROM actions WHERE action_id > 1000"
+                                 " AND notified IS NOT NULL"))
+    assert stored == notices

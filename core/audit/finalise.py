@@ -16,6 +16,7 @@ from ..errors import PermissionDenied, StateError
 from ..models import Addendum
 from ..people import require_role
 from ..store import Reader, Tx, audits, comments
+from ..store.events import Encoded, quote
 from ..store.outbox import tick_key
 from ..vocabulary import SYSTEM
 from .record import Audit, get_audit
@@ -45,10 +46,17 @@ def _finalised(audit_id: int, child_id: str, worker: str | None, manager: str | 
                at: str, by: str) -> tuple[tuple, list[tuple]]:
     """What finalising writes besides the status: the event, and the worker and manager
     told (outbox rows, one payload object between them), as ``Tx.events_many`` and
-    ``Tx.outbox_many`` take them."""
+    ``Tx.outbox_many`` take them. The after and the payload are their JSON text made here
+    (``events.Encoded``: a catch-up writes thousands), the dicts' ``as_json``."""
+    if type(audit_id) is int and type(child_id) is str and type(at) is str and type(by) is str:
+        at_by = f'"finalised_at": {quote(at)}, "finalised_by": {quote(by)}'
+        after = Encoded(f'{{{at_by}, "status": "finalised"}}')
+        payload = Encoded(f'{{"audit_id": {audit_id}, "child_id": {quote(child_id)}, {at_by}}}')
+    else:  # as stored whatever the types (``as_json`` of the dicts the texts above spell out)
+        after = {"status": "finalised", "finalised_at": at, "finalised_by": by}
+        payload = {"audit_id": audit_id, "child_id": child_id, "finalised_at": at, "finalised_by": by}
     event = ("audit", audit_id, "finalised", _WAS_SUBMITTED if status == "submitted" else {"status": status},
-             {"status": "finalised", "finalised_at": at, "finalised_by": by}, by)
-    payload = {"audit_id": audit_id, "child_id": child_id, "finalised_at": at, "finalised_by": by}
+             after, by)
     notices = [(login, "audit_finalised", payload, tick_key("audit", audit_id, "finalised", login), role, "audit", audit_id)
                for login, role in ((worker, "worker"), (manager, "manager")) if login]
     return event, notices

@@ -163,6 +163,13 @@ def mark_notified(tx: Tx, action_id: int, notice: str) -> None:
 
 
 def mark_notified_many(tx: Tx, items) -> None:
-    """``mark_notified`` for each ``(action_id, notice)``, in one write."""
-    tx.executemany("UPDATE actions SET notified = ? WHERE action_id = ?",
-                   [(notice, action_id) for action_id, notice in items])
+    """``mark_notified`` for each ``(action_id, notice)``: one statement per notice (a
+    catch-up's thousands share a few: 'reminder:DATE', 'overdue:DATE'), up to 500 ids each."""
+    by_notice: dict[str, list[int]] = {}
+    for action_id, notice in dict(items).items():  # an action named twice: its last notice
+        by_notice.setdefault(notice, []).append(action_id)
+    for notice, ids in by_notice.items():
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            tx.execute(f"UPDATE actions SET notified = ? WHERE action_id IN ({','.join('?' * len(part))})",
+                       [notice, *part])

@@ -9,8 +9,10 @@ verification found it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +29,27 @@ _c_as_json = (json.encoder.c_make_encoder(None, _AS_JSON.default, json.encoder.e
               if json.encoder.c_make_encoder is not None else None)
 
 
+class Encoded(str):
+    """A value's stored JSON text made beforehand, exactly as ``as_json`` writes the value:
+    ``as_json`` gives it back as it is. The scheduler makes the few shapes it writes by the
+    thousand (a notice's payload, an event's after) this way, from text quoted by ``quote``:
+    a third of what the JSON encoder costs for a small dict. ``tests/test_tick_batched.py``
+    holds each to ``as_json`` of its dict."""
+
+    __slots__ = ()
+
+
+quote = json.encoder.encode_basestring  # how ``as_json`` (and the canonical form) quote a text
+
+
 def as_json(value: Any) -> str | None:
     """How a before/after value (or an outbox payload) is stored: sorted keys, text kept as
-    is (``json.dumps(value, default=str, sort_keys=True, ensure_ascii=False)``)."""
+    is (``json.dumps(value, default=str, sort_keys=True, ensure_ascii=False)``); an
+    ``Encoded`` text is that already."""
     if value is None:
         return None
+    if type(value) is Encoded:
+        return str.__str__(value)  # the text itself (a plain str binds without adaptation)
     if _c_as_json is not None and isinstance(value, dict | list):
         return "".join(_c_as_json(value, 0))
     return _AS_JSON.encode(value)
@@ -42,6 +60,7 @@ GENESIS = "0" * 64
 # A row's columns in its canonical form, in this order (``hash`` is the link itself).
 LINKED = ("event_id", "at", "actor", "os_login", "entity", "entity_id", "action", "before", "after")
 _SELECT_LINKED = "SELECT " + ", ".join(LINKED) + ", hash FROM events"
+_INSERT = "INSERT INTO events (" + ", ".join(LINKED) + ", hash) VALUES"
 
 
 # The canonical form's encoder, made once: ``json.dumps(list(row), ensure_ascii=False,
@@ -71,7 +90,7 @@ def _quoted(text: str | None) -> str:
     return "null" if text is None else _quote(text)
 
 
-_quote = json.encoder.encode_basestring  # what the canonical form's encoder quotes text with
+_quote = quote  # what the canonical form's encoder quotes text with
 
 
 def _quoted_parts(at, actor, os_login, entity, action) -> tuple[str, str] | None:
@@ -80,6 +99,54 @@ def _quoted_parts(at, actor, os_login, entity, action) -> tuple[str, str] | None
     if not all(type(v) is str for v in (at, actor, os_login, entity, action)):
         return None
     return ",".join(map(_quote, (at, actor, os_login, entity))), _quote(action)
+
+
+# Rows per INSERT of a bulk write (``insert_rows``): one statement of many VALUES rows, not
+# one ``executemany`` step per row. Each step is a statement execution of its own (bound,
+# run, halted, reset; for ``events`` its trigger, ``events_need_hash``, makes each one a
+# statement transaction); one statement per 90 rows pays that once for them. More rows a
+# statement saved no more (callgrind of the catch-up: 500 cost more than 90).
+# Well inside SQLite's limit of bound parameters (32,766 since 3.32; 999 before: the
+# widest bulk row binds 10, so 90 rows stay inside even that).
+ROWS_PER_INSERT = 90
+
+
+def insert_rows(tx: Tx, insert: str, rows: Sequence[Sequence], tail: str = "", *,
+                values: str | None = None, shared: Sequence = ()) -> int:
+    """``insert`` (``INSERT INTO t (cols) VALUES``) of ``rows``, each a tuple of its own
+    values (all of one width), ``ROWS_PER_INSERT`` to a statement, in order, ``tail`` (an
+    ``ON CONFLICT`` clause) after each; how many rows went in (``changes()``). ``values``
+    is one row's VALUES as written, ``?`` for each of the row's own values in order and
+    ``?1``, ``?2``... for ``shared``'s, values every row holds (bound once a statement, not
+    once a row); by default all the row's own."""
+    if not rows:
+        return 0
+    width = len(rows[0])
+    if values is None:
+        values = "(" + ", ".join("?" * width) + ")"
+    full = _values_sql(insert, values, tail, len(shared), ROWS_PER_INSERT)
+    added, shared = 0, list(shared)
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        part = rows[start:start + ROWS_PER_INSERT]
+        sql = full if len(part) == ROWS_PER_INSERT else _values_sql(insert, values, tail, len(shared), len(part))
+        added += tx.execute(sql, shared + [value for row in part for value in row]).rowcount
+    return added
+
+
+@functools.lru_cache(maxsize=64)
+def _values_sql(insert: str, values: str, tail: str, n_shared: int, n_rows: int) -> str:
+    """``insert`` of ``n_rows`` rows of ``values`` (see ``insert_rows``), each own value
+    numbered after the ``n_shared`` shared ones."""
+    pieces = re.split(r"\?(?!\d)", values)  # around each own value's ``?``
+    width, number, rows = len(pieces) - 1, n_shared, []
+    for _ in range(n_rows):
+        row = [pieces[0]]
+        for piece in pieces[1:]:
+            number += 1
+            row += [f"?{number}", piece]
+        rows.append("".join(row))
+    assert number == n_shared + width * n_rows
+    return f"{insert} {', '.join(rows)}{tail}"
 
 
 def link(prev: str, row: Sequence) -> str:
@@ -106,8 +173,7 @@ def insert(tx: Tx, entity: str, entity_id: Any, action: str, *, actor: str,
     row = (last_id + 1, tx.at, actor, tx.os_login, entity, None if entity_id is None else str(entity_id),
            action, as_json(before), as_json(after))
     digest = link(last_hash or "", row)
-    tx.execute("INSERT INTO events (" + ", ".join(LINKED) + ", hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-               [*row, digest])
+    tx.execute(_INSERT + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [*row, digest])
     tx.trail_head = (row[0], digest)
     return row[0]
 
@@ -115,7 +181,7 @@ def insert(tx: Tx, entity: str, entity_id: Any, action: str, *, actor: str,
 def insert_many(tx: Tx, items: Sequence[tuple]) -> list[int]:
     """Append events ``(entity, entity_id, action, actor, before, after)`` in order, each
     linked to the one before as ``insert`` links one (the chain computed here once, the
-    rows written with one ``executemany``). Returns their ids."""
+    rows written many to a statement: ``insert_rows``). Returns their ids."""
     if not items:
         return []
     if tx.trail_head is None:
@@ -123,7 +189,8 @@ def insert_many(tx: Tx, items: Sequence[tuple]) -> list[int]:
     last_id, prev = tx.trail_head
     prev = prev or ""
     at, os_login, rows = tx.at, tx.os_login, []
-    last_before, before_text = None, None  # one ``before`` object shared by many events is encoded once
+    # one ``before`` object shared by many events is encoded (and quoted) once
+    last_before, before_text, before_quoted = None, None, "null"
     # The canonical form put together from parts quoted once per batch (the instant, the
     # actor, the OS login, the entity and action are the same for most events of a batch):
     # the same text as ``canonical(row)``, which quotes all nine again for each event.
@@ -132,21 +199,22 @@ def insert_many(tx: Tx, items: Sequence[tuple]) -> list[int]:
         last_id += 1
         if before is not last_before:
             last_before, before_text = before, as_json(before)
-        row = (last_id, at, actor, os_login, entity, None if entity_id is None else str(entity_id),
-               action, before_text, as_json(after))
+            before_quoted = _quoted(before_text)
+        entity_id = None if entity_id is None else str(entity_id)
+        after = as_json(after)
         fixed = parts.get((actor, entity, action), ())
         if fixed == ():
             fixed = parts[(actor, entity, action)] = _quoted_parts(at, actor, os_login, entity, action)
         if fixed is None:
-            prev = link(prev, row)
+            prev = link(prev, (last_id, at, actor, os_login, entity, entity_id, action, before_text, after))
         else:
             digest = _SHA256.copy()
-            digest.update(f"{prev}\n[{last_id},{fixed[0]},{_quoted(row[5])},{fixed[1]},{_quoted(row[7])},"
-                          f"{_quoted(row[8])}]".encode())
+            digest.update(f"{prev}\n[{last_id},{fixed[0]},{'null' if entity_id is None else _quote(entity_id)},"
+                          f"{fixed[1]},{before_quoted},{'null' if after is None else _quote(after)}]".encode())
             prev = digest.hexdigest()
-        rows.append((*row, prev))
-    tx.executemany("INSERT INTO events (" + ", ".join(LINKED) + ", hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   rows)
+        rows.append((last_id, actor, entity, entity_id, action, before_text, after, prev))
+    # the instant and the OS login, the same for all, bound once a statement
+    insert_rows(tx, _INSERT, rows, values="(?, ?1, ?, ?2, ?, ?, ?, ?, ?, ?)", shared=(at, os_login))
     tx.trail_head = (last_id, prev)
     return [r[0] for r in rows]
 

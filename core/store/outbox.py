@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .events import as_json
+from .events import as_json, insert_rows
 
 if TYPE_CHECKING:
     from .database import Reader, Tx
@@ -71,7 +71,7 @@ def insert(tx: Tx, recipient: str, template: str, payload: dict, key: str, *,
 
 def insert_many(tx: Tx, items: Sequence[tuple]) -> list[bool]:
     """Queue messages ``(recipient, template, payload, key, recipient_role, entity, entity_id)``
-    as ``insert`` queues each (ignoring only the key's conflict), with one ``executemany``; per
+    as ``insert`` queues each (ignoring only the key's conflict), many to a statement; per
     message, True if it is new. Nothing is looked up beforehand: the transaction holds the
     write lock, so the rows this insert added are exactly those after the outbox's newest
     row before it, and they are read back (keys only) only when some key was there already
@@ -83,14 +83,14 @@ def insert_many(tx: Tx, items: Sequence[tuple]) -> list[bool]:
     for recipient, template, payload, key, recipient_role, entity, entity_id in items:
         if payload is not last:
             last, text = payload, as_json(payload)
-        rows.append((at, recipient, recipient_role, template, text, entity,
-                     None if entity_id is None else str(entity_id), key, at))
+        rows.append((recipient, recipient_role, template, text, entity,
+                     None if entity_id is None else str(entity_id), key))
     newest = tx.scalar("SELECT max(outbox_id) FROM outbox") or 0
-    cur = tx.executemany(
-        "INSERT INTO outbox (created_at, recipient, recipient_role, template, payload,"
-        " entity, entity_id, idempotency_key, status, next_attempt_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT (idempotency_key) DO NOTHING", rows)
-    if cur.rowcount == len(rows):
+    added = insert_rows(tx, "INSERT INTO outbox (created_at, recipient, recipient_role, template, payload,"
+                            " entity, entity_id, idempotency_key, status, next_attempt_at) VALUES", rows,
+                        " ON CONFLICT (idempotency_key) DO NOTHING",
+                        values="(?1, ?, ?, ?, ?, ?, ?, ?, 'pending', ?1)", shared=(at,))  # created and due now
+    if added == len(rows):
         return [True] * len(rows)
     added = {k for (k,) in tx.rows("SELECT idempotency_key FROM outbox WHERE outbox_id > ?", [newest])}
     new = []

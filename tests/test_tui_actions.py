@@ -7,11 +7,11 @@ from datetime import date
 from conftest import as_user
 from factories import submitted_audit
 from rich.text import Text
-from textual.widgets import DataTable
 from tui_helpers import SIZE, make_app, settle, toasts
 
 from core.actions import suggest_new_due
 from tui.dialogs.date_prompt import DatePrompt
+from tui.widgets.row_table import RowTable
 
 
 def audit_under_review(ctx, *, days: int = 15):
@@ -21,11 +21,11 @@ def audit_under_review(ctx, *, days: int = 15):
     return audit
 
 
-async def open_actions(pilot) -> DataTable:
+async def open_actions(pilot) -> RowTable:
     await settle(pilot)
     await pilot.press("4")
     await settle(pilot)
-    return pilot.app.screen.query_one("#actions_table", DataTable)
+    return pilot.app.screen.query_one("#actions_table", RowTable)
 
 
 async def test_reviews_due_listed_and_completed_by_key(ctx):
@@ -117,4 +117,4 @@ async def test_each_followup_screen_offers_its_commands_in_the_palette(ctx):
         toggle = dict((t, run) for t, _h, run in app.screen.palette_commands())["Action review: due only"]
         toggle()
         await settle(pilot)
-        assert app.screen.due_only and app.screen.query_one("#actions_table", DataTable).row_count == 2
+        assert app.screen.due_only and app.screen.query_one("#actions_table", RowTable).row_count == 2

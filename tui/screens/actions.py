@@ -58,12 +58,12 @@ class ActionsScreen(FollowupScreen):
         self.due_only = False
 
     def compose(self) -> ComposeResult:
-        # A PlainTable keeps rows drawn across cursor moves and fills 5,000 rows at once.
-        from ..widgets.plain_table import PlainTable
+        # A RowTable fills 5,000 rows at once and draws only the rows on screen.
+        from ..widgets.row_table import RowTable
 
         yield Header()
         yield Static("Recommended actions: reviews due first", id="actions_heading", classes="pane-title")
-        table = PlainTable(id="actions_table", classes="followup-table", cursor_type="row")
+        table = RowTable(id="actions_table", classes="followup-table", cursor_type="row")
         # Only open actions are listed (core), so their status lives in the detail pane.
         # Flags first: at 80 columns the right-hand columns are the ones cut off.
         table.add_columns("#", "Flags", "Child", "Owner", "Due", "Review due", "Audit")
@@ -73,14 +73,14 @@ class ActionsScreen(FollowupScreen):
 
     # -- data ----------------------------------------------------------------
     def current(self) -> ActionForReview | None:
-        key = selected_key(self.query_one("#actions_table", DataTable))
+        key = selected_key(self.query_one("#actions_table"))
         return self.rows.get(key) if key else None
 
     def refresh_data(self) -> None:
         self.load(read_actions, self.due_only)
 
     def on_actions_loaded(self, data: ActionsLoaded) -> None:
-        table = self.query_one("#actions_table", DataTable)
+        table = self.query_one("#actions_table")
         keep = selected_key(table)
         self.rows = {str(r.action_id): r for r in data.rows}
         cells = []

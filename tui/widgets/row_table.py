@@ -300,6 +300,7 @@ class RowTable(ScrollView, can_focus=True):
             widths.append(max(known, max(map(_width, map(itemgetter(i), rows)), default=0)))
         self._widths = widths
         self._lines.clear()
+        self._styles = {}
         header = 1 if self.show_header else 0
         self.virtual_size = Size(self._table_width(), len(self._rows) + header)
         self.refresh()
@@ -415,9 +416,27 @@ class RowTable(ScrollView, can_focus=True):
             self.post_message(DataTable.RowSelected(self, self._cursor, RowKey(self._keys[self._cursor])))
 
     # -- the mouse ----------------------------------------------------------
+    def _cell_at(self, event: events.MouseEvent) -> tuple[int, int | None] | None:
+        """The row (-1 the header) and column (None past the last) under the mouse, or
+        None off the rows."""
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return None
+        x, pos, column = offset.x + int(self.scroll_x), 0, None
+        for i, inner in enumerate(self._widths):
+            pos += inner + 2 * self.cell_padding
+            if x < pos:
+                column = i
+                break
+        header = 1 if self.show_header else 0
+        if offset.y < header:
+            return -1, column
+        row = offset.y - header + int(self.scroll_y)
+        return (row, column) if row < len(self._rows) else None
+
     def _on_mouse_move(self, event: events.MouseMove) -> None:
-        meta = event.style.meta
-        row = meta.get("row", -2) if meta else -2
+        where = self._cell_at(event)
+        row = -2 if where is None else where[0]
         self._show_hover = True
         if row != self._hover:
             old, self._hover = self._hover, row
@@ -429,15 +448,15 @@ class RowTable(ScrollView, can_focus=True):
 
     async def _on_click(self, event: events.Click) -> None:
         self._show_hover = True
-        meta = event.style.meta
-        if "row" not in meta or "column" not in meta:
+        where = self._cell_at(event)
+        if where is None:
             return
-        row, column = meta["row"], meta["column"]
-        if row == -1 and self.show_header:
-            if not meta.get("out_of_bounds") and 0 <= column < len(self.columns):
+        row, column = where
+        if row == -1:
+            if column is not None:
                 col = self.columns[column]
                 self.post_message(DataTable.HeaderSelected(self, col.key, column, label=Text(col.label)))
-        elif 0 <= row < len(self._rows):
+        else:
             again = row == self._cursor
             self._set_cursor(row, scroll=False)
             if again:
@@ -493,9 +512,13 @@ class RowTable(ScrollView, can_focus=True):
     def _style_of(self, name: str) -> Style:
         return self.get_component_styles(name).rich_style
 
-    def _row_styles(self, row: int, cursor: bool, hover: bool, base: Style) -> tuple[Style, Style, Style, Style]:
+    def _row_styles(self, row: int, cursor: bool, hover: bool, base: Style) -> tuple:
         """As DataTable's ``_get_row_style`` and ``_get_styles_to_render_cell``: the row's
-        style, its cells' component and post styles, and the filler's style."""
+        style under the cursor's or hover's (``under``), the post style, each column's
+        cell style, the filler's, and the cells' own styles met so far. Made once per
+        kind of row (parity, cursor, hover) until the styles change: every row of a
+        kind shares them (a cell's meta names its column, not its row; the mouse is
+        placed by position), so Rich and Textual's style caches hold across rows."""
         header = row == -1
         parity = -1 if header else (row % 2 if self.zebra_stripes else 2)
         key = (parity, cursor, hover)
@@ -516,24 +539,32 @@ class RowTable(ScrollView, can_focus=True):
             if cursor:
                 component += get("datatable--cursor")
             post = Style.from_color(color=component.color)  # cursor_foreground_priority "css"
-            styles = self._styles[key] = (row_style, component, post, row_style + component)
+            under = row_style + component
+            cell_style = under + post
+            fills = [cell_style + meta for meta in self._column_metas()]
+            filler = under + Style.from_meta({"out_of_bounds": True})
+            styles = self._styles[key] = (under, post, fills, filler, {})
         return styles
+
+    def _column_metas(self) -> list[Style]:
+        metas = self._styles.get("metas")
+        if metas is None or len(metas) != len(self._widths):
+            metas = self._styles["metas"] = [Style.from_meta({"column": i}) for i in range(len(self._widths))]
+        return metas
 
     def _draw_row(self, row: int, cursor: bool, hover: bool, scroll_x: int, width: int, base: Style) -> Strip:
         """Row ``row`` (-1 the header) as DataTable draws it: per cell the padding and its
         text cut or padded to the column's width, in the row's style with the cursor's
         or hover's on top and the cell's own (``Text.style``) for its text; then a filler
-        to the widget's width. Cells carry DataTable's ``row``/``column`` meta (clicks and
-        hover read it)."""
-        row_style, component, post, extend = self._row_styles(row, cursor, hover, base)
+        to the widget's width. Each cell's segments carry a meta naming its column, so
+        they stay apart where DataTable's do (its meta names the row and column)."""
+        under, post, fills, filler, owns = self._row_styles(row, cursor, hover, base)
         if row == -1:
             cells = [(c.label, None) for c in self.columns]
         else:
             values = self._rows[row]
             cells = [_cell_text(values[i] if i < len(values) else None) for i in range(len(self._widths))]
         pad = " " * self.cell_padding
-        under = row_style + component
-        cell_style = under + post
         get_style = self.app.console.get_style
         widths = self._widths
         table_width = sum(widths) + 2 * len(pad) * len(widths)
@@ -541,20 +572,23 @@ class RowTable(ScrollView, can_focus=True):
         def pieces():
             """The row's segments from left to right, made as they are asked for."""
             for column, (inner, (text, own)) in enumerate(zip(widths, cells, strict=True)):
-                meta = Style.from_meta({"row": row, "column": column})
-                fill = cell_style + meta
+                fill = fills[column]
                 body = set_cell_size(text, inner) if cell_len(text) > inner else text
                 tail = " " * (inner - cell_len(body))
-                own_style = get_style(own) if own is not None else None
+                own_style = None
+                if own is not None:
+                    own_style = owns.get((own, column))
+                    if own_style is None:
+                        parsed = get_style(own)
+                        own_style = owns[(own, column)] = \
+                            (under + parsed + post + self._column_metas()[column]) if parsed else False
                 if not own_style:
                     yield Segment(pad + body + tail + pad, fill)
                 else:
                     yield Segment(pad, fill)
-                    yield Segment(body, under + own_style + post + meta)
+                    yield Segment(body, own_style)
                     yield Segment(tail + pad, fill)
-            yield Segment(" " * max(0, width - table_width),
-                          extend + Style.from_meta({"row": row, "column": 0, "out_of_bounds": True}))
-
+            yield Segment(" " * max(0, width - table_width), filler)
         # DataTable's line: cut at scroll_x (textual._segment_tools.line_crop), then made
         # the widget's width (Strip.adjust_cell_length: cut, or padded in the base style).
         segments: list[Segment] = []

@@ -288,3 +288,41 @@ async def test_cells_show_as_they_read_and_cannot_break_the_layout():
         assert "\x1b" not in row and "\n" not in row and "\t" not in row
         assert drawn[2].startswith(" 名前テスト ")
         assert shown_text("plain") == "plain"
+
+
+async def test_a_cursor_move_draws_only_the_rows_it_changed():
+    """Lines are kept by row and cursor state, not by position: a first move draws the
+    two rows it changed, a scroll by one row draws only the row scrolled in, and lines
+    drawn before come back as the same objects (the styles cache keeps them styled)."""
+    drawn: list[int] = []
+
+    class Counting(RowTable):
+        def _draw_row(self, row, *args):
+            drawn.append(row)
+            return super()._draw_row(row, *args)
+
+    class App1(One):
+        def compose(self):
+            yield Counting(id="t", zebra_stripes=True, cursor_type="row")
+
+    app = App1(plain_rows(200))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.query_one(RowTable)
+        height = table.size.height
+        first = [table.render_line(y) for y in range(height)]
+        drawn.clear()
+        await pilot.press("down")
+        await settle(pilot)
+        again = [table.render_line(y) for y in range(height)]
+        assert sorted(drawn) == [0, 1]  # the row left and the row reached
+        assert all(a is b for a, b in zip(first[3:], again[3:], strict=True))
+        table.move_cursor(row=height - 2)  # the last row on screen
+        await settle(pilot)
+        [table.render_line(y) for y in range(height)]
+        drawn.clear()
+        await pilot.press("down")  # scrolls by one row
+        await settle(pilot)
+        [table.render_line(y) for y in range(height)]
+        # only the row scrolled in: the row left was drawn without the cursor before
+        assert drawn == [height - 1]

@@ -88,6 +88,20 @@ def _width(value) -> int:
     return cell_len(_cell_text(value)[0])
 
 
+def _column_width(values: list) -> int:
+    """The widest of a column's cells: for a column of printable ASCII strings (the
+    usual case) their longest length, found at C speed."""
+    if not values:
+        return 0
+    try:
+        joined = "".join(values)
+    except TypeError:  # None or Text among them
+        return max(map(_width, values))
+    if joined.isascii() and joined.isprintable():
+        return max(map(len, values))
+    return max(map(_width, values))
+
+
 class RowColumn(NamedTuple):
     key: ColumnKey
     label: str
@@ -255,8 +269,10 @@ class RowTable(ScrollView, can_focus=True):
         self._measure(start)
         if start == 0:
             self._highlight()
-        if len(cells_list) >= FREEZE_FROM_ROWS and self.is_attached:
-            self.call_after_refresh(_refreeze)  # once the rows are drawn
+        if len(cells_list) >= FREEZE_FROM_ROWS and self.is_attached and gc.isenabled():
+            # Once the rows are drawn. While the collector is paused (the App's start-up)
+            # the App freezes what lives once its first screen is drawn.
+            self.call_after_refresh(_refreeze)
         return added
 
     def add_row(self, *cells, key: str | None = None) -> RowKey:
@@ -297,7 +313,7 @@ class RowTable(ScrollView, can_focus=True):
                 widths.append(column.width)
                 continue
             known = self._widths[i] if start and i < len(self._widths) else cell_len(column.label)
-            widths.append(max(known, max(map(_width, map(itemgetter(i), rows)), default=0)))
+            widths.append(max(known, _column_width(list(map(itemgetter(i), rows)))))
         self._widths = widths
         self._lines.clear()
         self._styles = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -39,6 +40,19 @@ def read_actions(ctx: Context, due_only: bool) -> ActionsLoaded:
     date), today and the new due date a 'not completed' review would suggest."""
     rows = action_service.list_actions(ctx, due_only=due_only)
     return ActionsLoaded(rows, today(ctx.clock), action_service.suggest_new_due(ctx))
+
+
+def _update_detail(detail: Static, text: str) -> None:
+    """Show ``text`` in the detail pane. Its size is the layout's (``.detail``), not its
+    text's, so a text with as many lines as the last, none wider than the pane (nothing
+    wraps, so no scrollbar can come or go), is shown without a layout of the screen:
+    that layout was half of a cursor move's cost at 5,000 actions (bench/bench_tui.py)."""
+    lines = text.split("\n")
+    fits = max(map(cell_len, lines)) <= detail.scrollable_content_region.width
+    shape = (len(lines), fits)
+    steady = fits and detail.__dict__.get("_shown_shape") == shape
+    detail._shown_shape = shape
+    detail.update(text, layout=not steady)
 
 
 class ActionsScreen(FollowupScreen):
@@ -115,7 +129,7 @@ class ActionsScreen(FollowupScreen):
         row = self.current()
         detail = self.query_one("#action_detail", Static)
         if row is None:
-            detail.update("No actions to review." if not self.due_only else "No action reviews are due.")
+            _update_detail(detail, "No actions to review." if not self.due_only else "No action reviews are due.")
             return
         text = f"Action {row.action_id} (audit {row.audit_id}, child {row.child_id})"
         if row.description:
@@ -128,7 +142,7 @@ class ActionsScreen(FollowupScreen):
                 text += f", new due date {last.new_due}"
             if last.note:
                 text += f" ({last.note})"
-        detail.update(text)
+        _update_detail(detail, text)
 
     # -- reviewing -------------------------------------------------------------
     def action_review(self, outcome: str) -> None:

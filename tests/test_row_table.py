@@ -326,3 +326,27 @@ async def test_a_cursor_move_draws_only_the_rows_it_changed():
         [table.render_line(y) for y in range(height)]
         # only the row scrolled in: the row left was drawn without the cursor before
         assert drawn == [height - 1]
+
+
+async def test_a_refill_keeps_the_widths_and_resets_the_view_as_datatable_does():
+    """Widths grow to fit new rows and never shrink while the columns stay (a filter that
+    empties the table leaves the header where it was); a clear goes back to the top."""
+    app = Pair(CSS_WIDE, varied_rows(60))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for table in (app.real, app.ours):
+            table.move_cursor(row=50, animate=False)
+        await settle(pilot)
+        narrow = [(f"n{i}", [str(i), "a", "b", "c"]) for i in range(3)]
+        for rows in ([], narrow, varied_rows(30)):
+            for table in (app.real, app.ours):
+                table.clear()
+            for key, cells in rows:
+                app.real.add_row(*[Text(c) if isinstance(c, str) else c for c in cells], key=key)
+            app.ours.add_keyed_rows(rows)
+            app.set_focus(None)
+            await settle(pilot)
+            assert app.ours.virtual_size == app.real.virtual_size
+            assert app.ours.scroll_offset == app.real.scroll_offset
+            assert app.ours.cursor_row == app.real.cursor_row == 0
+            assert lines(app.ours) == lines(app.real), len(rows)

@@ -4,14 +4,20 @@ Textual's DataTable keeps a ``Row``, a ``RowKey`` and a dict of cells per row, m
 every cell by rendering it, and draws each cell through Rich: at 10,000 rows that
 bookkeeping was most of the queue's first screen and of a page move
 (bench/bench_tui.py). A RowTable holds its rows as given (a key and a sequence of
-cells each), measures the columns once per fill from the cells' text, and draws only
-the lines on screen (Textual's line API: a ``ScrollView`` whose ``render_line(y)``
-draws row ``y``), each row as one segment per cell in the styles DataTable gives it.
+cells each), measures the new rows' cells once per fill (widths grow, never shrink,
+as DataTable's), and draws only the lines on screen (Textual's line API: a
+``ScrollView`` whose ``render_line(y)`` draws row ``y``), each row as one segment per
+cell in the styles DataTable gives it, the styles made once per kind of row (parity,
+cursor, hover) and shared by every row of that kind. Drawn lines are kept by row and
+cursor state (``LINES_KEPT``), so a cursor move draws the two rows it changed and a
+scroll by a row draws the row scrolled in.
 
 It looks and behaves as the DataTable it replaces (``cursor_type="row"``): the same
 component classes (``datatable--header``, ``datatable--cursor``, ``datatable--hover``,
 ``datatable--even-row``/``--odd-row``) and CSS, the same keys, the same segments
-(so screenshots are the same), mouse clicks (a row selects, a header posts
+and styles (so screenshots are the same: a cell's meta names its column where
+DataTable's names its row too, which keeps the segments apart at the same places and
+draws nothing), mouse clicks found by position (a row selects, a header posts
 ``HeaderSelected``), and DataTable's own messages (``DataTable.RowHighlighted``,
 ``RowSelected``, ``HeaderSelected``: handlers written for a DataTable work unchanged;
 their ``data_table`` is this widget).
@@ -238,11 +244,13 @@ class RowTable(ScrollView, can_focus=True):
         return len(self._rows)
 
     def clear(self) -> RowTable:
-        """Remove every row (the columns stay); the cursor goes to the first row."""
+        """Remove every row (the columns and their widths stay); the cursor goes to the
+        first row and the view to the top, as DataTable's."""
         self._keys, self._rows, self._index = [], [], {}
         self._cursor = 0
         self._hover = -2
         self._measure()
+        self.scroll_to(0, 0, animate=False, immediate=True)
         return self
 
     def add_keyed_rows(self, rows: Iterable[tuple[str | None, Sequence]]) -> list[RowKey]:
@@ -266,7 +274,7 @@ class RowTable(ScrollView, can_focus=True):
             added.append(RowKey(key))
         if not added:
             return added
-        self._measure(start)
+        self._measure(cells_list[start:])
         if start == 0:
             self._highlight()
         if len(cells_list) >= FREEZE_FROM_ROWS and self.is_attached and gc.isenabled():
@@ -303,17 +311,18 @@ class RowTable(ScrollView, can_focus=True):
     def row_keys(self) -> list[str | None]:
         return list(self._keys)
 
-    def _measure(self, start: int = 0) -> None:
-        """The columns' widths (from row ``start`` on: the rows before are measured) and
-        the virtual size; every kept line is drawn again."""
+    def _measure(self, new_rows: Sequence[Sequence] = ()) -> None:
+        """The columns' widths, grown to fit ``new_rows`` (as DataTable's: they never
+        shrink while the columns stay, so a filter that empties the table or narrows its
+        rows leaves the header where it was), and the virtual size; every kept line is
+        drawn again."""
         widths = []
-        rows = self._rows[start:] if start else self._rows
         for i, column in enumerate(self.columns):
             if column.width is not None:
                 widths.append(column.width)
                 continue
-            known = self._widths[i] if start and i < len(self._widths) else cell_len(column.label)
-            widths.append(max(known, _column_width(list(map(itemgetter(i), rows)))))
+            known = self._widths[i] if i < len(self._widths) else cell_len(column.label)
+            widths.append(max(known, _column_width(list(map(itemgetter(i), new_rows)))))
         self._widths = widths
         self._lines.clear()
         self._styles = {}

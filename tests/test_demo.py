@@ -304,6 +304,8 @@ async def test_every_screen_has_something_to_show(built):
     from textual.widgets import DataTable
     from tui_helpers import SIZE, make_app, settle
 
+    from tui.widgets.row_table import RowTable
+
     store, _ = built
     for login, modes in ((demo.DEMO_USER, ("queue", "comments", "escalations")), (demo.DEMO_PDT, ("actions",))):
         ctx = Context(store=store, clock=FixedClock(NOW), settings=Settings(), user=login, os_login="tester")
@@ -312,5 +314,5 @@ async def test_every_screen_has_something_to_show(built):
             for mode in modes:
                 app.switch_mode(mode)
                 await settle(pilot)
-                tables = app.screen.query(DataTable)
+                tables = [*app.screen.query(DataTable), *app.screen.query(RowTable)]
                 assert tables and max(t.row_count for t in tables) > 0, (login, mode)

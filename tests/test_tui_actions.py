@@ -7,11 +7,11 @@ from datetime import date
 from conftest import as_user
 from factories import submitted_audit
 from rich.text import Text
-from textual.widgets import DataTable
 from tui_helpers import SIZE, make_app, settle, toasts
 
 from core.actions import suggest_new_due
 from tui.dialogs.date_prompt import DatePrompt
+from tui.widgets.row_table import RowTable
 
 
 def audit_under_review(ctx, *, days: int = 15):
@@ -21,11 +21,11 @@ def audit_under_review(ctx, *, days: int = 15):
     return audit
 
 
-async def open_actions(pilot) -> DataTable:
+async def open_actions(pilot) -> RowTable:
     await settle(pilot)
     await pilot.press("4")
     await settle(pilot)
-    return pilot.app.screen.query_one("#actions_table", DataTable)
+    return pilot.app.screen.query_one("#actions_table", RowTable)
 
 
 async def test_reviews_due_listed_and_completed_by_key(ctx):
@@ -117,4 +117,35 @@ async def test_each_followup_screen_offers_its_commands_in_the_palette(ctx):
         toggle = dict((t, run) for t, _h, run in app.screen.palette_commands())["Action review: due only"]
         toggle()
         await settle(pilot)
-        assert app.screen.due_only and app.screen.query_one("#actions_table", DataTable).row_count == 2
+        assert app.screen.due_only and app.screen.query_one("#actions_table", RowTable).row_count == 2
+
+
+async def test_the_detail_follows_the_cursor_and_shows_a_long_description(ctx):
+    """The detail pane shows (draws) the highlighted action, whether its text has as many
+    lines as the last (drawn without a layout) or not, and a long description wraps."""
+    submitted_audit(ctx, child_id="C2")
+    audit = audit_under_review(ctx)
+    long_id = audit.actions[1].action_id
+    long = "See the child alone and record their wishes and feelings in their own words. " * 12
+    with ctx.tx() as tx:  # (as the auditor could have written it)
+        tx.execute("UPDATE actions SET description = ? WHERE action_id = ?", [long, long_id])
+
+    def shown(detail) -> str:
+        return "\n".join(line.text for line in detail.render_lines(detail.size.region))
+
+    app = make_app(as_user(ctx, "pdt1"))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await open_actions(pilot)
+        detail = app.screen.query_one("#action_detail")
+        assert table.row_count == 4
+        order = [table.get_row_at(i)[0] for i in range(4)]
+        for key in ["down"] * 3 + ["up"] * 3:
+            action = table.cursor_key
+            assert action == order[table.cursor_row]
+            assert f"Action {action} (audit" in shown(detail)
+            assert ("wishes and feelings in their" in shown(detail)) == (action == str(long_id))
+            await pilot.press(key)
+            await settle(pilot)
+        table.move_cursor(row=order.index(str(long_id)))
+        await settle(pilot)
+        assert sum("wishes and feelings" in line for line in shown(detail).splitlines()) > 2  # wrapped

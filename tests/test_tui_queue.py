@@ -6,19 +6,20 @@ import json
 
 import pytest
 from conftest import as_user
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 from tui_helpers import SIZE, SIZE_SMALL, make_app, seed_queue, settle, toasts, tui_ctx  # noqa: F401
 
 from tui.dialogs.confirm import ConfirmScreen
 from tui.dialogs.draw import DrawScreen
 from tui.dialogs.error import ErrorScreen
 from tui.dialogs.help import HelpScreen
+from tui.widgets.row_table import RowTable
 
 FIRST_OF_EACH_WORKER = ["C001", "C005", "C009", "C013", "C017", "C021"]
 
 
 def column(app, key: str) -> list[str]:
-    table = app.screen.query_one("#queue-table", DataTable)
+    table = app.screen.query_one("#queue-table", RowTable)
     return [str(v) for v in table.get_column(key)]
 
 
@@ -330,7 +331,7 @@ async def test_ten_thousand_rows_load_and_scroll_to_the_end(tui_ctx):
     app = make_app(tui_ctx)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        table = app.screen.query_one("#queue-table", DataTable)
+        table = app.screen.query_one("#queue-table", RowTable)
         assert table.row_count == 10_000
         await pilot.press("pagedown", "ctrl+end")
         await settle(pilot)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -41,6 +42,19 @@ def read_actions(ctx: Context, due_only: bool) -> ActionsLoaded:
     return ActionsLoaded(rows, today(ctx.clock), action_service.suggest_new_due(ctx))
 
 
+def _update_detail(detail: Static, text: str) -> None:
+    """Show ``text`` in the detail pane. Its size is the layout's (``.detail``), not its
+    text's, so a text with as many lines as the last, none wider than the pane (nothing
+    wraps, so no scrollbar can come or go), is shown without a layout of the screen:
+    that layout was half of a cursor move's cost at 5,000 actions (bench/bench_tui.py)."""
+    lines = text.split("\n")
+    fits = max(map(cell_len, lines)) <= detail.scrollable_content_region.width
+    shape = (len(lines), fits)
+    steady = fits and detail.__dict__.get("_shown_shape") == shape
+    detail._shown_shape = shape
+    detail.update(text, layout=not steady)
+
+
 class ActionsScreen(FollowupScreen):
     TITLE = "Action review"
 
@@ -58,12 +72,12 @@ class ActionsScreen(FollowupScreen):
         self.due_only = False
 
     def compose(self) -> ComposeResult:
-        # A PlainTable keeps rows drawn across cursor moves and fills 5,000 rows at once.
-        from ..widgets.plain_table import PlainTable
+        # A RowTable fills 5,000 rows at once and draws only the rows on screen.
+        from ..widgets.row_table import RowTable
 
         yield Header()
         yield Static("Recommended actions: reviews due first", id="actions_heading", classes="pane-title")
-        table = PlainTable(id="actions_table", classes="followup-table", cursor_type="row")
+        table = RowTable(id="actions_table", classes="followup-table", cursor_type="row")
         # Only open actions are listed (core), so their status lives in the detail pane.
         # Flags first: at 80 columns the right-hand columns are the ones cut off.
         table.add_columns("#", "Flags", "Child", "Owner", "Due", "Review due", "Audit")
@@ -73,14 +87,14 @@ class ActionsScreen(FollowupScreen):
 
     # -- data ----------------------------------------------------------------
     def current(self) -> ActionForReview | None:
-        key = selected_key(self.query_one("#actions_table", DataTable))
+        key = selected_key(self.query_one("#actions_table"))
         return self.rows.get(key) if key else None
 
     def refresh_data(self) -> None:
         self.load(read_actions, self.due_only)
 
     def on_actions_loaded(self, data: ActionsLoaded) -> None:
-        table = self.query_one("#actions_table", DataTable)
+        table = self.query_one("#actions_table")
         keep = selected_key(table)
         self.rows = {str(r.action_id): r for r in data.rows}
         cells = []
@@ -115,7 +129,7 @@ class ActionsScreen(FollowupScreen):
         row = self.current()
         detail = self.query_one("#action_detail", Static)
         if row is None:
-            detail.update("No actions to review." if not self.due_only else "No action reviews are due.")
+            _update_detail(detail, "No actions to review." if not self.due_only else "No action reviews are due.")
             return
         text = f"Action {row.action_id} (audit {row.audit_id}, child {row.child_id})"
         if row.description:
@@ -128,7 +142,7 @@ class ActionsScreen(FollowupScreen):
                 text += f", new due date {last.new_due}"
             if last.note:
                 text += f" ({last.note})"
-        detail.update(text)
+        _update_detail(detail, text)
 
     # -- reviewing -------------------------------------------------------------
     def action_review(self, outcome: str) -> None:

@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from ..messages import FollowupChanged
+from ..widgets.row_table import RowTable
 from ..workers import run_service
 from .base import DataScreen
 
@@ -76,8 +77,10 @@ class FollowupScreen(DataScreen):
         return Text(text, style=style or self.error_style()) if flag else text
 
 
-def selected_key(table: DataTable) -> str | None:
+def selected_key(table: DataTable | RowTable) -> str | None:
     """The row key under the cursor, or None for an empty table."""
+    if isinstance(table, RowTable):
+        return table.cursor_key
     if table.row_count == 0:
         return None
     try:
@@ -86,14 +89,16 @@ def selected_key(table: DataTable) -> str | None:
         return None
 
 
-def refill(table: DataTable, rows: list[tuple[str, list]], keep: str | None) -> None:
+def refill(table: DataTable | RowTable, rows: list[tuple[str, list]], keep: str | None) -> None:
     """Replace a table's rows, keeping the cursor on the same key when it is still there."""
     table.clear()
-    if hasattr(table, "add_keyed_rows"):  # a PlainTable: every row in one pass
+    if isinstance(table, RowTable):  # every row in one pass
         table.add_keyed_rows(rows)
-    else:
-        for key, cells in rows:
-            table.add_row(*cells, key=key)
+        if keep is not None and table.has_row(keep):
+            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        return
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
     if keep is not None and rows:
         keys = [k for k, _ in rows]
         if keep in keys:

@@ -36,7 +36,7 @@ from ..messages import (
 )
 from ..widgets.child_detail import ChildDetail
 from ..widgets.footer import KeysFooter
-from ..widgets.plain_table import PlainTable
+from ..widgets.row_table import RowTable
 from ..workers import run_service
 from .base import DataScreen
 
@@ -48,7 +48,7 @@ class Column:
     width: int | None = None
 
 
-# Widths follow the content (PlainTable measures it cheaply).
+# Widths follow the content (a RowTable measures it once per fill).
 COLUMNS = [
     Column("queue_id", "Queue"),
     Column("child_id", "Child"),
@@ -118,8 +118,8 @@ def sort_key(column: str):
     return key
 
 
-class QueueTable(PlainTable):
-    """The queue's table: enter (DataTable's select) opens the audit, and says so in the
+class QueueTable(RowTable):
+    """The queue's table: enter (the table's select) opens the audit, and says so in the
     footer."""
 
     BINDINGS = [

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Static
 from core.clock import show_short
 from core.reports import KIND_TITLES, StoredReport
 
-from ..widgets.plain_table import PlainTable
+from ..widgets.row_table import RowTable
 
 COLUMNS = ("Id", "Report", "From", "To", "Sent", "To whom")
 
@@ -49,7 +49,7 @@ class ReportHistory(ModalScreen[int | None]):
         with Vertical(classes="dialog", id="history-dialog"):
             yield Static(f"Reports sent ({len(self.rows)})", classes="dialog-title")
             if self.rows:
-                table = PlainTable(id="history-table", cursor_type="row", zebra_stripes=True)
+                table = RowTable(id="history-table", cursor_type="row", zebra_stripes=True)
                 table.add_columns(*COLUMNS)
                 for row in self.rows:
                     table.add_row(*cells(row), key=str(row.report_id))

@@ -198,10 +198,6 @@ class RowTable(ScrollView, can_focus=True):
     }
     """
 
-    # bench/bench_tui.py waits on DataTable's flag "widths still to measure"; a RowTable
-    # measures as it fills, so it is never set.
-    _require_update_dimensions = False
-
     cursor_type = "row"
     show_cursor = True
     cell_padding = 1

@@ -84,7 +84,7 @@ def compose_report(ctx: Context, kind: str, period: Period | None = None) -> Rep
 
     weeks = _trend_weeks(ctx, period) if kind == "weekly" else []
     ends = [min(w.end, now) for w in weeks]
-    groups = q.audit_groups(store, start, end)
+    groups = q.audit_groups(store, start, end, actions=True)  # with the actions raised on them
     actions, overdue_by_week = q.actions_as_at(store, t, t_day.isoformat(), iso(at_london(t_day)),
                                                [(iso(e), local(e).date().isoformat()) for e in ends])
     escalation_rows = q.escalations_as_at(store, start, t)
@@ -95,7 +95,6 @@ def compose_report(ctx: Context, kind: str, period: Period | None = None) -> Rep
     escalations = _escalations(escalation_rows, counts_at, ctx.settings.notify.full_names)
     teams = _teams(groups, actions, escalations, names, by_worker)
     standards = _standards(ctx, q.standard_counts(store, start, end), q.programmes_used(store, start, end))
-    flow = q.action_flow(store, start, end)
     open_escalations = [e for e in escalations if e.status != "closed"]
     audits = sum(g["audits"] for g in groups)
     all_met = sum(g["all_met"] for g in groups)
@@ -104,7 +103,7 @@ def compose_report(ctx: Context, kind: str, period: Period | None = None) -> Rep
     totals = Totals(
         audits=audits, all_met=all_met, all_met_pct=pct(all_met, audits),
         standards_met=met, standards_rated=rated, standards_met_pct=pct(met, rated),
-        actions_raised=flow["raised"], actions_completed=flow["completed"],
+        actions_raised=sum(g["actions"] for g in groups), actions_completed=q.actions_completed(store, start, end),
         actions_open=sum(a["open"] for a in actions), actions_overdue=sum(a["overdue"] for a in actions),
         reviews_due=sum(a["reviews_due"] for a in actions),
         reviews_overdue=sum(a["reviews_overdue"] for a in actions),

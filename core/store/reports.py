@@ -231,17 +231,20 @@ _ACTION_BASE = f"""
     base AS MATERIALIZED (
         SELECT c.action_id, c.due, c.review_due_at AS action_review_due, c.closed_at, nc.last_nc,
                a.review_due_at AS audit_review_due, a.submitted_at,
-               COALESCE(a.team, '') AS team, COALESCE(a.worker, '') AS worker,
-               -- the due date the action was set with (a "not completed" review changed it since)
-               CASE WHEN nc.last_nc IS NOT NULL THEN COALESCE(
-                   (SELECT json_extract(e.before, '$.due') FROM events e WHERE e.entity = 'action'
-                       AND e.entity_id = CAST(c.action_id AS TEXT) AND e.action = 'reviewed'
-                     ORDER BY e.event_id LIMIT 1), c.due) END AS first_due
+               COALESCE(a.team, '') AS team, COALESCE(a.worker, '') AS worker
           FROM cand c
           JOIN audits a INDEXED BY audits_facts ON a.audit_id = c.audit_id
           LEFT JOIN nc ON nc.action_id = c.action_id
          WHERE a.submitted_at IS NOT NULL AND a.submitted_at < :until)
 """
+
+
+# The due date an action was set with, for one a "not completed" review changed since: read
+# from the trail only where the due date as at an instant needs it (before any such review),
+# as COALESCE stops at its first value that is not NULL.
+_FIRST_DUE = """COALESCE((SELECT json_extract(e.before, '$.due') FROM events e WHERE e.entity = 'action'
+                           AND e.entity_id = CAST(b.action_id AS TEXT) AND e.action = 'reviewed'
+                         ORDER BY e.event_id LIMIT 1), b.due)"""
 
 
 def _latest_nc(t: str, column: str) -> str:
@@ -253,7 +256,7 @@ def _latest_nc(t: str, column: str) -> str:
 
 def _due_at(t: str) -> str:
     """An action's due date as at ``t`` (a SQL expression over ``b``)."""
-    return f"(CASE WHEN b.last_nc IS NULL THEN b.due ELSE COALESCE({_latest_nc(t, 'new_due')}, b.first_due) END)"
+    return f"(CASE WHEN b.last_nc IS NULL THEN b.due ELSE COALESCE({_latest_nc(t, 'new_due')}, {_FIRST_DUE}) END)"
 
 
 def _review_due_at(t: str) -> str:

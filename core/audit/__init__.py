@@ -13,28 +13,35 @@ Comments and queries in the window are ``core.comments``; escalations and the PD
 action review have their own modules.
 """
 
-from .fill import ActionFill, AuditFill, RatingFill, fill_audit, read_fill_file
-from .finalise import (
-    add_addendum,
-    finalise_audit,
-    finalise_due,
-    list_addenda,
-    needs_manual_finalise,
-)
-from .record import (
-    Action,
-    Audit,
-    AuditSummary,
-    ProgrammeRef,
-    RatingEntry,
-    get_audit,
-    list_audits,
-    programme_of,
-    standards_met,
-)
-from .start import refresh_prechecks, start_audit
-from .submit import submission_gaps, submission_recipients, submit_audit
-from .window import audits_in_window, comment_window, window_closes_at
+from importlib import import_module
+
+# Each name from the module that defines it, imported when first asked for (PEP 562): the
+# scheduler's ``finalise_due`` loads ``finalise`` and ``window``, not the models of ``record``
+# and ``fill`` (pydantic), so a quiet ``dipaudit tick`` loads no pydantic.
+_FROM = {
+    "fill": ("ActionFill", "AuditFill", "RatingFill", "fill_audit", "read_fill_file"),
+    "finalise": ("add_addendum", "finalise_audit", "finalise_due", "list_addenda", "needs_manual_finalise"),
+    "record": ("Action", "Audit", "AuditSummary", "ProgrammeRef", "RatingEntry", "get_audit", "list_audits",
+               "programme_of", "standards_met"),
+    "start": ("refresh_prechecks", "start_audit"),
+    "submit": ("submission_gaps", "submission_recipients", "submit_audit"),
+    "window": ("audits_in_window", "comment_window", "window_closes_at"),
+}
+_MODULE_OF = {name: module for module, names in _FROM.items() for name in names}
+
+
+def __getattr__(name: str):
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_MODULE_OF])
+
 
 __all__ = [
     "Action", "ActionFill", "Audit", "AuditFill", "AuditSummary", "ProgrammeRef", "RatingEntry",

@@ -23,6 +23,9 @@ database has been ANALYZEd. Per-audit figures (standards met, rated, misses) are
 audit's summary columns (m009_audit_summaries, kept equal to its ratings by triggers)
 and per-standard figures read the ratings by submission time: a report over every
 audit reads one index entry per audit and one per rating, and sorts none of the ratings.
+Its groupings sort nothing either (m013r_report_groupings): a period of most audits
+reads them in (team, worker) order, programme versions and auditors are stepped from
+key to key, each counted over its range of the period.
 """
 
 from __future__ import annotations

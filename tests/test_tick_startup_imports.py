@@ -85,6 +85,7 @@ def test_the_lazy_packages_give_every_name_they_list():
         for name in package.__all__:
             assert getattr(package, name) is not None, f"{package.__name__}.{name}"
         assert set(package.__all__) <= set(dir(package))
+        assert set(package.__all__) == {name for names in package._FROM.values() for name in names}
     from core.audit import finalise_due
     from core.reports import queue_due_reports
     from core.reports.sending import queue_due_reports as exported_there_too

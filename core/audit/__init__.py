@@ -13,7 +13,7 @@ Comments and queries in the window are ``core.comments``; escalations and the PD
 action review have their own modules.
 """
 
-from importlib import import_module
+from ..lazy import exports
 
 # Each name from the module that defines it, imported when first asked for (PEP 562): the
 # scheduler's ``finalise_due`` loads ``finalise`` and ``window``, not the models of ``record``
@@ -27,20 +27,7 @@ _FROM = {
     "submit": ("submission_gaps", "submission_recipients", "submit_audit"),
     "window": ("audits_in_window", "comment_window", "window_closes_at"),
 }
-_MODULE_OF = {name: module for module, names in _FROM.items() for name in names}
-
-
-def __getattr__(name: str):
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_MODULE_OF])
+__getattr__, __dir__ = exports(globals(), _FROM)
 
 
 __all__ = [

@@ -15,7 +15,7 @@ Each name is imported from its module when first asked for (PEP 562), so importi
 module of the package (the scheduler's ``schedule``) loads none of the others.
 """
 
-from importlib import import_module
+from ..lazy import exports
 
 _FROM = {
     "build": ("VIEW_ROLES", "build_report", "child_label", "compose_report"),
@@ -28,20 +28,7 @@ _FROM = {
                 "list_stored", "report_recipients", "send_recipients", "send_report", "sent_message",
                 "show_stored", "stored_model", "write_report_file"),
 }
-_MODULE_OF = {name: module for module, names in _FROM.items() for name in names}
-
-
-def __getattr__(name: str):
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_MODULE_OF])
+__getattr__, __dir__ = exports(globals(), _FROM)
 
 
 __all__ = [

@@ -11,21 +11,27 @@ An open action past its due date is overdue. Owners are reminded
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from .clock import iso, parse_when, today
 from .context import Context, in_batches
 from .errors import NotFound, StateError
-from .models import ActionForReview, Reminder
 from .people import require_colleague, require_role
+from .read_models import Reminder
 from .store import actions, audits, events, people
 from .store.events import Encoded, quote
 from .store.outbox import tick_key
 from .vocabulary import ACTION_STATUS_LABELS, OUTCOMES, SYSTEM
 from .workdays import suggest_due
 
+if TYPE_CHECKING:
+    from .models import ActionForReview
+
 
 def _for_review(row: dict, now_iso: str, day: str) -> ActionForReview:
     """The row with ``overdue`` (open, past its due date) and ``review_is_due``."""
+    from .models import ActionForReview  # pydantic: where actions are shown, never in a quiet tick
+
     is_open = row["status"] == "open"
     return ActionForReview.from_row(row | {
         "overdue": bool(is_open and row["due"] and row["due"] < day),

@@ -13,15 +13,18 @@ open until an auditor closes it with an outcome.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from .clock import from_iso, iso, parse_when, show, span
 from .context import Context
 from .errors import NotFound, PermissionDenied, StateError
-from .models import Escalation, EscalationDetail, EscalationStep
 from .people import display_name, get_person, require_role, roles_of
 from .store import Reader, Tx, audits, escalations, people
 from .vocabulary import PHONED, SYSTEM
 from .workdays import add_working_time
+
+if TYPE_CHECKING:  # pydantic, loaded where escalations are shown (never by a quiet tick)
+    from .models import Escalation, EscalationDetail, EscalationStep
 
 
 # --- reading ----------------------------------------------------------------------
@@ -44,6 +47,8 @@ def _row(r: Reader, escalation_id: int) -> dict:
 
 def get_escalation(ctx: Context, escalation_id: int) -> EscalationDetail:
     """One escalation with overdue, time over and its timeline (``steps``)."""
+    from .models import EscalationDetail
+
     row = _row(ctx.store, escalation_id)
     return EscalationDetail.from_row(row | _overdue(ctx, row)
                                      | {"steps": escalation_timeline(ctx, escalation_id)})
@@ -52,12 +57,16 @@ def get_escalation(ctx: Context, escalation_id: int) -> EscalationDetail:
 def list_escalations(ctx: Context, *, status: str | None = None,
                      include_closed: bool = False) -> list[Escalation]:
     """Escalations by deadline (soonest respond-by first); closed ones only when asked."""
+    from .models import Escalation
+
     return [Escalation.from_row(r | _overdue(ctx, r))
             for r in escalations.listed(ctx.store, status=status, include_closed=include_closed)]
 
 
 def escalation_timeline(ctx: Context, escalation_id: int) -> list[EscalationStep]:
     """Every step of an escalation, in order, each time-stamped."""
+    from .models import EscalationStep
+
     return [EscalationStep.from_row(s) for s in escalations.steps(ctx.store, escalation_id)]
 
 

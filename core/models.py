@@ -10,7 +10,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
-from .read_models import QueueItem, SchedulerHealth  # noqa: F401 - plain dataclasses (core.read_models), exported here too
+from .read_models import (  # noqa: F401 - plain dataclasses (core.read_models), exported here too
+    QueueItem,
+    Reminder,
+    ScheduledReport,
+    SchedulerHealth,
+    TickResult,
+    TrailVerdict,
+)
 from .vocabulary import COHORTS
 
 Cohort = Literal[COHORTS]
@@ -288,52 +295,6 @@ class ActionForReview(Row):
     last_review: ActionReview | None = None
     overdue: bool = False
     review_is_due: bool = False
-
-
-class Reminder(Shape):
-    action_id: int
-    kind: Literal["reminder", "overdue"]
-    owner: str
-    due: str
-
-
-class ScheduledReport(Shape):
-    """A report slot the scheduler queued (or could not: ``error``, nothing stored)."""
-
-    kind: str
-    slot: str
-    report_id: int | None = None
-    recipients: list[str] = []
-    skipped: list[str] = []  # earlier slots superseded during downtime, never sent late
-    error: str | None = None
-
-
-class TrailVerdict(Shape):
-    """What a verification found. ``first_broken``: the event id where the chain first
-    fails (the first missing id for a deletion or truncation); ``problem``: one line."""
-
-    intact: bool
-    events: int  # events verified by this check (hashed again)
-    own: int = 0  # events the caller linked itself a moment before, taken as linked (core.trail)
-    first_broken: int | None = None
-    problem: str | None = None
-    head: int | None = None  # the newest event id verified (None: an empty trail)
-    head_hash: str | None = None
-    after: int = 0  # verified the events after this id (0: the whole trail)
-    checkpoint_at: str | None = None  # the checkpoint it started from or checked against
-
-
-class TickResult(Shape):
-    """What one run of the scheduler's rules did."""
-
-    at: str
-    finalised: list[int] = []
-    reviews_due: list[int] = []
-    reminders: list[Reminder] = []
-    escalations_overdue: list[int] = []
-    referred: list[int] = []
-    reports: list[ScheduledReport] = []
-    trail: TrailVerdict | None = None  # the checkpoint's verification (core.trail.checkpoint_trail)
 
 
 class Check(Shape):

@@ -9,11 +9,14 @@ to send, ``claim`` takes one (so two deliverers never send the same row),
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from .clock import iso
 from .context import Context
-from .models import OutboxMessage
 from .store import children, outbox
+
+if TYPE_CHECKING:
+    from .models import OutboxMessage
 
 # A claimed row that never reports back (a killed process) is due again after this.
 CLAIM_LEASE = timedelta(minutes=10)
@@ -21,6 +24,8 @@ CLAIM_LEASE = timedelta(minutes=10)
 
 def list_outbox(ctx: Context, *, status: str | None = None, limit: int = 200) -> list[OutboxMessage]:
     """Outbox rows, newest first; ``status`` filters (pending|sending|sent|failed|dead)."""
+    from .models import OutboxMessage  # pydantic: for the listing, never loaded by `dipaudit tick`
+
     return [OutboxMessage.from_row(r) for r in outbox.recent(ctx.store, status=status, limit=limit)]
 
 

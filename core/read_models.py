@@ -15,7 +15,7 @@ still exports them under their old names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from operator import itemgetter
 
 
@@ -58,3 +58,61 @@ class SchedulerHealth:
     last_run_at: str | None = None  # the last run of any kind (the TUI's timer too)
     stale_minutes: int
     demo: bool = False  # a demo database: nobody to alert, not watched
+
+
+# --- what a run of the scheduler's rules did (core.tick) ----------------------------------
+# A quiet `dipaudit tick` (cron, every five minutes) builds these and nothing else: as plain
+# dataclasses the process loads no pydantic. They print as the pydantic models did (field
+# for field, in the same order).
+
+
+@dataclass(slots=True, kw_only=True)
+class Reminder:
+    """An action's owner reminded (``kind``: reminder | overdue)."""
+
+    action_id: int
+    kind: str  # reminder | overdue
+    owner: str
+    due: str
+
+
+@dataclass(slots=True, kw_only=True)
+class ScheduledReport:
+    """A report slot the scheduler queued (or could not: ``error``, nothing stored)."""
+
+    kind: str
+    slot: str
+    report_id: int | None = None
+    recipients: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # earlier slots superseded during downtime, never sent late
+    error: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class TrailVerdict:
+    """What a verification found. ``first_broken``: the event id where the chain first
+    fails (the first missing id for a deletion or truncation); ``problem``: one line."""
+
+    intact: bool
+    events: int  # events verified by this check (hashed again)
+    own: int = 0  # events the caller linked itself a moment before, taken as linked (core.trail)
+    first_broken: int | None = None
+    problem: str | None = None
+    head: int | None = None  # the newest event id verified (None: an empty trail)
+    head_hash: str | None = None
+    after: int = 0  # verified the events after this id (0: the whole trail)
+    checkpoint_at: str | None = None  # the checkpoint it started from or checked against
+
+
+@dataclass(kw_only=True)
+class TickResult:
+    """What one run of the scheduler's rules did."""
+
+    at: str
+    finalised: list[int] = field(default_factory=list)
+    reviews_due: list[int] = field(default_factory=list)
+    reminders: list[Reminder] = field(default_factory=list)
+    escalations_overdue: list[int] = field(default_factory=list)
+    referred: list[int] = field(default_factory=list)
+    reports: list[ScheduledReport] = field(default_factory=list)
+    trail: TrailVerdict | None = None  # the checkpoint's verification (core.trail.checkpoint_trail)

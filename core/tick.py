@@ -14,13 +14,13 @@ the one path ``dipaudit tick`` and the TUI's timer both take.
 from __future__ import annotations
 
 from .actions import flag_reviews_due, send_reminders
-from .audit import finalise_due
+from .audit.finalise import finalise_due
 from .clock import iso
 from .collector import collector_paused
 from .context import Context
 from .escalation import flag_overdue
-from .models import TickResult
-from .reports import queue_due_reports
+from .read_models import TickResult  # plain dataclasses: a quiet tick loads no pydantic
+from .reports.schedule import queue_due_reports  # the model and renderers load when a slot is due
 from .trail import checkpoint_trail
 
 

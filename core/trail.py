@@ -31,7 +31,7 @@ from datetime import timedelta
 
 from .clock import from_iso, show
 from .context import Context
-from .models import TrailVerdict
+from .read_models import TrailVerdict  # a plain dataclass: a quiet tick loads no pydantic
 from .store import events
 
 BATCH = 5000

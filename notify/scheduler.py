@@ -9,15 +9,19 @@ account. Apprise is imported only when delivering. Every run is recorded
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+
 from core.context import Context
 from core.health import record_run
-from core.models import TickResult
+from core.outbox import due_messages
+from core.read_models import TickResult
 from core.tick import tick
 
 
+@dataclass(kw_only=True)
 class SchedulerRun(TickResult):
     """What a scheduler run did: the tick's work and the delivery counts (``sent``: whether
-    delivery ran at all)."""
+    delivery ran at all). A plain dataclass, as the tick's result: a quiet run loads no pydantic."""
 
     delivered: int = 0
     failed: int = 0
@@ -28,11 +32,15 @@ class SchedulerRun(TickResult):
 def run_scheduler(ctx: Context, *, deliver: bool) -> SchedulerRun:
     """Everything due now; with ``deliver``, then send (and retry) the outbox."""
     done = tick(ctx)
+    work = {f.name: getattr(done, f.name) for f in fields(done)}
     if not deliver:
         record_run(ctx, delivered=False, trail=done.trail)
-        return SchedulerRun(**dict(done))
-    from .delivery import deliver_pending  # Apprise is loaded only when sending
+        return SchedulerRun(**work)
+    if due_messages(ctx, limit=1):  # the rows deliver_pending would send (it reads them again)
+        from .delivery import deliver_pending  # Apprise loads only when there is something to send
 
-    counts = deliver_pending(ctx)
+        counts = deliver_pending(ctx)
+    else:
+        counts = {"delivered": 0, "failed": 0, "dead": 0}
     record_run(ctx, delivered=True, counts=counts, trail=done.trail)  # the watch: core.health
-    return SchedulerRun(**dict(done), **counts, sent=True)
+    return SchedulerRun(**work, **counts, sent=True)

@@ -13,28 +13,22 @@ Comments and queries in the window are ``core.comments``; escalations and the PD
 action review have their own modules.
 """
 
-from .fill import ActionFill, AuditFill, RatingFill, fill_audit, read_fill_file
-from .finalise import (
-    add_addendum,
-    finalise_audit,
-    finalise_due,
-    list_addenda,
-    needs_manual_finalise,
-)
-from .record import (
-    Action,
-    Audit,
-    AuditSummary,
-    ProgrammeRef,
-    RatingEntry,
-    get_audit,
-    list_audits,
-    programme_of,
-    standards_met,
-)
-from .start import refresh_prechecks, start_audit
-from .submit import submission_gaps, submission_recipients, submit_audit
-from .window import audits_in_window, comment_window, window_closes_at
+from ..lazy import exports
+
+# Each name from the module that defines it, imported when first asked for (PEP 562): the
+# scheduler's ``finalise_due`` loads ``finalise`` and ``window``, not the models of ``record``
+# and ``fill`` (pydantic), so a quiet ``dipaudit tick`` loads no pydantic.
+_FROM = {
+    "fill": ("ActionFill", "AuditFill", "RatingFill", "fill_audit", "read_fill_file"),
+    "finalise": ("add_addendum", "finalise_audit", "finalise_due", "list_addenda", "needs_manual_finalise"),
+    "record": ("Action", "Audit", "AuditSummary", "ProgrammeRef", "RatingEntry", "get_audit", "list_audits",
+               "programme_of", "standards_met"),
+    "start": ("refresh_prechecks", "start_audit"),
+    "submit": ("submission_gaps", "submission_recipients", "submit_audit"),
+    "window": ("audits_in_window", "comment_window", "window_closes_at"),
+}
+__getattr__, __dir__ = exports(globals(), _FROM)
+
 
 __all__ = [
     "Action", "ActionFill", "Audit", "AuditFill", "AuditSummary", "ProgrammeRef", "RatingEntry",

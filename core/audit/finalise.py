@@ -9,18 +9,21 @@ correction is an addendum.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from ..clock import from_iso, iso, show
 from ..context import Context, in_batches
 from ..errors import PermissionDenied, StateError
-from ..models import Addendum
 from ..people import require_role
 from ..store import Reader, Tx, audits, comments
 from ..store.events import Encoded, quote
 from ..store.outbox import tick_key
 from ..vocabulary import SYSTEM
-from .record import Audit, get_audit
 from .window import comment_window, window_closes_at
+
+if TYPE_CHECKING:  # pydantic, loaded where an audit is shown (never by a quiet tick)
+    from ..models import Addendum
+    from .record import Audit
 
 
 def _resolved_late(r: Reader, audit: dict, deadline: datetime) -> bool:
@@ -124,6 +127,8 @@ def finalise_audit(ctx: Context, audit_id: int) -> Audit:
     applies (no late-resolved query) the audit is finalised as the rule says: at the
     deadline, by 'system'.
     """
+    from .record import get_audit
+
     audit = audits.need(ctx.store, audit_id)
     if ctx.user != audit["auditor"]:
         raise PermissionDenied(f"{ctx.user} may not finalise audit {audit_id}: only its auditor ({audit['auditor']})")
@@ -149,11 +154,15 @@ def finalise_audit(ctx: Context, audit_id: int) -> Audit:
 # --- addenda ----------------------------------------------------------------------
 def list_addenda(ctx: Context, audit_id: int) -> list[Addendum]:
     """A finalised audit's corrections, in the order they were added."""
+    from ..models import Addendum
+
     return [Addendum.from_row(r) for r in audits.addenda(ctx.store, audit_id)]
 
 
 def add_addendum(ctx: Context, audit_id: int, text: str) -> Addendum:
     """A correction to a finalised audit: the audit stays as it was; the addendum is added (auditors)."""
+    from ..models import Addendum
+
     require_role(ctx, "auditor", doing="add an addendum")
     text = (text or "").strip()
     if not text:

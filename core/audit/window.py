@@ -8,12 +8,15 @@ Time it ends 72 real hours later and the London wall clock shows an hour less.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from ..clock import from_iso, iso
 from ..config import Settings
 from ..context import Context
-from ..models import AuditInWindow
 from ..store import audits
+
+if TYPE_CHECKING:
+    from ..models import AuditInWindow
 
 
 def comment_window(settings: Settings) -> timedelta:
@@ -32,6 +35,8 @@ def audits_in_window(ctx: Context) -> list[AuditInWindow]:
     Each carries ``closes_at`` (submitted + window, ISO) and ``seconds_left`` (negative
     once the window has passed with a query still open), ``open_queries``, ``comments``.
     """
+    from ..models import AuditInWindow
+
     now = ctx.now()
     rows = []
     for row in audits.in_window(ctx.store):

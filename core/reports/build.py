@@ -18,15 +18,12 @@ from ..people import require_role
 from ..store import reports as q
 from .model import (
     AuditorProgress,
-    EscalationItem,
     Report,
     SampleProgress,
     StandardFigures,
-    TeamFigures,
     Theme,
     Totals,
     WeekFigures,
-    WorkerFigures,
     pct,
 )
 from .periods import (
@@ -84,7 +81,7 @@ def compose_report(ctx: Context, kind: str, period: Period | None = None) -> Rep
 
     weeks = _trend_weeks(ctx, period) if kind == "weekly" else []
     ends = [min(w.end, now) for w in weeks]
-    groups = q.audit_groups(store, start, end)
+    groups = q.audit_groups(store, start, end, actions=True)  # with the actions raised on them
     actions, overdue_by_week = q.actions_as_at(store, t, t_day.isoformat(), iso(at_london(t_day)),
                                                [(iso(e), local(e).date().isoformat()) for e in ends])
     escalation_rows = q.escalations_as_at(store, start, t)
@@ -95,8 +92,7 @@ def compose_report(ctx: Context, kind: str, period: Period | None = None) -> Rep
     escalations = _escalations(escalation_rows, counts_at, ctx.settings.notify.full_names)
     teams = _teams(groups, actions, escalations, names, by_worker)
     standards = _standards(ctx, q.standard_counts(store, start, end), q.programmes_used(store, start, end))
-    flow = q.action_flow(store, start, end)
-    open_escalations = [e for e in escalations if e.status != "closed"]
+    open_escalations = [e for e in escalations if e["status"] != "closed"]
     audits = sum(g["audits"] for g in groups)
     all_met = sum(g["all_met"] for g in groups)
     met = sum(g["met"] for g in groups)
@@ -104,15 +100,15 @@ def compose_report(ctx: Context, kind: str, period: Period | None = None) -> Rep
     totals = Totals(
         audits=audits, all_met=all_met, all_met_pct=pct(all_met, audits),
         standards_met=met, standards_rated=rated, standards_met_pct=pct(met, rated),
-        actions_raised=flow["raised"], actions_completed=flow["completed"],
+        actions_raised=sum(g["actions"] for g in groups), actions_completed=q.actions_completed(store, start, end),
         actions_open=sum(a["open"] for a in actions), actions_overdue=sum(a["overdue"] for a in actions),
         reviews_due=sum(a["reviews_due"] for a in actions),
         reviews_overdue=sum(a["reviews_overdue"] for a in actions),
         escalations_open=len(open_escalations),
-        escalations_overdue=sum(e.overdue for e in open_escalations),
-        escalations_manager=sum(e.level == "manager" for e in open_escalations),
-        escalations_head_of_service=sum(e.level == "head_of_service" for e in open_escalations),
-        escalations_raised=sum(e.raised_in_period for e in escalations),
+        escalations_overdue=sum(e["overdue"] for e in open_escalations),
+        escalations_manager=sum(e["level"] == "manager" for e in open_escalations),
+        escalations_head_of_service=sum(e["level"] == "head_of_service" for e in open_escalations),
+        escalations_raised=sum(e["raised_in_period"] for e in escalations),
         open_queries=q.open_queries(store, t),
     )
     return Report(
@@ -126,21 +122,21 @@ def compose_report(ctx: Context, kind: str, period: Period | None = None) -> Rep
     )
 
 
-def _escalations(rows: list[dict], counts_at: datetime, full_names: bool) -> list[EscalationItem]:
+def _escalations(rows: list[dict], counts_at: datetime, full_names: bool) -> list[dict]:
+    """The escalations as the model's ``EscalationItem`` fields (plain dicts: ``Report``
+    validates them all at once), in the report's order."""
     t = iso(counts_at)
     items = [
-        EscalationItem(
-            escalation_id=r["escalation_id"], child=child_label(r["child_id"], r["child_name"], full_names),
-            child_id=r["child_id"], team=r["team"] or NO_TEAM, worker=r["worker"], level=r["level"],
-            respond_by=r["respond_by"], status=r["status"], raised_at=r["raised_at"],
-            raised_in_period=bool(r["raised_in_period"]),
-            overdue=bool(r["status"] == "open" and r["respond_by"] and r["respond_by"] < t),
-        )
+        {"escalation_id": r["escalation_id"], "child": child_label(r["child_id"], r["child_name"], full_names),
+         "child_id": r["child_id"], "team": r["team"] or NO_TEAM, "worker": r["worker"], "level": r["level"],
+         "respond_by": r["respond_by"], "status": r["status"], "raised_at": r["raised_at"],
+         "raised_in_period": bool(r["raised_in_period"]),
+         "overdue": bool(r["status"] == "open" and r["respond_by"] and r["respond_by"] < t)}
         for r in rows
     ]
     # Open first (overdue first among them, then the soonest respond-by), then the rest.
     order = {"open": 0, "responded": 1, "closed": 2}
-    items.sort(key=lambda e: (order[e.status], not e.overdue, e.respond_by or "", e.escalation_id))
+    items.sort(key=lambda e: (order[e["status"]], not e["overdue"], e["respond_by"] or "", e["escalation_id"]))
     return items
 
 
@@ -158,18 +154,19 @@ _SUMMED = ("audits", "all_met", "standards_met", "standards_rated", "actions_ope
            "escalations_open")
 
 
-def _teams(groups: list[dict], actions: list[dict], escalations: list[EscalationItem],
-           names: dict[str, str], by_worker: bool) -> list[TeamFigures]:
+def _teams(groups: list[dict], actions: list[dict], escalations: list[dict],
+           names: dict[str, str], by_worker: bool) -> list[dict]:
     """Teams (and, with ``by_worker``, their workers) with any audit in the period, or
-    any action or escalation open as at its end."""
+    any action or escalation open as at its end, as the model's ``TeamFigures`` fields
+    (plain dicts: ``Report`` validates them all at once)."""
     by_key: dict[tuple[str, str], list] = {}
     for g in groups:
         by_key.setdefault((g["team"] or NO_TEAM, g["worker"]), [None, None, 0])[0] = g
     for a in actions:
         by_key.setdefault((a["team"] or NO_TEAM, a["worker"]), [None, None, 0])[1] = a
     for e in escalations:
-        if e.status != "closed":
-            by_key.setdefault((e.team, e.worker), [None, None, 0])[2] += 1
+        if e["status"] != "closed":
+            by_key.setdefault((e["team"], e["worker"]), [None, None, 0])[2] += 1
     teams: dict[str, list[dict]] = {}
     for (team, worker), (g, a, n_esc) in by_key.items():
         fig = _figures(g, a, n_esc)
@@ -181,9 +178,8 @@ def _teams(groups: list[dict], actions: list[dict], escalations: list[Escalation
         total = {k: sum(w[k] for w in ws) for k in _SUMMED}
         total["all_met_pct"] = pct(total["all_met"], total["audits"])
         total["standards_met_pct"] = pct(total["standards_met"], total["standards_rated"])
-        workers = [WorkerFigures(**w) for w in sorted(ws, key=lambda w: (not w["worker"], w["name"].casefold()))
-                   ] if by_worker else []
-        out.append(TeamFigures(team=team, workers=workers, **total))
+        workers = sorted(ws, key=lambda w: (not w["worker"], w["name"].casefold())) if by_worker else []
+        out.append({"team": team, "workers": workers, **total})
     return out
 
 

@@ -25,17 +25,17 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..clock import from_iso, iso
+from ..clock import iso
 from ..context import Context
 from ..errors import NotFound, StateError
 from ..files import write_private
-from ..models import ScheduledReport
 from ..people import require_role
 from ..store import reports as q
 from .build import VIEW_ROLES, compose_report
 from .model import Report
-from .periods import KIND_TITLES, KINDS, Period, check_kind, latest_slot, slot_period, slots_between
-from .render import FORMATS, ReportTemplateProblem, format_for, period_text, render_report
+from .periods import KIND_TITLES, Period, check_kind
+from .render import FORMATS, format_for, period_text, render_report
+from .schedule import queue_due_reports  # noqa: F401 - the scheduler's part, exported here too
 
 SEND_ROLES = ("admin",)
 RECIPIENT_ROLE = {"smt": "smt", "weekly": "director"}
@@ -149,43 +149,6 @@ def send_report(ctx: Context, kind: str, period: Period | None = None) -> Stored
     report = compose_report(ctx, kind, period)
     rid = _store_and_queue(ctx, report, trigger="hand")
     return get_stored(ctx, rid)
-
-
-def queue_due_reports(ctx: Context) -> list[ScheduledReport]:
-    """The scheduler's part: for each kind, queue the latest slot that has come unless
-    it is stored already (a quiet tick reads one index entry per kind). Returns, per
-    report queued: kind, slot, report_id, recipients, skipped (superseded slots); and
-    ``error`` instead when a council's report template is broken (nothing is stored, so
-    the slot goes out once it is fixed)."""
-    rs = ctx.settings.reports
-    if not rs.scheduled:
-        return []
-    now = ctx.now()
-    done = []
-    for kind in KINDS:
-        slot = latest_slot(rs, kind, now)
-        slot_iso = iso(slot)
-        last = q.last_scheduled_slot(ctx.store, kind)
-        if last and last >= slot_iso:
-            continue  # sent already (or a later one was: never send an older slot)
-        if not last:
-            begun = q.first_event_at(ctx.store)
-            if not begun or slot_iso < begun:
-                continue  # no slot before the database's first use is sent
-        skipped = slots_between(rs, kind, from_iso(last), slot) if last else []
-        report = compose_report(ctx, kind, slot_period(rs, kind, slot))
-        try:
-            rid = _store_and_queue(ctx, report, trigger="schedule", skipped=skipped)
-        except ReportTemplateProblem as exc:
-            # A council's broken template: nothing is stored, so the slot is sent once it
-            # is fixed; the rest of the tick goes on.
-            done.append(ScheduledReport(kind=kind, slot=slot_iso, error=str(exc)))
-            continue
-        if rid is not None:
-            stored = q.get_report(ctx.store, rid)
-            done.append(ScheduledReport(kind=kind, slot=slot_iso, report_id=rid,
-                                        recipients=stored["recipients"], skipped=[iso(s) for s in skipped]))
-    return done
 
 
 # --- stored reports -----------------------------------------------------------------

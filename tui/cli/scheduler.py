@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import click
 
-from core import outbox as outbox_svc
 from core.clock import show
 from core.errors import DipauditError
 from core.vocabulary import OUTBOX_STATUSES
@@ -62,6 +61,8 @@ def notify_group() -> None:
 @pass_state
 def notify_outbox(state: CliState, status: str | None, limit: int, as_json: bool) -> None:
     """Outbox rows, newest first."""
+    from core import outbox as outbox_svc  # its models (pydantic): not loaded by `dipaudit tick`
+
     rows = outbox_svc.list_outbox(state.context(), status=status, limit=limit)
     if as_json:
         emit_json(rows)
@@ -77,6 +78,7 @@ def notify_outbox(state: CliState, status: str | None, limit: int, as_json: bool
 @pass_state
 def notify_flush(state: CliState, include_dead: bool, as_json: bool) -> None:
     """Send every pending message now, retrying failed ones without waiting for their backoff."""
+    from core import outbox as outbox_svc
     from notify.delivery import deliver_pending  # Apprise is loaded only when sending
 
     ctx = state.context()

@@ -12,7 +12,20 @@ from ..clock import from_iso, iso
 from ..context import Context
 from ..read_models import ScheduledReport
 from ..store import reports as q
-from .periods import KINDS, latest_slot, slot_period, slots_between
+from .periods import KINDS, Period, latest_slot, slot_period, slots_between
+
+
+def due_period(rs, kind: str, slot, *, last: str | None) -> Period:
+    """What the report sent at ``slot`` covers. The SMT report gives the findings since
+    the previous one (``last``, the slot of the last one sent on schedule): after
+    downtime the one report sent covers the periods of the slots it superseded too, so
+    every audit reaches exactly one SMT report (periods are half-open). The first one
+    sent covers the slot before its own. The weekly report is the last complete week
+    (the weeks before it are in its trend)."""
+    period = slot_period(rs, kind, slot)
+    if kind != "smt" or not last:
+        return period
+    return Period(min(from_iso(last), period.start), period.end, period.slot)
 
 
 def queue_due_reports(ctx: Context) -> list[ScheduledReport]:
@@ -41,7 +54,7 @@ def queue_due_reports(ctx: Context) -> list[ScheduledReport]:
         from .render import ReportTemplateProblem
         from .sending import _store_and_queue
 
-        report = compose_report(ctx, kind, slot_period(rs, kind, slot))
+        report = compose_report(ctx, kind, due_period(rs, kind, slot, last=last))
         try:
             rid = _store_and_queue(ctx, report, trigger="schedule", skipped=skipped)
         except ReportTemplateProblem as exc:

@@ -10,12 +10,16 @@ from core.context import Context
 from tui.dialogs.help import HelpScreen
 
 
+def with_keymap(tui_ctx, keys: dict[str, str]) -> Context:
+    """The same database and person, with a ``[keys]`` keymap."""
+    return Context(store=tui_ctx.store, clock=tui_ctx.clock, user=tui_ctx.user, os_login=tui_ctx.os_login,
+                   settings=Settings(keys=keys))
+
+
 async def test_help_names_the_keys_a_keymap_gives(tui_ctx):
     """README: ``[keys]`` remaps a binding by its id. The footer then shows the new key,
     and so must the help: an auditor told "d Draw sample" presses d and nothing happens."""
-    ctx = Context(store=tui_ctx.store, clock=tui_ctx.clock, user=tui_ctx.user, os_login=tui_ctx.os_login,
-                  settings=Settings(keys={"queue_draw": "g", "queue_sort": "o,ctrl+o"}))
-    app = make_app(ctx)
+    app = make_app(with_keymap(tui_ctx, {"queue_draw": "g", "queue_sort": "o,ctrl+o"}))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f1")
@@ -33,9 +37,7 @@ async def test_a_keymap_id_that_names_no_binding_is_said_at_start(tui_ctx):
     the app says which ids name no binding, and keeps the rest of the keymap."""
     from tui_helpers import toasts
 
-    ctx = Context(store=tui_ctx.store, clock=tui_ctx.clock, user=tui_ctx.user, os_login=tui_ctx.os_login,
-                  settings=Settings(keys={"draw": "g", "queue_sort": "o", "sort_rows": "x"}))
-    app = make_app(ctx)
+    app = make_app(with_keymap(tui_ctx, {"draw": "g", "queue_sort": "o", "sort_rows": "x"}))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         [shown] = [t for t in toasts(app) if "[keys]" in t]

@@ -102,15 +102,19 @@ class DipauditApp(App[None]):
         self._exit_on_hangup()
         self.check_scheduler()
         if self.ctx.settings.keys:
-            from .keymap import unknown_ids
-
-            unknown = unknown_ids(self.ctx.settings.keys)
-            if unknown:  # a typo would otherwise remap nothing, silently
-                self.notify(f"[keys] names no key binding: {', '.join(unknown)} (README lists the ids);"
-                            " those keys are as they were", title="Keymap", severity="warning", timeout=12)
+            self.call_after_refresh(self._say_unknown_keys)  # it imports every screen: not before the first frame
         if self.tick_seconds:
             # The scheduler's tick on a timer, so open screens stay current (issue 4).
             self.tick_timer = self.set_interval(self.tick_seconds, self.run_tick, name="tick")
+
+    def _say_unknown_keys(self) -> None:
+        """A ``[keys]`` id that names no binding would remap nothing, silently: say so."""
+        from .keymap import unknown_ids
+
+        unknown = unknown_ids(self.ctx.settings.keys)
+        if unknown:
+            self.notify(f"[keys] names no key binding: {', '.join(unknown)} (README lists the ids);"
+                        " those keys are as they were", title="Keymap", severity="warning", timeout=12)
 
     def on_load(self) -> None:
         # Start-up makes a great many objects and no garbage worth collecting: the cyclic

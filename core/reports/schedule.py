@@ -8,14 +8,21 @@ rules are ``core.reports.sending``'s (its docstring); this module only decides w
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..clock import from_iso, iso
 from ..context import Context
 from ..read_models import ScheduledReport
 from ..store import reports as q
 from .periods import KINDS, Period, latest_slot, slot_period, slots_between
 
+if TYPE_CHECKING:
+    from datetime import datetime
 
-def due_period(rs, kind: str, slot, *, last: str | None) -> Period:
+    from ..config import ReportSettings
+
+
+def due_period(rs: ReportSettings, kind: str, slot: datetime, *, last: str | None) -> Period:
     """What the report sent at ``slot`` covers. The SMT report gives the findings since
     the previous one (``last``, the slot of the last one sent on schedule): after
     downtime the one report sent covers the periods of the slots it superseded too, so

@@ -5,16 +5,12 @@ outbox no run has delivered for ``[scheduler] stale_minutes`` says so (``schedul
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from .clock import from_iso, show
 from .context import Context
 from .identity import is_demo
-from .read_models import SchedulerHealth
+from .read_models import SchedulerHealth, TrailVerdict
 from .store import scheduler_runs
-
-if TYPE_CHECKING:  # a pydantic model: the TUI reads the health at start-up, without pydantic
-    from .models import TrailVerdict
 
 
 def record_run(ctx: Context, *, delivered: bool, counts: dict | None = None,

@@ -659,9 +659,8 @@ class Faults:
         """Every fault, in the order of the file: by sheet (as first met), then row (a fault
         found later, such as a child twice, is listed at its own row, not after the rest)."""
         rank = {sheet: i for i, sheet in enumerate(dict.fromkeys(self.sheets))}
-        order = sorted(range(len(self.faults)), key=lambda i: (
-            rank.get(self.sheets[i], 0) if i < len(self.sheets) else 0, self.faults[i].row or 0))
-        return InputError(self.file, [self.faults[i] for i in order])
+        ordered = sorted(zip(self.sheets, self.faults, strict=True), key=lambda p: (rank[p[0]], p[1].row or 0))
+        return InputError(self.file, [fault for _sheet, fault in ordered])
 
 
 def settle_faults(

@@ -225,15 +225,17 @@ def send_reminders(ctx: Context) -> list[Reminder]:
     overdue_before, sent = day.isoformat(), []
     for batch in in_batches(rows):
         with ctx.tx() as tx:
-            # (action_id, audit_id, child_id, owner, owner_role, description, due), and the notice's kind
-            items = [(row, "overdue" if row[6] < overdue_before else "reminder") for row in batch]
+            # each row (a store.actions.ReminderRow) with its notice's kind
+            items = [(row, "overdue" if row.due < overdue_before else "reminder") for row in batch]
             new = tx.outbox_many([
-                (owner, f"action_{kind}", _reminder_payload(action_id, audit_id, child_id, description, due),
-                 tick_key("action", action_id, kind, due), owner_role, "action", action_id)
-                for (action_id, audit_id, child_id, owner, owner_role, description, due), kind in items])
-            actions.mark_notified_many(tx, [(row[0], f"{kind}:{row[6]}") for row, kind in items])
+                (row.owner, f"action_{kind}",
+                 _reminder_payload(row.action_id, row.audit_id, row.child_id, row.description, row.due),
+                 tick_key("action", row.action_id, kind, row.due), row.owner_role, "action", row.action_id)
+                for row, kind in items])
+            actions.mark_notified_many(tx, [(row.action_id, f"{kind}:{row.due}") for row, kind in items])
             fresh = [item for item, is_new in zip(items, new, strict=True) if is_new]
-            tx.events_many([("action", row[0], kind, None, _reminded(row[6], row[3]), SYSTEM)
+            tx.events_many([("action", row.action_id, kind, None, _reminded(row.due, row.owner), SYSTEM)
                             for row, kind in fresh])
-            sent += [Reminder(action_id=row[0], kind=kind, owner=row[3], due=row[6]) for row, kind in fresh]
+            sent += [Reminder(action_id=row.action_id, kind=kind, owner=row.owner, due=row.due)
+                     for row, kind in fresh]
     return sent

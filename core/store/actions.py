@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 from .database import Reader, Tx
 from .outbox import KEY_ID_WIDTH
@@ -92,7 +93,19 @@ def follow_up(r: Reader, *, include_closed: bool = False, audit_id: int | None =
     return [_decoded(row) for row in r.query(sql, params)]
 
 
-def reminders_due(r: Reader, *, due_by: str, today: str) -> list[tuple]:
+class ReminderRow(NamedTuple):
+    """What a reminder says, as ``reminders_due`` reads it."""
+
+    action_id: int
+    audit_id: int
+    child_id: str
+    owner: str
+    owner_role: str
+    description: str
+    due: str
+
+
+def reminders_due(r: Reader, *, due_by: str, today: str) -> list[ReminderRow]:
     """Open, owned actions due on or before ``due_by`` whose reminder (or, past ``today``,
     overdue notice) for that due date has not been queued: the idempotency key is in the
     outbox once it has, so a quiet tick over many overdue actions stays cheap. An owner
@@ -101,10 +114,9 @@ def reminders_due(r: Reader, *, due_by: str, today: str) -> list[tuple]:
     at all, so the overdue actions of years past cost a quiet tick nothing; one marked sent
     its reminder for this due date is left out until it falls overdue, whatever form its key
     took (an older dipaudit still running across the upgrade to m012 writes the old one). Only what a
-    reminder says is read (action_id, audit_id, child_id, owner, owner_role, description,
-    due, as tuples in that order): not the follow-up's last review, which a catch-up over
-    thousands would pay for."""
-    return r.rows(
+    reminder says is read (``ReminderRow``): not the follow-up's last review, which a
+    catch-up over thousands would pay for."""
+    return [ReminderRow._make(row) for row in r.rows(
         "SELECT ac.action_id, ac.audit_id, a.child_id, ac.owner, ac.owner_role, ac.description, ac.due"
         "  FROM actions ac INDEXED BY actions_to_notify JOIN audits a ON a.audit_id = ac.audit_id"
         " WHERE a.status != 'draft'"
@@ -116,7 +128,7 @@ def reminders_due(r: Reader, *, due_by: str, today: str) -> list[tuple]:
         " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key"  # outbox.tick_key's form
         f"   = printf('action:%0{KEY_ID_WIDTH}d', ac.action_id)"
         "   || CASE WHEN ac.due < ? THEN ':overdue:' ELSE ':reminder:' END || ac.due)"
-        " ORDER BY ac.due, ac.action_id", [due_by, today, today])
+        " ORDER BY ac.due, ac.action_id", [due_by, today, today])]
 
 
 def status_of(r: Reader, action_id: int) -> str | None:

@@ -43,6 +43,20 @@ def groups_sorted(r, start: str, end: str) -> list[dict]:
             GROUP BY COALESCE(a.team, ''), COALESCE(a.worker, '') ORDER BY 1, 2""", [start, end])
 
 
+def action_flow(r, start: str, end: str) -> dict:
+    """The actions raised on the period's audits and the reviews completing one in it, as
+    the reports read them before the groupings (one query over the period's audits)."""
+    return r.one(
+        f"""
+        SELECT (SELECT COALESCE(SUM(a.n_actions), 0) FROM audits a INDEXED BY audits_period
+                 WHERE {q.SUBMITTED}) AS raised,
+               (SELECT COUNT(*) FROM action_reviews INDEXED BY action_reviews_at
+                 WHERE at >= :start AND at < :end AND outcome = 'completed') AS completed
+        """,
+        {"start": start, "end": end},
+    )
+
+
 def programmes_grouped(r, start: str, end: str) -> list[int]:
     return [row[0] for row in r.rows(
         """SELECT MAX(a.audit_id) AS audit_id, COUNT(*) AS n FROM audits a
@@ -130,8 +144,8 @@ def test_each_grouping_is_the_group_by_it_replaces(ctx, audits, items, periods):
             assert [p["auditor"] for p in progress] == sorted(p["auditor"] for p in progress)
             assert {p["auditor"]: (p["drawn"], p["audited"]) for p in progress
                     if p["drawn"] or p["audited"]} == drawn_and_audited(tx, start, end)
-            assert sum(g["actions"] for g in expected) == q.action_flow(tx, start, end)["raised"]
-            assert q.actions_completed(tx, start, end) == q.action_flow(tx, start, end)["completed"]
+            assert sum(g["actions"] for g in expected) == action_flow(tx, start, end)["raised"]
+            assert q.actions_completed(tx, start, end) == action_flow(tx, start, end)["completed"]
         _clear(tx)
 
 

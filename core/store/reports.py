@@ -197,22 +197,9 @@ def _next_programme(column: str) -> str:
                                     WHERE {after} = {programme}))"""
 
 
-def action_flow(r: Reader, start: str, end: str) -> dict:
-    """Actions raised on the period's audits, and reviews recording one completed in it."""
-    return r.one(
-        f"""
-        SELECT (SELECT COALESCE(SUM(a.n_actions), 0) FROM audits a INDEXED BY audits_period
-                 WHERE {SUBMITTED}) AS raised,
-               (SELECT COUNT(*) FROM action_reviews INDEXED BY action_reviews_at
-                 WHERE at >= :start AND at < :end AND outcome = 'completed') AS completed
-        """,
-        {"start": start, "end": end},
-    )
-
-
 def actions_completed(r: Reader, start: str, end: str) -> int:
-    """Reviews recording an action completed in the period (``action_flow``'s second
-    figure, for a caller that has the actions raised from ``audit_groups(actions=True)``)."""
+    """Reviews recording an action completed in the period (the actions raised come from
+    ``audit_groups(actions=True)``)."""
     return r.scalar(
         "SELECT COUNT(*) FROM action_reviews INDEXED BY action_reviews_at"
         " WHERE at >= :start AND at < :end AND outcome = 'completed'",

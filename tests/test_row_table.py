@@ -109,6 +109,23 @@ async def test_rows_draw_exactly_as_datatable_draws_them(css):
         await pilot.hover(offset=(100, 35))  # off both tables
         await settle(pilot)
         assert lines(ours) == lines(real)
+        # a key hides the hover; the mouse moved again within the same row draws it again
+        ours.focus()
+        await pilot.hover(ours, offset=(2, 3))
+        await settle(pilot)
+        hovered = lines(ours)
+        await pilot.press("down", "up")
+        await settle(pilot)
+        drawn_again = []
+        refresh_line = ours.refresh_line
+        ours.refresh_line = lambda y: (drawn_again.append(y), refresh_line(y))[1]
+        await pilot.hover(ours, offset=(3, 3))
+        await settle(pilot)
+        del ours.refresh_line
+        assert drawn_again == [ours._hover + 1] and lines(ours) == hovered  # its line, under the header
+        app.set_focus(None)
+        await pilot.hover(offset=(100, 35))
+        await settle(pilot)
         app.theme = "textual-light" if app.theme != "textual-light" else "nord"  # new colours
         await settle(pilot)
         assert lines(ours) == lines(real)

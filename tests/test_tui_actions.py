@@ -149,3 +149,22 @@ async def test_the_detail_follows_the_cursor_and_shows_a_long_description(ctx):
         table.move_cursor(row=order.index(str(long_id)))
         await settle(pilot)
         assert sum("wishes and feelings" in line for line in shown(detail).splitlines()) > 2  # wrapped
+
+
+async def test_a_description_is_shown_as_typed_never_read_as_markup(ctx):
+    """An auditor's words may hold square brackets: "[/x]" read as markup raised in the
+    detail pane (the app stopped); "[b]" would turn bold."""
+    audit = audit_under_review(ctx)
+    typed = "Call mum [b]today[/b] and note [/x] in the record"
+    with ctx.tx() as tx:
+        tx.execute("UPDATE actions SET description = ?", [typed])
+    app = make_app(as_user(ctx, "pdt1"))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_actions(pilot)
+        detail = app.screen.query_one("#action_detail")
+        await settle(pilot)
+        shown = "".join(line.text for line in detail.render_lines(detail.size.region))
+        assert "[b]today[/b]" in shown and "[/x]" in shown
+        await pilot.press("down")
+        await settle(pilot)
+        assert app.is_running and app.screen.query_one("#actions_table", RowTable).row_count == len(audit.actions)

@@ -82,7 +82,7 @@ class ActionsScreen(FollowupScreen):
         # Flags first: at 80 columns the right-hand columns are the ones cut off.
         table.add_columns("#", "Flags", "Child", "Owner", "Due", "Review due", "Audit")
         yield table
-        yield Static("", id="action_detail", classes="detail detail-text")
+        yield Static("", id="action_detail", classes="detail detail-text", markup=False)  # typed text, not markup
         yield Footer()
 
     # -- data ----------------------------------------------------------------

@@ -458,7 +458,7 @@ class RowTable(ScrollView, can_focus=True):
     def _on_mouse_move(self, event: events.MouseMove) -> None:
         where = self._cell_at(event)
         row = -2 if where is None else where[0]
-        self._show_hover = True
+        self._set_hover(True)  # shown again after a key hid it: the row is drawn again
         if row != self._hover:
             old, self._hover = self._hover, row
             self._refresh_row(old)
@@ -468,7 +468,7 @@ class RowTable(ScrollView, can_focus=True):
         self._set_hover(False)
 
     async def _on_click(self, event: events.Click) -> None:
-        self._show_hover = True
+        self._set_hover(True)
         where = self._cell_at(event)
         if where is None:
             return

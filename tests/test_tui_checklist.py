@@ -361,3 +361,22 @@ async def test_a_draft_the_database_was_too_busy_for_is_saved_once_it_is_free(tu
     finally:
         holder.close()
         store.close()
+
+
+async def test_a_case_note_is_shown_as_imported_never_read_as_markup(tui_ctx):
+    """A case note's summary comes from the council's extract: "[/x]" read as markup
+    raised in the timeline (the app stopped); "[b]" would turn bold."""
+    audit_id = started(tui_ctx)
+    text = "Spoke to mum [b]by phone[/b] re [/x] plan"
+    with tui_ctx.tx() as tx:
+        tx.execute("UPDATE case_notes SET summary = ?", [text])
+    app = make_app(tui_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checklist(pilot, audit_id)
+        await pilot.press("t")
+        await settle(pilot)
+        table = screen.query_one("#timeline-table")
+        assert table.row_count == 4
+        drawn = "".join(s.text for y in range(table.size.height) for s in table.render_line(y))
+        assert "[b]by phone[/b]" in drawn or "[b]by phon" in drawn  # as it reads (cut at the pane's edge)
+        assert app.is_running

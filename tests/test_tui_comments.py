@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from conftest import as_user
 from factories import submitted_audit
-from textual.widgets import DataTable
 from tui_helpers import SIZE, make_app, settle, toasts
 
 from core.comments import add_comment
+from tui.widgets.row_table import RowTable
 
 
 def two_audits(ctx):
@@ -19,14 +19,14 @@ def two_audits(ctx):
     return a1.audit_id, a2.audit_id
 
 
-async def open_review(pilot) -> DataTable:
+async def open_review(pilot) -> RowTable:
     await settle(pilot)
     await pilot.press("2")
     await settle(pilot)
-    return pilot.app.screen.query_one("#window_table", DataTable)
+    return pilot.app.screen.query_one("#window_table", RowTable)
 
 
-def order(table: DataTable) -> list[str]:
+def order(table: RowTable) -> list[str]:
     return [table.get_row_at(i)[0] for i in range(table.row_count)]
 
 
@@ -51,7 +51,7 @@ async def test_window_lists_time_left_and_a_query_sorts_first(ctx):
         assert ctx.store.scalar("SELECT status FROM audits WHERE audit_id=?", [a2]) == "queried"
         assert order(table) == [str(a2), str(a1)]  # the open query now sorts first
         assert str(table.get_row_at(0)[6]) == "1 open"
-        notes = app.screen.query_one("#comments_table", DataTable)
+        notes = app.screen.query_one("#comments_table", RowTable)
         assert notes.row_count == 1 and str(notes.get_row_at(0)[2]) == "QUERY open"
         assert "w1 (via aud1)" == notes.get_row_at(0)[1]
 
@@ -100,7 +100,7 @@ async def test_resolve_query_then_finalise_after_late_resolution(ctx):
         await settle(pilot)
         audit = ctx.store.one("SELECT status, finalised_by FROM audits WHERE audit_id=?", [a1])
         assert audit == {"status": "finalised", "finalised_by": "aud1"}  # resolved late: the auditor finalises
-        assert str(a1) not in order(app.screen.query_one("#window_table", DataTable))
+        assert str(a1) not in order(app.screen.query_one("#window_table", RowTable))
 
 
 async def test_amend_overview_with_reason(ctx):
@@ -139,3 +139,19 @@ async def test_tick_timer_is_set_only_when_asked(ctx):
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             assert (app.tick_timer is not None) is expected
+
+
+async def test_a_comment_is_shown_as_written_never_read_as_markup(ctx):
+    """A worker's comment may hold square brackets: "[/x]" read as markup raised in the
+    comments table (the app stopped); "[b]" would turn bold."""
+    a1, _ = two_audits(ctx)
+    add_comment(as_user(ctx, "w1"), a1, "See [b]note[/b] of 3rd [/x]")
+    app = make_app(as_user(ctx, "aud1"))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_review(pilot)
+        await settle(pilot)
+        notes = app.screen.query_one("#comments_table", RowTable)
+        assert notes.row_count == 1 and notes.get_row_at(0)[4] == "See [b]note[/b] of 3rd [/x]"
+        drawn = "".join(s.text for y in range(notes.size.height) for s in notes.render_line(y))
+        assert "[b]note[/b]" in drawn
+        assert app.is_running

@@ -10,35 +10,8 @@ from textual.binding import Binding
 from textual.widgets import Button, DataTable, Input
 from tui_helpers import SIZE, settle
 
-from tui.compat import KeysAhead, notifications, redraw_rows_after_measuring
+from tui.compat import KeysAhead, notifications
 from tui.widgets.row_table import RowTable
-
-ROWS = [("C001", "Wendy Worker", None, "Ünïcode 名前"), ("C0002", "W", "x" * 17, "")]
-
-
-class Tables(App):
-    # A fixed size, as the screens' tables have: a new width then resizes nothing.
-    CSS = "DataTable { width: 60; height: 10; }"
-
-    def compose(self):
-        yield DataTable(id="real")
-
-
-@pytest.mark.parametrize("table_id", ["real"])
-async def test_rows_drawn_before_measuring_are_redrawn_at_full_width(table_id):
-    """A frame can fall between adding rows and the idle measure (a loaded machine): the
-    rows drawn in it must not stay cut to the header's width (the flakes of the queue
-    snapshot and the tmux lifecycle test; Textual issue #4470)."""
-    redraw_rows_after_measuring()  # what the App does
-    app = Tables()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        table = app.query_one(f"#{table_id}", DataTable)
-        table.add_column("Status", key="status")
-        table.add_row("claimed")
-        assert table.render_line(1).text.startswith(" claime ")  # drawn (and cached) before measuring
-        await settle(pilot)
-        assert table.render_line(1).text.startswith(" claimed ")
 
 
 class Rows(App):

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from conftest import as_user
 from factories import submitted_audit
 from rich.text import Text
-from textual.widgets import DataTable
 from tui_helpers import SIZE, make_app, settle, toasts
 
 from core.escalation import escalate
 from tui.widgets.escalation_timeline import EscalationTimeline
+from tui.widgets.row_table import RowTable
 
 
 def two_escalations(ctx):
@@ -31,7 +31,7 @@ async def open_tracker(pilot):
     await settle(pilot)
     await pilot.press("3")
     await settle(pilot)
-    return pilot.app.screen.query_one("#escalations_table", DataTable)
+    return pilot.app.screen.query_one("#escalations_table", RowTable)
 
 
 async def test_overdue_first_highlighted_with_time_over_and_timeline(ctx):
@@ -68,7 +68,7 @@ async def test_h_refers_to_head_of_service_after_confirmation(ctx):
         assert row == {"level": "head_of_service", "recipient": "hos1"}
         assert ctx.store.scalar("SELECT COUNT(*) FROM escalation_steps WHERE escalation_id=? AND kind='referred'",
                                 [e1]) == 1
-        table = app.screen.query_one("#escalations_table", DataTable)
+        table = app.screen.query_one("#escalations_table", RowTable)
         level = {table.get_row_at(i)[0]: table.get_row_at(i)[3] for i in range(table.row_count)}[str(e1)]
         assert str(level) == "Head of Service"
         assert "Referred to Head of Service" in str(app.screen.query_one(EscalationTimeline).render())
@@ -93,7 +93,7 @@ async def test_respond_and_close_by_keys(ctx):
         await settle(pilot)
         assert ctx.store.one("SELECT status, outcome FROM escalations WHERE escalation_id=?", [e1]) == {
             "status": "closed", "outcome": "Safety plan agreed"}
-        table = app.screen.query_one("#escalations_table", DataTable)
+        table = app.screen.query_one("#escalations_table", RowTable)
         assert [table.get_row_at(i)[0] for i in range(table.row_count)] == ["2"]
 
 
@@ -109,7 +109,7 @@ async def test_raise_from_audit_id_prompt(ctx):
         row = ctx.store.one("SELECT audit_id, concern, phoned, level FROM escalations")
         assert row == {"audit_id": audit.audit_id, "concern": "Unexplained injury", "phoned": "no-answer",
                        "level": "manager"}
-        assert app.screen.query_one("#escalations_table", DataTable).row_count == 1
+        assert app.screen.query_one("#escalations_table", RowTable).row_count == 1
 
 
 async def test_worker_may_not_refer_refusal_is_a_toast(ctx):

@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState
 from core.context import Context
 
 from .commands import ScreenCommands
-from .compat import KeysAhead, draws_only_widgets_in_updates, redraw_rows_after_measuring
+from .compat import KeysAhead, draws_only_widgets_in_updates
 from .messages import DataChanged, SchedulerChecked, ServiceFailed
 from .screens.base import DataScreen
 from .workers import run_service
@@ -84,7 +84,6 @@ class DipauditApp(App[None]):
 
     def __init__(self, ctx: Context, *, tick_seconds: float | None = 60.0, **kwargs):
         super().__init__(**kwargs)
-        redraw_rows_after_measuring()  # Textual's DataTable cuts cells otherwise (tui/compat.py)
         draws_only_widgets_in_updates()  # a key redraws only the widgets it changed (tui/compat.py)
         self.ctx = ctx
         self.tick_seconds = tick_seconds

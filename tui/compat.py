@@ -24,43 +24,6 @@ from textual.notifications import Notification
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
-
-
-def _redraw_if_widths_changed(table: DataTable, before: list[int]) -> None:
-    """Rows drawn before the table measured them (a frame can fall between adding rows
-    and the idle measure) are cached under the table's update count, cut to the old
-    widths; a new count draws them again at the new ones."""
-    if [c.content_width for c in table.columns.values()] != before:
-        table._update_count += 1
-        table.refresh()
-
-
-def redraw_rows_after_measuring() -> None:
-    """Make every DataTable draw its rows again once it has measured their widths.
-
-    Why: Textual 8.2.8's DataTable measures new cells on idle, after a frame may already
-    have drawn (and cached) them at the header's widths, and keeps showing them cut
-    ("claime" for "claimed") until something else redraws the row (Textual issue #4470,
-    open). That made the queue snapshot and the tmux lifecycle test flaky under load,
-    and shows users cut cells. This wraps the private ``DataTable._update_dimensions``
-    and bumps the private ``_update_count`` (the key of its render caches) when a width
-    changed. Called once by the App; harmless to call again.
-
-    Tests: tests/test_tui_compat.py (rows drawn before measuring are drawn again in full).
-    """
-    original = DataTable._update_dimensions
-    if getattr(original, "redraws_after_measuring", False):
-        return
-
-    def _update_dimensions(self: DataTable, new_rows: Iterable[RowKey]) -> None:
-        before = [c.content_width for c in self.columns.values()]
-        original(self, new_rows)
-        _redraw_if_widths_changed(self, before)
-
-    _update_dimensions.redraws_after_measuring = True
-    DataTable._update_dimensions = _update_dimensions
 
 
 def _get_renders(self: Compositor, crop: Region | None = None):
@@ -104,7 +67,7 @@ def draws_only_widgets_in_updates() -> None:
     widget wholly outside the update's area, or a line above or below it, gives nothing
     to it (``ChopsUpdate`` writes only the spans updated), so this leaves them out; the
     body is Textual's otherwise. Full updates and screenshots (a crop of the whole screen) are
-    unchanged. The App installs it (beside ``redraw_rows_after_measuring``); harmless to call again.
+    unchanged. The App installs it; harmless to call again.
 
     Tests: tests/test_tui_compat.py (an update leaves out widgets outside it, and the
     screen ends as a full redraw draws it).

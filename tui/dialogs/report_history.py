@@ -51,8 +51,7 @@ class ReportHistory(ModalScreen[int | None]):
             if self.rows:
                 table = RowTable(id="history-table", cursor_type="row", zebra_stripes=True)
                 table.add_columns(*COLUMNS)
-                for row in self.rows:
-                    table.add_row(*cells(row), key=str(row.report_id))
+                table.add_keyed_rows((str(row.report_id), cells(row)) for row in self.rows)
                 yield table
                 yield Static("Enter reads the one highlighted, exactly as sent · Escape closes",
                              classes="muted")

@@ -26,6 +26,7 @@ from ..dialogs.comment_form import CommentDraft, CommentForm
 from ..dialogs.confirm import ConfirmScreen
 from ..dialogs.text_prompt import TextPrompt
 from ..messages import CommentsLoaded, CommentWindowLoaded, OverviewLoaded
+from ..widgets.row_table import RowTable
 from ..workers import run_service
 from .followup_base import FollowupScreen, refill, selected_key
 
@@ -66,25 +67,25 @@ class CommentsScreen(FollowupScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Audits in their comment window (open queries first)", classes="pane-title")
-        table = DataTable(id="window_table", classes="followup-table", cursor_type="row")
+        table = RowTable(id="window_table", classes="followup-table", cursor_type="row")
         table.add_columns("Audit", "Child", "Worker", "Team", "Window closes", "Left", "Queries")
         yield table
         yield Static("Comments", id="comments_title", classes="pane-title")
-        notes = DataTable(id="comments_table", classes="detail-table", cursor_type="row")
+        notes = RowTable(id="comments_table", classes="detail-table", cursor_type="row")
         notes.add_columns("#", "From", "Kind", "When", "Text")
         yield notes
         yield Footer()
 
     # -- data ----------------------------------------------------------------
     def current_audit(self) -> AuditInWindow | None:
-        key = selected_key(self.query_one("#window_table", DataTable))
+        key = selected_key(self.query_one("#window_table", RowTable))
         return self.audits.get(key) if key else None
 
     def refresh_data(self) -> None:
         self.load(read_window, self._cursor_audit)
 
     def on_comment_window_loaded(self, message: CommentWindowLoaded) -> None:
-        table = self.query_one("#window_table", DataTable)
+        table = self.query_one("#window_table", RowTable)
         self.audits = {str(a.audit_id): a for a in message.audits}
         rows = [(str(a.audit_id), self._audit_cells(a)) for a in message.audits]
         keep = str(message.chosen) if message.chosen is not None else None
@@ -106,7 +107,7 @@ class CommentsScreen(FollowupScreen):
     def _show_comments(self, audit_id: int | None, comments: list[Comment]) -> None:
         self._cursor_audit = audit_id
         title = self.query_one("#comments_title", Static)
-        table = self.query_one("#comments_table", DataTable)
+        table = self.query_one("#comments_table", RowTable)
         keep = selected_key(table)
         self.comments = {str(c.comment_id): c for c in comments}
         if audit_id is None:
@@ -129,7 +130,7 @@ class CommentsScreen(FollowupScreen):
     @on(DataTable.RowHighlighted, "#window_table")
     def _audit_highlighted(self) -> None:
         # Use where the cursor is now: a refill queues several highlights; only the last matters.
-        key = selected_key(self.query_one("#window_table", DataTable))
+        key = selected_key(self.query_one("#window_table", RowTable))
         if key is None:
             return
         audit_id = int(key)
@@ -168,7 +169,7 @@ class CommentsScreen(FollowupScreen):
 
     def _target_query(self) -> Comment | None:
         """The highlighted comment if it is an open query, else the audit's first open query."""
-        table = self.query_one("#comments_table", DataTable)
+        table = self.query_one("#comments_table", RowTable)
         if table.has_focus:
             chosen = self.comments.get(selected_key(table) or "")
             if chosen and chosen.status == "open":

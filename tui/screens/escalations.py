@@ -24,6 +24,7 @@ from ..dialogs.confirm import ConfirmScreen
 from ..dialogs.text_prompt import TextPrompt
 from ..messages import EscalationsLoaded, TimelineLoaded
 from ..widgets.escalation_timeline import EscalationTimeline
+from ..widgets.row_table import RowTable
 from ..workers import run_service
 from .followup_base import FollowupScreen, refill, selected_key
 
@@ -72,7 +73,7 @@ class EscalationsScreen(FollowupScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Open escalations by respond-by deadline", id="escalations_heading", classes="pane-title")
-        table = DataTable(id="escalations_table", classes="followup-table", cursor_type="row")
+        table = RowTable(id="escalations_table", classes="followup-table", cursor_type="row")
         table.add_columns("#", "Audit", "Child", "Level", "Status", "Respond by", "Deadline")
         yield table
         yield EscalationTimeline(id="timeline")
@@ -80,14 +81,14 @@ class EscalationsScreen(FollowupScreen):
 
     # -- data ----------------------------------------------------------------
     def current(self) -> Escalation | None:
-        key = selected_key(self.query_one("#escalations_table", DataTable))
+        key = selected_key(self.query_one("#escalations_table", RowTable))
         return self.rows.get(key) if key else None
 
     def refresh_data(self) -> None:
         self.load(read_escalations, self._cursor, self.include_closed)
 
     def on_escalations_loaded(self, data: EscalationsLoaded) -> None:
-        table = self.query_one("#escalations_table", DataTable)
+        table = self.query_one("#escalations_table", RowTable)
         self.rows = {str(r.escalation_id): r for r in data.rows}
         cells = []
         for r in data.rows:
@@ -115,7 +116,7 @@ class EscalationsScreen(FollowupScreen):
 
     @on(DataTable.RowHighlighted, "#escalations_table")
     def _highlighted(self) -> None:
-        key = selected_key(self.query_one("#escalations_table", DataTable))
+        key = selected_key(self.query_one("#escalations_table", RowTable))
         if key is not None and int(key) != self._cursor:
             self._cursor = int(key)
             escalation_id = int(key)

@@ -14,7 +14,6 @@ from typing import Any
 
 from rich.text import Text
 from textual.message import Message
-from textual.widgets import DataTable
 
 from ..messages import FollowupChanged
 from ..widgets.row_table import RowTable
@@ -77,32 +76,18 @@ class FollowupScreen(DataScreen):
         return Text(text, style=style or self.error_style()) if flag else text
 
 
-def selected_key(table: DataTable | RowTable) -> str | None:
+def selected_key(table: RowTable) -> str | None:
     """The row key under the cursor, or None for an empty table."""
-    if isinstance(table, RowTable):
-        return table.cursor_key
-    if table.row_count == 0:
-        return None
-    try:
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-    except Exception:
-        return None
+    return table.cursor_key
 
 
-def refill(table: DataTable | RowTable, rows: list[tuple[str, list]], keep: str | None) -> None:
-    """Replace a table's rows, keeping the cursor on the same key when it is still there."""
+def refill(table: RowTable, rows: list[tuple[str, list]], keep: str | None) -> None:
+    """Replace a table's rows (in one pass), keeping the cursor on the same key when it is
+    still there."""
     table.clear()
-    if isinstance(table, RowTable):  # every row in one pass
-        table.add_keyed_rows(rows)
-        if keep is not None and table.has_row(keep):
-            table.move_cursor(row=table.get_row_index(keep), animate=False)
-        return
-    for key, cells in rows:
-        table.add_row(*cells, key=key)
-    if keep is not None and rows:
-        keys = [k for k, _ in rows]
-        if keep in keys:
-            table.move_cursor(row=keys.index(keep), animate=False)
+    table.add_keyed_rows(rows)
+    if keep is not None and table.has_row(keep):
+        table.move_cursor(row=table.get_row_index(keep), animate=False)
 
 
 

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Label, OptionList, Static, TabPane, TextArea
+from textual.widgets import Label, OptionList, Static, TabPane, TextArea
 
 from core.clock import show_time_of_day
 from core.draft import Draft
@@ -18,6 +18,7 @@ from core.vocabulary import KIND_LABELS
 
 from ..messages import DraftEdited
 from .actions_editor import ActionsEditor
+from .row_table import RowTable
 from .standards_list import StandardsList, rating_label
 
 SAVE_STATES = {  # the draft's state -> what the save indicator says, and its style
@@ -281,10 +282,10 @@ class TimelinePane(TabPane):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="timeline-filter", classes="muted")
-        yield DataTable(id="timeline-table", cursor_type="row", zebra_stripes=True)
+        yield RowTable(id="timeline-table", cursor_type="row", zebra_stripes=True)  # imported text: never markup
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("Date", "Type", "Author", "Summary")
+        self.query_one(RowTable).add_columns("Date", "Type", "Author", "Summary")
 
     def show(self, notes: list[dict], kinds: list[str]) -> None:
         self.notes, self.kinds = notes, kinds
@@ -300,11 +301,10 @@ class TimelinePane(TabPane):
         self._fill()
 
     def _fill(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(RowTable)
         table.clear()
         shown = [n for n in self.notes if self.kind is None or n["kind"] == self.kind]
-        for n in shown:
-            table.add_row(n["date"], n["type"], n.get("author") or "", n.get("summary") or "")
+        table.add_rows([n["date"], n["type"], n.get("author") or "", n.get("summary") or ""] for n in shown)
         label = KIND_LABELS.get(self.kind, "all types") if self.kind else "all types"
         self.query_one("#timeline-filter", Static).update(
             f"Case notes: {label} ({len(shown)} of {len(self.notes)}) · f changes the type")

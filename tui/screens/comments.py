@@ -70,7 +70,7 @@ class CommentsScreen(FollowupScreen):
         table = RowTable(id="window_table", classes="followup-table", cursor_type="row")
         table.add_columns("Audit", "Child", "Worker", "Team", "Window closes", "Left", "Queries")
         yield table
-        yield Static("Comments", id="comments_title", classes="pane-title")
+        yield Static("Comments", id="comments_title", classes="pane-title", markup=False)  # names a child id
         notes = RowTable(id="comments_table", classes="detail-table", cursor_type="row")
         notes.add_columns("#", "From", "Kind", "When", "Text")
         yield notes

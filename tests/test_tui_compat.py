@@ -214,6 +214,23 @@ async def test_a_large_fill_is_frozen_out_of_the_collectors_way():
         table.add_keyed_rows([(None, [f"D{i}"]) for i in range(FREEZE_FROM_ROWS)])
         await settle(pilot)
         assert gc.get_freeze_count() > 4 * FREEZE_FROM_ROWS  # rows, their keys and cells
+        # A refill of the same cells (a filter, a sort) collects and freezes nothing again:
+        # a full collection of everything alive is a pause the user sees after the frame.
+        same = [(None, cells) for cells in (table.get_row_at(i) for i in range(table.row_count))]
+        full = []
+
+        def watch(phase, info):
+            if phase == "start" and info["generation"] == 2:
+                full.append(info)
+
+        gc.callbacks.append(watch)
+        try:
+            table.clear()
+            table.add_keyed_rows(same, fresh=False)
+            await settle(pilot)
+        finally:
+            gc.callbacks.remove(watch)
+        assert full == [] and table.row_count == len(same)
     gc.unfreeze()
 
 

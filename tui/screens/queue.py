@@ -204,7 +204,7 @@ class QueueScreen(DataScreen):
         self.items = message.items
         self._hay = {}
         self._cells = {i.queue_id: cells_of(i) for i in self.items}
-        self.refill()
+        self.refill(fresh=True)
         if self._detail_waits_for_paint:
             # The first screen is drawn before the child detail is read: that read (a worker
             # loading core.people and core.sampling) would share the interpreter with it.
@@ -254,8 +254,9 @@ class QueueScreen(DataScreen):
         self.load()
 
     # -- the table -----------------------------------------------------------
-    def refill(self) -> None:
-        """Filter and sort ``items`` into the table, keeping the cursor on the same item."""
+    def refill(self, *, fresh: bool = False) -> None:
+        """Filter and sort ``items`` into the table, keeping the cursor on the same item
+        (``fresh``: the items were just read; a filter or sort refills the same cells)."""
         table = self.table
         keep = self.current_item()
         me = self.ctx.user
@@ -270,9 +271,8 @@ class QueueScreen(DataScreen):
         if not unchanged:  # e.g. a filter keystroke that matches the same rows
             table.clear()
             cells = self._cells
-            table.add_keyed_rows((str(item.queue_id), cells.get(item.queue_id)
-                                  or cells_of(item)) for item in rows)
-        if keep is not None and any(i.queue_id == keep.queue_id for i in rows):
+            table.add_keyed_rows(((str(item.queue_id), cells[item.queue_id]) for item in rows), fresh=fresh)
+        if keep is not None and table.has_row(str(keep.queue_id)):
             table.move_cursor(row=table.get_row_index(str(keep.queue_id)), animate=False)
         self.update_status()
         self._show_detail_for_cursor()

@@ -249,9 +249,11 @@ class RowTable(ScrollView, can_focus=True):
         self.scroll_to(0, 0, animate=False, immediate=True)
         return self
 
-    def add_keyed_rows(self, rows: Iterable[tuple[str | None, Sequence]]) -> list[RowKey]:
+    def add_keyed_rows(self, rows: Iterable[tuple[str | None, Sequence]], *, fresh: bool = True) -> list[RowKey]:
         """Add rows ``(key, cells)`` at the bottom (keys unique, or None). Highlights the
-        cursor's row (posting ``RowHighlighted``) when the table was empty."""
+        cursor's row (posting ``RowHighlighted``) when the table was empty. ``fresh=False``:
+        the cells are ones already shown (a filter or sort of the same rows), frozen out of
+        the collector's way then, so no collect-and-freeze follows."""
         start = len(self._rows)
         width = len(self.columns)
         keys, cells_list, index = self._keys, self._rows, self._index
@@ -273,7 +275,7 @@ class RowTable(ScrollView, can_focus=True):
         self._measure(cells_list[start:])
         if start == 0:
             self._highlight()
-        if len(cells_list) >= FREEZE_FROM_ROWS and self.is_attached and gc.isenabled():
+        if fresh and len(cells_list) >= FREEZE_FROM_ROWS and self.is_attached and gc.isenabled():
             # Once the rows are drawn. While the collector is paused (the App's start-up)
             # the App freezes what lives once its first screen is drawn.
             self.call_after_refresh(_refreeze)

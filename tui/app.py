@@ -100,8 +100,6 @@ class DipauditApp(App[None]):
         self.theme = "textual-dark"
         self._exit_on_hangup()
         self.check_scheduler()
-        if self.ctx.settings.keys:
-            self.call_after_refresh(self._say_unknown_keys)  # it imports every screen: not before the first frame
         if self.tick_seconds:
             # The scheduler's tick on a timer, so open screens stay current (issue 4).
             self.tick_timer = self.set_interval(self.tick_seconds, self.run_tick, name="tick")
@@ -136,6 +134,8 @@ class DipauditApp(App[None]):
         if self._collector_resumes:
             gc.enable()
         self._collector_resumes = None
+        if self.ctx.settings.keys and self.is_running:
+            self.call_later(self._say_unknown_keys)  # it imports every screen: after the first rows
 
     def on_unmount(self) -> None:
         self.first_screen_shown()  # never leave the collector paused

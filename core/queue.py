@@ -7,10 +7,12 @@ exactly one wins and the other is told who holds it. Nothing is overwritten.
 
 from __future__ import annotations
 
+from itertools import starmap
+
 from .clock import show
 from .context import Context
 from .errors import Conflict, NotFound, PermissionDenied, StateError
-from .read_models import QueueItem
+from .read_models import QUEUE_ITEM_FIELDS, QueueItem
 from .store import Reader, audits, children, queue
 from .vocabulary import HELD
 
@@ -32,8 +34,9 @@ def list_queue(
     """Queue items, highest tier first. By default only live items (queued, claimed,
     in progress); ``status`` picks one status, ``include_done`` adds done and cancelled.
     ``auditor`` keeps items assigned to or claimed by that login."""
-    rows = queue.items(ctx.store, status=status, include_done=include_done, auditor=auditor, team=team)
-    return [QueueItem.from_row(r) for r in rows]
+    rows = queue.items(ctx.store, QUEUE_ITEM_FIELDS, status=status, include_done=include_done, auditor=auditor,
+                       team=team)
+    return list(starmap(QueueItem, rows))
 
 
 def _row(r: Reader, queue_id: int) -> dict:

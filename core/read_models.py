@@ -44,7 +44,8 @@ class QueueItem:
         return cls(*_queue_item_values(row))
 
 
-_queue_item_values = itemgetter(*(f.name for f in fields(QueueItem)))
+QUEUE_ITEM_FIELDS = tuple(f.name for f in fields(QueueItem))  # queue_items columns, in field order
+_queue_item_values = itemgetter(*QUEUE_ITEM_FIELDS)
 
 
 @dataclass(slots=True, kw_only=True)

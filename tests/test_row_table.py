@@ -287,6 +287,14 @@ async def test_a_refill_keeps_the_cursor_on_the_same_key():
         assert table.row_count == 30 and 0 <= table.cursor_row < 30
         with pytest.raises(DuplicateKey):
             table.add_keyed_rows([("q0", ["x", "y", "z"])])
+        # a batch refused part way (a repeated key, too many cells) adds none of its rows
+        for bad in ([("n1", ["a", "b", "c"]), ("n2", ["d", "e", "f"]), ("n1", ["g", "h", "i"])],
+                    [("n1", ["a", "b", "c"]), ("n2", ["d", "e", "f", "extra"])]):
+            with pytest.raises((DuplicateKey, ValueError)):
+                table.add_keyed_rows(bad)
+            assert table.row_count == 30 and not table.has_row("n1") and not table.has_row("n2")
+        table.add_keyed_rows([("n1", ["a", "b"])])  # then the same key is free, a short row padded
+        assert table.get_row_index("n1") == 30 and table.get_row_at(30) == ["a", "b", None]
 
 
 async def test_cells_show_as_they_read_and_cannot_break_the_layout():

@@ -6,6 +6,8 @@ is a conditional UPDATE, so of two auditors claiming at once exactly one wins.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..vocabulary import LIVE_QUEUE
 from .database import Reader, Tx
 
@@ -21,10 +23,12 @@ def live_of_child(r: Reader, child_id: str) -> dict | None:
     return r.one(f"SELECT * FROM queue_items WHERE child_id = ? AND {LIVE}", [child_id, *LIVE_QUEUE])
 
 
-def items(r: Reader, *, status: str | None = None, include_done: bool = False,
-          auditor: str | None = None, team: str | None = None) -> list[dict]:
-    """Items, highest tier first. Live ones unless ``status`` or ``include_done``;
-    ``auditor`` keeps those assigned to or claimed by that login."""
+def items(r: Reader, columns: Sequence[str], *, status: str | None = None, include_done: bool = False,
+          auditor: str | None = None, team: str | None = None) -> list[tuple]:
+    """Items, highest tier first, as tuples of ``columns`` (names of ``queue_items``
+    columns): the TUI's first screen reads 10,000 of them, and tuples cost half what rows
+    as dicts do. Live ones unless ``status`` or ``include_done``; ``auditor`` keeps those
+    assigned to or claimed by that login."""
     where, params = [], []
     if status:
         where.append("status = ?")
@@ -38,11 +42,11 @@ def items(r: Reader, *, status: str | None = None, include_done: bool = False,
     if team:
         where.append("team = ? COLLATE NOCASE")
         params.append(team.strip())
-    sql = "SELECT * FROM queue_items"
+    sql = f"SELECT {', '.join(columns)} FROM queue_items"
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY tier, team, worker, child_id, queue_id"
-    return r.query(sql, params)
+    return r.rows(sql, params)
 
 
 def of_sample(r: Reader, sample_id: int) -> list[dict]:

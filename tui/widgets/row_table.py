@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable, Sequence
-from operator import itemgetter
 from typing import ClassVar, NamedTuple
 
 from rich.cells import cell_len, set_cell_size
@@ -94,7 +93,7 @@ def _width(value) -> int:
     return cell_len(_cell_text(value)[0])
 
 
-def _column_width(values: list) -> int:
+def _column_width(values: Sequence) -> int:
     """The widest of a column's cells: for a column of printable ASCII strings (the
     usual case) their longest length, found at C speed."""
     if not values:
@@ -250,29 +249,37 @@ class RowTable(ScrollView, can_focus=True):
         return self
 
     def add_keyed_rows(self, rows: Iterable[tuple[str | None, Sequence]], *, fresh: bool = True) -> list[RowKey]:
-        """Add rows ``(key, cells)`` at the bottom (keys unique, or None). Highlights the
+        """Add rows ``(key, cells)`` at the bottom (keys unique, or None; a repeated key or
+        a row of more cells than columns refuses the whole batch). Highlights the
         cursor's row (posting ``RowHighlighted``) when the table was empty. ``fresh=False``:
         the cells are ones already shown (a filter or sort of the same rows), frozen out of
         the collector's way then, so no collect-and-freeze follows."""
         start = len(self._rows)
         width = len(self.columns)
         keys, cells_list, index = self._keys, self._rows, self._index
-        added: list[RowKey] = []
-        for key, cells in rows:
-            if key is not None:
-                if key in index:
-                    raise DuplicateKey(f"The row key {key!r} already exists.")
-                index[key] = len(keys)
-            if len(cells) != width:
-                if len(cells) > width:
-                    raise ValueError("More values provided than there are columns.")
-                cells = [*cells, *[None] * (width - len(cells))]
-            keys.append(key)
-            cells_list.append(cells)
-            added.append(RowKey(key))
-        if not added:
-            return added
-        self._measure(cells_list[start:])
+        new_keys, new_cells = [], []
+        try:
+            for key, cells in rows:
+                if len(cells) != width:
+                    if len(cells) > width:
+                        raise ValueError("More values provided than there are columns.")
+                    cells = [*cells, *[None] * (width - len(cells))]
+                if key is not None:
+                    if key in index:
+                        raise DuplicateKey(f"The row key {key!r} already exists.")
+                    index[key] = start + len(new_keys)
+                new_keys.append(key)
+                new_cells.append(cells)
+        except BaseException:  # none of them added
+            for key in new_keys:
+                index.pop(key, None)
+            raise
+        if not new_keys:
+            return []
+        keys += new_keys
+        cells_list += new_cells
+        added = list(map(RowKey, new_keys))
+        self._measure(new_cells)
         if start == 0:
             self._highlight()
         if fresh and len(cells_list) >= FREEZE_FROM_ROWS and self.is_attached and gc.isenabled():
@@ -315,12 +322,14 @@ class RowTable(ScrollView, can_focus=True):
         rows leaves the header where it was), and the virtual size; every kept line is
         drawn again."""
         widths = []
+        # a column at a time, as one pass over the rows makes them (every row has a cell per column)
+        by_column = list(zip(*new_rows, strict=True)) if new_rows else [()] * len(self.columns)
         for i, column in enumerate(self.columns):
             if column.width is not None:
                 widths.append(column.width)
                 continue
             known = self._widths[i] if i < len(self._widths) else cell_len(column.label)
-            widths.append(max(known, _column_width(list(map(itemgetter(i), new_rows)))))
+            widths.append(max(known, _column_width(by_column[i])))
         self._widths = widths
         self._lines.clear()
         self._styles = {}

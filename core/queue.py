@@ -17,8 +17,10 @@ from .store import Reader, audits, children, queue
 from .vocabulary import HELD
 
 # QueueItem is a plain dataclass (core.read_models): reading the queue loads no pydantic,
-# neither for ``dipaudit queue --json`` nor for the TUI's first screen. core.people and
-# core.sampling (which do) are imported where used (tests/test_cli_startup_imports.py).
+# neither for ``dipaudit queue --json`` nor for the TUI's first screen and its child detail
+# (which reads the last audit from core.last_audit, not core.sampling: the draw's models
+# are pydantic). core.people is imported where used (tests/test_cli_startup_imports.py,
+# tests/test_tui_startup.py).
 
 RECENT_NOTES = 15  # case notes shown in a child's detail pane
 
@@ -145,8 +147,8 @@ def child_detail(ctx: Context, child_id: str) -> dict:
     """What the queue's detail pane shows: the child (cohort, key dates), the lists it came
     from, its last 15 case notes newest first, its last audit, its live queue item, and
     its worker and supervising manager when the people directory knows them."""
+    from .last_audit import last_audit_of
     from .people import find_person, get_person
-    from .sampling import last_audit_of
 
     child = children.get(ctx.store, child_id)
     if child is None:

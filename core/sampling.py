@@ -39,10 +39,10 @@ from datetime import date, timedelta
 from itertools import groupby
 from operator import itemgetter
 
-from .clock import from_iso, local
 from .clock import today as london_today
 from .context import Context
 from .errors import Conflict, DipauditError, NotFound
+from .last_audit import latest_per_child
 from .models import (
     Exclusion,
     Exclusions,
@@ -65,33 +65,8 @@ DRAFT_AUDIT = "draft_audit"
 SIBLING = "sibling"
 
 
-@dataclass(frozen=True)
-class LastAudit:
-    on: date
-    source: str  # "dipaudit audit N" or "QA Audit case note"
-
-
-# --- the last audit of each child ----------------------------------------------------
-
-
-def last_audits(ctx: Context, *, child_id: str | None = None) -> dict[str, LastAudit]:
-    """Per child (or for one child), the latest audit: a dipaudit audit counted from the
-    London date it was submitted (submitted, queried or finalised), or an imported QA
-    Audit case note, whichever is later. One query, never one per child."""
-    return _latest(audits.last_audited(ctx.store, child_id=child_id))
-
-
-def _latest(rows: list[dict]) -> dict[str, LastAudit]:
-    latest: dict[str, LastAudit] = {}
-    for r in rows:
-        if r["src"] == "audit":
-            found = LastAudit(local(from_iso(r["at"])).date(), f"dipaudit audit {r['audit_id']}")
-        else:
-            found = LastAudit(date.fromisoformat(r["on_date"][:10]), "QA Audit case note")
-        held = latest.get(r["child_id"])
-        if held is None or found.on > held.on:
-            latest[r["child_id"]] = found
-    return latest
+# The last audit of each child: ``core.last_audit`` (the child detail pane reads it
+# without loading this module's pydantic models); the draw uses the same rule.
 
 
 def _recently_audited(r: Reader, day: date, days: int) -> dict[str, tuple[str, str]]:
@@ -102,21 +77,11 @@ def _recently_audited(r: Reader, day: date, days: int) -> dict[str, tuple[str, s
     audited_after = day - timedelta(days=days)
     recent: dict[str, tuple[str, str]] = {}
     since = (audited_after - timedelta(days=1)).isoformat()
-    for child_id, last in _latest(audits.last_audited(r, since=since)).items():
+    for child_id, last in latest_per_child(audits.last_audited(r, since=since)).items():
         if last.on > audited_after:
             again = last.on + timedelta(days=days)
             recent[child_id] = (RECENT_AUDIT, f"audited on {last.on} ({last.source}); eligible again on {again}")
     return recent
-
-
-def last_audit_of(ctx: Context, child_id: str) -> LastAudit | None:
-    """One child's last audit, by the same rule as the draw."""
-    return last_audits(ctx, child_id=child_id).get(child_id)
-
-
-def last_audit_dates(ctx: Context) -> dict[str, date]:
-    """Per child, the date of the last audit (``last_audits`` without the source)."""
-    return {child_id: last.on for child_id, last in last_audits(ctx).items()}
 
 
 def _held_children(r: Reader) -> dict[str, tuple[str, str]]:

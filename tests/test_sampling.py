@@ -16,7 +16,8 @@ from factories import add_child, add_note
 from core.config import SamplingSettings, Settings
 from core.context import Context
 from core.errors import DipauditError, NotFound, PermissionDenied
-from core.sampling import draw_sample, get_sample, last_audit_dates
+from core.last_audit import last_audit_dates
+from core.sampling import draw_sample, get_sample
 
 DAY_28_BEFORE = "2020-03-30"
 DAY_27_BEFORE = "2020-03-31"

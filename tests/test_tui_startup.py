@@ -18,14 +18,13 @@ from tui_helpers import SIZE, make_app, seed_queue, settle, tui_ctx  # noqa: F40
 import tui.screens.queue as queue_screen
 
 # A fresh interpreter: the context as `dipaudit` builds it, the real app headless until the
-# queue shows its rows and the banner says alerts are not going out; the detail pane's read
-# (core.people and core.sampling, which use pydantic models) replaced by a stub, so what is
-# loaded is the first screen's own.
+# queue shows its rows, the banner says alerts are not going out and the detail pane shows
+# the first child, its last audit read (core.last_audit, by the draw's rule, without the
+# draw's pydantic models).
 FIRST_SCREEN = """
 import asyncio, json, sys
 from pathlib import Path
-import tui.screens.queue as queue_screen
-queue_screen.detail_after = lambda ctx, wait, child_id: {"child": {"child_id": child_id}}
+from textual.widgets import Static
 from tui.cli import CliState
 from tui.app import create_app
 
@@ -37,12 +36,13 @@ async def main():
         for _ in range(3000):
             status = str(app.screen.query_one("#queue-status").content)
             health = app.scheduler_health
-            if status.startswith("3 of 3 shown") and health is not None:
+            detail = str(app.screen.query_one("#child-detail-body", Static).content)
+            if status.startswith("3 of 3 shown") and health is not None and "Last audit" in detail:
                 break
             await asyncio.sleep(0.01)
         await app.workers.wait_for_complete()
         await pilot.pause()
-        print(json.dumps({"status": status, "stale": health.stale,
+        print(json.dumps({"status": status, "stale": health.stale, "detail": detail,
                           "rows": app.screen.query_one("#queue-table").row_count,
                           "pydantic": sorted(m for m in sys.modules if m.split(".")[0] == "pydantic")}))
 
@@ -64,6 +64,7 @@ def test_the_first_screen_shows_its_rows_and_banner_without_loading_pydantic(tui
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
     assert seen["status"].startswith("3 of 3 shown") and seen["rows"] == 3
     assert seen["stale"] is True
+    assert "C001" in seen["detail"] and "Last audit" in seen["detail"]
     assert seen["pydantic"] == []
 
 

@@ -217,7 +217,7 @@ class QueueScreen(DataScreen):
         self.refill(fresh=True)
         if self._detail_waits_for_paint:
             # The first screen is drawn before the child detail is read: that read (a worker
-            # loading core.people and core.sampling) would share the interpreter with it.
+            # that loads core.people and core.last_audit) would share the interpreter with it.
             self.call_after_refresh(self._detail_after_paint)
 
     def _detail_after_paint(self) -> None:

@@ -7,7 +7,8 @@ from datetime import date
 from conftest import as_user
 from factories import submitted_audit
 from rich.text import Text
-from tui_helpers import SIZE, make_app, settle, toasts
+from textual.widgets import Input
+from tui_helpers import SIZE, busy_database, make_app, settle, toasts
 
 from core.actions import suggest_new_due
 from tui.dialogs.date_prompt import DatePrompt
@@ -168,3 +169,24 @@ async def test_a_description_is_shown_as_typed_never_read_as_markup(ctx):
         await pilot.press("down")
         await settle(pilot)
         assert app.is_running and app.screen.query_one("#actions_table", RowTable).row_count == len(audit.actions)
+
+
+async def test_a_review_note_is_asked_again_when_the_database_was_busy(ctx):
+    """Another process held the database past the busy timeout: the PDT member's note comes
+    back in its prompt to send again, not lost."""
+    audit = audit_under_review(ctx)
+    first = audit.actions[0].action_id
+    with busy_database(ctx, "pdt1") as (busy, holder):
+        app = make_app(busy)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_actions(pilot)
+            holder.execute("BEGIN IMMEDIATE")
+            await pilot.press("c", *"Notes re-recorded", "enter")
+            await settle(pilot)
+            assert any("busy" in t for t in toasts(app))
+            assert app.screen.query_one("#prompt_input", Input).value == "Notes re-recorded"
+            holder.execute("ROLLBACK")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert ctx.store.one("SELECT action_id, outcome, note FROM action_reviews") == {
+                "action_id": first, "outcome": "completed", "note": "Notes re-recorded"}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from conftest import as_user
 from factories import submitted_audit
-from tui_helpers import SIZE, make_app, settle, toasts
+from textual.widgets import Checkbox, Input
+from tui_helpers import SIZE, busy_database, make_app, settle, toasts
 
 from core.comments import add_comment
 from tui.widgets.row_table import RowTable
@@ -155,3 +156,48 @@ async def test_a_comment_is_shown_as_written_never_read_as_markup(ctx):
         drawn = "".join(s.text for y in range(notes.size.height) for s in notes.render_line(y))
         assert "[b]note[/b]" in drawn
         assert app.is_running
+
+
+async def test_a_comment_resolution_or_amendment_is_asked_again_when_the_database_was_busy(ctx):
+    """Another process held the database past the busy timeout: what the auditor typed
+    (an emailed reply recorded for the worker, a resolution, an amendment and its reason)
+    comes back in its form to send again, not lost with it."""
+    a1, a2 = two_audits(ctx)
+    with busy_database(ctx, "aud1") as (busy, holder):
+        app = make_app(busy)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_review(pilot)
+            holder.execute("BEGIN IMMEDIATE")
+            await pilot.press("k", *"Visits were virtual", "tab", "w", "1", "enter")
+            await settle(pilot)
+            assert any("busy" in t for t in toasts(app))
+            assert app.screen.query_one("#comment_text", Input).value == "Visits were virtual"
+            assert app.screen.query_one("#comment_from", Input).value == "w1"
+            assert app.screen.query_one("#comment_query", Checkbox).value is True
+            holder.execute("ROLLBACK")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert ctx.store.one("SELECT audit_id, author, is_query, text FROM comments") == {
+                "audit_id": a1, "author": "w1", "is_query": 1, "text": "Visits were virtual"}
+
+            holder.execute("BEGIN IMMEDIATE")
+            await pilot.press("r", *"Re-rated", "enter")
+            await settle(pilot)
+            assert app.screen.query_one("#prompt_input", Input).value == "Re-rated"
+            holder.execute("ROLLBACK")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert ctx.store.scalar("SELECT resolution FROM comments") == "Re-rated"
+
+            holder.execute("BEGIN IMMEDIATE")
+            await pilot.press("e")
+            await settle(pilot)
+            await pilot.press("ctrl+u", *"New overview", "enter", *"After the query", "enter")
+            await settle(pilot)
+            assert app.screen.query_one("#prompt_input", Input).value == "New overview"
+            holder.execute("ROLLBACK")
+            await pilot.press("enter")
+            assert app.screen.query_one("#prompt_input", Input).value == "After the query"
+            await pilot.press("enter")
+            await settle(pilot)
+            assert ctx.store.scalar("SELECT overview FROM audits WHERE audit_id = ?", [a1]) == "New overview"

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from conftest import as_user
 from factories import submitted_audit
 from rich.text import Text
-from tui_helpers import SIZE, make_app, settle, toasts
+from textual.widgets import Input
+from tui_helpers import SIZE, busy_database, make_app, settle, toasts
 
 from core.escalation import escalate
 from tui.widgets.escalation_timeline import EscalationTimeline
@@ -123,3 +124,51 @@ async def test_worker_may_not_refer_refusal_is_a_toast(ctx):
         await settle(pilot)
         assert any("may not refer" in t for t in toasts(app))
         assert ctx.store.scalar("SELECT level FROM escalations WHERE escalation_id=?", [e1]) == "manager"
+
+
+async def test_what_was_typed_is_asked_again_when_the_database_was_too_busy(ctx):
+    """Another process held the database past the busy timeout as the auditor raised an
+    escalation: the toast said try again, and the concern was gone with the prompt (a risk
+    of significant harm, typed again from memory). Now the prompts come back filled in."""
+    audit = submitted_audit(ctx, child_id="C1")
+    e1, _ = two_escalations(ctx)
+    with busy_database(ctx, "aud1") as (busy, holder):
+        app = make_app(busy)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_tracker(pilot)
+            holder.execute("BEGIN IMMEDIATE")
+            await pilot.press("n", *str(audit.audit_id), "enter")
+            await pilot.press(*"Unexplained injury", "enter")
+            await pilot.press(*"no-answer", "enter")
+            await settle(pilot)
+            assert any("busy" in t for t in toasts(app))
+            prompt = app.screen.query_one("#prompt_input", Input)
+            assert prompt.value == "Unexplained injury"  # the concern, asked again
+            holder.execute("ROLLBACK")
+            await pilot.press("enter")  # the concern as it was
+            assert app.screen.query_one("#prompt_input", Input).value == "no-answer"
+            await pilot.press("enter")
+            await settle(pilot)
+            assert ctx.store.one("SELECT concern, phoned FROM escalations WHERE audit_id = ?", [audit.audit_id]) == {
+                "concern": "Unexplained injury", "phoned": "no-answer"}
+
+            table = app.screen.query_one("#escalations_table", RowTable)
+            table.move_cursor(row=table.get_row_index(str(e1)))
+            holder.execute("BEGIN IMMEDIATE")
+            await pilot.press("r", *"Manager visited", "enter")
+            await settle(pilot)
+            assert app.screen.query_one("#prompt_input", Input).value == "Manager visited"
+            table.move_cursor(row=0)  # the prompt is for the escalation it was typed for, wherever the cursor is
+            holder.execute("ROLLBACK")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert ctx.store.scalar("SELECT response FROM escalations WHERE escalation_id = ?", [e1]) == "Manager visited"
+
+            holder.execute("BEGIN IMMEDIATE")
+            await pilot.press("x", *"Plan agreed", "enter", "y")
+            await settle(pilot)
+            assert app.screen.query_one("#prompt_input", Input).value == "Plan agreed"
+            holder.execute("ROLLBACK")
+            await pilot.press("enter", "y")
+            await settle(pilot)
+            assert ctx.store.scalar("SELECT outcome FROM escalations WHERE escalation_id = ?", [e1]) == "Plan agreed"

@@ -34,6 +34,8 @@ see it (the tests directory is on ``sys.path``; no conftest edit needed).
   cursors blinking, so snapshots are byte-stable; use it in
   ``snap_compare(..., run_before=freeze_header)``, last in a longer ``run_before``.
 - ``toasts(app)``: the texts of the notifications currently shown (assert on errors).
+- ``busy_database(ctx, login)``: a context as ``login`` with a short busy wait, and a
+  connection to hold the database with (``BEGIN IMMEDIATE``), as another process would.
 
 Snapshots: ``snap_compare(make_app(ctx), terminal_size=SIZE_SMALL, run_before=...)``;
 baselines live in tests/__snapshots__/ and are made with ``pytest --snapshot-update``.
@@ -45,11 +47,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from core.context import Context
+from core.store import Store
 
 SIZE = (120, 40)
 SIZE_SMALL = (80, 24)
@@ -272,3 +278,19 @@ def toasts(app) -> list[str]:
     from tui.compat import notifications
 
     return [str(n.message) for n in notifications(app)]
+
+
+@contextmanager
+def busy_database(ctx: Context, login: str) -> Iterator[tuple[Context, sqlite3.Connection]]:
+    """``ctx`` as ``login`` on its own store of the same file with a short busy wait, and
+    another writer's connection (``holder``) to hold the database with ``BEGIN IMMEDIATE``,
+    as another process would, past that wait."""
+    store = Store(ctx.store.path, busy_timeout_ms=100)
+    holder = sqlite3.connect(ctx.store.path, isolation_level=None)
+    try:
+        yield (Context(store=store, clock=ctx.clock, settings=ctx.settings, user=login, os_login="tester"), holder)
+    finally:
+        if holder.in_transaction:
+            holder.execute("ROLLBACK")
+        holder.close()
+        store.close()

@@ -29,18 +29,21 @@ class CommentForm(ModalScreen[CommentDraft | None]):
         Binding("ctrl+s", "save", "Save", id="comment_save"),
     ]
 
-    def __init__(self, audit_label: str, *, query: bool = False) -> None:
+    def __init__(self, audit_label: str, *, query: bool = False, draft: CommentDraft | None = None) -> None:
+        """``draft``: the form filled in as it was sent (the database was too busy to save it)."""
         super().__init__()
         self.audit_label = audit_label
-        self.query_flag = query
+        self.query_flag = draft.query if draft else query
+        self.draft = draft
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(f"Comment on {self.audit_label}", classes="dialog-title")
             yield Label("Comment", classes="field-label")
-            yield Input(id="comment_text", placeholder="what was said")
+            yield Input(self.draft.text if self.draft else "", id="comment_text", placeholder="what was said")
             yield Label("From (login; blank = you)", classes="field-label")
-            yield Input(id="comment_from", placeholder="e.g. the worker's login")
+            yield Input((self.draft.on_behalf_of or "") if self.draft else "", id="comment_from",
+                        placeholder="e.g. the worker's login")
             yield Checkbox("Query: pauses finalisation until resolved", self.query_flag, id="comment_query")
             yield Static("", id="comment_error", classes="error-text")
             yield Static("Enter or ctrl+s to save · Escape to cancel", classes="muted")

@@ -153,15 +153,15 @@ class ActionsScreen(FollowupScreen):
         action_id = row.action_id
         label = _status(outcome)
 
-        def ask_note(new_due: date | None) -> None:
+        def ask_note(new_due: date | None, text: str = "") -> None:
             def save(note: str | None) -> None:
                 if note is None:
                     return  # Escape: nothing recorded
                 self.change(f"Review recorded: action {action_id} {label}", action_service.review_action, action_id, outcome,
-                            new_due=new_due, note=note or None)
+                            new_due=new_due, note=note or None, again=lambda: ask_note(new_due, note))
 
             self.app.push_screen(TextPrompt(f"Action {action_id}: {label}", "Note (optional: Enter to skip)",
-                                            allow_blank=True), save)
+                                            value=text, allow_blank=True), save)
 
         if outcome != "not_completed":
             ask_note(None)

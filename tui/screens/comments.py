@@ -151,18 +151,22 @@ class CommentsScreen(FollowupScreen):
 
     def action_add_comment(self, query: bool = False) -> None:
         audit = self._need_audit()
-        if audit is None:
-            return
+        if audit is not None:
+            self._ask_comment(audit, query=query)
+
+    def _ask_comment(self, audit: AuditInWindow, *, query: bool = False, draft: CommentDraft | None = None) -> None:
+        """The comment form (asked again with ``draft``: the database was too busy to save it)."""
 
         def save(draft: CommentDraft | None) -> None:
             if draft is None:
                 return
             what = "Query" if draft.query else "Comment"
             self.change(f"{what} recorded on audit {audit.audit_id}", comment_service.add_comment,
-                        audit.audit_id, draft.text, query=draft.query, on_behalf_of=draft.on_behalf_of)
+                        audit.audit_id, draft.text, query=draft.query, on_behalf_of=draft.on_behalf_of,
+                        again=lambda: self._ask_comment(audit, draft=draft))
 
         self.app.push_screen(CommentForm(f"audit {audit.audit_id} (child {audit.child_id})",
-                                         query=query), save)
+                                         query=query, draft=draft), save)
 
     def action_add_query(self) -> None:
         self.action_add_comment(query=True)
@@ -181,14 +185,18 @@ class CommentsScreen(FollowupScreen):
         if query is None:
             self.app.show_error("There is no open query on this audit.")
             return
+        self._ask_resolution(query)
 
-        def save(text: str | None) -> None:
-            if text:
+    def _ask_resolution(self, query: Comment, text: str = "") -> None:
+        """The resolution prompt (asked again with ``text``: the database was busy)."""
+
+        def save(typed: str | None) -> None:
+            if typed:
                 self.change(f"Query {query.comment_id} resolved", comment_service.resolve_comment,
-                            query.comment_id, text)
+                            query.comment_id, typed, again=lambda: self._ask_resolution(query, typed))
 
         self.app.push_screen(TextPrompt(f"Resolve query {query.comment_id}",
-                                        f"From {query.author}: {query.text}",
+                                        f"From {query.author}: {query.text}", value=text,
                                         placeholder="how it was resolved"), save)
 
     def action_amend(self) -> None:
@@ -211,7 +219,11 @@ class CommentsScreen(FollowupScreen):
                     done=lambda overview: OverviewLoaded(audit_id, overview))
 
     def on_overview_loaded(self, message: OverviewLoaded) -> None:
-        audit_id, overview = message.audit_id, message.overview
+        self._ask_amendment(message.audit_id, message.overview)
+
+    def _ask_amendment(self, audit_id: int, overview: str, reason_text: str = "") -> None:
+        """The new overview, then the reason (asked again with both as typed: the
+        database was busy)."""
 
         def got_overview(text: str | None) -> None:
             if not text:
@@ -220,10 +232,10 @@ class CommentsScreen(FollowupScreen):
             def got_reason(reason: str | None) -> None:
                 if reason:
                     self.change(f"Audit {audit_id} amended", fill_audit, audit_id, {"overview": text},
-                                amendment_reason=reason)
+                                amendment_reason=reason, again=lambda: self._ask_amendment(audit_id, text, reason))
 
-            self.app.push_screen(TextPrompt("Why is the audit amended?", placeholder="e.g. in response to query 3"),
-                                 got_reason)
+            self.app.push_screen(TextPrompt("Why is the audit amended?", value=reason_text,
+                                            placeholder="e.g. in response to query 3"), got_reason)
 
         self.app.push_screen(TextPrompt(f"Amend the overview of audit {audit_id}", value=overview), got_overview)
 

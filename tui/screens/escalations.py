@@ -135,7 +135,12 @@ class EscalationsScreen(FollowupScreen):
 
     def action_raise_escalation(self) -> None:
         """Raise: the audit, the concern, then whether a phone call reached the manager."""
-        answers: dict = {}
+        self._ask_escalation()
+
+    def _ask_escalation(self, audit_id: int | None = None, concern: str = "", phoned_text: str = "") -> None:
+        """The raise prompts; with ``audit_id``, from the concern on, filled in with what was
+        typed (the database was too busy to save it: nothing typed is lost)."""
+        answers: dict = {"audit_id": audit_id}
 
         def got_phoned(text: str | None) -> None:
             if text is None:
@@ -145,14 +150,19 @@ class EscalationsScreen(FollowupScreen):
                 self.app.show_error(f"'{text}': answer reached, no-answer, or leave blank")
                 return
             self.change(f"Escalation raised on audit {answers['audit_id']}", escalation_service.escalate,
-                        answers["audit_id"], answers["concern"], phoned=phoned)
+                        answers["audit_id"], answers["concern"], phoned=phoned,
+                        again=lambda: self._ask_escalation(answers["audit_id"], answers["concern"], text))
 
         def got_concern(text: str | None) -> None:
             if text:
                 answers["concern"] = text
                 self.app.push_screen(TextPrompt(
                     "Did a phone call reach the manager?", "reached / no-answer / blank if not phoned",
-                    allow_blank=True), got_phoned)
+                    value=phoned_text, allow_blank=True), got_phoned)
+
+        def ask_concern() -> None:
+            self.app.push_screen(TextPrompt(f"Concern about significant harm (audit {answers['audit_id']})",
+                                            value=concern, placeholder="what worries you, in one line"), got_concern)
 
         def got_audit(text: str | None) -> None:
             if not text:
@@ -161,22 +171,28 @@ class EscalationsScreen(FollowupScreen):
                 self.app.show_error(f"'{text}' is not an audit id")
                 return
             answers["audit_id"] = int(text)
-            self.app.push_screen(TextPrompt(f"Concern about significant harm (audit {text})",
-                                            placeholder="what worries you, in one line"), got_concern)
+            ask_concern()
 
-        self.app.push_screen(TextPrompt("Raise an escalation", "Audit id"), got_audit)
+        if audit_id is None:
+            self.app.push_screen(TextPrompt("Raise an escalation", "Audit id"), got_audit)
+        else:
+            ask_concern()
 
     def action_respond(self) -> None:
         row = self._need()
-        if row is None:
-            return
+        if row is not None:
+            self._ask_response(row)
 
-        def save(text: str | None) -> None:
-            if text:
+    def _ask_response(self, row: Escalation, text: str = "") -> None:
+        """The response prompt for ``row`` (asked again with ``text``: the database was busy)."""
+
+        def save(typed: str | None) -> None:
+            if typed:
                 self.change(f"Response recorded on escalation {row.escalation_id}",
-                            escalation_service.respond, row.escalation_id, text)
+                            escalation_service.respond, row.escalation_id, typed,
+                            again=lambda: self._ask_response(row, typed))
 
-        self.app.push_screen(TextPrompt(f"Response to escalation {row.escalation_id}",
+        self.app.push_screen(TextPrompt(f"Response to escalation {row.escalation_id}", value=text,
                                         placeholder="what the manager said or did"), save)
 
     def action_refer(self) -> None:
@@ -196,8 +212,12 @@ class EscalationsScreen(FollowupScreen):
 
     def action_close_escalation(self) -> None:
         row = self._need()
-        if row is None:
-            return
+        if row is not None:
+            self._ask_outcome(row)
+
+    def _ask_outcome(self, row: Escalation, text: str = "") -> None:
+        """The outcome prompt, then the confirmation (asked again with ``text``: the
+        database was busy)."""
 
         def got_outcome(outcome: str | None) -> None:
             if not outcome:
@@ -206,12 +226,12 @@ class EscalationsScreen(FollowupScreen):
             def save(yes: bool | None) -> None:
                 if yes:
                     self.change(f"Escalation {row.escalation_id} closed", escalation_service.close,
-                                row.escalation_id, outcome)
+                                row.escalation_id, outcome, again=lambda: self._ask_outcome(row, outcome))
 
             self.app.push_screen(ConfirmScreen(f"Close escalation {row.escalation_id}?",
                                                f"Outcome: {outcome}", yes="Close it"), save)
 
-        self.app.push_screen(TextPrompt(f"Close escalation {row.escalation_id}", "Outcome",
+        self.app.push_screen(TextPrompt(f"Close escalation {row.escalation_id}", "Outcome", value=text,
                                         placeholder="what was decided"), got_outcome)
 
     def action_toggle_closed(self) -> None:

@@ -13,9 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
+from textual import on
 from textual.message import Message
 
-from ..messages import FollowupChanged
+from core.errors import DatabaseBusy
+
+from ..messages import FollowupChanged, ServiceFailed
 from ..widgets.row_table import RowTable
 from ..workers import run_service
 from .base import DataScreen
@@ -46,14 +49,29 @@ class FollowupScreen(DataScreen):
         run_service(self, reader, *args, request="load", title="Could not load", done=_posted)
 
     # -- changing ----------------------------------------------------------
-    def change(self, done: str, service: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        """Call ``service(ctx, *args, **kwargs)`` in a worker; toast ``done`` and reload on success."""
+    def change(self, done: str, service: Callable[..., Any], *args: Any, again: Callable[[], None] | None = None,
+               **kwargs: Any) -> None:
+        """Call ``service(ctx, *args, **kwargs)`` in a worker; toast ``done`` and reload on success.
+
+        ``again``: what asked for the change, asked again with what was typed (a prompt
+        opened with its text), when the database was too busy to save it (another
+        process held it past the busy timeout): the toast says try again, and the text is
+        there to try with, not lost."""
+        self._change_again = again
         run_service(self, service, *args, request="change", done=lambda _result: FollowupChanged(done),
                     **kwargs)
 
     def on_followup_changed(self, message: FollowupChanged) -> None:
+        self._change_again = None
         self.notify(message.done, timeout=4)
         self.refresh_data()
+
+    @on(ServiceFailed)
+    def _change_failed(self, message: ServiceFailed) -> None:
+        # Not stopped: the App shows the failure as it shows every other.
+        again, self._change_again = getattr(self, "_change_again", None), None
+        if message.request == "change" and again is not None and isinstance(message.error, DatabaseBusy):
+            again()
 
     # -- helpers -------------------------------------------------------------
     def error_style(self) -> str:

@@ -185,12 +185,33 @@ def test_cli_queue_list_claim_release(queued, db_path):
 
     out = runner.invoke(cli, [*base, "--user", "aud1", "queue", "claim", str(qid)])
     assert out.exit_code == 0 and f"queue item {qid} (child C1) claimed by aud1" in out.output
+    again = runner.invoke(cli, [*base, "--user", "aud1", "queue", "claim", str(qid)])  # yours already: unchanged
+    assert again.exit_code == 0 and f"queue item {qid} (child C1) claimed by aud1" in again.output
     lost = runner.invoke(cli, [*base, "--user", "aud2", "queue", "claim", str(qid)])
     assert isinstance(lost.exception, Conflict)
     out = runner.invoke(cli, [*base, "--user", "aud1", "queue", "release", str(qid), "--json"])
     assert out.exit_code == 0 and json.loads(out.output)["status"] == "queued"
     table = runner.invoke(cli, [*base, "--user", "aud1", "queue", "--team", "Team B"])
     assert "C2" in table.output and "C1" not in table.output
+
+
+def test_cli_claim_of_your_own_item_in_progress_says_so_and_changes_nothing(queued, db_path):
+    """Claiming an item whose audit you have started said "claimed by you", as if it were
+    claimed just now; it says it is yours already, in progress, and nothing changes."""
+    from core.audit import start_audit
+    from tui.cli import cli
+
+    qid = item_of(queued, "C1")
+    aud1 = as_user(queued, "aud1")
+    claim(aud1, qid)
+    audit = start_audit(aud1, str(qid))
+    before = queued.store.one("SELECT * FROM queue_items WHERE queue_id = ?", [qid])
+    out = CliRunner().invoke(cli, ["--db", str(db_path), "--now", "2020-04-27T10:00", "--user", "aud1",
+                                   "queue", "claim", str(qid)])
+    assert out.exit_code == 0, out.output
+    assert out.output.strip() == (f"queue item {qid} (child C1) is already yours, in progress"
+                                  f" (audit {audit.audit_id})")
+    assert queued.store.one("SELECT * FROM queue_items WHERE queue_id = ?", [qid]) == before
 
 
 def test_queue_json_prints_every_field_of_an_item_in_order_as_the_pydantic_model_did(queued, db_path):

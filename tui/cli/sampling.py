@@ -128,7 +128,10 @@ def queue_claim(state: CliState, queue_id: int, as_json: bool) -> None:
     from core.queue import claim
 
     item = claim(state.context(), queue_id)
-    _show_item(item, as_json, f"claimed by {item.claimed_by}")
+    if item.status == "in_progress":  # yours already, its audit started: claiming changed nothing
+        _show_item(item, as_json, f"is already yours, in progress (audit {item.audit_id})")
+    else:
+        _show_item(item, as_json, f"claimed by {item.claimed_by}")
 
 
 @queue_cmd.command("release")

@@ -232,3 +232,22 @@ def test_queue_json_prints_every_field_of_an_item_in_order_as_the_pydantic_model
             first["audit_id"]) == ("C1", 1, "cp", "claimed", "aud1", None)
     assert isinstance(first["queue_id"], int) and first["claimed_at"].endswith("Z")
     assert out.output == json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_cli_listing_shows_control_characters_escaped_and_in_line(queued, db_path):
+    """An imported name with an ESC sequence (and a bell, a newline) acted on the terminal
+    (the colour changed, the row split), and, stripped when piped, threw the columns out
+    of line. The listing shows each escaped, its columns aligned."""
+    from tui.cli import cli
+
+    with queued.tx() as tx:
+        tx.execute("UPDATE queue_items SET worker = ? WHERE child_id = 'C1'", ["Ev\x1b[31mil\x07\nname"])
+    out = CliRunner().invoke(cli, ["--db", str(db_path), "--now", "2020-04-27T10:00", "--user", "aud1", "queue"])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert len(lines) == 4  # the header and three items: no row split
+    assert "\x1b" not in out.output and "\x07" not in out.output
+    assert "Ev\\x1b[31mil\\x07\\nname" in lines[1]
+    header = lines[0]
+    start = header.index("team")  # the column after worker starts at the same place on every line
+    assert all(line[start - 2:start] == "  " and line[start] != " " for line in lines[1:])

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from core.errors import DipauditError
+from core.errors import DipauditError, escape_controls
 
 if TYPE_CHECKING:
     from core.context import Context
@@ -193,13 +193,16 @@ def emit_json(data) -> None:
 
 
 def table(rows: list, columns: list[str]) -> str:
-    """A plain aligned text table for terminal listings (rows: dicts or pydantic models)."""
+    """A plain aligned text table for terminal listings (rows: dicts or pydantic models).
+    Control characters in a cell (imported text: a name, a note) are shown escaped
+    (``core.errors.escape_controls``): an ESC would act on the terminal, a newline split
+    the row, and either, stripped on the way out, would throw the columns out of line."""
     if not rows:
         return "(none)"
 
     def cell(row, column: str) -> str:
         value = row.get(column) if isinstance(row, dict) else getattr(row, column, None)
-        return "" if value is None else str(value)
+        return "" if value is None else escape_controls(str(value))
 
     cells = [[cell(r, c) for c in columns] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]

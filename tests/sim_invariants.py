@@ -282,7 +282,8 @@ class Invariants:
         wrong = []
         # The SMT reports' periods follow on, each from where the one before ended (after
         # downtime the one sent covers the superseded slots too): every audit is in
-        # exactly one. The first covers the slot before its own; weekly, its week.
+        # exactly one. The first covers the slot before its own, and everything since the
+        # database's first use before that; weekly, its week.
         ended: dict[str, str] = {}
         for (kind, slot), rows in sorted(stored.items(), key=lambda kv: (kv[0][0], kv[0][1] or begun)):
             for row in rows:
@@ -290,7 +291,7 @@ class Invariants:
                     wrong.append(row["report_id"])
                     continue
                 period = slot_period(rs, kind, slot)
-                start = ended.get(kind, iso(period.start)) if kind == "smt" else iso(period.start)
+                start = ended.get(kind, iso(min(begun, period.start))) if kind == "smt" else iso(period.start)
                 made = from_iso(row["generated_at"])
                 if (latest_slot(rs, kind, slot) != slot or not slot <= made < next_slot(rs, kind, slot)
                         or (row["period_from"], row["period_to"]) != (start, iso(period.end))):

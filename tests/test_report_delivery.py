@@ -21,12 +21,15 @@ from notify.delivery import deliver_pending
 
 @pytest.fixture
 def queued(ctx):
-    """The history, then Thursday's SMT slot queued by the scheduler to smt1 and smt2."""
+    """The history, then Thursday's SMT slot queued by the scheduler to smt1 and smt2
+    (Tuesday's went before it: Thursday's covers Tuesday 08:00 to Thursday 08:00)."""
     rd.build(ctx)
-    with ctx.tx() as tx:  # only the reports are under test here
+    ctx.settings.reports.scheduled = True
+    ctx.clock.set(datetime(2020, 4, 28, 7, 5, tzinfo=UTC))
+    queue_due_reports(ctx)
+    with ctx.tx() as tx:  # only Thursday's report is under test here
         tx.execute("UPDATE outbox SET status = 'sent'")
     ctx.clock.set(datetime(2020, 4, 30, 7, 5, tzinfo=UTC))
-    ctx.settings.reports.scheduled = True
     done = [d for d in queue_due_reports(ctx) if d.kind == "smt"]
     with ctx.tx() as tx:  # the weekly report is not under test here
         tx.execute("UPDATE outbox SET status = 'sent' WHERE template = 'report_weekly'")

@@ -63,11 +63,19 @@ def test_tick_queues_each_kind_once_per_slot_to_its_recipients(ctx, history):
     smt_row = next(r for r in rows if r["recipient"] == "smt1")
     assert smt_row["idempotency_key"] == "report:smt:2020-04-30T07:00:00Z:smt1"
     assert smt_row["entity_id"] == str(done[0].report_id)
-    assert smt_row["payload"]["audits"] == 3 and smt_row["payload"]["report_id"] == done[0].report_id
-    # The stored report covers the previous slot up to this one.
+    # The first SMT report ever sent covers everything since the database was first used
+    # (the scheduler started two weeks late here): no audit before its slot misses the SMT.
+    begun = ctx.store.scalar("SELECT min(at) FROM events")
+    assert begun == "2020-04-14T08:00:00Z"
+    in_period = ctx.store.scalar("SELECT count(*) FROM audits WHERE submitted_at >= ? AND submitted_at < ?",
+                                 [begun, "2020-04-30T07:00:00Z"])
+    in_slot = ctx.store.scalar("SELECT count(*) FROM audits WHERE submitted_at >= ? AND submitted_at < ?",
+                               ["2020-04-28T07:00:00Z", "2020-04-30T07:00:00Z"])
+    assert in_period > in_slot > 0
+    assert smt_row["payload"]["audits"] == in_period and smt_row["payload"]["report_id"] == done[0].report_id
     stored = {s.kind: s for s in list_stored(as_user(ctx, "smt1"))}
     assert (stored["smt"].from_, stored["smt"].to, stored["smt"].trigger) == (
-        "2020-04-28T07:00:00Z", "2020-04-30T07:00:00Z", "schedule")
+        begun, "2020-04-30T07:00:00Z", "schedule")
     assert stored["weekly"].from_ == "2020-04-19T23:00:00Z"  # Mon 20 Apr 00:00 BST
     # Again, and again later, before the next slot: nothing more.
     assert tick(ctx).reports == []
@@ -230,3 +238,25 @@ def test_the_report_sent_after_downtime_covers_what_the_skipped_slots_would_have
     # Each audit in exactly one: the two reports' periods meet and do not overlap.
     assert sent[0].to == "2020-04-21T07:00:00Z"
 
+
+
+def test_the_first_smt_report_covers_since_the_database_was_first_used(ctx):
+    """``due_period``: the first SMT report ever sent covers its slot's period, from the
+    database's first use when that came before (the scheduler set up late), so no audit
+    misses the SMT; later ones run from the last sent; the weekly is always its week."""
+    from core.clock import iso
+    from core.reports.periods import slot_period
+    from core.reports.schedule import due_period
+
+    rs = ctx.settings.reports
+    slot = utc(2020, 4, 30, 7)  # Thursday 08:00 BST
+    nominal = slot_period(rs, "smt", slot)
+    assert (iso(nominal.start), iso(nominal.end)) == ("2020-04-28T07:00:00Z", "2020-04-30T07:00:00Z")
+    inside = due_period(rs, "smt", slot, last=None, begun="2020-04-29T10:00:00Z")  # in use since Wednesday
+    assert (inside.start, inside.end) == (nominal.start, nominal.end)
+    late = due_period(rs, "smt", slot, last=None, begun="2020-04-14T08:00:00Z")
+    assert (iso(late.start), late.end) == ("2020-04-14T08:00:00Z", nominal.end)
+    after = due_period(rs, "smt", slot, last="2020-04-23T07:00:00Z", begun=None)
+    assert iso(after.start) == "2020-04-23T07:00:00Z"
+    weekly = due_period(rs, "weekly", utc(2020, 4, 27, 7), last=None, begun="2020-01-01T00:00:00Z")
+    assert weekly == slot_period(rs, "weekly", utc(2020, 4, 27, 7))

@@ -22,17 +22,22 @@ if TYPE_CHECKING:
     from ..config import ReportSettings
 
 
-def due_period(rs: ReportSettings, kind: str, slot: datetime, *, last: str | None) -> Period:
+def due_period(rs: ReportSettings, kind: str, slot: datetime, *, last: str | None,
+               begun: str | None = None) -> Period:
     """What the report sent at ``slot`` covers. The SMT report gives the findings since
     the previous one (``last``, the slot of the last one sent on schedule): after
     downtime the one report sent covers the periods of the slots it superseded too, so
     every audit reaches exactly one SMT report (periods are half-open). The first one
-    sent covers the slot before its own. The weekly report is the last complete week
-    (the weeks before it are in its trend)."""
+    sent covers the slot before its own and, when the database was in use before that
+    (``begun``: its first event; the scheduler started late), everything since then.
+    The weekly report is the last complete week (the weeks before it are in its trend)."""
     period = slot_period(rs, kind, slot)
-    if kind != "smt" or not last:
+    if kind != "smt":
         return period
-    return Period(min(from_iso(last), period.start), period.end, period.slot)
+    since = last or begun
+    if not since:
+        return period
+    return Period(min(from_iso(since), period.start), period.end, period.slot)
 
 
 def queue_due_reports(ctx: Context) -> list[ScheduledReport]:
@@ -52,6 +57,7 @@ def queue_due_reports(ctx: Context) -> list[ScheduledReport]:
         last = q.last_scheduled_slot(ctx.store, kind)
         if last and last >= slot_iso:
             continue  # sent already (or a later one was: never send an older slot)
+        begun = None
         if not last:
             begun = q.first_event_at(ctx.store)
             if not begun or slot_iso < begun:
@@ -61,7 +67,7 @@ def queue_due_reports(ctx: Context) -> list[ScheduledReport]:
         from .render import ReportTemplateProblem
         from .sending import _store_and_queue
 
-        report = compose_report(ctx, kind, due_period(rs, kind, slot, last=last))
+        report = compose_report(ctx, kind, due_period(rs, kind, slot, last=last, begun=begun))
         try:
             rid = _store_and_queue(ctx, report, trigger="schedule", skipped=skipped)
         except ReportTemplateProblem as exc:

@@ -98,6 +98,8 @@ class ActionsScreen(FollowupScreen):
         keep = selected_key(table)
         self.rows = {str(r.action_id): r for r in data.rows}
         cells = []
+        error, warning = self.error_style(), self.warning_style()  # once, not per row of thousands
+        review_due_shown: dict = {}  # review dates shown, by date (many actions share one)
         for r in data.rows:
             flags = []
             if r.review_is_due:
@@ -108,13 +110,15 @@ class ActionsScreen(FollowupScreen):
             owner = r.owner or ""
             if r.owner_role:
                 owner = f"{owner} ({r.owner_role})" if owner else r.owner_role
+            review_due = review_due_shown.get(r.review_due)
+            if review_due is None:
+                review_due = review_due_shown[r.review_due] = show_short(r.review_due, with_time=False)
             cells.append((str(r.action_id), [
                 str(r.action_id),
-                self.flagged(flag_text, r.overdue or r.review_is_due,
-                             self.error_style() if r.overdue else self.warning_style()),
+                self.flagged(flag_text, r.overdue or r.review_is_due, error if r.overdue else warning),
                 r.child_id or "", owner,
-                self.flagged(str(r.due or ""), r.overdue),
-                show_short(r.review_due, with_time=False),
+                self.flagged(str(r.due or ""), r.overdue, error),
+                review_due,
                 str(r.audit_id),
             ]))
         refill(table, cells, keep)

@@ -15,6 +15,7 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.message import Message
+from textual.worker import Worker, WorkerState
 
 from core.errors import DatabaseBusy
 
@@ -34,19 +35,41 @@ class FollowupScreen(DataScreen):
     CSS_PATH = FOLLOWUP_CSS
 
     # -- loading -----------------------------------------------------------
+    _loading = False  # a read of the rows is under way
+    _load_next: tuple | None = None  # the read asked for meanwhile, made once that one is back
+
     def on_mount(self) -> None:
         self.refresh_data()
 
     def on_screen_resume(self) -> None:
-        # Coming back to this mode (or from a modal): show what changed meanwhile.
-        if self.is_mounted:
+        # Coming back to this mode (or from a modal): show what changed meanwhile. Not
+        # while a read is under way: it began moments ago (on the first show Textual
+        # resumes the screen twice just after mounting it), and each read of thousands
+        # of rows would share the interpreter with the others.
+        if self.is_mounted and not self._loading:
             self.refresh_data()
 
     def load(self, reader: Callable[..., Message], *args: Any) -> None:
         """Read the screen's rows in a worker: ``reader(ctx, *args)`` (a function of the
-        screen's module, a few core reads) returns the message that brings them back. A
-        newer read replaces an older one, whose rows are never shown."""
+        screen's module, a few core reads) returns the message that brings them back. One
+        read at a time: one asked for while another is under way (a tick's ``DataChanged``,
+        a toggle) is made once that one is back, the latest asked for only."""
+        if self._loading:
+            self._load_next = (reader, args)
+            return
+        self._loading = True
         run_service(self, reader, *args, request="load", title="Could not load", done=_posted)
+
+    @on(Worker.StateChanged)
+    def _read_done(self, event: Worker.StateChanged) -> None:
+        # Not stopped: the App reports a worker that failed.
+        if event.worker.group != "load" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR,
+                                                                 WorkerState.CANCELLED):
+            return
+        self._loading = False
+        if self._load_next is not None:
+            (reader, args), self._load_next = self._load_next, None
+            self.load(reader, *args)
 
     # -- changing ----------------------------------------------------------
     def change(self, done: str, service: Callable[..., Any], *args: Any, again: Callable[[], None] | None = None,

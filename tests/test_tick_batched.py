@@ -386,3 +386,42 @@ def test_each_action_is_marked_with_its_own_notice(ctx):
     stored = dict(ctx.store.rows("SELECT action_id, notified FROM actions WHERE action_id > 1000"
                                  " AND notified IS NOT NULL"))
     assert stored == notices
+
+
+@pytest.mark.parametrize("batch", [2, 1000])
+def test_the_audits_and_actions_marked_do_not_depend_on_the_batch_size(tmp_path, monkeypatch, batch):
+    """What the catch-up marks (audits finalised, actions flagged and notified) is the same
+    row for row, whatever the batch size."""
+    one = _catch_up(tmp_path, monkeypatch, 1, "one")[0]
+    many = _catch_up(tmp_path, monkeypatch, batch, "many")[0]
+    for sql in ("SELECT * FROM audits ORDER BY audit_id", "SELECT * FROM actions ORDER BY action_id"):
+        assert many.store.rows(sql) == one.store.rows(sql)
+
+
+def test_audits_finalised_in_bulk_are_the_rows_marked_one_at_a_time(ctx, tmp_path):
+    """``mark_finalised_many`` (many audits to a statement, each with its own instant and
+    finaliser) writes each audit's row as ``mark_finalised`` does, across statements."""
+    from core.store import audits
+    from core.store.audits import _MARKS_PER_UPDATE
+
+    one = Context(store=Store.open(tmp_path / "one.db"), clock=ctx.clock, settings=ctx.settings,
+                  user=ctx.user, os_login=ctx.os_login)
+    n = _MARKS_PER_UPDATE + 7
+    for c in (ctx, one):
+        add_child(c, "C1", worker="w1", name="Child One")
+        with c.tx() as tx:
+            tx.executemany("INSERT INTO audits (audit_id, child_id, auditor, programme_id, programme_version,"
+                           " status, audit_date, started_at, version, updated_at, updated_by)"
+                           " VALUES (?, 'C1', 'aud1', 'p', '1', 'submitted', '2020-04-27', ?, ?, ?, 'aud1')",
+                           [(i, tx.at, 1 + i % 4, tx.at) for i in range(1, n + 1)])
+    items = [(i, f"2020-04-30T09:{i % 60:02d}:00Z", "system" if i % 3 else "aud1") for i in range(n, 0, -1)]
+    ctx.clock.advance(hours=1)
+    with ctx.tx() as tx:
+        audits.mark_finalised_many(tx, items)
+    with one.tx() as tx:
+        for audit_id, at, by in items:
+            audits.mark_finalised(tx, audit_id, at=at, by=by)
+    sql = "SELECT * FROM audits ORDER BY audit_id"
+    assert ctx.store.rows(sql) == one.store.rows(sql)
+    assert ctx.store.scalar("SELECT count(*) FROM audits WHERE status = 'finalised'") == n
+    one.store.close()

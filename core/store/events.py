@@ -103,8 +103,8 @@ def _quoted_parts(at, actor, os_login, entity, action) -> tuple[str, str] | None
 
 # Rows per INSERT of a bulk write (``insert_rows``): one statement of many VALUES rows, not
 # one ``executemany`` step per row. Each step is a statement execution of its own (bound,
-# run, halted, reset; for ``events`` its trigger, ``events_need_hash``, makes each one a
-# statement transaction); one statement per 90 rows pays that once for them. More rows a
+# run, halted, reset, each a statement transaction); one statement per 90 rows pays that
+# once for them. More rows a
 # statement saved no more (callgrind of the catch-up: 500 cost more than 90).
 # Well inside SQLite's limit of bound parameters (32,766 since 3.32; 999 before: the
 # widest bulk row binds 10, so 90 rows stay inside even that).

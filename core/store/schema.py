@@ -838,7 +838,7 @@ def m014_trail_hash_check(db: Database) -> None:
         conn.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'events'", [checked])
         conn.execute(f"PRAGMA schema_version = {int(version) + 1}")
     finally:
-        # RESET: off, and this connection reads the schema again (stepping the version on
-        # tells every other connection; this one would go on with the definition it had).
+        # RESET: off, and this connection's schema read afresh too (the version stepped on
+        # tells every other connection).
         conn.execute("PRAGMA writable_schema = RESET")
     conn.execute("DROP TRIGGER events_need_hash")

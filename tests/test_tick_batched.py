@@ -425,3 +425,30 @@ def test_audits_finalised_in_bulk_are_the_rows_marked_one_at_a_time(ctx, tmp_pat
     assert ctx.store.rows(sql) == one.store.rows(sql)
     assert ctx.store.scalar("SELECT count(*) FROM audits WHERE status = 'finalised'") == n
     one.store.close()
+
+
+_cell = st.none() | st.sampled_from(["a", "b", "é"]) | st.integers(0, 2) | st.sampled_from([1.0, b"a"])
+
+
+@given(st.lists(st.tuples(_cell, _cell, _cell), min_size=1, max_size=7), st.integers(1, 3))
+def test_columns_alike_bound_once_store_what_each_row_holds(rows, per_insert):
+    """``insert_rows``' ``alike`` columns, bound once a statement where every row holds one
+    text (or NULL): the table holds what binding each row's own values stores, whatever
+    the rows hold (texts, numbers, blobs, NULL, mixed) and wherever statements end."""
+    from core.store.database import Handle
+
+    stored = []
+    for alike in ((), (0, 1, 2)):
+        conn = sqlite3.connect(":memory:")
+        conn.execute("CREATE TABLE t (n INTEGER PRIMARY KEY, at TEXT, a TEXT, b, c ANY)")
+        tx = Tx(Handle(conn), datetime(2020, 5, 13, 9, 0, tzinfo=UTC), "system", "tester")
+        old = events.ROWS_PER_INSERT
+        events.ROWS_PER_INSERT = per_insert
+        try:
+            added = events.insert_rows(tx, "INSERT INTO t (at, a, b, c) VALUES", rows, values="(?1, ?, ?, ?)",
+                                       shared=("now",), alike=alike)
+        finally:
+            events.ROWS_PER_INSERT = old
+        assert added == len(rows)
+        stored.append(conn.execute("SELECT n, at, a, typeof(a), b, typeof(b), c, typeof(c) FROM t").fetchall())
+    assert stored[1] == stored[0]

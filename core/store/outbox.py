@@ -89,7 +89,8 @@ def insert_many(tx: Tx, items: Sequence[tuple]) -> list[bool]:
     added = insert_rows(tx, "INSERT INTO outbox (created_at, recipient, recipient_role, template, payload,"
                             " entity, entity_id, idempotency_key, status, next_attempt_at) VALUES", rows,
                         " ON CONFLICT (idempotency_key) DO NOTHING",
-                        values="(?1, ?, ?, ?, ?, ?, ?, ?, 'pending', ?1)", shared=(at,))  # created and due now
+                        values="(?1, ?, ?, ?, ?, ?, ?, ?, 'pending', ?1)", shared=(at,),  # created and due now
+                        alike=(0, 1, 2, 4))  # one recipient, role, template, entity: often the batch's
     if added == len(rows):
         return [True] * len(rows)
     added = {k for (k,) in tx.rows("SELECT idempotency_key FROM outbox WHERE outbox_id > ?", [newest])}

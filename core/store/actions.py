@@ -126,7 +126,8 @@ def reminders_due(r: Reader, *, due_by: str, today: str) -> list[ReminderRow]:
         " AND ac.notified IS NOT ('overdue:' || ac.due)"  # actions_to_notify (m008)
         # marked reminded for this due date, and not overdue yet: the mark is the proof, as the key is
         " AND NOT (ac.due >= ? AND ac.notified IS ('reminder:' || ac.due))"
-        " AND NOT EXISTS (SELECT 1 FROM people p WHERE p.login = ac.owner AND p.active = 0)"
+        # the leavers read once (a list), not looked up for each action
+        " AND ac.owner NOT IN (SELECT login FROM people WHERE active = 0 AND login IS NOT NULL)"
         " ORDER BY ac.due, ac.action_id", [due_by, today])]
 
 

@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator, Sequence
+from itertools import chain
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -135,11 +136,11 @@ def insert_rows(tx: Tx, insert: str, rows: Sequence[Sequence], tail: str = "", *
         keep = [i for i in range(width) if i not in same]
         rows = [(row[keep[0]],) for row in rows] if len(keep) == 1 else list(map(itemgetter(*keep), rows))
     full = _values_sql(insert, values, tail, len(shared), ROWS_PER_INSERT)
-    added, shared = 0, list(shared)
+    added = 0
     for start in range(0, len(rows), ROWS_PER_INSERT):
         part = rows[start:start + ROWS_PER_INSERT]
         sql = full if len(part) == ROWS_PER_INSERT else _values_sql(insert, values, tail, len(shared), len(part))
-        added += tx.execute(sql, shared + [value for row in part for value in row]).rowcount
+        added += tx.execute(sql, [*shared, *chain.from_iterable(part)]).rowcount
     return added
 
 
@@ -206,6 +207,9 @@ def insert(tx: Tx, entity: str, entity_id: Any, action: str, *, actor: str,
     return row[0]
 
 
+_NOT_YET = object()  # a batch's canonical parts not yet quoted
+
+
 def insert_many(tx: Tx, items: Sequence[tuple]) -> list[int]:
     """Append events ``(entity, entity_id, action, actor, before, after)`` in order, each
     linked to the one before as ``insert`` links one (the chain computed here once, the
@@ -223,22 +227,24 @@ def insert_many(tx: Tx, items: Sequence[tuple]) -> list[int]:
     # actor, the OS login, the entity and action are the same for most events of a batch):
     # the same text as ``canonical(row)``, which quotes all nine again for each event.
     parts: dict[tuple, tuple[str, str] | None] = {}
+    fresh, quote, missing = _SHA256.copy, _quote, _NOT_YET  # (looked up once, not once an event)
     for entity, entity_id, action, actor, before, after in items:
         last_id += 1
         if before is not last_before:
             last_before, before_text = before, as_json(before)
             before_quoted = _quoted(before_text)
-        entity_id = None if entity_id is None else str(entity_id)
-        after = as_json(after)
-        fixed = parts.get((actor, entity, action), ())
-        if fixed == ():
-            fixed = parts[(actor, entity, action)] = _quoted_parts(at, actor, os_login, entity, action)
+        if entity_id is not None:
+            entity_id = str(entity_id)
+        after = str.__str__(after) if type(after) is Encoded else as_json(after)  # (``as_json``'s first case)
+        fixed = parts.get(key := (actor, entity, action), missing)
+        if fixed is missing:
+            fixed = parts[key] = _quoted_parts(at, actor, os_login, entity, action)
         if fixed is None:
             prev = link(prev, (last_id, at, actor, os_login, entity, entity_id, action, before_text, after))
         else:
-            digest = _SHA256.copy()
-            digest.update(f"{prev}\n[{last_id},{fixed[0]},{'null' if entity_id is None else _quote(entity_id)},"
-                          f"{fixed[1]},{before_quoted},{'null' if after is None else _quote(after)}]".encode())
+            digest = fresh()
+            digest.update(f"{prev}\n[{last_id},{fixed[0]},{'null' if entity_id is None else quote(entity_id)},"
+                          f"{fixed[1]},{before_quoted},{'null' if after is None else quote(after)}]".encode())
             prev = digest.hexdigest()
         rows.append((last_id, actor, entity, entity_id, action, before_text, after, prev))
     # the instant and the OS login, the same for all, bound once a statement

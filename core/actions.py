@@ -195,14 +195,11 @@ def flag_reviews_due(ctx: Context) -> list[int]:
     flagged = []
     for batch in in_batches(due):
         with ctx.tx() as tx:
-            done = events.happened_many(tx, "audit", batch, "review_due")  # another tick flagged them first
-            todo = [aid for aid in batch if str(aid) not in done]
-            rows = audits.review_facts(tx, todo)
-            n_open = actions.count_open_many(tx, todo)
+            facts = audits.review_alerts_due(tx, batch)  # another tick flagged the others first
+            todo = [aid for aid in batch if aid in facts]
             evs, notices = [], []
             for aid in todo:
-                child_id, team, review_due_at = rows[aid]
-                n = n_open.get(aid, 0)
+                child_id, team, review_due_at, n = facts[aid]
                 after, payload = _review_due_texts(aid, child_id, team, review_due_at, n, pdt, alerted)
                 evs.append(("audit", aid, "review_due", None, after, SYSTEM))
                 # one payload object: encoded once for all

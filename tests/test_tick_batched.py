@@ -452,3 +452,33 @@ def test_columns_alike_bound_once_store_what_each_row_holds(rows, per_insert):
         assert added == len(rows)
         stored.append(conn.execute("SELECT n, at, a, typeof(a), b, typeof(b), c, typeof(c) FROM t").fetchall())
     assert stored[1] == stored[0]
+
+
+def test_review_alerts_another_tick_wrote_after_the_read_are_not_written_again(ctx, db_path, monkeypatch):
+    """The batch re-reads under the write lock which audits still want their alert (no
+    'review_due' event), what each says and its open actions, in one read: those another
+    tick alerted after this one's read get nothing a second time."""
+    from factories import busy_day
+
+    import core.store.audits
+    from core.actions import flag_reviews_due
+
+    a1, a2, _ = busy_day(ctx)
+    ctx.clock.set(datetime(2020, 5, 13, 9, 0, tzinfo=UTC))
+    other = Context(store=Store.open(db_path), clock=ctx.clock, settings=ctx.settings, user="cron", os_login="cron")
+    real = core.store.audits.review_due_unflagged
+    theirs = []
+
+    def read_then_the_other_tick_alerts_the_first(r, now):
+        due = real(r, now)
+        monkeypatch.setattr(core.store.audits, "review_due_unflagged", lambda r, now: [a1])
+        theirs.extend(flag_reviews_due(other))
+        return due
+
+    monkeypatch.setattr(core.store.audits, "review_due_unflagged", read_then_the_other_tick_alerts_the_first)
+    assert flag_reviews_due(ctx) == [a2] and theirs == [a1]
+    alerts = ctx.store.rows("SELECT entity_id, os_login, after FROM events WHERE action = 'review_due' ORDER BY 1")
+    assert [(e, o) for e, o, _ in alerts] == [(str(a1), "cron"), (str(a2), "tester")]
+    assert all(json.loads(after)["open_actions"] == 2 for *_, after in alerts)
+    assert ctx.store.scalar("SELECT count(*) FROM outbox WHERE template = 'review_due'") == 2
+    other.store.close()

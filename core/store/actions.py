@@ -67,15 +67,6 @@ def count_open(r: Reader, audit_id: int) -> int:
     return r.scalar("SELECT COUNT(*) FROM actions WHERE audit_id = ? AND status = 'open'", [audit_id])
 
 
-def count_open_many(r: Reader, audit_ids) -> dict[int, int]:
-    """``count_open`` per audit (an audit with none is left out)."""
-    ids = list(audit_ids)
-    if not ids:
-        return {}
-    return dict(r.rows(f"SELECT audit_id, COUNT(*) FROM actions WHERE audit_id IN ({','.join('?' * len(ids))})"
-                       " AND status = 'open' GROUP BY audit_id", ids))
-
-
 # --- the follow-up ----------------------------------------------------------------------
 def follow_up(r: Reader, *, include_closed: bool = False, audit_id: int | None = None,
               action_id: int | None = None) -> list[dict]:

@@ -57,14 +57,21 @@ def finalise_facts(r: Reader, audit_ids) -> list[tuple]:
     return [found[aid] for aid in ids if aid in found]
 
 
-def review_facts(r: Reader, audit_ids) -> dict[int, tuple]:
-    """Per audit of ``audit_ids``, what its PDT review alert says: ``(child_id, team,
-    review_due_at)``."""
+def review_alerts_due(r: Reader, audit_ids) -> dict[int, tuple]:
+    """Of ``audit_ids`` (the scheduler's batch, re-read under the write lock), those whose
+    PDT review alert is not in the trail yet (no 'review_due' event: another tick may have
+    written it since they were read), each with what the alert says: ``(child_id, team,
+    review_due_at, open_actions)``: one read, not one each for the trail, the audits and
+    their open actions."""
     ids = list(audit_ids)
     if not ids:
         return {}
     return {row[0]: row[1:] for row in r.rows(
-        f"SELECT audit_id, child_id, team, review_due_at FROM audits WHERE audit_id IN ({_marks(ids)})", ids)}
+        "SELECT a.audit_id, a.child_id, a.team, a.review_due_at,"
+        " (SELECT count(*) FROM actions ac WHERE ac.audit_id = a.audit_id AND ac.status = 'open')"
+        f" FROM audits a WHERE a.audit_id IN ({_marks(ids)})"
+        " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.entity = 'audit'"
+        "                 AND e.entity_id = CAST(a.audit_id AS TEXT) AND e.action = 'review_due')", ids)}
 
 
 def need(r: Reader, audit_id: int) -> dict:

@@ -362,15 +362,3 @@ def happened(r: Reader, entity: str, entity_id: Any, action: str) -> bool:
     """Whether the trail holds ``action`` on this entity (the scheduler's once-only marks)."""
     return bool(r.scalar("SELECT 1 FROM events WHERE entity = ? AND entity_id = ? AND action = ?",
                          [entity, str(entity_id), action]))
-
-
-def happened_many(r: Reader, entity: str, entity_ids, action: str) -> set[str]:
-    """Of ``entity_ids``, those (as text) on which the trail holds ``action``."""
-    ids = [str(i) for i in entity_ids]
-    found: set[str] = set()
-    for start in range(0, len(ids), 500):
-        part = ids[start:start + 500]
-        found.update(e for (e,) in r.rows(
-            f"SELECT entity_id FROM events WHERE entity = ? AND entity_id IN ({','.join('?' * len(part))})"
-            " AND action = ?", [entity, *part, action]))
-    return found

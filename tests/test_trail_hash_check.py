@@ -50,8 +50,10 @@ def test_m014_keeps_every_event_and_refuses_one_without_its_link(tmp_path):
         before.execute(NO_LINK)
     before.rollback()
 
-    store = Store.open(path)  # m014, while ``before`` (an older process) still has the file open
-    conn = store.db.conn
+    db = Database(path)  # m014 (alone), while ``before`` (an older process) still has the file open
+    MIGRATIONS.apply(db, stop_before="m015_outbox_unsent")
+    db.conn.commit()
+    conn = db.conn
     assert conn.execute("SELECT * FROM events ORDER BY event_id").fetchall() == rows
     assert conn.execute("PRAGMA table_info(events)").fetchall() == columns
     assert _schema(conn) == schema  # nothing else touched
@@ -62,6 +64,8 @@ def test_m014_keeps_every_event_and_refuses_one_without_its_link(tmp_path):
             c.execute(NO_LINK)
         assert str(refused.value) == f"CHECK constraint failed: {REFUSED}"
         c.rollback()
+    db.conn.close()
+    store = Store.open(path)
     ctx = Context(store=store, user="admin1", os_login="tester")
     with ctx.tx() as tx:  # dipaudit's own writes go on as before, one at a time and in bulk
         tx.event("audit", 9, "saved")

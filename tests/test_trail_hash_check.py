@@ -84,9 +84,10 @@ def test_a_new_database_refuses_an_event_without_its_link(store):
     assert triggers == {"events_no_update", "events_no_delete"}  # the append-only guards stay
 
 
-def test_m014_refuses_a_trail_table_it_does_not_know(tmp_path):
-    """The definition is edited only where it is as m006 left it: anything else stops the
-    upgrade (nothing written) rather than writing a guess into the schema."""
+def test_m014_leaves_a_trail_table_it_does_not_know_with_its_trigger(tmp_path):
+    """The definition is edited only where it is as m006 left it: anything else is not
+    edited on a guess, and keeps the trigger (the file opens; an event without its link is
+    still refused)."""
     path = tmp_path / "odd.db"
     _before_m014(path)
     conn = sqlite3.connect(path)
@@ -96,9 +97,9 @@ def test_m014_refuses_a_trail_table_it_does_not_know(tmp_path):
     conn.execute("PRAGMA writable_schema = RESET")
     conn.commit()
     conn.close()
-    with pytest.raises(RuntimeError, match="m014: the events table is not as m006 left it"):
-        Store.open(path)
-    conn = sqlite3.connect(path)
-    assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'events_need_hash'").fetchall()
-    assert "CHECK" not in conn.execute("SELECT sql FROM sqlite_master WHERE name = 'events'").fetchone()[0]
-    conn.close()
+    store = Store.open(path)
+    assert store.rows("SELECT 1 FROM sqlite_master WHERE name = 'events_need_hash'")
+    assert "CHECK" not in store.scalar("SELECT sql FROM sqlite_master WHERE name = 'events'")
+    with pytest.raises(sqlite3.IntegrityError, match=REFUSED):
+        store.db.conn.execute(NO_LINK)
+    store.close()

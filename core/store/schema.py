@@ -825,12 +825,14 @@ def m014_trail_hash_check(db: Database) -> None:
     stepped on so every connection reads the new definition. A CHECK is tested only when a
     row is written, and no existing row needs it: m006 linked every event and its trigger
     refused any without a link since (events are never updated). Nothing else changes: no
-    row, column or index; the trigger goes in the same transaction."""
+    row, column or index; the trigger goes in the same transaction. A definition of the
+    table not as m006 left it is left alone, with its trigger."""
     conn = db.conn
     (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone()
-    # m006 added the column last: its definition ends the statement (``, hash TEXT)``).
-    if not sql.rstrip().endswith("hash TEXT)") or HASH_CHECK in sql:
-        raise RuntimeError(f"m014: the events table is not as m006 left it: {sql}")
+    # m006 added the column last: its definition ends the statement (``, hash TEXT)``). A
+    # definition not as m006 left it is not edited on a guess: the trigger stays (slower, as safe).
+    if not sql.rstrip().endswith(", hash TEXT)") or HASH_CHECK in sql:
+        return
     checked = sql.rstrip()[:-1] + HASH_CHECK + ")"
     version = conn.execute("PRAGMA schema_version").fetchone()[0]
     conn.execute("PRAGMA writable_schema = ON")

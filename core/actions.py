@@ -195,14 +195,11 @@ def flag_reviews_due(ctx: Context) -> list[int]:
     flagged = []
     for batch in in_batches(due):
         with ctx.tx() as tx:
-            done = events.happened_many(tx, "audit", batch, "review_due")  # another tick flagged them first
-            todo = [aid for aid in batch if str(aid) not in done]
-            rows = audits.review_facts(tx, todo)
-            n_open = actions.count_open_many(tx, todo)
+            facts = audits.review_alerts_due(tx, batch)  # another tick flagged the others first
+            todo = [aid for aid in batch if aid in facts]
             evs, notices = [], []
             for aid in todo:
-                child_id, team, review_due_at = rows[aid]
-                n = n_open.get(aid, 0)
+                child_id, team, review_due_at, n = facts[aid]
                 after, payload = _review_due_texts(aid, child_id, team, review_due_at, n, pdt, alerted)
                 evs.append(("audit", aid, "review_due", None, after, SYSTEM))
                 # one payload object: encoded once for all
@@ -218,22 +215,25 @@ def flag_reviews_due(ctx: Context) -> list[int]:
 def send_reminders(ctx: Context) -> list[Reminder]:
     """Remind owners of open actions ``reminder_days_before_due`` days before the due date,
     and once when overdue; once each per action per due date (idempotency keys: a notice
-    another tick queued a moment ago is neither queued nor recorded again)."""
+    another tick queued a moment ago is neither queued nor recorded again, nor marked)."""
     day = today(ctx.clock)
     soon = (day + timedelta(days=ctx.settings.workflow.reminder_days_before_due)).isoformat()
     rows = actions.reminders_due(ctx.store, due_by=soon, today=day.isoformat())
     overdue_before, sent = day.isoformat(), []
     for batch in in_batches(rows):
         with ctx.tx() as tx:
-            # each row (a store.actions.ReminderRow) with its notice's kind
-            items = [(row, "overdue" if row.due < overdue_before else "reminder") for row in batch]
-            new = tx.outbox_many([
-                (row.owner, f"action_{kind}",
-                 _reminder_payload(row.action_id, row.audit_id, row.child_id, row.description, row.due),
-                 tick_key("action", row.action_id, kind, row.due), row.owner_role, "action", row.action_id)
-                for row, kind in items])
-            actions.mark_notified_many(tx, [(row.action_id, f"{kind}:{row.due}") for row, kind in items])
-            fresh = [item for item, is_new in zip(items, new, strict=True) if is_new]
+            # each row (a store.actions.ReminderRow) with its notice's kind, in one pass
+            kinds, notices = [], []
+            for action_id, audit_id, child_id, owner, owner_role, description, due in batch:
+                kind = "overdue" if due < overdue_before else "reminder"
+                kinds.append(kind)
+                notices.append((owner, "action_" + kind, _reminder_payload(action_id, audit_id, child_id, description, due),
+                                tick_key("action", action_id, kind, due), owner_role, "action", action_id))
+            # The key decides, under the write lock: only a notice queued now is recorded and
+            # its action marked (one queued before is marked already, by whoever queued it).
+            fresh = [(row, kind) for row, kind, is_new in zip(batch, kinds, tx.outbox_many(notices), strict=True)
+                     if is_new]
+            actions.mark_notified_many(tx, [(row.action_id, f"{kind}:{row.due}") for row, kind in fresh])
             tx.events_many([("action", row.action_id, kind, None, _reminded(row.due, row.owner), SYSTEM)
                             for row, kind in fresh])
             sent += [Reminder(action_id=row.action_id, kind=kind, owner=row.owner, due=row.due)

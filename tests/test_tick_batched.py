@@ -386,3 +386,99 @@ def test_each_action_is_marked_with_its_own_notice(ctx):
     stored = dict(ctx.store.rows("SELECT action_id, notified FROM actions WHERE action_id > 1000"
                                  " AND notified IS NOT NULL"))
     assert stored == notices
+
+
+@pytest.mark.parametrize("batch", [2, 1000])
+def test_the_audits_and_actions_marked_do_not_depend_on_the_batch_size(tmp_path, monkeypatch, batch):
+    """What the catch-up marks (audits finalised, actions flagged and notified) is the same
+    row for row, whatever the batch size."""
+    one = _catch_up(tmp_path, monkeypatch, 1, "one")[0]
+    many = _catch_up(tmp_path, monkeypatch, batch, "many")[0]
+    for sql in ("SELECT * FROM audits ORDER BY audit_id", "SELECT * FROM actions ORDER BY action_id"):
+        assert many.store.rows(sql) == one.store.rows(sql)
+
+
+def test_audits_finalised_in_bulk_are_the_rows_marked_one_at_a_time(ctx, tmp_path):
+    """``mark_finalised_many`` (many audits to a statement, each with its own instant and
+    finaliser) writes each audit's row as ``mark_finalised`` does, across statements."""
+    from core.store import audits
+    from core.store.audits import _MARKS_PER_UPDATE
+
+    one = Context(store=Store.open(tmp_path / "one.db"), clock=ctx.clock, settings=ctx.settings,
+                  user=ctx.user, os_login=ctx.os_login)
+    n = _MARKS_PER_UPDATE + 7
+    for c in (ctx, one):
+        add_child(c, "C1", worker="w1", name="Child One")
+        with c.tx() as tx:
+            tx.executemany("INSERT INTO audits (audit_id, child_id, auditor, programme_id, programme_version,"
+                           " status, audit_date, started_at, version, updated_at, updated_by)"
+                           " VALUES (?, 'C1', 'aud1', 'p', '1', 'submitted', '2020-04-27', ?, ?, ?, 'aud1')",
+                           [(i, tx.at, 1 + i % 4, tx.at) for i in range(1, n + 1)])
+    items = [(i, f"2020-04-30T09:{i % 60:02d}:00Z", "system" if i % 3 else "aud1") for i in range(n, 0, -1)]
+    ctx.clock.advance(hours=1)
+    with ctx.tx() as tx:
+        audits.mark_finalised_many(tx, items)
+    with one.tx() as tx:
+        for audit_id, at, by in items:
+            audits.mark_finalised(tx, audit_id, at=at, by=by)
+    sql = "SELECT * FROM audits ORDER BY audit_id"
+    assert ctx.store.rows(sql) == one.store.rows(sql)
+    assert ctx.store.scalar("SELECT count(*) FROM audits WHERE status = 'finalised'") == n
+    one.store.close()
+
+
+_cell = st.none() | st.sampled_from(["a", "b", "é"]) | st.integers(0, 2) | st.sampled_from([1.0, b"a"])
+
+
+@given(st.lists(st.tuples(_cell, _cell, _cell), min_size=1, max_size=7), st.integers(1, 3))
+def test_columns_alike_bound_once_store_what_each_row_holds(rows, per_insert):
+    """``insert_rows``' ``alike`` columns, bound once a statement where every row holds one
+    text (or NULL): the table holds what binding each row's own values stores, whatever
+    the rows hold (texts, numbers, blobs, NULL, mixed) and wherever statements end."""
+    from core.store.database import Handle
+
+    stored = []
+    for alike in ((), (0, 1, 2)):
+        conn = sqlite3.connect(":memory:")
+        conn.execute("CREATE TABLE t (n INTEGER PRIMARY KEY, at TEXT, a TEXT, b, c ANY)")
+        tx = Tx(Handle(conn), datetime(2020, 5, 13, 9, 0, tzinfo=UTC), "system", "tester")
+        old = events.ROWS_PER_INSERT
+        events.ROWS_PER_INSERT = per_insert
+        try:
+            added = events.insert_rows(tx, "INSERT INTO t (at, a, b, c) VALUES", rows, values="(?1, ?, ?, ?)",
+                                       shared=("now",), alike=alike)
+        finally:
+            events.ROWS_PER_INSERT = old
+        assert added == len(rows)
+        stored.append(conn.execute("SELECT n, at, a, typeof(a), b, typeof(b), c, typeof(c) FROM t").fetchall())
+    assert stored[1] == stored[0]
+
+
+def test_review_alerts_another_tick_wrote_after_the_read_are_not_written_again(ctx, db_path, monkeypatch):
+    """The batch re-reads under the write lock which audits still want their alert (no
+    'review_due' event), what each says and its open actions, in one read: those another
+    tick alerted after this one's read get nothing a second time."""
+    from factories import busy_day
+
+    import core.store.audits
+    from core.actions import flag_reviews_due
+
+    a1, a2, _ = busy_day(ctx)
+    ctx.clock.set(datetime(2020, 5, 13, 9, 0, tzinfo=UTC))
+    other = Context(store=Store.open(db_path), clock=ctx.clock, settings=ctx.settings, user="cron", os_login="cron")
+    real = core.store.audits.review_due_unflagged
+    theirs = []
+
+    def read_then_the_other_tick_alerts_the_first(r, now):
+        due = real(r, now)
+        monkeypatch.setattr(core.store.audits, "review_due_unflagged", lambda r, now: [a1])
+        theirs.extend(flag_reviews_due(other))
+        return due
+
+    monkeypatch.setattr(core.store.audits, "review_due_unflagged", read_then_the_other_tick_alerts_the_first)
+    assert flag_reviews_due(ctx) == [a2] and theirs == [a1]
+    alerts = ctx.store.rows("SELECT entity_id, os_login, after FROM events WHERE action = 'review_due' ORDER BY 1")
+    assert [(e, o) for e, o, _ in alerts] == [(str(a1), "cron"), (str(a2), "tester")]
+    assert all(json.loads(after)["open_actions"] == 2 for *_, after in alerts)
+    assert ctx.store.scalar("SELECT count(*) FROM outbox WHERE template = 'review_due'") == 2
+    other.store.close()

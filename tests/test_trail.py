@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlite_utils import Database
 
 from core.store import Store, events
-from core.store.schema import MIGRATIONS
+from core.store.schema import HASH_CHECK, MIGRATIONS
 from core.trail import checkpoint_trail, verify_trail
 from tui.cli import cli
 
@@ -28,6 +28,14 @@ def _tamper(db_path, *sql):
         conn.execute(statement)
     conn.commit()
     conn.close()
+
+
+# An event's link is required by a CHECK (m014): lifted the way SQLite lets one edit a
+# table's definition, as someone set on planting an event without one would.
+_LIFT_HASH_CHECK = ["PRAGMA writable_schema = ON",
+                    f"UPDATE sqlite_master SET sql = replace(sql, '{HASH_CHECK.replace(chr(39), chr(39) * 2)}', '')"
+                    " WHERE type = 'table' AND name = 'events'",
+                    "PRAGMA writable_schema = RESET"]
 
 
 def _verify_cli(db_path):
@@ -61,7 +69,7 @@ def test_intact_trail_verifies_with_exit_0(ctx, db_path):
     (["DROP TRIGGER events_no_delete", "DELETE FROM events WHERE event_id = 2"], 2, "event 2 is missing"),
     (["DROP TRIGGER events_no_delete", "DELETE FROM events WHERE event_id IN (1, 2)"], 1,
      "events 1 to 2 are missing"),
-    (["DROP TRIGGER events_need_hash",
+    ([*_LIFT_HASH_CHECK,
       "INSERT INTO events (at, actor, os_login, entity, action) VALUES ('2020-04-27T09:00:00Z', 'admin1',"
       " 'tester', 'audit', 'finalised')"], 7, "has no link"),
     (["INSERT INTO events (at, actor, os_login, entity, action, hash) VALUES ('2020-04-27T09:00:00Z',"
@@ -158,7 +166,9 @@ def test_the_migration_links_the_events_already_written(tmp_path):
         tx.event("audit", 9, "saved")
     assert verify_trail(ctx).events == 6
     triggers = {r[0] for r in store.rows("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    assert {"events_no_update", "events_no_delete", "events_need_hash"} <= triggers
+    assert {"events_no_update", "events_no_delete"} <= triggers
+    with pytest.raises(sqlite3.IntegrityError, match="an event needs its link in the trail"):  # m014's CHECK
+        store.db.conn.execute("INSERT INTO events (at, actor, os_login, entity, action) VALUES ('a','b','c','d','e')")
     store.close()
 
 

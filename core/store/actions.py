@@ -6,7 +6,6 @@ import json
 from typing import NamedTuple
 
 from .database import Reader, Tx
-from .outbox import KEY_ID_WIDTH
 
 # An action as the follow-up sees it: with its audit's child, team and people, the
 # review due (the action's own, else the audit's) and its last review.
@@ -68,15 +67,6 @@ def count_open(r: Reader, audit_id: int) -> int:
     return r.scalar("SELECT COUNT(*) FROM actions WHERE audit_id = ? AND status = 'open'", [audit_id])
 
 
-def count_open_many(r: Reader, audit_ids) -> dict[int, int]:
-    """``count_open`` per audit (an audit with none is left out)."""
-    ids = list(audit_ids)
-    if not ids:
-        return {}
-    return dict(r.rows(f"SELECT audit_id, COUNT(*) FROM actions WHERE audit_id IN ({','.join('?' * len(ids))})"
-                       " AND status = 'open' GROUP BY audit_id", ids))
-
-
 # --- the follow-up ----------------------------------------------------------------------
 def follow_up(r: Reader, *, include_closed: bool = False, audit_id: int | None = None,
               action_id: int | None = None) -> list[dict]:
@@ -107,15 +97,18 @@ class ReminderRow(NamedTuple):
 
 def reminders_due(r: Reader, *, due_by: str, today: str) -> list[ReminderRow]:
     """Open, owned actions due on or before ``due_by`` whose reminder (or, past ``today``,
-    overdue notice) for that due date has not been queued: the idempotency key is in the
-    outbox once it has, so a quiet tick over many overdue actions stays cheap. An owner
-    who has left is not reminded (their actions wait in ``dipaudit people`` to be reassigned).
-    Actions sent their overdue notice for this due date (``notified``, m008) are not read
-    at all, so the overdue actions of years past cost a quiet tick nothing; one marked sent
-    its reminder for this due date is left out until it falls overdue, whatever form its key
-    took (an older dipaudit still running across the upgrade to m012 writes the old one). Only what a
-    reminder says is read (``ReminderRow``): not the follow-up's last review, which a
-    catch-up over thousands would pay for."""
+    overdue notice) for that due date is not marked sent (``notified``, m008). An owner who
+    has left is not reminded (their actions wait in ``dipaudit people`` to be reassigned).
+    Actions sent their overdue notice for this due date are not read at all
+    (``actions_to_notify``), so the overdue actions of years past cost a quiet tick
+    nothing; one marked sent its reminder for this due date is left out until it falls
+    overdue, whatever form its key took (an older dipaudit still running across the
+    upgrade to m012 writes the old one). The outbox is not looked in here: the mark is
+    written with the notice, and the notice's idempotency key, inserted under the write
+    lock, is what decides whether one is queued (``send_reminders``): a reader's look
+    beforehand was a second probe of the key index per action, and could not see a notice
+    queued after it. Only what a reminder says is read (``ReminderRow``): not the
+    follow-up's last review, which a catch-up over thousands would pay for."""
     return [ReminderRow._make(row) for row in r.rows(
         "SELECT ac.action_id, ac.audit_id, a.child_id, ac.owner, ac.owner_role, ac.description, ac.due"
         "  FROM actions ac INDEXED BY actions_to_notify JOIN audits a ON a.audit_id = ac.audit_id"
@@ -124,11 +117,9 @@ def reminders_due(r: Reader, *, due_by: str, today: str) -> list[ReminderRow]:
         " AND ac.notified IS NOT ('overdue:' || ac.due)"  # actions_to_notify (m008)
         # marked reminded for this due date, and not overdue yet: the mark is the proof, as the key is
         " AND NOT (ac.due >= ? AND ac.notified IS ('reminder:' || ac.due))"
-        " AND NOT EXISTS (SELECT 1 FROM people p WHERE p.login = ac.owner AND p.active = 0)"
-        " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key"  # outbox.tick_key's form
-        f"   = printf('action:%0{KEY_ID_WIDTH}d', ac.action_id)"
-        "   || CASE WHEN ac.due < ? THEN ':overdue:' ELSE ':reminder:' END || ac.due)"
-        " ORDER BY ac.due, ac.action_id", [due_by, today, today])]
+        # the leavers read once (a list), not looked up for each action
+        " AND ac.owner NOT IN (SELECT login FROM people WHERE active = 0 AND login IS NOT NULL)"
+        " ORDER BY ac.due, ac.action_id", [due_by, today])]
 
 
 def status_of(r: Reader, action_id: int) -> str | None:

@@ -6,6 +6,7 @@ PDT review); its comments in ``store.comments``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 
@@ -56,14 +57,21 @@ def finalise_facts(r: Reader, audit_ids) -> list[tuple]:
     return [found[aid] for aid in ids if aid in found]
 
 
-def review_facts(r: Reader, audit_ids) -> dict[int, tuple]:
-    """Per audit of ``audit_ids``, what its PDT review alert says: ``(child_id, team,
-    review_due_at)``."""
+def review_alerts_due(r: Reader, audit_ids) -> dict[int, tuple]:
+    """Of ``audit_ids`` (the scheduler's batch, re-read under the write lock), those whose
+    PDT review alert is not in the trail yet (no 'review_due' event: another tick may have
+    written it since they were read), each with what the alert says: ``(child_id, team,
+    review_due_at, open_actions)``: one read, not one each for the trail, the audits and
+    their open actions."""
     ids = list(audit_ids)
     if not ids:
         return {}
     return {row[0]: row[1:] for row in r.rows(
-        f"SELECT audit_id, child_id, team, review_due_at FROM audits WHERE audit_id IN ({_marks(ids)})", ids)}
+        "SELECT a.audit_id, a.child_id, a.team, a.review_due_at,"
+        " (SELECT count(*) FROM actions ac WHERE ac.audit_id = a.audit_id AND ac.status = 'open')"
+        f" FROM audits a WHERE a.audit_id IN ({_marks(ids)})"
+        " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.entity = 'audit'"
+        "                 AND e.entity_id = CAST(a.audit_id AS TEXT) AND e.action = 'review_due')", ids)}
 
 
 def need(r: Reader, audit_id: int) -> dict:
@@ -151,10 +159,27 @@ def mark_finalised(tx: Tx, audit_id: int, *, at: str, by: str) -> None:
 
 
 def mark_finalised_many(tx: Tx, items) -> None:
-    """``mark_finalised`` for each ``(audit_id, at, by)``, in one write."""
-    tx.executemany("UPDATE audits SET status = 'finalised', finalised_at = ?, finalised_by = ?,"
-                   " version = version + 1, updated_at = ?, updated_by = ? WHERE audit_id = ?",
-                   [(at, by, tx.at, by, audit_id) for audit_id, at, by in items])
+    """``mark_finalised`` for each ``(audit_id, at, by)`` (each audit once), up to
+    ``_MARKS_PER_UPDATE`` to a statement: one UPDATE joined to the VALUES of its audits,
+    not one statement per audit (each of those journals the pages it changes for
+    itself, which cost a catch-up more than the rows did)."""
+    items = list(items)
+    for start in range(0, len(items), _MARKS_PER_UPDATE):
+        part = items[start:start + _MARKS_PER_UPDATE]
+        tx.execute(_mark_finalised_sql(len(part)), [tx.at, *(value for item in part for value in item)])
+
+
+# Audits marked finalised per statement (three values each, well inside SQLite's 999 of old).
+_MARKS_PER_UPDATE = 300
+
+
+@functools.lru_cache(maxsize=8)
+def _mark_finalised_sql(n: int) -> str:
+    """``mark_finalised_many``'s UPDATE of ``n`` audits: ``?1`` the instant, then
+    ``(audit_id, at, by)`` per audit."""
+    return ("UPDATE audits SET status = 'finalised', finalised_at = v.column2, finalised_by = v.column3,"
+            " version = version + 1, updated_at = ?1, updated_by = v.column3"
+            f" FROM (VALUES {', '.join(['(?, ?, ?)'] * n)}) AS v WHERE audits.audit_id = v.column1")
 
 
 # --- lists ------------------------------------------------------------------------------

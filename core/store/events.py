@@ -14,6 +14,8 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator, Sequence
+from itertools import chain
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -103,8 +105,8 @@ def _quoted_parts(at, actor, os_login, entity, action) -> tuple[str, str] | None
 
 # Rows per INSERT of a bulk write (``insert_rows``): one statement of many VALUES rows, not
 # one ``executemany`` step per row. Each step is a statement execution of its own (bound,
-# run, halted, reset; for ``events`` its trigger, ``events_need_hash``, makes each one a
-# statement transaction); one statement per 90 rows pays that once for them. More rows a
+# run, halted, reset, each a statement transaction); one statement per 90 rows pays that
+# once for them. More rows a
 # statement saved no more (callgrind of the catch-up: 500 cost more than 90).
 # Well inside SQLite's limit of bound parameters (32,766 since 3.32; 999 before: the
 # widest bulk row binds 10, so 90 rows stay inside even that).
@@ -112,25 +114,52 @@ ROWS_PER_INSERT = 90
 
 
 def insert_rows(tx: Tx, insert: str, rows: Sequence[Sequence], tail: str = "", *,
-                values: str | None = None, shared: Sequence = ()) -> int:
+                values: str | None = None, shared: Sequence = (), alike: Sequence[int] = ()) -> int:
     """``insert`` (``INSERT INTO t (cols) VALUES``) of ``rows``, each a tuple of its own
     values (all of one width), ``ROWS_PER_INSERT`` to a statement, in order, ``tail`` (an
     ``ON CONFLICT`` clause) after each; how many rows went in (``changes()``). ``values``
     is one row's VALUES as written, ``?`` for each of the row's own values in order and
     ``?1``, ``?2``... for ``shared``'s, values every row holds (bound once a statement, not
-    once a row); by default all the row's own."""
+    once a row); by default all the row's own. ``alike``: positions in a row of columns
+    that often hold one text (or NULL) in every row (an event's actor, a notice's
+    template): where all ``rows`` do, it is bound once a statement as a shared value is
+    (SQLite copies each text bound: binding was a tenth of what a catch-up's INSERTs cost)."""
     if not rows:
         return 0
     width = len(rows[0])
     if values is None:
         values = "(" + ", ".join("?" * width) + ")"
+    same = [i for i in alike if _one_text(rows, i)][:width - 1]  # a row keeps one value of its own
+    if same:
+        shared = [*shared, *(rows[0][i] for i in same)]
+        values = _sharing(values, len(shared) - len(same) + 1, tuple(same))
+        keep = [i for i in range(width) if i not in same]
+        rows = [(row[keep[0]],) for row in rows] if len(keep) == 1 else list(map(itemgetter(*keep), rows))
     full = _values_sql(insert, values, tail, len(shared), ROWS_PER_INSERT)
-    added, shared = 0, list(shared)
+    added = 0
     for start in range(0, len(rows), ROWS_PER_INSERT):
         part = rows[start:start + ROWS_PER_INSERT]
         sql = full if len(part) == ROWS_PER_INSERT else _values_sql(insert, values, tail, len(shared), len(part))
-        added += tx.execute(sql, shared + [value for row in part for value in row]).rowcount
+        added += tx.execute(sql, [*shared, *chain.from_iterable(part)]).rowcount
     return added
+
+
+def _one_text(rows: Sequence[Sequence], i: int) -> bool:
+    """Whether every row holds the same text, or NULL, at ``i`` (bound once, it is stored
+    as each row's own would be: not so a number, 1 and 1.0 being equal)."""
+    found = set(map(itemgetter(i), rows))
+    return len(found) == 1 and (rows[0][i] is None or type(rows[0][i]) is str)
+
+
+@functools.lru_cache(maxsize=64)
+def _sharing(values: str, first: int, same: tuple[int, ...]) -> str:
+    """``values`` with the row's own values at ``same`` (positions among its ``?``) bound
+    as shared values ``?first``, ``?first+1``..."""
+    pieces = re.split(r"\?(?!\d)", values)
+    out, numbers = [pieces[0]], dict(zip(same, range(first, first + len(same)), strict=True))
+    for own, piece in enumerate(pieces[1:]):
+        out += [f"?{numbers[own]}" if own in numbers else "?", piece]
+    return "".join(out)
 
 
 @functools.lru_cache(maxsize=64)
@@ -178,6 +207,9 @@ def insert(tx: Tx, entity: str, entity_id: Any, action: str, *, actor: str,
     return row[0]
 
 
+_NOT_YET = object()  # a batch's canonical parts not yet quoted
+
+
 def insert_many(tx: Tx, items: Sequence[tuple]) -> list[int]:
     """Append events ``(entity, entity_id, action, actor, before, after)`` in order, each
     linked to the one before as ``insert`` links one (the chain computed here once, the
@@ -195,26 +227,29 @@ def insert_many(tx: Tx, items: Sequence[tuple]) -> list[int]:
     # actor, the OS login, the entity and action are the same for most events of a batch):
     # the same text as ``canonical(row)``, which quotes all nine again for each event.
     parts: dict[tuple, tuple[str, str] | None] = {}
+    fresh, quote, missing = _SHA256.copy, _quote, _NOT_YET  # (looked up once, not once an event)
     for entity, entity_id, action, actor, before, after in items:
         last_id += 1
         if before is not last_before:
             last_before, before_text = before, as_json(before)
             before_quoted = _quoted(before_text)
-        entity_id = None if entity_id is None else str(entity_id)
-        after = as_json(after)
-        fixed = parts.get((actor, entity, action), ())
-        if fixed == ():
-            fixed = parts[(actor, entity, action)] = _quoted_parts(at, actor, os_login, entity, action)
+        if entity_id is not None:
+            entity_id = str(entity_id)
+        after = str.__str__(after) if type(after) is Encoded else as_json(after)  # (``as_json``'s first case)
+        fixed = parts.get(key := (actor, entity, action), missing)
+        if fixed is missing:
+            fixed = parts[key] = _quoted_parts(at, actor, os_login, entity, action)
         if fixed is None:
             prev = link(prev, (last_id, at, actor, os_login, entity, entity_id, action, before_text, after))
         else:
-            digest = _SHA256.copy()
-            digest.update(f"{prev}\n[{last_id},{fixed[0]},{'null' if entity_id is None else _quote(entity_id)},"
-                          f"{fixed[1]},{before_quoted},{'null' if after is None else _quote(after)}]".encode())
+            digest = fresh()
+            digest.update(f"{prev}\n[{last_id},{fixed[0]},{'null' if entity_id is None else quote(entity_id)},"
+                          f"{fixed[1]},{before_quoted},{'null' if after is None else quote(after)}]".encode())
             prev = digest.hexdigest()
         rows.append((last_id, actor, entity, entity_id, action, before_text, after, prev))
     # the instant and the OS login, the same for all, bound once a statement
-    insert_rows(tx, _INSERT, rows, values="(?, ?1, ?, ?2, ?, ?, ?, ?, ?, ?)", shared=(at, os_login))
+    insert_rows(tx, _INSERT, rows, values="(?, ?1, ?, ?2, ?, ?, ?, ?, ?, ?)", shared=(at, os_login),
+                alike=(1, 2, 4, 5))  # the actor, entity, action and before: one each, most batches
     tx.trail_head = (last_id, prev)
     return [r[0] for r in rows]
 
@@ -327,15 +362,3 @@ def happened(r: Reader, entity: str, entity_id: Any, action: str) -> bool:
     """Whether the trail holds ``action`` on this entity (the scheduler's once-only marks)."""
     return bool(r.scalar("SELECT 1 FROM events WHERE entity = ? AND entity_id = ? AND action = ?",
                          [entity, str(entity_id), action]))
-
-
-def happened_many(r: Reader, entity: str, entity_ids, action: str) -> set[str]:
-    """Of ``entity_ids``, those (as text) on which the trail holds ``action``."""
-    ids = [str(i) for i in entity_ids]
-    found: set[str] = set()
-    for start in range(0, len(ids), 500):
-        part = ids[start:start + 500]
-        found.update(e for (e,) in r.rows(
-            f"SELECT entity_id FROM events WHERE entity = ? AND entity_id IN ({','.join('?' * len(part))})"
-            " AND action = ?", [entity, *part, action]))
-    return found

@@ -15,6 +15,14 @@ if TYPE_CHECKING:
 # Rows a deliverer may (re)try: new, failed and due again, or claimed by a deliverer
 # that never reported back (its lease ran out).
 SENDABLE = ("pending", "failed", "sending")
+# The index of rows by status holds only those not sent (m015, ``outbox_unsent``): a query
+# by any other status says so, in these words, for the planner to use it.
+_UNSENT = " AND status != 'sent'"
+
+
+def _unsent(statuses) -> str:
+    """``_UNSENT`` where none of ``statuses`` is 'sent' (else nothing: no index holds those)."""
+    return "" if "sent" in statuses else _UNSENT
 
 
 # The keys the scheduler writes by the thousand name their audit or action by its id
@@ -89,7 +97,8 @@ def insert_many(tx: Tx, items: Sequence[tuple]) -> list[bool]:
     added = insert_rows(tx, "INSERT INTO outbox (created_at, recipient, recipient_role, template, payload,"
                             " entity, entity_id, idempotency_key, status, next_attempt_at) VALUES", rows,
                         " ON CONFLICT (idempotency_key) DO NOTHING",
-                        values="(?1, ?, ?, ?, ?, ?, ?, ?, 'pending', ?1)", shared=(at,))  # created and due now
+                        values="(?1, ?, ?, ?, ?, ?, ?, ?, 'pending', ?1)", shared=(at,),  # created and due now
+                        alike=(0, 1, 2, 4))  # one recipient, role, template, entity: often the batch's
     if added == len(rows):
         return [True] * len(rows)
     added = {k for (k,) in tx.rows("SELECT idempotency_key FROM outbox WHERE outbox_id > ?", [newest])}
@@ -105,7 +114,7 @@ def recent(r: Reader, *, status: str | None = None, limit: int = 200) -> list[di
     sql = "SELECT * FROM outbox"
     params: list = []
     if status:
-        sql += " WHERE status = ?"
+        sql += " WHERE status = ?" + _unsent((status,))
         params.append(status)
     sql += " ORDER BY outbox_id DESC LIMIT ?"
     params.append(limit)
@@ -114,7 +123,7 @@ def recent(r: Reader, *, status: str | None = None, limit: int = 200) -> list[di
 
 def due(r: Reader, now: str, *, limit: int | None = None) -> list[dict]:
     """Rows due for a send attempt at ``now``, oldest first, ``payload`` decoded."""
-    sql = (f"SELECT * FROM outbox WHERE status IN ({','.join('?' * len(SENDABLE))})"
+    sql = (f"SELECT * FROM outbox WHERE status IN ({','.join('?' * len(SENDABLE))}){_UNSENT}"
            " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY outbox_id")
     params: list = [*SENDABLE, now]
     if limit:
@@ -151,11 +160,11 @@ def retry_now(tx: Tx, statuses: tuple[str, ...]) -> int:
     """Make rows in ``statuses`` due at once (a dead row becomes failed); how many."""
     cur = tx.execute(
         f"UPDATE outbox SET status = CASE status WHEN 'dead' THEN 'failed' ELSE status END,"
-        f" next_attempt_at = ? WHERE status IN ({','.join('?' * len(statuses))})",
+        f" next_attempt_at = ? WHERE status IN ({','.join('?' * len(statuses))}){_unsent(statuses)}",
         [tx.at, *statuses])
     return cur.rowcount
 
 
 
 def count_status(r: Reader, status: str) -> int:
-    return r.scalar("SELECT count(*) FROM outbox WHERE status = ?", [status])
+    return r.scalar("SELECT count(*) FROM outbox WHERE status = ?" + _unsent((status,)), [status])

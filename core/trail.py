@@ -7,8 +7,8 @@ Verifying recomputes the chain in event order:
 - an **edited** row no longer matches its link;
 - a **deleted** row leaves a gap in the event ids (ids are given in sequence, one
   transaction at a time), and the next row no longer follows;
-- an **inserted** row (``sqlite3`` with the triggers dropped) has no link, or one that
-  does not follow from the row before;
+- an **inserted** row (``sqlite3`` with the guards lifted: the CHECK on ``hash``, the
+  append-only triggers) has no link, or one that does not follow from the row before;
 - **truncation** of the newest rows: the trail ends before a checkpoint's event;
 - a chain **rewritten** end to end (every link recomputed) no longer passes through
   the links its checkpoints recorded.

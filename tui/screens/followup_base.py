@@ -37,6 +37,7 @@ class FollowupScreen(DataScreen):
     # -- loading -----------------------------------------------------------
     _loading = False  # a read of the rows is under way
     _load_next: tuple | None = None  # the read asked for meanwhile, made once that one is back
+    _change_again: Callable[[], None] | None = None  # the prompt of the change under way, to ask again
 
     def on_mount(self) -> None:
         self.refresh_data()
@@ -91,9 +92,12 @@ class FollowupScreen(DataScreen):
 
     @on(ServiceFailed)
     def _change_failed(self, message: ServiceFailed) -> None:
-        # Not stopped: the App shows the failure as it shows every other.
-        again, self._change_again = getattr(self, "_change_again", None), None
-        if message.request == "change" and again is not None and isinstance(message.error, DatabaseBusy):
+        # Not stopped: the App shows the failure as it shows every other. A failed read
+        # (another request) leaves the change under way, and its prompt, as they are.
+        if message.request != "change":
+            return
+        again, self._change_again = self._change_again, None
+        if again is not None and isinstance(message.error, DatabaseBusy):
             again()
 
     # -- helpers -------------------------------------------------------------

@@ -123,7 +123,7 @@ def recent(r: Reader, *, status: str | None = None, limit: int = 200) -> list[di
 
 def due(r: Reader, now: str, *, limit: int | None = None) -> list[dict]:
     """Rows due for a send attempt at ``now``, oldest first, ``payload`` decoded."""
-    sql = (f"SELECT * FROM outbox WHERE status IN ({','.join('?' * len(SENDABLE))}){_UNSENT}"
+    sql = (f"SELECT * FROM outbox WHERE status IN ({','.join('?' * len(SENDABLE))}){_unsent(SENDABLE)}"
            " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY outbox_id")
     params: list = [*SENDABLE, now]
     if limit:

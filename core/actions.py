@@ -194,7 +194,7 @@ def flag_reviews_due(ctx: Context) -> list[int]:
     alerted = events.as_json(pdt) if all(type(login) is str for login in pdt) else None
     flagged = []
     for batch in in_batches(due):
-        with ctx.tx() as tx:
+        with ctx.tx(batch=True) as tx:
             facts = audits.review_alerts_due(tx, batch)  # another tick flagged the others first
             todo = [aid for aid in batch if aid in facts]
             evs, notices = [], []
@@ -221,7 +221,7 @@ def send_reminders(ctx: Context) -> list[Reminder]:
     rows = actions.reminders_due(ctx.store, due_by=soon, today=day.isoformat())
     overdue_before, sent = day.isoformat(), []
     for batch in in_batches(rows):
-        with ctx.tx() as tx:
+        with ctx.tx(batch=True) as tx:
             # each row (a store.actions.ReminderRow) with its notice's kind, in one pass
             kinds, notices = [], []
             for action_id, audit_id, child_id, owner, owner_role, description, due in batch:

@@ -51,11 +51,12 @@ class Context:
         return self.clock.now()
 
     @contextmanager
-    def tx(self, *, durable: bool = True) -> Iterator[Tx]:
+    def tx(self, *, durable: bool = True, batch: bool = False) -> Iterator[Tx]:
         """A write transaction stamped with this context's user and the clock's now
-        (``durable=False``: see ``Store.write``; bookkeeping only, never a change)."""
+        (``durable=False``: see ``Store.write``; bookkeeping only, never a change.
+        ``batch=True``: one of the scheduler's batches, see ``Store.catching_up``)."""
         with self.store.write(now=self.now(), actor=self.user, os_login=self.os_login,
-                              durable=durable) as tx:
+                              durable=durable, batch=batch) as tx:
             yield tx
 
     @contextmanager

@@ -32,16 +32,20 @@ def tick(ctx: Context) -> TickResult:
     the trail since its last checkpoint and checkpoint its head (``core.trail``; the
     events this tick linked itself are not hashed twice). Returns what it did."""
     at = iso(ctx.now())
-    with ctx.store.recording_links() as linked:  # the chains this tick's transactions write
+    # A catch-up commits thousands of rows in batches: their commits skip their fsyncs, one
+    # fsync at the end makes them all durable, and the WAL's checkpoints run beside the next
+    # batch's work in a thread of their own, not inside each commit (``Store.catching_up``).
+    with ctx.store.catching_up():
+        with ctx.store.recording_links() as linked:  # the chains this tick's transactions write
+            with collector_paused():
+                finalised = finalise_due(ctx)
+                reviews_due = flag_reviews_due(ctx)
+                reminders = send_reminders(ctx)
+                overdue, referred = flag_overdue(ctx)
+            reports = queue_due_reports(ctx)  # a report's build may make cycles: the collector runs
         with collector_paused():
-            finalised = finalise_due(ctx)
-            reviews_due = flag_reviews_due(ctx)
-            reminders = send_reminders(ctx)
-            overdue, referred = flag_overdue(ctx)
-        reports = queue_due_reports(ctx)  # a report's build may make cycles: the collector runs
-    with collector_paused():
-        # Last, so the checkpoint covers this tick's own events: those it linked itself a
-        # moment ago are taken as linked, not hashed again; any other process's are verified.
-        trail = checkpoint_trail(ctx, linked=linked)
+            # Last, so the checkpoint covers this tick's own events: those it linked itself a
+            # moment ago are taken as linked, not hashed again; any other process's are verified.
+            trail = checkpoint_trail(ctx, linked=linked)
     return TickResult(at=at, finalised=finalised, reviews_due=reviews_due, reminders=reminders,
                       escalations_overdue=overdue, referred=referred, reports=reports, trail=trail)

@@ -111,7 +111,7 @@ def finalise_due(ctx: Context) -> list[int]:
     candidates = audits.submitted_by(ctx.store, iso(ctx.now() - window))
     done = []
     for batch in in_batches(candidates):
-        with ctx.tx() as tx:
+        with ctx.tx(batch=True) as tx:
             # Still 'submitted': one finalised or queried meanwhile (another tick, a new query) is left out.
             rows = audits.finalise_facts(tx, batch)
             resolved = comments.last_query_resolved(tx, batch)

@@ -245,7 +245,9 @@ class Store:
             str(self.path), timeout=busy_timeout_ms / 1000, check_same_thread=False
         )
         self.db = Handle(conn)
+        self._file = _file_of(self.path)  # the file opened, for a second connection to check it opens the same
         self._links: list[tuple[int, str, int, str]] | None = None  # see recording_links
+        self._aside: _Checkpointer | None = None  # see catching_up
         try:
             conn.execute("PRAGMA recursive_triggers = on")  # as sqlite-utils' Database sets it
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
@@ -448,8 +450,73 @@ class Store:
                 self._links = was
 
     @contextmanager
-    def write(self, *, now: datetime, actor: str, os_login: str, durable: bool = True) -> Iterator[Tx]:
+    def catching_up(self) -> Iterator[None]:
+        """The scheduler's run: thousands of rows, a commit per batch. While open:
+
+        - **Its batches' commits skip their fsync** (``write(batch=True)``, WAL's
+          ``synchronous = NORMAL``), and on leaving, however it leaves, one fsync of the WAL
+          makes them all durable. The WAL keeps commits in order and recovers a prefix of
+          them, so a power cut mid-run takes back at most the last of this run's batches,
+          as a killed run leaves them undone: the next tick does them again (nothing the
+          run queued was sent yet; each notice keeps its idempotency key). A killed
+          *process* loses nothing: the commits are in the file, only not yet on the disk.
+          Any other write, a person's on this same connection too, is as durable as ever,
+          and its fsync carries the batches before it.
+        - **The WAL's checkpoints run in a thread of their own**, with its own connection,
+          woken by each commit (copying the pages the commits wrote back into the database
+          file, and its fsyncs), not inside the commits (``wal_autocheckpoint`` is 0
+          meanwhile, and restored after): SQLite's WAL notes suggest just this for an
+          application that writes a lot at once. A PASSIVE checkpoint never waits for a
+          lock nor holds one a writer needs. If the thread cannot work (the file renamed,
+          another checkpoint running), nothing is lost: the pages stay in the WAL, which
+          the automatic checkpoints, restored, copy back as always.
+
+        Nested: the outer one holds."""
+        with self.lock:
+            if self._aside is not None:
+                yield
+                return
+            conn = self.db.conn
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                yield  # no WAL: no checkpoints, and each batch is durable as any write
+                return
+            was = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+            self._aside = aside = _Checkpointer(self.path, self._file)
+        try:
+            yield
+        finally:
+            with self.lock:
+                self._aside = None
+                try:
+                    if aside.unsynced:
+                        self._sync_wal()
+                finally:
+                    conn.execute(f"PRAGMA wal_autocheckpoint = {int(was)}")
+            aside.finish()
+
+    def _sync_wal(self) -> None:
+        """fsync the WAL: every commit in it is on the disk (an fsync flushes the file,
+        through any descriptor). The WAL is beside the file itself, where SQLite put it (a
+        database opened through a link has it beside the link's target). No WAL file: a
+        checkpoint copied it all back and synced the database file before the WAL went."""
+        try:
+            fd = os.open(f"{self.path.resolve()}-wal", os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError:
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    @contextmanager
+    def write(self, *, now: datetime, actor: str, os_login: str, durable: bool = True,
+              batch: bool = False) -> Iterator[Tx]:
         """One write transaction (``BEGIN IMMEDIATE``): all of it commits, or none of it.
+
+        ``batch=True``: one of the scheduler's batches. Inside ``catching_up`` its commit
+        skips its fsync, the run making them all durable at its end; elsewhere it is an
+        ordinary write.
 
         ``durable=False``: the commit skips its fsync (``synchronous = NORMAL``, WAL): still
         atomic and never lost to a killed process, but a power cut may take it back. For
@@ -458,7 +525,10 @@ class Store:
             conn = self.db.conn
             if conn.in_transaction:
                 raise RuntimeError("nested write transaction")
-            if not durable:
+            relaxed = batch and self._aside is not None
+            if not durable or relaxed:
+                if relaxed:
+                    self._aside.unsynced = True  # before the commit: a failed one costs a needless fsync
                 was = conn.execute("PRAGMA synchronous").fetchone()[0]
                 conn.execute("PRAGMA synchronous = NORMAL")
                 try:
@@ -484,6 +554,84 @@ class Store:
                         conn.execute("ROLLBACK")
                     self._refuse(exc)
                     raise
+                if self._aside is not None:
+                    self._aside.wake()
                 if self._links is not None and tx.trail_from is not None and tx.trail_head != tx.trail_from:
                     (start, start_hash), (end, end_hash) = tx.trail_from, tx.trail_head
                     self._links.append((start, start_hash or "", end, end_hash or ""))
+
+
+def _file_of(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path`` now, or None."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+# ``_Checkpointer`` runs one checkpoint at most this often: each has two fsyncs (the WAL's,
+# then the database file's), whatever it copies, so one per commit of a catch-up's
+# batches would spend more waiting on the disk than it saved.
+CHECKPOINT_GAP_S = 0.1
+
+
+class _Checkpointer:
+    """``Store.catching_up``'s thread: a PASSIVE checkpoint on its own connection
+    each time it is woken (a commit), until finished. Started at the first wake-up, so a
+    run that commits nothing costs no thread. Any failure ends its work quietly (the
+    automatic checkpoints, restored, copy the pages back instead): ``failed`` says why."""
+
+    def __init__(self, path: Path, file: tuple[int, int] | None):
+        self.path, self.file = path, file
+        self.woken, self.finishing, self.done = threading.Event(), threading.Event(), False
+        self.thread: threading.Thread | None = None
+        self.runs = 0  # checkpoints run (tests)
+        self.unsynced = False  # a batch committed without its fsync (``catching_up`` syncs)
+        self.failed: str | None = None
+
+    def wake(self) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="dipaudit-checkpoint", daemon=True)
+            self.thread.start()
+        self.woken.set()
+
+    def finish(self) -> None:
+        """The last checkpoint (for the last commits), then the thread is joined."""
+        if self.thread is None:
+            return
+        self.done = True
+        self.woken.set()
+        self.finishing.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        try:
+            conn = self._connect()
+        except (OSError, sqlite3.Error) as exc:
+            self.failed = str(exc)
+            return
+        try:
+            while True:
+                self.woken.wait()
+                self.woken.clear()
+                done = self.done  # read before the checkpoint: a commit woken after it is caught next time
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                self.runs += 1
+                if done:
+                    return
+                self.finishing.wait(CHECKPOINT_GAP_S)  # commits meanwhile wait for the next one
+        except sqlite3.Error as exc:  # another connection checkpointing at once, the disk full...
+            self.failed = str(exc)
+        finally:
+            conn.close()
+
+    def _connect(self) -> sqlite3.Connection:
+        # mode=rw: never creates a file; the same file as the store's, or none (a file
+        # renamed or replaced meanwhile is not this store's to checkpoint)
+        conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=rw", uri=True, timeout=0,
+                               check_same_thread=False)
+        if self.file is None or _file_of(self.path) != self.file:
+            conn.close()
+            raise OSError(f"{self.path}: no longer the file the store opened")
+        return conn

@@ -1,0 +1,229 @@
+"""The scheduler's run (``Store.catching_up``): its batches' commits skip their fsyncs and
+one at the end makes them durable (a person's write beside it keeps its own; a killed run
+keeps every batch it committed); the WAL's checkpoints run in a thread of their own, what
+the commits wrote still reaches the database file itself, the connection's automatic
+checkpoints come back afterwards whatever happened, and a file that is no longer the
+store's is never checkpointed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from factories import full_audit_data, submitted_audit
+
+import core.context
+import core.tick
+from core.store import Store
+from core.tick import tick
+
+NOW = datetime(2020, 4, 27, 9, 0, tzinfo=UTC)
+
+
+def _write(store: Store, key: str) -> None:
+    with store.write(now=NOW, actor="system", os_login="tester") as tx:
+        tx.execute("INSERT INTO meta (key, value) VALUES (?, 'x')", [key])
+
+
+def _file_alone(db: Path, tmp_path: Path) -> sqlite3.Connection:
+    """The database file copied without its WAL: only what checkpoints copied back."""
+    copy = tmp_path / "alone.db"
+    shutil.copyfile(db, copy)
+    return sqlite3.connect(copy)
+
+
+def _autocheckpoint(store: Store) -> int:
+    return store.db.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+
+
+def test_commits_inside_reach_the_database_file_and_autocheckpoint_comes_back(db_path, tmp_path):
+    store = Store.open(db_path)
+    assert _autocheckpoint(store) == 1000
+    with store.catching_up():
+        assert _autocheckpoint(store) == 0  # not inside the commits
+        for n in range(5):
+            _write(store, f"k{n}")
+        aside = store._aside
+    assert _autocheckpoint(store) == 1000
+    assert store._aside is None
+    assert aside.runs >= 1 and aside.failed is None and not aside.thread.is_alive()
+    # A few pages: SQLite's own checkpoint (at 1,000 pages) would not have copied them yet.
+    alone = _file_alone(db_path, tmp_path)
+    assert {k for (k,) in alone.execute("SELECT key FROM meta WHERE key LIKE 'k%'")} == {f"k{n}" for n in range(5)}
+    store.close()
+
+
+def test_nothing_committed_starts_no_thread(store):
+    with store.catching_up():
+        aside = store._aside
+        with store.catching_up():  # nested: the outer one holds
+            assert store._aside is aside
+    assert aside.thread is None
+    assert _autocheckpoint(store) == 1000
+
+
+def test_a_file_that_is_no_longer_the_stores_is_not_checkpointed(db_path, tmp_path):
+    store = Store.open(db_path)
+    with store.catching_up():
+        moved = tmp_path / "moved.db"
+        db_path.rename(moved)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{db_path}{suffix}").rename(f"{moved}{suffix}")
+        other = sqlite3.connect(db_path)  # another database where the store's was
+        other.execute("PRAGMA journal_mode = wal")
+        other.execute("CREATE TABLE t (x)")
+        other.close()
+        _write(store, "after-move")  # still committed, through the file the store holds open
+        aside = store._aside
+    assert aside.failed and "no longer the file the store opened" in aside.failed
+    assert aside.runs == 0
+    assert store.scalar("SELECT value FROM meta WHERE key = 'after-move'") == "x"
+    assert _autocheckpoint(store) == 1000
+    assert [r[0] for r in sqlite3.connect(db_path).execute("SELECT name FROM sqlite_master")] == ["t"]
+    store.close()
+
+
+def test_a_catch_up_tick_checkpoints_its_batches_beside_them(ctx, tmp_path, monkeypatch):
+    """Batches of two: several commits, and what they finalised is in the file itself."""
+    ids = [submitted_audit(ctx, child_id=f"C{n}", data=full_audit_data(due="2020-05-12")).audit_id
+           for n in range(6)]
+    monkeypatch.setattr(core.context, "TICK_BATCH", 2)
+    seen = []
+    real = Store.catching_up
+
+    def watched(self):
+        seen.append(self)
+        return real(self)
+
+    monkeypatch.setattr(Store, "catching_up", watched)
+    ctx.clock.set(datetime(2020, 5, 13, 9, 0, tzinfo=UTC))
+    done = tick(ctx)
+    assert sorted(done.finalised) == sorted(ids)
+    assert seen == [ctx.store] and ctx.store._aside is None and _autocheckpoint(ctx.store) == 1000
+    alone = _file_alone(ctx.store.path, tmp_path)
+    assert {a for (a,) in alone.execute("SELECT audit_id FROM audits WHERE status = 'finalised'")} == set(ids)
+
+
+def test_a_tick_that_fails_gives_the_commits_their_checkpoints_back(ctx, monkeypatch):
+    submitted_audit(ctx, data=full_audit_data(due="2020-05-12"))
+    ctx.clock.set(datetime(2020, 5, 13, 9, 0, tzinfo=UTC))
+
+    def broken(ctx):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(core.tick, "send_reminders", broken)
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        tick(ctx)
+    assert ctx.store._aside is None and _autocheckpoint(ctx.store) == 1000
+    assert ctx.store.scalar("SELECT count(*) FROM audits WHERE status = 'finalised'") == 1  # committed before
+
+
+def _synchronous(tx) -> int:
+    return tx.scalar("PRAGMA synchronous")
+
+
+def _wal_fsyncs(monkeypatch, db: Path) -> list[str]:
+    """The real os.fsync, noting each file it flushed that is the database's WAL."""
+    real, seen = os.fsync, []
+
+    def fsync(fd):
+        if os.readlink(f"/proc/self/fd/{fd}") == f"{db.resolve()}-wal":
+            seen.append("wal")
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return seen
+
+
+def test_a_batch_skips_its_fsync_a_persons_write_does_not_and_leaving_syncs_them(db_path, monkeypatch):
+    store = Store.open(db_path)
+    synced = _wal_fsyncs(monkeypatch, db_path)
+    with store.write(now=NOW, actor="system", os_login="tester", batch=True) as tx:
+        assert _synchronous(tx) == 2  # not catching up: an ordinary, durable write
+    with store.catching_up():
+        with store.write(now=NOW, actor="system", os_login="tester", batch=True) as tx:
+            assert _synchronous(tx) == 1  # NORMAL: the commit skips its fsync
+            tx.execute("INSERT INTO meta (key, value) VALUES ('batch', 'x')")
+        with store.write(now=NOW, actor="qa.alex", os_login="alex") as tx:
+            assert _synchronous(tx) == 2  # a person's save beside the run keeps its own
+        assert synced == []
+    assert synced == ["wal"]  # one fsync makes the batch durable
+    with store.write(now=NOW, actor="system", os_login="tester") as tx:
+        assert _synchronous(tx) == 2
+    store.close()
+
+
+def test_a_run_that_commits_no_batch_needs_no_sync(db_path, monkeypatch):
+    store = Store.open(db_path)
+    synced = _wal_fsyncs(monkeypatch, db_path)
+    with store.catching_up():
+        _write(store, "durable")
+    assert synced == []
+    store.close()
+
+
+def test_a_failing_tick_still_makes_its_committed_batches_durable(ctx, monkeypatch):
+    submitted_audit(ctx, data=full_audit_data(due="2020-05-12"))
+    ctx.clock.set(datetime(2020, 5, 13, 9, 0, tzinfo=UTC))
+    synced = _wal_fsyncs(monkeypatch, ctx.store.path)
+
+    def broken(ctx):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(core.tick, "send_reminders", broken)
+    with pytest.raises(RuntimeError):
+        tick(ctx)
+    assert synced == ["wal"]
+
+
+_BATCHES = """
+import sys
+from datetime import UTC, datetime
+from core.store import Store
+store = Store.open(sys.argv[1])
+with store.catching_up():
+    for n in range(10_000):
+        with store.write(now=datetime(2020, 4, 27, tzinfo=UTC), actor="system", os_login="t", batch=True) as tx:
+            tx.execute("INSERT INTO meta (key, value) VALUES (?, ?)", [f"b{n}", "x" * 3000])
+        print(n, flush=True)
+"""
+
+
+def test_a_run_killed_mid_catch_up_keeps_every_batch_it_committed(db_path):
+    Store.open(db_path).close()
+    child = subprocess.Popen([sys.executable, "-c", _BATCHES, str(db_path)], stdout=subprocess.PIPE, text=True,
+                             cwd=Path(__file__).resolve().parent.parent)
+    committed = -1
+    for line in child.stdout:
+        committed = int(line)
+        if committed >= 600:  # some 1,200 WAL frames: the checkpoint thread has been at work
+            break
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    store = Store.open(db_path)
+    kept = store.scalar("SELECT count(*) FROM meta WHERE key LIKE 'b%'")
+    assert kept >= committed + 1  # every commit it reported (and perhaps the next)
+    assert store.scalar("PRAGMA integrity_check") == "ok"
+    store.close()
+
+
+def test_a_database_opened_through_a_link_has_its_wal_synced_beside_the_file(tmp_path, monkeypatch):
+    real = tmp_path / "real" / "dipaudit.db"
+    real.parent.mkdir()
+    Store.open(real).close()
+    link = tmp_path / "link.db"
+    link.symlink_to(real)
+    store = Store.open(link)
+    synced = _wal_fsyncs(monkeypatch, real)
+    with store.catching_up():
+        with store.write(now=NOW, actor="system", os_login="tester", batch=True) as tx:
+            tx.execute("INSERT INTO meta (key, value) VALUES ('batch', 'x')")
+    assert synced == ["wal"]
+    store.close()

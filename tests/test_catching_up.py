@@ -20,6 +20,7 @@ import pytest
 from factories import full_audit_data, submitted_audit
 
 import core.context
+import core.store.database
 import core.tick
 from core.store import Store
 from core.tick import tick
@@ -43,7 +44,14 @@ def _autocheckpoint(store: Store) -> int:
     return store.db.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
 
 
-def test_commits_inside_reach_the_database_file_and_autocheckpoint_comes_back(db_path, tmp_path):
+@pytest.fixture
+def checkpoint_at_once(monkeypatch):
+    """The checkpoint thread starts at the first commit (not after 2,000 rows changed)."""
+    monkeypatch.setattr(core.store.database, "CHECKPOINT_AFTER_ROWS", 0)
+
+
+def test_commits_inside_reach_the_database_file_and_autocheckpoint_comes_back(db_path, tmp_path,
+                                                                              checkpoint_at_once):
     store = Store.open(db_path)
     assert _autocheckpoint(store) == 1000
     with store.catching_up():
@@ -69,7 +77,22 @@ def test_nothing_committed_starts_no_thread(store):
     assert _autocheckpoint(store) == 1000
 
 
-def test_a_file_that_is_no_longer_the_stores_is_not_checkpointed(db_path, tmp_path):
+def test_a_run_of_a_few_changes_leaves_them_to_sqlites_own_checkpoint(db_path):
+    """No thread, connection or checkpoint of its own for a tick's handful of rows."""
+    store = Store.open(db_path)
+    with store.catching_up():
+        for n in range(core.store.database.CHECKPOINT_AFTER_ROWS - 1):
+            with store.write(now=NOW, actor="system", os_login="tester", batch=True) as tx:
+                tx.execute("INSERT INTO meta (key, value) VALUES (?, 'x')", [f"k{n}"])
+        aside = store._aside
+        assert aside.thread is None
+        _write(store, "one more")  # the run's 2,000th row: from here the thread checkpoints
+        assert aside.thread is not None
+    assert aside.runs >= 1
+    store.close()
+
+
+def test_a_file_that_is_no_longer_the_stores_is_not_checkpointed(db_path, tmp_path, checkpoint_at_once):
     store = Store.open(db_path)
     with store.catching_up():
         moved = tmp_path / "moved.db"
@@ -90,7 +113,7 @@ def test_a_file_that_is_no_longer_the_stores_is_not_checkpointed(db_path, tmp_pa
     store.close()
 
 
-def test_a_catch_up_tick_checkpoints_its_batches_beside_them(ctx, tmp_path, monkeypatch):
+def test_a_catch_up_tick_checkpoints_its_batches_beside_them(ctx, tmp_path, monkeypatch, checkpoint_at_once):
     """Batches of two: several commits, and what they finalised is in the file itself."""
     ids = [submitted_audit(ctx, child_id=f"C{n}", data=full_audit_data(due="2020-05-12")).audit_id
            for n in range(6)]
@@ -203,7 +226,7 @@ def test_a_run_killed_mid_catch_up_keeps_every_batch_it_committed(db_path):
     committed = -1
     for line in child.stdout:
         committed = int(line)
-        if committed >= 600:  # some 1,200 WAL frames: the checkpoint thread has been at work
+        if committed >= 2500:  # past CHECKPOINT_AFTER_ROWS: the checkpoint thread is at work
             break
     child.send_signal(signal.SIGKILL)
     child.wait()

@@ -482,7 +482,7 @@ class Store:
                 return
             was = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
             conn.execute("PRAGMA wal_autocheckpoint = 0")
-            self._aside = aside = _Checkpointer(self.path, self._file)
+            self._aside = aside = _Checkpointer(self.path, self._file, conn.total_changes)
         try:
             yield
         finally:
@@ -555,7 +555,7 @@ class Store:
                     self._refuse(exc)
                     raise
                 if self._aside is not None:
-                    self._aside.wake()
+                    self._aside.wake(conn.total_changes)
                 if self._links is not None and tx.trail_from is not None and tx.trail_head != tx.trail_from:
                     (start, start_hash), (end, end_hash) = tx.trail_from, tx.trail_head
                     self._links.append((start, start_hash or "", end, end_hash or ""))
@@ -574,24 +574,32 @@ def _file_of(path: Path) -> tuple[int, int] | None:
 # then the database file's), whatever it copies, so one per commit of a catch-up's
 # batches would spend more waiting on the disk than it saved.
 CHECKPOINT_GAP_S = 0.1
+# ...and starts once the run has changed this many rows: a tick of a few changes (most of
+# them, every few minutes all day) leaves its few pages to SQLite's own checkpoint at 1,000
+# pages, as before, rather than paying a thread, a connection and two fsyncs for them.
+CHECKPOINT_AFTER_ROWS = 2000
 
 
 class _Checkpointer:
     """``Store.catching_up``'s thread: a PASSIVE checkpoint on its own connection
-    each time it is woken (a commit), until finished. Started at the first wake-up, so a
-    run that commits nothing costs no thread. Any failure ends its work quietly (the
+    each time it is woken (a commit), until finished. Started at the first commit that
+    takes the run past ``CHECKPOINT_AFTER_ROWS`` changed rows (``total_changes``), so a
+    run of a few changes costs no thread. Any failure ends its work quietly (the
     automatic checkpoints, restored, copy the pages back instead): ``failed`` says why."""
 
-    def __init__(self, path: Path, file: tuple[int, int] | None):
-        self.path, self.file = path, file
+    def __init__(self, path: Path, file: tuple[int, int] | None, changes: int = 0):
+        self.path, self.file, self.changes = path, file, changes
         self.woken, self.finishing, self.done = threading.Event(), threading.Event(), False
         self.thread: threading.Thread | None = None
         self.runs = 0  # checkpoints run (tests)
         self.unsynced = False  # a batch committed without its fsync (``catching_up`` syncs)
         self.failed: str | None = None
 
-    def wake(self) -> None:
+    def wake(self, changes: int) -> None:
+        """A commit: the connection's ``total_changes`` after it."""
         if self.thread is None:
+            if changes - self.changes < CHECKPOINT_AFTER_ROWS:
+                return
             self.thread = threading.Thread(target=self._run, name="dipaudit-checkpoint", daemon=True)
             self.thread.start()
         self.woken.set()

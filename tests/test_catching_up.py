@@ -250,3 +250,58 @@ def test_a_database_opened_through_a_link_has_its_wal_synced_beside_the_file(tmp
             tx.execute("INSERT INTO meta (key, value) VALUES ('batch', 'x')")
     assert synced == ["wal"]
     store.close()
+
+
+# -- review (h30): the store is left to other threads, the thread always ends, the WAL synced is the store's
+
+
+def _lock_free_elsewhere(store: Store) -> bool:
+    """Whether another thread could take the store's lock now (a person's save in the TUI)."""
+    import threading
+
+    took = []
+
+    def probe():
+        if store.lock.acquire(blocking=False):
+            store.lock.release()
+            took.append(True)
+
+    other = threading.Thread(target=probe)
+    other.start()
+    other.join()
+    return bool(took)
+
+
+def test_a_database_not_in_wal_mode_leaves_the_store_to_other_threads_meanwhile(db_path):
+    """The run is minutes long in a catch-up: a person's save in the TUI (another thread,
+    the same store) must not wait for all of it, WAL or not."""
+    store = Store.open(db_path)
+    store.db.conn.execute("PRAGMA journal_mode = delete")
+    with store.catching_up():
+        assert store._aside is None  # no WAL: nothing set aside
+        assert _lock_free_elsewhere(store)
+    store.close()
+
+
+def test_a_second_run_at_once_leaves_the_store_to_other_threads_meanwhile(db_path):
+    import threading
+
+    store = Store.open(db_path)
+    inside, leave = threading.Event(), threading.Event()
+
+    def first_run():
+        with store.catching_up():
+            inside.set()
+            leave.wait()
+
+    first = threading.Thread(target=first_run)
+    first.start()
+    inside.wait()
+    try:
+        with store.catching_up():  # a second run while the first is open: the first holds
+            assert _lock_free_elsewhere(store)
+    finally:
+        leave.set()
+        first.join()
+    assert store._aside is None and _autocheckpoint(store) == 1000
+    store.close()

@@ -471,18 +471,22 @@ class Store:
           another checkpoint running), nothing is lost: the pages stay in the WAL, which
           the automatic checkpoints, restored, copy back as always.
 
-        Nested: the outer one holds."""
+        Nested (or a second run at once, in another thread): the outer one holds. The
+        store's lock is never held while the run's work goes on: a person's save in the
+        TUI (another thread, this same store) waits for one batch at most, never the run."""
         with self.lock:
-            if self._aside is not None:
-                yield
-                return
             conn = self.db.conn
-            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                yield  # no WAL: no checkpoints, and each batch is durable as any write
-                return
-            was = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-            conn.execute("PRAGMA wal_autocheckpoint = 0")
-            self._aside = aside = _Checkpointer(self.path, self._file, conn.total_changes)
+            if self._aside is not None:
+                aside = None
+            elif conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                aside = None  # no WAL: no checkpoints, and each batch is durable as any write
+            else:
+                was = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+                conn.execute("PRAGMA wal_autocheckpoint = 0")
+                self._aside = aside = _Checkpointer(self.path, self._file, conn.total_changes)
+        if aside is None:
+            yield
+            return
         try:
             yield
         finally:

@@ -305,3 +305,41 @@ def test_a_second_run_at_once_leaves_the_store_to_other_threads_meanwhile(db_pat
         first.join()
     assert store._aside is None and _autocheckpoint(store) == 1000
     store.close()
+
+
+def test_leaving_on_a_closed_store_still_ends_the_checkpoint_thread(db_path, checkpoint_at_once):
+    store = Store.open(db_path)
+    with pytest.raises(sqlite3.ProgrammingError):
+        with store.catching_up():
+            _write(store, "k")
+            aside = store._aside
+            assert aside.thread is not None
+            store.close()  # the TUI closing under a running tick
+    assert not aside.thread.is_alive()  # not left waiting for a wake-up forever, its connection open
+
+
+def test_a_wal_that_cannot_be_synced_is_a_one_line_refusal_and_the_thread_still_ends(db_path, monkeypatch,
+                                                                                  checkpoint_at_once):
+    """The disk failing the last fsync: the run's batches may not survive a power cut, so
+    the run says so (never a quiet success), and its thread and checkpoints are put back."""
+    import errno
+
+    from core.errors import DatabaseError
+
+    store = Store.open(db_path)
+    real = os.fsync
+
+    def failing(fd):  # the disk's answer cannot be had for real here: only the WAL's fsync fails
+        if os.readlink(f"/proc/self/fd/{fd}").endswith("-wal"):
+            raise OSError(errno.EIO, "Input/output error")
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", failing)
+    with pytest.raises(DatabaseError, match=r"could not be synced to the disk \(Input/output error\)"):
+        with store.catching_up():
+            with store.write(now=NOW, actor="system", os_login="tester", batch=True) as tx:
+                tx.execute("INSERT INTO meta (key, value) VALUES ('batch', 'x')")
+            aside = store._aside
+    assert not aside.thread.is_alive()
+    assert store._aside is None and _autocheckpoint(store) == 1000
+    store.close()

@@ -490,26 +490,34 @@ class Store:
         try:
             yield
         finally:
-            with self.lock:
-                self._aside = None
-                try:
-                    if aside.unsynced:
-                        self._sync_wal()
-                finally:
-                    conn.execute(f"PRAGMA wal_autocheckpoint = {int(was)}")
-            aside.finish()
+            try:
+                with self.lock:
+                    self._aside = None
+                    try:
+                        if aside.unsynced:
+                            self._sync_wal()
+                    finally:
+                        conn.execute(f"PRAGMA wal_autocheckpoint = {int(was)}")
+            finally:
+                aside.finish()  # whatever failed above: never a thread left waiting, its connection open
 
     def _sync_wal(self) -> None:
         """fsync the WAL: every commit in it is on the disk (an fsync flushes the file,
         through any descriptor). The WAL is beside the file itself, where SQLite put it (a
         database opened through a link has it beside the link's target). No WAL file: a
-        checkpoint copied it all back and synced the database file before the WAL went."""
+        checkpoint copied it all back and synced the database file before the WAL went.
+        The disk refusing: a ``DatabaseError`` (the run's batches may not outlive a power
+        cut, which the run must say rather than succeed quietly)."""
+        wal = f"{self.path.resolve()}-wal"
         try:
-            fd = os.open(f"{self.path.resolve()}-wal", os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(wal, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError:
             return
         try:
             os.fsync(fd)
+        except OSError as exc:
+            raise DatabaseError(f"{wal}: could not be synced to the disk ({exc.strerror or exc}); the"
+                                " scheduler's last changes may not outlive a power cut (check the disk)") from exc
         finally:
             os.close(fd)
 

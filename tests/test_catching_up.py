@@ -343,3 +343,51 @@ def test_a_wal_that_cannot_be_synced_is_a_one_line_refusal_and_the_thread_still_
     assert not aside.thread.is_alive()
     assert store._aside is None and _autocheckpoint(store) == 1000
     store.close()
+
+
+def test_the_wal_synced_is_the_stores_even_after_the_file_was_renamed(db_path, tmp_path, monkeypatch):
+    store = Store.open(db_path)
+    moved = tmp_path / "moved.db"
+    synced = []
+    real = os.fsync
+
+    def fsync(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with store.catching_up():
+        db_path.rename(moved)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{db_path}{suffix}").rename(f"{moved}{suffix}")
+        with store.write(now=NOW, actor="system", os_login="tester", batch=True) as tx:
+            tx.execute("INSERT INTO meta (key, value) VALUES ('batch', 'x')")
+    assert f"{moved.resolve()}-wal" in synced  # the batch's WAL, where it is now
+    store.close()
+
+
+def test_a_relative_path_syncs_the_stores_wal_after_the_directory_changed(tmp_path, monkeypatch):
+    (tmp_path / "here").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    store = Store.open("dipaudit.db")
+    synced = _wal_fsyncs(monkeypatch, tmp_path / "here" / "dipaudit.db")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    with store.catching_up():
+        with store.write(now=NOW, actor="system", os_login="tester", batch=True) as tx:
+            tx.execute("INSERT INTO meta (key, value) VALUES ('batch', 'x')")
+    assert synced == ["wal"]
+    store.close()
+
+
+def test_the_checkpoint_thread_opens_a_path_with_spaces_and_uri_characters(tmp_path, checkpoint_at_once):
+    folder = tmp_path / "QA team 50% ?#&=x"
+    folder.mkdir()
+    store = Store.open(folder / "dip audit?.db")
+    with store.catching_up():
+        _write(store, "k")
+        aside = store._aside
+    assert aside.failed is None and aside.runs >= 1
+    alone = _file_alone(folder / "dip audit?.db", tmp_path)
+    assert alone.execute("SELECT value FROM meta WHERE key = 'k'").fetchone() == ("x",)
+    store.close()

@@ -480,10 +480,17 @@ class Store:
                 aside = None
             elif conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 aside = None  # no WAL: no checkpoints, and each batch is durable as any write
+            elif (held := self._open_wal()) is None:
+                aside = None  # not the file the store opened (moved, replaced): each batch durable as any write
             else:
-                was = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-                conn.execute("PRAGMA wal_autocheckpoint = 0")
-                self._aside = aside = _Checkpointer(self.path, self._file, conn.total_changes)
+                name, wal = held
+                try:
+                    was = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+                    conn.execute("PRAGMA wal_autocheckpoint = 0")
+                except BaseException:
+                    os.close(wal)
+                    raise
+                self._aside = aside = _Checkpointer(name, self._file, conn.total_changes, wal=wal)
         if aside is None:
             yield
             return
@@ -494,32 +501,41 @@ class Store:
                 with self.lock:
                     self._aside = None
                     try:
-                        if aside.unsynced:
-                            self._sync_wal()
+                        self._sync_wal(aside)
                     finally:
                         conn.execute(f"PRAGMA wal_autocheckpoint = {int(was)}")
             finally:
                 aside.finish()  # whatever failed above: never a thread left waiting, its connection open
 
-    def _sync_wal(self) -> None:
-        """fsync the WAL: every commit in it is on the disk (an fsync flushes the file,
-        through any descriptor). The WAL is beside the file itself, where SQLite put it (a
-        database opened through a link has it beside the link's target). No WAL file: a
-        checkpoint copied it all back and synced the database file before the WAL went.
-        The disk refusing: a ``DatabaseError`` (the run's batches may not outlive a power
-        cut, which the run must say rather than succeed quietly)."""
-        wal = f"{self.path.resolve()}-wal"
+    def _open_wal(self) -> tuple[Path, int] | None:
+        """The database file as SQLite named it when it opened it (absolute, any link
+        resolved as SQLite resolves it: its WAL is that name and ``-wal``), and a descriptor
+        of that WAL, held for the run: the WAL the run writes is the one synced at its end,
+        wherever the file is by then (moved, or the process's directory changed under a
+        relative path). None if the file at that name is not the one the store opened, or it
+        has no WAL to open (no link followed)."""
+        names = {row[1]: row[2] for row in self.db.conn.execute("PRAGMA database_list")}
+        name = Path(names.get("main") or "")
+        if not name.is_absolute() or self._file is None or _file_of(name) != self._file:
+            return None
         try:
-            fd = os.open(wal, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
-        except FileNotFoundError:
-            return
+            return name, os.open(f"{name}-wal", os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return None
+
+    def _sync_wal(self, aside: _Checkpointer) -> None:
+        """fsync the run's WAL if a batch skipped its own (every commit in it is then on the
+        disk: an fsync flushes the file, through any descriptor), and let the descriptor
+        go. The disk refusing: a ``DatabaseError`` (the run's batches may not outlive a
+        power cut, which the run must say rather than succeed quietly)."""
         try:
-            os.fsync(fd)
+            if aside.unsynced:
+                os.fsync(aside.wal)
         except OSError as exc:
-            raise DatabaseError(f"{wal}: could not be synced to the disk ({exc.strerror or exc}); the"
-                                " scheduler's last changes may not outlive a power cut (check the disk)") from exc
+            raise DatabaseError(f"{aside.path}-wal: could not be synced to the disk ({exc.strerror or exc});"
+                                " the scheduler's last changes may not outlive a power cut (check the disk)") from exc
         finally:
-            os.close(fd)
+            os.close(aside.wal)
 
     @contextmanager
     def write(self, *, now: datetime, actor: str, os_login: str, durable: bool = True,
@@ -599,8 +615,9 @@ class _Checkpointer:
     run of a few changes costs no thread. Any failure ends its work quietly (the
     automatic checkpoints, restored, copy the pages back instead): ``failed`` says why."""
 
-    def __init__(self, path: Path, file: tuple[int, int] | None, changes: int = 0):
+    def __init__(self, path: Path, file: tuple[int, int] | None, changes: int = 0, *, wal: int):
         self.path, self.file, self.changes = path, file, changes
+        self.wal = wal  # a descriptor of the WAL, held by ``catching_up`` for the run
         self.woken, self.finishing, self.done = threading.Event(), threading.Event(), False
         self.thread: threading.Thread | None = None
         self.runs = 0  # checkpoints run (tests)

@@ -13,6 +13,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -208,6 +209,7 @@ def test_a_failing_tick_still_makes_its_committed_batches_durable(ctx, monkeypat
 
 _BATCHES = """
 import sys
+import threading
 from datetime import UTC, datetime
 from core.store import Store
 store = Store.open(sys.argv[1])
@@ -390,4 +392,24 @@ def test_the_checkpoint_thread_opens_a_path_with_spaces_and_uri_characters(tmp_p
     assert aside.failed is None and aside.runs >= 1
     alone = _file_alone(folder / "dip audit?.db", tmp_path)
     assert alone.execute("SELECT value FROM meta WHERE key = 'k'").fetchone() == ("x",)
+    store.close()
+
+
+def test_no_thread_to_be_had_leaves_the_commit_standing(db_path, monkeypatch, checkpoint_at_once):
+    """A process at its thread limit: the batch committed is reported committed (not as a
+    failed write), and the run ends as usual, its WAL synced."""
+    store = Store.open(db_path)
+
+    def refuse(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    with store.catching_up():
+        with store.write(now=NOW, actor="system", os_login="tester", batch=True) as tx:
+            tx.execute("INSERT INTO meta (key, value) VALUES ('batch', 'x')")
+        aside = store._aside
+        _write(store, "again")  # tried once, not at every commit
+    assert aside.thread is None and aside.failed == "no checkpoint thread (can't start new thread)"
+    assert store.scalar("SELECT count(*) FROM meta WHERE key IN ('batch', 'again')") == 2
+    assert _autocheckpoint(store) == 1000
     store.close()

@@ -467,9 +467,10 @@ class Store:
           file, and its fsyncs), not inside the commits (``wal_autocheckpoint`` is 0
           meanwhile, and restored after): SQLite's WAL notes suggest just this for an
           application that writes a lot at once. A PASSIVE checkpoint never waits for a
-          lock nor holds one a writer needs. If the thread cannot work (the file renamed,
-          another checkpoint running), nothing is lost: the pages stay in the WAL, which
-          the automatic checkpoints, restored, copy back as always.
+          lock nor holds one a writer needs (another process checkpointing at the same
+          moment makes it skip that one). If the thread cannot work (the file renamed, no
+          thread to be had, a disk error), nothing is lost: the pages stay in the WAL,
+          which the automatic checkpoints, restored, copy back as always.
 
         Nested (or a second run at once, in another thread): the outer one holds. The
         store's lock is never held while the run's work goes on: a person's save in the
@@ -627,10 +628,15 @@ class _Checkpointer:
     def wake(self, changes: int) -> None:
         """A commit: the connection's ``total_changes`` after it."""
         if self.thread is None:
-            if changes - self.changes < CHECKPOINT_AFTER_ROWS:
+            if self.failed or changes - self.changes < CHECKPOINT_AFTER_ROWS:
                 return
-            self.thread = threading.Thread(target=self._run, name="dipaudit-checkpoint", daemon=True)
-            self.thread.start()
+            thread = threading.Thread(target=self._run, name="dipaudit-checkpoint", daemon=True)
+            try:
+                thread.start()
+            except RuntimeError as exc:  # no thread to be had: the commit stands, the pages wait in the WAL
+                self.failed = f"no checkpoint thread ({exc})"
+                return
+            self.thread = thread
         self.woken.set()
 
     def finish(self) -> None:
@@ -658,8 +664,8 @@ class _Checkpointer:
                 if done:
                     return
                 self.finishing.wait(CHECKPOINT_GAP_S)  # commits meanwhile wait for the next one
-        except sqlite3.Error as exc:  # another connection checkpointing at once, the disk full...
-            self.failed = str(exc)
+        except Exception as exc:  # the disk full, an I/O error...: said here, never printed over a TUI
+            self.failed = str(exc) or type(exc).__name__
         finally:
             conn.close()
 

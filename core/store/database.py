@@ -619,7 +619,7 @@ class _Checkpointer:
     def __init__(self, path: Path, file: tuple[int, int] | None, changes: int = 0, *, wal: int):
         self.path, self.file, self.changes = path, file, changes
         self.wal = wal  # a descriptor of the WAL, held by ``catching_up`` for the run
-        self.woken, self.finishing, self.done = threading.Event(), threading.Event(), False
+        self.woken, self.finishing = threading.Event(), threading.Event()  # a commit; the run's end
         self.thread: threading.Thread | None = None
         self.runs = 0  # checkpoints run (tests)
         self.unsynced = False  # a batch committed without its fsync (``catching_up`` syncs)
@@ -643,9 +643,8 @@ class _Checkpointer:
         """The last checkpoint (for the last commits), then the thread is joined."""
         if self.thread is None:
             return
-        self.done = True
-        self.woken.set()
         self.finishing.set()
+        self.woken.set()
         self.thread.join()
 
     def _run(self) -> None:
@@ -658,7 +657,7 @@ class _Checkpointer:
             while True:
                 self.woken.wait()
                 self.woken.clear()
-                done = self.done  # read before the checkpoint: a commit woken after it is caught next time
+                done = self.finishing.is_set()  # read before the checkpoint: a commit woken after it is caught next time
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 self.runs += 1
                 if done:
@@ -672,7 +671,7 @@ class _Checkpointer:
     def _connect(self) -> sqlite3.Connection:
         # mode=rw: never creates a file; the same file as the store's, or none (a file
         # renamed or replaced meanwhile is not this store's to checkpoint)
-        conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=rw", uri=True, timeout=0,
+        conn = sqlite3.connect(f"{self.path.as_uri()}?mode=rw", uri=True, timeout=0,  # SQLite's own absolute name
                                check_same_thread=False)
         if self.file is None or _file_of(self.path) != self.file:
             conn.close()

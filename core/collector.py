@@ -4,7 +4,12 @@ Reading 100,000 rows, or a catch-up's hundreds of thousands of short-lived rows,
 and links, makes millions of objects and no reference cycles; the collector would walk
 them (and everything else alive) again and again: half the time of parsing a CSV, a tenth
 of a catch-up. Reference counting still frees everything; the collector resumes afterwards,
-and stays off if it was off before."""
+and stays off if it was off before.
+
+So the paused work must make no reference cycles of its own (an object holding a list that
+holds it): what a cycle reaches is not freed as the work ends, and the first collection
+after it walks all of it (a caseload reader's did: 1.1 s after a 1,000,000-row import).
+``tests/test_import_caseload.py`` holds the caseload import to that."""
 
 from __future__ import annotations
 

@@ -265,3 +265,33 @@ def test_episodes_of_a_child_across_blocks_when_the_file_comes_again(ctx, clock,
     again = import_caseload(ctx, path)
     assert (again.added, again.updated, again.unchanged, again.closed) == (0, 0, 2, 0)
     assert child(ctx, "E1") == first
+
+
+L6_SHEET = ["Child Unique ID", "Date of Birth", "CIN Start Date", "CIN Closure Date", "Allocated Team",
+            "Allocated Worker"]
+
+
+def test_episodes_of_a_child_on_two_sheets_of_one_list(ctx, clock, tmp_path):
+    """List 6 split over two sheets (a council's extract past a sheet's size, or a second
+    team's tab): a child with an open episode on the first and a closed one on the second is
+    one open child, and so again when the workbook comes back unchanged (the first sheet's
+    row, known by its hash and not read, is read again to meet the second's)."""
+    book = Workbook()
+    book.remove(book.active)
+    _sheet(book, "List 6", L6_SHEET, [
+        ["S1", "01/01/2012", "01/09/2019", None, "Team South", "Sam Social"],
+        ["S2", "01/01/2013", "01/09/2019", None, "Team North", "Wendy Worker"],
+    ])
+    _sheet(book, "List 6 (2)", L6_SHEET, [
+        ["S1", "01/01/2012", "01/09/2018", "01/03/2019", "Team North", "Wendy Worker"],
+    ])
+    path = tmp_path / "list6_two_sheets.xlsx"
+    book.save(path)
+
+    assert import_caseload(ctx, path, list_number=6).added == 2
+    s1 = child(ctx, "S1")
+    assert (s1["is_open"], s1["team"], s1["key_dates"]["cin_start"]) == (1, "Team South", "2019-09-01")
+    clock.advance(days=1)
+    again = import_caseload(ctx, path, list_number=6)
+    assert (again.added, again.updated, again.unchanged, again.closed) == (0, 0, 2, 0)
+    assert child(ctx, "S1") == s1

@@ -389,3 +389,47 @@ def test_a_child_twice_across_blocks_with_the_first_row_unchanged(ctx, tmp_path,
     with pytest.raises(InputError) as err:
         import_caseload(ctx, twice)
     assert err.value.lines() == [f"{twice}: row 5, column 'child_id': child id 'D0' is already on row 2"]
+
+
+def test_a_child_twice_across_two_sheets_names_the_first_sheets_row(ctx, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in (("Caseload", [["C1", "Ann", "01/01/2012", "", "cin", "w1", "T"],
+                                      ["C2", "Bo", "01/01/2013", "", "cp", "w1", "T"]]),
+                        ("More", [["C3", "Cy", "01/01/2014", "", "cin", "w1", "T"],
+                                  ["C2", "Bo", "01/01/2013", "", "cp", "w2", "T"]])):
+        ws = book.create_sheet(title)
+        ws.append(CANON[:7])
+        for r in rows:
+            ws.append(r)
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+    with pytest.raises(InputError) as caught:
+        import_caseload(ctx, path)
+    assert str(caught.value) == (f"{path}: row 3, column 'child_id': child id 'C2' is already on row 3 of sheet "
+                                 "'Caseload' (sheet 'More')")
+    assert count(ctx, "children") == 0
+
+
+def test_an_import_leaves_no_reference_cycle_holding_the_files_rows(ctx, tmp_path):
+    """What an import read is freed by reference counting as it ends. Held in a cycle, a
+    100,000-row file's rows stayed for the collector to walk once the import resumed it:
+    0.1-0.2 s at 100,000 rows, 1.1 s at 1,000,000."""
+    import gc
+
+    rows = [[f"C{i:04d}", f"Child {i}", "01/01/2012", "", "cin", "w1", "T", "", ""] for i in range(500)]
+    path = write_csv(tmp_path / "caseload.csv", rows)
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        assert import_caseload(ctx, path).added == 500
+        gc.collect()
+        held = [o for o in gc.garbage if isinstance(o, list) and o[:1] == ["C0001"]]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert held == []

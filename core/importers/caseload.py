@@ -248,7 +248,7 @@ class _Read:
                 rows.update(_reconvert(self.readers[source], moved))
 
 
-def _reconvert(readers: list[_ChunkReader], child_ids: Sequence[str]) -> dict[str, tuple]:
+def _reconvert(readers: Sequence[_ChunkReader], child_ids: Sequence[str]) -> dict[str, tuple]:
     """The source rows of ``child_ids``, rows of ``readers`` taken as unchanged, converted now."""
     out: dict[str, tuple] = {}
     for reader in readers:
@@ -274,7 +274,7 @@ def _read_rows(
     for table, layout, at in tables:
         siblings = readers.setdefault(layout.source, [])
         hints = (held.get(layout.source) or {}) if hold else {}
-        reader = _ChunkReader(table, layout, at, today, faults, hints, siblings)
+        reader = _ChunkReader(table, layout, at, today, faults, hints, tuple(siblings))
         siblings.append(reader)
         kept = rows.setdefault(layout.source, {})
         for numbers, block in table.blocks():
@@ -313,7 +313,7 @@ class _ChunkReader:
     at a time, each distinct value of a repeating column once per import (the memos)."""
 
     def __init__(self, table: Table, layout: Layout, at: dict[str, int], today: date, faults: Faults,
-                 hints: dict[str, str], siblings: list[_ChunkReader]):
+                 hints: dict[str, str], earlier: tuple[_ChunkReader, ...]):
         self.table, self.layout, self.at, self.faults = table, layout, at, faults
         self.today = today.isoformat()
         keys = ("date_of_birth", "expected_date_of_birth", *layout.dates, layout.end)
@@ -325,7 +325,13 @@ class _ChunkReader:
         self.canonical = layout is CANONICAL
         self.fragments: dict[str, dict[str | None, str | None]] = {k: {} for k in self.key_dates}
         self.plain = table.sheet is None  # a CSV: every cell is text
-        self.hints, self.siblings = hints, siblings
+        # The readers of the same source's earlier sheets: a child is first read on this sheet
+        # or one of them (sheets are read in order). No reader refers to itself or a later one,
+        # so the readers make no reference cycle: the file's rows are freed by reference
+        # counting as the import ends, not left for the collector to walk (0.1-0.2 s at
+        # 100,000 rows, once the import has resumed it).
+        self.earlier = earlier
+        self.hints = hints
         self.id_cell = itemgetter(at["child_id"])
         # Rows taken as unchanged: (child ids, row numbers, cells) a block at a time.
         self.same_blocks: list[tuple[list[str], list[int], list[list]]] = []
@@ -408,7 +414,7 @@ class _ChunkReader:
 
     def _row_of(self, cid: str) -> int | str:
         """The row the child ``cid`` was first read on (its sheet's, if another)."""
-        for reader in (self, *self.siblings):
+        for reader in (self, *self.earlier):
             number = reader.first_row.get(cid)
             if number is None and cid in reader.same():
                 number = reader.same()[cid][0]
@@ -499,7 +505,7 @@ class _ChunkReader:
             else:
                 # Annex A repeats a child with several episodes: keep the open or latest one.
                 if held.__class__ is str:  # taken as unchanged, in an earlier block: read now
-                    held = _reconvert(self.siblings, [cid])[cid]
+                    held = _reconvert((self, *self.earlier), [cid])[cid]
                 kept[cid] = _later_episode(held, row, today)
 
     def _hashes(self, rows: list[list]) -> list[str]:

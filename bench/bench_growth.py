@@ -5,8 +5,9 @@ each measure runs as a whole ``dipaudit`` process on it. Printed per size: wall 
 seconds, the cost per 1,000 children, and the ratio to the size before (10x the children:
 a ratio near 10 grows linearly, below 10 better). A measure whose ratio between two
 sizes is over ``GROWTH_GOAL`` (a per-child cost that grows by more than half) fails the
-run. 1,000,000 children only with ``--full`` (measured: 50 minutes with 100,000 on a busy
-2-core machine, about 4 GB of disk and 4.5 GB of memory for building its audits).
+run. 1,000,000 children only with ``--full`` (with 10,000 and 100,000: 15 minutes on a
+quiet 2-core machine, 50 on a busy one; about 4 GB of disk and 4.5 GB of memory for
+building its audits).
 
 Measures are plug-ins: a ``Measure`` names a step and how to run it on the database of
 one size (``prepare`` builds what it needs once per size, ``command`` is the process to

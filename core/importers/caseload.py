@@ -328,8 +328,8 @@ class _ChunkReader:
         # The readers of the same source's earlier sheets: a child is first read on this sheet
         # or one of them (sheets are read in order). No reader refers to itself or a later one,
         # so the readers make no reference cycle: the file's rows are freed by reference
-        # counting as the import ends, not left for the collector to walk (0.1-0.2 s at
-        # 100,000 rows, once the import has resumed it).
+        # counting as the import ends, not left for the collector's first pass after the
+        # import to walk (``core.collector``).
         self.earlier = earlier
         self.hints = hints
         self.id_cell = itemgetter(at["child_id"])
